@@ -1,0 +1,103 @@
+"""`python -m skinapi bench`: performance figures as medians, printed, never asserted."""
+
+from __future__ import annotations
+
+import io
+import math
+import statistics
+import time
+from pathlib import Path
+
+from PIL import Image
+
+SAMPLE = Path(__file__).parent / "assets" / "sample_face.jpg"
+
+
+def _photo(size: tuple[int, int] | None = None) -> bytes:
+    image = Image.open(SAMPLE)
+    if size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def bench_client(runs: int, processing_time: float, interval: float) -> None:
+    from .client import Client
+    from .concerns import AnalysisSettings, preset_actions
+    from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
+
+    config = EmulatorConfig(
+        processing_time=processing_time, polling_interval=interval, rate_limit=False
+    )
+    photo = _photo()
+    settings = AnalysisSettings.build(preset_actions("eyes", "sd"), format="zip")
+    walls, requests_, polls = [], [], []
+    with Emulator(config) as emulator:
+        client = Client(DEMO_API_KEY, base_url=emulator.url)
+        for _ in range(runs):
+            before = len(emulator.request_log)
+            start = time.perf_counter()
+            client.analyze(photo, settings)
+            walls.append(time.perf_counter() - start)
+            log = emulator.request_log[before:]
+            api = [p for m, p in log if p.startswith("/s2s/") or m == "PUT"]
+            requests_.append(len(api))
+            polls.append(sum(1 for m, p in log if m == "GET" and "/task/" in p))
+    wall = _median(walls)
+    bound = math.ceil(processing_time / interval) + 1
+    print(f"client  T={processing_time:g}s I={interval:g}s runs={runs} (SD eyes, zip)")
+    print(f"  wall per analysis    median {wall:.3f} s")
+    print(f"  client overhead      median {wall - processing_time:.3f} s  (target ≤ {0.25 + interval:.2f} s)")
+    print(f"  requests / analysis  median {_median(requests_):.0f}  = 3 + polls (polls median {_median(polls):.0f}, bound {bound})")
+
+
+def bench_engine(runs: int) -> None:
+    from .concerns import HD_ACTIONS
+    from .engine import analyze
+    from .photo import check_photo, load_photo
+
+    photo = load_photo(_photo((1920, 2560)))
+    face = check_photo(photo, "hd").faces[0]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        analyze(photo, face, HD_ACTIONS)
+        times.append(time.perf_counter() - start)
+    print(f"engine  1920×2560 HD photo, all 16 HD concerns, runs={runs}")
+    print(f"  demo engine          median {_median(times):.3f} s  (target ≤ 2 s)")
+
+
+def bench_check(runs: int) -> None:
+    from .photo import check_photo, load_photo
+
+    data = _photo((3000, 4000))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        check_photo(load_photo(data), "hd")
+        times.append(time.perf_counter() - start)
+    print(f"check   12 MP JPEG (3000×4000), load + every check, runs={runs}")
+    print(f"  pre-flight           median {1000 * _median(times):.0f} ms  (target ≤ 300 ms)")
+
+
+def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
+    for name in what:
+        if name == "client":
+            bench_client(runs, processing_time, interval)
+        elif name == "engine":
+            bench_engine(runs)
+        elif name == "check":
+            bench_check(runs)
+        elif name == "overlay":
+            from .overlay import bench_overlay
+
+            bench_overlay(runs)
+        else:
+            print(f"unknown benchmark {name!r}")
+            return 2
+    return 0

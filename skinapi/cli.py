@@ -1,0 +1,277 @@
+"""`python -m skinapi`: analyse a photo, check it, run the emulator, or benchmark.
+
+Exit codes: 0 success; 2 bad usage or input (nothing sent); 3 the API refused; 4 the engine
+failed the task; 5 transient or timed out (the message names the task_id to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from .client import DEFAULT_BASE_URL, Client, Progress
+from .concerns import PRESETS, AnalysisSettings, preset_actions
+from .errors import PhotoError, RequestValidationError, SkinApiError
+from .photo import FIX_LABELS, apply_fixes, check_photo, load_photo
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, like every other input error
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m skinapi", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    analyze = commands.add_parser("analyze", help="analyse a photo end to end")
+    analyze.add_argument("image", type=Path)
+    _add_task_options(analyze)
+    analyze.add_argument("--skip-checks", action="store_true", help="send even if pre-flight blocks")
+    analyze.add_argument("--out", type=Path, help="folder to save the masks in")
+
+    resume = commands.add_parser("resume", help="carry on with a task created earlier")
+    resume.add_argument("task_id")
+    _add_task_options(resume)
+    resume.add_argument("--out", type=Path)
+
+    check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
+    check.add_argument("image", type=Path)
+    check.add_argument("--mode", choices=("sd", "hd"), default="sd")
+    check.add_argument("--fix", type=Path, metavar="OUT", help="write the fixed photo here")
+
+    emulator = commands.add_parser("emulator", help="run the YouCam-compatible emulator")
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument("--processing-time", type=float)
+    emulator.add_argument("--polling-interval", type=float)
+    emulator.add_argument("--latency", type=float)
+    emulator.add_argument("--fault-429-rate", type=float)
+    emulator.add_argument("--fault-task-timeout", action="store_true", default=None)
+    emulator.add_argument("--fault-engine-error")
+    emulator.add_argument("--fault-drop-rate", type=float)
+
+    bench = commands.add_parser("bench", help="print performance figures")
+    bench.add_argument("what", nargs="*", default=["client", "engine", "check", "overlay"])
+    bench.add_argument("--runs", type=int, default=7)
+    bench.add_argument("--processing-time", type=float, default=1.0)
+    bench.add_argument("--interval", type=float, default=0.25)
+    return parser
+
+
+def _add_task_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--actions", help="comma-separated concerns, e.g. redness,hd_pore")
+    group.add_argument(
+        "--preset",
+        help="MODE-PRESET, e.g. sd-all or hd-eyes (presets: " + ", ".join(PRESETS) + ")",
+    )
+    parser.add_argument("--format", choices=("json", "zip"), default="json")
+    parser.add_argument("--api-version", choices=("v2.1", "v2.0"), default="v2.1")
+    parser.add_argument("--overlay", action="store_true", help="masks blended onto the photo")
+    parser.add_argument("--camera-kit", action="store_true", help="pf_camera_kit=true (v2.1)")
+    parser.add_argument("--base-url", default=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL))
+    parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
+    parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for a task")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except _UsageError as exc:
+        _say(f"error: {exc}")
+        return 2
+    except SkinApiError as exc:
+        _say(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _settings(args) -> AnalysisSettings:
+    if args.preset:
+        mode, _, preset = args.preset.partition("-")
+        if mode not in ("sd", "hd") or not preset:
+            raise RequestValidationError([f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."])
+        actions = preset_actions(preset, mode)  # type: ignore[arg-type]
+    else:
+        actions = tuple(a.strip() for a in args.actions.split(",") if a.strip())
+    miniserver_args = {"enable_mask_overlay": True} if args.overlay else None
+    return AnalysisSettings.build(
+        actions,
+        format=args.format,
+        api_version=args.api_version,
+        miniserver_args=miniserver_args,
+        pf_camera_kit=True if args.camera_kit else None,
+    )
+
+
+def _client(args, stack: ExitStack) -> Client:
+    if args.demo:
+        from .emulator import DEMO_API_KEY, Emulator
+
+        emulator = stack.enter_context(Emulator())
+        _say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")
+        return Client(DEMO_API_KEY, base_url=emulator.url, api_version=args.api_version)
+    key = args.api_key or os.environ.get("YOUCAM_API_KEY")
+    if not key:
+        raise RequestValidationError(["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."])
+    return Client(key, base_url=args.base_url, api_version=args.api_version)
+
+
+def _progress(progress: Progress) -> None:
+    if progress.phase == "waiting" and progress.polls:
+        _say(
+            f"waiting: {progress.elapsed:5.1f} s, poll {progress.polls}, "
+            f"every {progress.interval:g} s, task {progress.task_status}"
+        )
+    elif progress.phase != "waiting":
+        _say(f"{progress.phase}…" if progress.phase != "done" else "done")
+
+
+def _analyze(args) -> int:
+    settings = _settings(args)
+    try:
+        data = args.image.read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"Cannot read {args.image}: {exc.strerror}") from None
+    if not args.skip_checks:
+        report = check_photo(load_photo(data), settings.mode)
+        if not report.ok:
+            problems = " ".join(c.message for c in report.blocking)
+            fixes = f" Fix with: python -m skinapi check {args.image} --mode {settings.mode} --fix OUT." if report.fixes else ""
+            raise PhotoError(f"The photo would be refused: {problems}{fixes}", hint="Nothing was sent; --skip-checks sends anyway.")
+        for warning in report.warnings:
+            _say(f"warning: {warning.message}")
+    _say(f"{len(settings.actions)} concerns, {settings.units} units on success")
+    with ExitStack() as stack:
+        client = _client(args, stack)
+        created: list[str] = []
+
+        def remember(task_id: str) -> None:
+            created.append(task_id)
+            _say(f"task {task_id} created")
+
+        try:
+            result = client.analyze(
+                data,
+                settings,
+                file_name=args.image.name,
+                on_progress=_progress,
+                on_task_created=remember,
+                timeout=args.timeout,
+            )
+        except SkinApiError as exc:
+            if created and not exc.task_id:
+                exc.task_id = created[0]
+            if created and exc.exit_code == 5:
+                exc.hint = (exc.hint + f" Resume with: python -m skinapi resume {created[0]} …").strip()
+            raise
+    _emit(result, args.out)
+    return 0
+
+
+def _resume(args) -> int:
+    settings = _settings(args)
+    with ExitStack() as stack:
+        client = _client(args, stack)
+        result = client.resume(args.task_id, settings, on_progress=_progress, timeout=args.timeout)
+    _emit(result, args.out)
+    return 0
+
+
+def _emit(result, out: Path | None) -> None:
+    paths: dict[str, str] = {}
+    if out:
+        folder = out / result.task_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, data in result.masks.items():
+            suffix = ".png" if data[:4] == b"\x89PNG" else ".jpg"
+            path = folder / (key.replace(":", "_") + suffix)
+            path.write_bytes(data)
+            paths[key] = str(path)
+    print(json.dumps(result.to_dict(paths), indent=2))
+
+
+def _check(args) -> int:
+    try:
+        data = args.image.read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"Cannot read {args.image}: {exc.strerror}") from None
+    try:
+        photo = load_photo(data)
+    except PhotoError as exc:
+        print(json.dumps({"mode": args.mode, "ok": False, "readable": False, "error": str(exc)}, indent=2))
+        return 2
+    report = check_photo(photo, args.mode)
+    output = report.to_dict() | {"readable": True, "size": list(photo.size)}
+    if args.fix:
+        fixed = apply_fixes(photo, report.fixes, args.mode)
+        args.fix.write_bytes(fixed.data)
+        after = check_photo(fixed, args.mode)
+        output["fixed"] = {
+            "path": str(args.fix),
+            "applied": [FIX_LABELS[f] for f in report.fixes],
+            "size": list(fixed.size),
+            "ok": after.ok,
+            "checks": after.to_dict()["checks"],
+        }
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0 if report.ok or (args.fix and output["fixed"]["ok"]) else 2
+
+
+def _emulator(args) -> int:
+    from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
+
+    overrides = {
+        name: value
+        for name in (
+            "processing_time",
+            "polling_interval",
+            "latency",
+            "fault_429_rate",
+            "fault_task_timeout",
+            "fault_engine_error",
+            "fault_drop_rate",
+        )
+        if (value := getattr(args, name)) is not None
+    }
+    emulator = Emulator(EmulatorConfig.from_env(**overrides), port=args.port).start()
+    print(f"YouCam emulator on {emulator.url} — key: {DEMO_API_KEY}", flush=True)
+    print(f"try: YOUCAM_API_KEY={DEMO_API_KEY} python -m skinapi analyze PHOTO --preset sd-all --base-url {emulator.url}", flush=True)
+    try:
+        import time
+
+        while True:
+            time.sleep(3600)
+    finally:
+        emulator.stop()
+
+
+def _bench(args) -> int:
+    from . import bench
+
+    return bench.run(args.what, runs=args.runs, processing_time=args.processing_time, interval=args.interval)
+
+
+_COMMANDS = {
+    "analyze": _analyze,
+    "resume": _resume,
+    "check": _check,
+    "emulator": _emulator,
+    "bench": _bench,
+}

@@ -1,0 +1,527 @@
+"""A YouCam-compatible emulator: the same HTTP contract as the real API, on 127.0.0.1 only.
+
+Demo mode and the tests run the real client against it. It checks what the API checks, answers
+in the API's shapes (both JSON and ZIP results), rate-limits, expires unpolled tasks, charges
+units on success only, and can inject faults (latency, 429s, TaskTimeout, engine errors,
+dropped connections). Scores come from the demo engine (`engine.py`), computed from the photo.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import threading
+import time
+import uuid
+import zipfile
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+from . import engine
+from .concerns import CONCERNS, MAX_FILE_BYTES, validation_problems, unit_cost
+from .errors import ENGINE_HINTS, PhotoError
+from .photo import check_photo, load_photo
+
+DEMO_API_KEY = "skinscope-demo-key"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    processing_time: float = 1.5
+    """Seconds a task stays `running`."""
+    polling_interval: float = 1.0
+    """Seconds, sent as `polling_interval`."""
+    interval_unit: str = "ms"
+    """How `polling_interval` is written: ``ms`` or ``s`` (the documents disagree)."""
+    zip_results_shape: str = "object"
+    """``object`` → results {"url": …}; ``string`` → a bare URL, as in the vendor's example."""
+    api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
+    starting_units: float = 1000.0
+    task_expiry: float = 120.0
+    """A task not polled for this many seconds expires (InvalidTaskId)."""
+    rate_limit: bool = True
+    rate_per_second: int = 5
+    rate_per_window: int = 250
+    rate_window: float = 300.0
+    # Fault injection.
+    latency: float = 0.0
+    """Extra seconds before every answer."""
+    fault_429_rate: float = 0.0
+    """Share of API requests answered 429 at random (seeded)."""
+    fault_task_timeout: bool = False
+    """Polls of a finished task answer 500 TaskTimeout."""
+    fault_engine_error: str = ""
+    """Every task fails with this engine error code."""
+    fault_drop_rate: float = 0.0
+    """Share of API requests whose connection is dropped after the work is done."""
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls, environ=os.environ, **overrides) -> "EmulatorConfig":
+        """Read SKINSCOPE_EMULATOR_<FIELD> variables, e.g. SKINSCOPE_EMULATOR_LATENCY=0.5."""
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"SKINSCOPE_EMULATOR_{f.name.upper()}")
+            if raw is None or f.name == "api_keys":
+                continue
+            if f.type in ("float", float):
+                values[f.name] = float(raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass
+class _Upload:
+    file_id: str
+    content_type: str
+    file_size: int
+    data: bytes | None = None
+
+
+@dataclass
+class _Task:
+    task_id: str
+    api_version: str
+    actions: tuple[str, ...]
+    format: str
+    miniserver_args: dict
+    key: str
+    created: float
+    last_poll: float
+    future: Future | None = None
+    error: str | None = None
+    charged: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)
+    output: list | None = None
+
+
+class Emulator:
+    """Start with `Emulator().start()`; `url` is the base URL to give the client."""
+
+    def __init__(self, config: EmulatorConfig | None = None, *, port: int = 0):
+        self.config = config or EmulatorConfig.from_env()
+        self._lock = threading.Lock()
+        self._uploads: dict[str, _Upload] = {}
+        self._tasks: dict[str, _Task] = {}
+        self._balance: dict[str, float] = {}
+        self._hits: dict[str, deque] = {}
+        self._rng = random.Random(self.config.seed)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
+        self.request_log: list[tuple[str, str]] = []
+        """(method, path) of every request received, for tests and benchmarks."""
+        self.creates = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "Emulator":
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="youcam-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def configure(self, **changes) -> None:
+        """Swap the configuration (fault injection from the settings page, tests)."""
+        with self._lock:
+            self.config = replace(self.config, **changes)
+
+    def balance(self, key: str = DEMO_API_KEY) -> float:
+        with self._lock:
+            return self._balance.get(key, self.config.starting_units)
+
+    def api_requests(self) -> int:
+        """Requests to the API proper (not presigned uploads or result downloads)."""
+        return sum(1 for _, path in self.request_log if path.startswith("/s2s/"))
+
+    # -- request handling (called from handler threads) ------------------------------------
+
+    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
+        config = self.config
+        self.request_log.append((method, path))
+        if config.latency:
+            time.sleep(config.latency)
+        route = urlparse(path).path
+        if route.startswith("/upload/"):
+            return self._put_upload(method, route, headers, body)
+        if route.startswith("/files/"):
+            return self._get_file(method, route)
+        if not route.startswith("/s2s/"):
+            return _json(404, {"status": 404, "error": "Not found"})
+        key, failure = self._authenticate(headers)
+        if failure:
+            return failure
+        limited = self._rate_limited(key)
+        if limited:
+            return limited
+        if config.fault_429_rate and self._rng.random() < config.fault_429_rate:
+            return _json(429, {"status": 429, "error": "Too Many Requests"})
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return _error(400, "BadRequest", "Request body is not valid JSON")
+        routes = {
+            ("POST", "/s2s/v2.0/file"): self._reserve,
+            ("POST", "/s2s/v2.0/file/skin-analysis"): self._reserve,
+            ("POST", "/s2s/v2.0/task/skin-analysis"): lambda p, k: self._create(p, k, "v2.0"),
+            ("POST", "/s2s/v2.1/task/skin-analysis"): lambda p, k: self._create(p, k, "v2.1"),
+            ("POST", "/s2s/v2.0/task/delete"): self._delete,
+            ("GET", "/s2s/v1.0/client/credit"): self._credit,
+            ("GET", "/s2s/v2.0/credit/feature-cost"): self._feature_cost,
+        }
+        handler = routes.get((method, route))
+        if handler:
+            return handler(payload, key)
+        for version in ("v2.0", "v2.1"):
+            prefix = f"/s2s/{version}/task/skin-analysis/"
+            if method == "GET" and route.startswith(prefix):
+                return self._poll(route[len(prefix) :], key)
+        return _error(404, "NotFound", f"No route {method} {route}")
+
+    def should_drop(self, path: str) -> bool:
+        rate = self.config.fault_drop_rate
+        return bool(rate) and path.startswith("/s2s/") and self._rng.random() < rate
+
+    def _authenticate(self, headers):
+        value = headers.get("Authorization", "")
+        if not value.startswith("Bearer "):
+            return None, _error(401, "InvalidApiKey", "Missing 'Bearer ' authorization")
+        key = value[len("Bearer ") :].strip()
+        if key.startswith("<") or key not in self.config.api_keys:
+            return None, _error(401, "InvalidApiKey", "Invalid API key")
+        return key, None
+
+    def _rate_limited(self, key: str):
+        config = self.config
+        if not config.rate_limit:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] < now - config.rate_window:
+                hits.popleft()
+            last_second = sum(1 for t in hits if t > now - 1.0)
+            if last_second >= config.rate_per_second or len(hits) >= config.rate_per_window:
+                return _json(429, {"status": 429, "error": "Too Many Requests"})
+            hits.append(now)
+        return None
+
+    def _reserve(self, payload, key):
+        try:
+            entry = payload["files"][0]
+            content_type = str(entry["content_type"])
+            file_size = int(entry["file_size"])
+            str(entry["file_name"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return _error(400, "InvalidParameters", "files[0] needs content_type, file_name, file_size")
+        if content_type not in ("image/jpeg", "image/jpg", "image/png"):
+            return _error(400, "InvalidParameters", f"Unsupported content_type {content_type}")
+        file_id = "file_" + uuid.uuid4().hex
+        with self._lock:
+            self._uploads[file_id] = _Upload(file_id, content_type, file_size)
+        upload = {
+            "method": "PUT",
+            "url": f"{self.url}/upload/{file_id}?X-Signature={uuid.uuid4().hex}",
+            "headers": {"Content-Type": content_type, "Content-Length": str(file_size)},
+        }
+        return _ok(
+            {
+                "files": [
+                    {
+                        "content_type": content_type,
+                        "file_name": entry["file_name"],
+                        "file_id": file_id,
+                        "requests": [upload],
+                    }
+                ]
+            }
+        )
+
+    def _put_upload(self, method, route, headers, body):
+        # Presigned storage refuses a second authentication mechanism, as S3 does.
+        if method != "PUT":
+            return _json(405, {"error": "MethodNotAllowed"})
+        if "Authorization" in headers:
+            return _json(400, {"error": "InvalidArgument: only one auth mechanism allowed"})
+        file_id = route.rsplit("/", 1)[-1]
+        with self._lock:
+            upload = self._uploads.get(file_id)
+        if upload is None:
+            return _json(403, {"error": "SignatureDoesNotMatch"})
+        if headers.get("Content-Type") != upload.content_type:
+            return _json(403, {"error": "SignatureDoesNotMatch: Content-Type differs"})
+        if len(body) != upload.file_size:
+            return _json(400, {"error": "Content-Length differs from the declared file_size"})
+        upload.data = body
+        return 200, {}, b""
+
+    def _create(self, payload, key, api_version):
+        if not isinstance(payload, dict):
+            return _error(400, "InvalidParameters", "Body must be a JSON object")
+        actions = payload.get("dst_actions")
+        if not isinstance(actions, list) or not actions:
+            return _error(400, "InvalidParameters", "dst_actions is required")
+        for action in actions:
+            if action not in CONCERNS:
+                return _error(400, "InvalidParameters", f"Not available dst_action {action}")
+        problems = validation_problems(
+            actions,
+            payload.get("format", "zip"),
+            api_version,
+            payload.get("miniserver_args") or {},
+            payload.get("pf_camera_kit"),
+        )
+        if any("mixed" in p for p in problems):
+            return _error(400, "InvalidParameters", "cannot mix HD and SD dst_actions")
+        if problems:
+            return _error(400, "InvalidParameters", problems[0])
+        has_id, has_url = "src_file_id" in payload, "src_file_url" in payload
+        if has_id == has_url:
+            return _error(400, "InvalidParameters", "Give exactly one of src_file_id, src_file_url")
+        with self._lock:
+            if self._balance.get(key, self.config.starting_units) < unit_cost(actions):
+                return _error(400, "CreditInsufficiency", "Not enough units for this task")
+            upload = self._uploads.get(payload.get("src_file_id")) if has_id else None
+            if has_id and upload is None:
+                return _error(400, "InvalidParameters", "src_file_id not found")
+            now = time.monotonic()
+            task = _Task(
+                task_id="task_" + uuid.uuid4().hex,
+                api_version=api_version,
+                actions=tuple(actions),
+                format=payload.get("format", "zip"),
+                miniserver_args=dict(payload.get("miniserver_args") or {}),
+                key=key,
+                created=now,
+                last_poll=now,
+            )
+            self._tasks[task.task_id] = task
+            self.creates += 1
+        data = upload.data if upload else None
+        task.future = self._pool.submit(self._run_engine, task, data, bool(has_url))
+        return _ok({"task_id": task.task_id, "polling_interval": self._interval()})
+
+    def _run_engine(self, task: _Task, data: bytes | None, from_url: bool) -> None:
+        if self.config.fault_engine_error:
+            task.error = self.config.fault_engine_error
+            return
+        if from_url:
+            task.error = "error_download_image"  # the emulator has no internet to fetch from
+            return
+        if data is None:
+            task.error = "unknown_internal_error"
+            return
+        if len(data) >= MAX_FILE_BYTES:
+            task.error = "exceed_max_filesize"
+            return
+        mode = "hd" if task.actions[0].startswith("hd_") else "sd"
+        try:
+            photo = load_photo(data)
+        except PhotoError:
+            task.error = "error_decode_image"
+            return
+        report = check_photo(photo, mode)
+        if report.engine_error:
+            task.error = report.engine_error
+            return
+        result = engine.analyze(photo, report.faces[0], task.actions, task.miniserver_args)
+        task.files = dict(result.masks)
+        task.files["resize_image.jpg"] = result.resized_image
+        task.output = self._json_output(task, result)
+        if task.format == "zip":
+            task.files["result.zip"] = _zip(result, task.actions)
+
+    def _json_output(self, task: _Task, result: engine.EngineOutput) -> list[dict]:
+        base = f"{self.url}/files/{task.task_id}"
+        overlay = bool(task.miniserver_args.get("enable_mask_overlay"))
+
+        def mask_url(action, region):
+            name = engine.mask_file_name(action, region or "whole")
+            return f"{base}/{name.replace('.png', '.jpg') if overlay else name}"
+
+        output = []
+        for item in result.scores:
+            entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
+            entry["mask_urls"] = [mask_url(item["type"], item["region"])]
+            output.append(entry)
+        skin_type_action = next((a for a in task.actions if a.endswith("skin_type")), None)
+        for zone in result.skin_types:
+            entry = {"type": skin_type_action, "region": zone["region"], "skin_type": zone["skin_type"]}
+            if zone["region"] == "whole":
+                entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
+            output.append(entry)
+        output.append({"type": "all", "score": result.overall})
+        output.append({"type": "skin_age", "score": result.skin_age})
+        output.append({"type": "resize_image", "mask_urls": [f"{base}/resize_image.jpg"]})
+        return output
+
+    def _poll(self, task_id, key):
+        now = time.monotonic()
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or task.key != key or now - task.last_poll > self.config.task_expiry:
+                if task is not None:
+                    self._tasks.pop(task_id, None)
+                return _error(400, "InvalidTaskId", "Invalid task id")
+            task.last_poll = now
+        done = task.future.done() and now - task.created >= self.config.processing_time
+        if not done:
+            return _ok({"task_status": "running", "polling_interval": self._interval()})
+        if task.future.exception():
+            task.error = task.error or "error_inference"
+        if self.config.fault_task_timeout:
+            return _error(500, "TaskTimeout", "Task execution timed out")
+        if task.error:
+            return _ok(
+                {
+                    "task_status": "error",
+                    "error": task.error,
+                    "error_message": ENGINE_HINTS.get(task.error, task.error),
+                }
+            )
+        with self._lock:
+            if not task.charged:
+                cost = unit_cost(task.actions)
+                self._balance[key] = self._balance.get(key, self.config.starting_units) - cost
+                task.charged = True
+        if task.format == "zip":
+            url = f"{self.url}/files/{task.task_id}/result.zip"
+            results = url if self.config.zip_results_shape == "string" else {"url": url}
+        else:
+            results = {"output": task.output}
+        return _ok({"task_status": "success", "results": results})
+
+    def _delete(self, payload, key):
+        task_id = payload.get("task_id") if isinstance(payload, dict) else None
+        if not isinstance(task_id, str):
+            return _error(400, "InvalidParameters", "task_id is required")
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or task.key != key:
+                return _error(400, "InvalidTaskId", "Invalid task id")
+            if not task.future.done():
+                return _error(400, "OperationInvalid", "The task has not finished yet")
+            del self._tasks[task_id]
+        return _ok({})
+
+    def _credit(self, payload, key):
+        return _ok({"results": [{"amount_dec": self.balance(key)}]})
+
+    def _feature_cost(self, payload, key):
+        return _ok({"results": [{"feature": "skin-analysis", "tiers": "see documented table"}]})
+
+    def _get_file(self, method, route):
+        parts = route.split("/")
+        if method != "GET" or len(parts) != 4:
+            return _json(404, {"error": "NotFound"})
+        _, _, task_id, name = parts
+        with self._lock:
+            task = self._tasks.get(task_id)
+        if task is None or name not in task.files:
+            return _json(404, {"error": "NoSuchKey"})
+        kind = (
+            "application/zip"
+            if name.endswith(".zip")
+            else ("image/png" if name.endswith(".png") else "image/jpeg")
+        )
+        return 200, {"Content-Type": kind}, task.files[name]
+
+    def _interval(self) -> float:
+        seconds = self.config.polling_interval
+        return int(round(seconds * 1000)) if self.config.interval_unit == "ms" else seconds
+
+
+def _zip(result: engine.EngineOutput, actions: tuple[str, ...]) -> bytes:
+    info: dict[str, object] = {}
+    masks = dict(result.masks)
+    for item in result.scores:
+        action, region = item["type"], item["region"]
+        name = engine.mask_file_name(action, region or "whole")
+        name = name if name in masks else name.replace(".png", ".jpg")
+        entry = {"raw_score": item["raw_score"], "ui_score": item["ui_score"], "output_mask_name": name}
+        if region is None:
+            info[action] = entry
+        else:
+            info.setdefault(action, {})[region] = entry  # type: ignore[index]
+    skin_type_action = next((a for a in actions if a.endswith("skin_type")), "skin_type")
+    for zone in result.skin_types:
+        action = skin_type_action
+        entry = {"skin_type": zone["skin_type"]}
+        if zone["region"] == "whole":
+            entry["output_mask_name"] = f"{action}.png"
+        info.setdefault(action, {})[zone["region"]] = entry  # type: ignore[index]
+    info["all"] = {"score": result.overall}
+    info["skin_age"] = result.skin_age
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("skinanalysisResult/score_info.json", json.dumps(info, indent=1))
+        for name, data in masks.items():
+            archive.writestr(f"skinanalysisResult/{name}", data)
+    return buffer.getvalue()
+
+
+def _json(status: int, body: dict) -> tuple[int, dict, bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def _ok(data: dict):
+    return _json(200, {"status": 200, "data": data})
+
+
+def _error(status: int, code: str, message: str):
+    return _json(status, {"status": status, "error": message, "error_code": code})
+
+
+def _handler_for(emulator: Emulator):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def _serve(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = emulator.handle(self.command, self.path, self.headers, body)
+            if emulator.should_drop(self.path):
+                self.close_connection = True
+                return
+            self.send_response(status)
+            self.send_header("x-request-id", uuid.uuid4().hex)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format, *args):  # the key could appear in nothing logged here
+            pass
+
+    return Handler

@@ -1,0 +1,253 @@
+"""One normalised result, whatever the format the API answered in (JSON output list or ZIP)."""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .concerns import label, region_label
+from .errors import ProtocolError
+
+TaskStatus = Literal["running", "success", "error"]
+TERMINAL: frozenset[str] = frozenset({"success", "error"})
+
+MAX_ZIP_ENTRIES = 300
+MAX_ZIP_BYTES = 300 * 1024 * 1024
+_ZIP_KEEP_SUFFIXES = (".png", ".jpg", ".jpeg", ".json")
+
+
+@dataclass(frozen=True)
+class ConcernScore:
+    type: str
+    """The API's concern name, e.g. ``hd_pore``."""
+    region: str | None
+    """The region for regional scores (``forehead``…), ``whole`` or None for flat SD items."""
+    raw_score: float
+    """1–100, higher is healthier; use it to compare and reason."""
+    ui_score: int
+    """1–100, higher is healthier; show this one to people."""
+    mask_key: str | None = None
+    """Key into `AnalysisResult.masks` once the mask is downloaded."""
+
+    @property
+    def label(self) -> str:
+        base = label(self.type)
+        return base if self.region in (None, "whole") else f"{base} · {region_label(self.region)}"
+
+    @property
+    def key(self) -> str:
+        return mask_key(self.type, self.region)
+
+
+@dataclass(frozen=True)
+class SkinTypeZone:
+    region: str
+    """``whole``, ``t_zone`` or ``u_zone``."""
+    label: str
+    """One of the documented labels: Normal, Oily, Dry, Combination, … & Redness."""
+
+
+@dataclass
+class AnalysisResult:
+    task_id: str
+    api_version: str
+    format: str
+    overall: float | None = None
+    """The ``all`` score, 1–100."""
+    skin_age: float | None = None
+    scores: list[ConcernScore] = field(default_factory=list)
+    skin_types: list[SkinTypeZone] = field(default_factory=list)
+    masks: dict[str, bytes] = field(default_factory=dict)
+    """Mask images by `mask_key`: RGBA PNG (alpha = detection) or JPEG already blended."""
+    resized_image: bytes | None = None
+    """The photo as the engine saw it, when the API returns it."""
+    skin_type_mask_key: str | None = None
+
+    def score(self, type_: str, region: str | None = "whole") -> ConcernScore | None:
+        for item in self.scores:
+            if item.type == type_ and (item.region or "whole") == (region or "whole"):
+                return item
+        return None
+
+    def headline_scores(self) -> list[ConcernScore]:
+        """One score per concern: the whole-face one, or the only one."""
+        seen: dict[str, ConcernScore] = {}
+        for item in self.scores:
+            if item.type not in seen or (item.region or "whole") == "whole":
+                seen[item.type] = item
+        return list(seen.values())
+
+    def regional_scores(self, type_: str) -> list[ConcernScore]:
+        return [s for s in self.scores if s.type == type_ and s.region not in (None, "whole")]
+
+    def to_dict(self, mask_paths: dict[str, str] | None = None) -> dict:
+        mask_paths = mask_paths or {}
+        return {
+            "task_id": self.task_id,
+            "api_version": self.api_version,
+            "format": self.format,
+            "overall": self.overall,
+            "skin_age": self.skin_age,
+            "concerns": [
+                {
+                    "type": s.type,
+                    "region": s.region,
+                    "raw_score": s.raw_score,
+                    "ui_score": s.ui_score,
+                    "mask": mask_paths.get(s.mask_key) if s.mask_key else None,
+                }
+                for s in self.scores
+            ],
+            "skin_types": [{"region": z.region, "label": z.label} for z in self.skin_types],
+        }
+
+
+def mask_key(type_: str, region: str | None) -> str:
+    return f"{type_}:{region or 'whole'}"
+
+
+def parse_json_output(output, *, task_id: str, api_version: str) -> tuple[AnalysisResult, dict]:
+    """Parse ``data.results.output``; returns the result and {mask_key: url} still to download."""
+    if not isinstance(output, list):
+        raise ProtocolError("results.output is not a list", task_id=task_id)
+    result = AnalysisResult(task_id=task_id, api_version=api_version, format="json")
+    urls: dict[str, str] = {}
+    for item in output:
+        if not isinstance(item, dict) or "type" not in item:
+            raise ProtocolError(f"unexpected item in results.output: {item!r:.120}")
+        kind = item["type"]
+        mask_urls = item.get("mask_urls") or []
+        if kind == "all":
+            result.overall = _number(item.get("score"), "all.score")
+        elif kind == "skin_age":
+            result.skin_age = _number(item.get("score"), "skin_age.score")
+        elif kind == "resize_image":
+            if mask_urls:
+                urls["resize_image"] = mask_urls[0]
+        elif "skin_type" in item:
+            region = item.get("region") or "whole"
+            result.skin_types.append(SkinTypeZone(region, str(item["skin_type"])))
+            if mask_urls and region == "whole":
+                key = mask_key(kind, region)
+                urls[key] = mask_urls[0]
+                result.skin_type_mask_key = key
+        else:
+            region = item.get("region")
+            key = mask_key(kind, region) if mask_urls else None
+            if key:
+                urls[key] = mask_urls[0]
+            result.scores.append(
+                ConcernScore(
+                    type=kind,
+                    region=region,
+                    raw_score=_number(item.get("raw_score"), f"{kind}.raw_score"),
+                    ui_score=int(round(_number(item.get("ui_score"), f"{kind}.ui_score"))),
+                    mask_key=key,
+                )
+            )
+    return result, urls
+
+
+def zip_url(results) -> str:
+    """ZIP results are ``{"url": ...}`` by the schema, a bare string in the vendor's example."""
+    if isinstance(results, str) and results:
+        return results
+    if isinstance(results, dict) and isinstance(results.get("url"), str):
+        return results["url"]
+    raise ProtocolError(f"ZIP results carry no URL: {results!r:.120}")
+
+
+def parse_zip(data: bytes, *, task_id: str, api_version: str) -> AnalysisResult:
+    """Read a result ZIP in memory: capped in entries and size, nothing written, no paths trusted."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ProtocolError(f"the result ZIP is not a ZIP file ({exc})", task_id=task_id) from exc
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise ProtocolError(f"the result ZIP has {len(infos)} entries", task_id=task_id)
+    if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+        raise ProtocolError("the result ZIP unpacks to more than 300 MB", task_id=task_id)
+    files: dict[str, bytes] = {}
+    for info in infos:
+        name = info.filename
+        if info.is_dir() or name.startswith("/") or ".." in name.split("/"):
+            continue
+        base = posixpath.basename(name)
+        if not base.lower().endswith(_ZIP_KEEP_SUFFIXES) or base in files:
+            continue
+        files[base] = archive.read(info)
+    if "score_info.json" not in files:
+        raise ProtocolError("the result ZIP has no score_info.json", task_id=task_id)
+    try:
+        info = json.loads(files["score_info.json"])
+    except ValueError as exc:
+        raise ProtocolError("score_info.json is not valid JSON", task_id=task_id) from exc
+    return _from_score_info(info, files, task_id=task_id, api_version=api_version)
+
+
+def _from_score_info(info, files, *, task_id, api_version) -> AnalysisResult:
+    if not isinstance(info, dict):
+        raise ProtocolError("score_info.json is not an object", task_id=task_id)
+    result = AnalysisResult(task_id=task_id, api_version=api_version, format="zip")
+    for kind, value in info.items():
+        if kind == "all":
+            result.overall = _number(value.get("score") if isinstance(value, dict) else value, kind)
+        elif kind == "skin_age":
+            result.skin_age = _number(value.get("score") if isinstance(value, dict) else value, kind)
+        elif kind.endswith("skin_type"):
+            _add_skin_types(result, kind, value, files)
+        elif isinstance(value, dict) and "raw_score" in value:
+            _add_score(result, kind, None, value, files)
+        elif isinstance(value, dict):
+            for region, entry in value.items():
+                if isinstance(entry, dict) and "raw_score" in entry:
+                    _add_score(result, kind, region, entry, files)
+    return result
+
+
+def _add_score(result, kind, region, entry, files) -> None:
+    key = None
+    name = entry.get("output_mask_name")
+    if isinstance(name, str) and posixpath.basename(name) in files:
+        key = mask_key(kind, region)
+        result.masks[key] = files[posixpath.basename(name)]
+    result.scores.append(
+        ConcernScore(
+            type=kind,
+            region=region,
+            raw_score=_number(entry.get("raw_score"), f"{kind}.raw_score"),
+            ui_score=int(round(_number(entry.get("ui_score"), f"{kind}.ui_score"))),
+            mask_key=key,
+        )
+    )
+
+
+def _add_skin_types(result, kind, value, files) -> None:
+    """Skin type appears as a label, an object with ``skin_type``, or nested by zone."""
+    if isinstance(value, str):
+        result.skin_types.append(SkinTypeZone("whole", value))
+        return
+    if not isinstance(value, dict):
+        return
+    zones = {"whole": value} if "skin_type" in value else value
+    for region, entry in zones.items():
+        if isinstance(entry, str):
+            result.skin_types.append(SkinTypeZone(region, entry))
+        elif isinstance(entry, dict) and "skin_type" in entry:
+            result.skin_types.append(SkinTypeZone(region, str(entry["skin_type"])))
+            name = entry.get("output_mask_name")
+            if region == "whole" and isinstance(name, str) and posixpath.basename(name) in files:
+                key = mask_key(kind, "whole")
+                result.masks[key] = files[posixpath.basename(name)]
+                result.skin_type_mask_key = key
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError(f"{what} is not a number: {value!r:.60}")
+    return float(value)
