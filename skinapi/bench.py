@@ -52,8 +52,12 @@ def bench_client(runs: int, processing_time: float, interval: float) -> None:
     bound = math.ceil(processing_time / interval) + 1
     print(f"client  T={processing_time:g}s I={interval:g}s runs={runs} (SD eyes, zip)")
     print(f"  wall per analysis    median {wall:.3f} s")
-    print(f"  client overhead      median {wall - processing_time:.3f} s  (target ≤ {0.25 + interval:.2f} s)")
-    print(f"  requests / analysis  median {_median(requests_):.0f}  = 3 + polls (polls median {_median(polls):.0f}, bound {bound})")
+    print(
+        f"  client overhead      median {wall - processing_time:.3f} s  (target ≤ {0.25 + interval:.2f} s)"
+    )
+    print(
+        f"  requests / analysis  median {_median(requests_):.0f}  = 3 + polls (polls median {_median(polls):.0f}, bound {bound})"
+    )
 
 
 def bench_engine(runs: int) -> None:

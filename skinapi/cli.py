@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse a photo end to end")
     analyze.add_argument("image", type=Path)
     _add_task_options(analyze)
-    analyze.add_argument("--skip-checks", action="store_true", help="send even if pre-flight blocks")
+    analyze.add_argument(
+        "--skip-checks", action="store_true", help="send even if pre-flight blocks"
+    )
     analyze.add_argument("--out", type=Path, help="folder to save the masks in")
 
     resume = commands.add_parser("resume", help="carry on with a task created earlier")
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--fault-task-timeout", action="store_true", default=None)
     emulator.add_argument("--fault-engine-error")
     emulator.add_argument("--fault-drop-rate", type=float)
+    emulator.add_argument("--fault-502-rate", type=float)
 
     bench = commands.add_parser("bench", help="print performance figures")
     bench.add_argument("what", nargs="*", default=["client", "engine", "check", "overlay"])
@@ -106,7 +109,9 @@ def _settings(args) -> AnalysisSettings:
     if args.preset:
         mode, _, preset = args.preset.partition("-")
         if mode not in ("sd", "hd") or not preset:
-            raise RequestValidationError([f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."])
+            raise RequestValidationError(
+                [f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."]
+            )
         actions = preset_actions(preset, mode)  # type: ignore[arg-type]
     else:
         actions = tuple(a.strip() for a in args.actions.split(",") if a.strip())
@@ -129,7 +134,9 @@ def _client(args, stack: ExitStack) -> Client:
         return Client(DEMO_API_KEY, base_url=emulator.url, api_version=args.api_version)
     key = args.api_key or os.environ.get("YOUCAM_API_KEY")
     if not key:
-        raise RequestValidationError(["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."])
+        raise RequestValidationError(
+            ["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."]
+        )
     return Client(key, base_url=args.base_url, api_version=args.api_version)
 
 
@@ -153,8 +160,15 @@ def _analyze(args) -> int:
         report = check_photo(load_photo(data), settings.mode)
         if not report.ok:
             problems = " ".join(c.message for c in report.blocking)
-            fixes = f" Fix with: python -m skinapi check {args.image} --mode {settings.mode} --fix OUT." if report.fixes else ""
-            raise PhotoError(f"The photo would be refused: {problems}{fixes}", hint="Nothing was sent; --skip-checks sends anyway.")
+            fixes = (
+                f" Fix with: python -m skinapi check {args.image} --mode {settings.mode} --fix OUT."
+                if report.fixes
+                else ""
+            )
+            raise PhotoError(
+                f"The photo would be refused: {problems}{fixes}",
+                hint="Nothing was sent; --skip-checks sends anyway.",
+            )
         for warning in report.warnings:
             _say(f"warning: {warning.message}")
     _say(f"{len(settings.actions)} concerns, {settings.units} units on success")
@@ -179,7 +193,9 @@ def _analyze(args) -> int:
             if created and not exc.task_id:
                 exc.task_id = created[0]
             if created and exc.exit_code == 5:
-                exc.hint = (exc.hint + f" Resume with: python -m skinapi resume {created[0]} …").strip()
+                exc.hint = (
+                    exc.hint + f" Resume with: python -m skinapi resume {created[0]} …"
+                ).strip()
             raise
     _emit(result, args.out)
     return 0
@@ -215,7 +231,11 @@ def _check(args) -> int:
     try:
         photo = load_photo(data)
     except PhotoError as exc:
-        print(json.dumps({"mode": args.mode, "ok": False, "readable": False, "error": str(exc)}, indent=2))
+        print(
+            json.dumps(
+                {"mode": args.mode, "ok": False, "readable": False, "error": str(exc)}, indent=2
+            )
+        )
         return 2
     report = check_photo(photo, args.mode)
     output = report.to_dict() | {"readable": True, "size": list(photo.size)}
@@ -247,12 +267,16 @@ def _emulator(args) -> int:
             "fault_task_timeout",
             "fault_engine_error",
             "fault_drop_rate",
+            "fault_502_rate",
         )
         if (value := getattr(args, name)) is not None
     }
     emulator = Emulator(EmulatorConfig.from_env(**overrides), port=args.port).start()
     print(f"YouCam emulator on {emulator.url} — key: {DEMO_API_KEY}", flush=True)
-    print(f"try: YOUCAM_API_KEY={DEMO_API_KEY} python -m skinapi analyze PHOTO --preset sd-all --base-url {emulator.url}", flush=True)
+    print(
+        f"try: YOUCAM_API_KEY={DEMO_API_KEY} python -m skinapi analyze PHOTO --preset sd-all --base-url {emulator.url}",
+        flush=True,
+    )
     try:
         import time
 
@@ -265,7 +289,9 @@ def _emulator(args) -> int:
 def _bench(args) -> int:
     from . import bench
 
-    return bench.run(args.what, runs=args.runs, processing_time=args.processing_time, interval=args.interval)
+    return bench.run(
+        args.what, runs=args.runs, processing_time=args.processing_time, interval=args.interval
+    )
 
 
 _COMMANDS = {

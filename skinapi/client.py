@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import requests
 
@@ -79,11 +80,15 @@ class CreatedTask:
     request_id: str | None
 
 
+MAX_POLL_INTERVAL = 30.0
+
+
 def interval_seconds(value) -> float | None:
-    """The API's `polling_interval`: above 100 it is milliseconds, else seconds."""
+    """The API's `polling_interval`: above 100 it is milliseconds, else seconds; capped so a
+    misread unit cannot let a task expire unpolled."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
-    return value / 1000.0 if value > 100 else float(value)
+    return min(value / 1000.0 if value > 100 else float(value), MAX_POLL_INTERVAL)
 
 
 def content_type_of(data: bytes) -> str:
@@ -238,7 +243,9 @@ class Client:
                 interval = state.polling_interval
             if on_progress:
                 on_progress(
-                    Progress("waiting", self._clock() - start, polls, interval, task_id, state.status)
+                    Progress(
+                        "waiting", self._clock() - start, polls, interval, task_id, state.status
+                    )
                 )
             if state.status == "success":
                 return state
@@ -427,6 +434,12 @@ class Client:
         hint = e.hint_for_code(code)
         if hint:
             kwargs["hint"] = hint
+        if not what.startswith(("GET /", "POST /")) and status < 500 and status != 429:
+            # Presigned storage, not the API: its codes mean nothing to the API's tree.
+            hint = "Result URLs expire after 2 hours: resume the task for fresh ones."
+            if what == "photo upload":
+                hint = "The storage refused the upload; upload the photo again."
+            return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
         if status == 401:
             cls = e.AuthError
         elif status == 429:

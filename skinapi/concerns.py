@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal
 
 from .errors import RequestValidationError
 
@@ -143,7 +144,9 @@ UNIT_TABLE: tuple[tuple[int, int, int], ...] = ((4, 9, 12), (8, 12, 16), (12, 14
 
 def preset_actions(preset: str, mode: Mode) -> tuple[str, ...]:
     if preset not in PRESETS:
-        raise RequestValidationError([f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}."])
+        raise RequestValidationError(
+            [f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}."]
+        )
     names = PRESETS[preset]
     return names if mode == "sd" else tuple(hd_name(n) for n in names)
 
@@ -205,7 +208,7 @@ class AnalysisSettings:
         api_version: str = "v2.1",
         miniserver_args: Mapping[str, object] | None = None,
         pf_camera_kit: bool | None = None,
-    ) -> "AnalysisSettings":
+    ) -> AnalysisSettings:
         settings = cls(
             actions=tuple(actions),
             format=format,  # type: ignore[arg-type]
@@ -310,9 +313,7 @@ def _miniserver_problems(args: Mapping[str, object]) -> list[str]:
         ):
             problems.append(f"{key} must be a hex colour RRGGBB such as 3D3D3D, not {value!r}.")
         elif key in MINISERVER_OPACITY_ARGS and not (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and 0 <= value <= 1
+            isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
         ):
             problems.append(f"{key} must be a number from 0 to 1, not {value!r}.")
     return problems

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 from . import engine
-from .concerns import CONCERNS, MAX_FILE_BYTES, validation_problems, unit_cost
+from .concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
 from .errors import ENGINE_HINTS, PhotoError
 from .photo import check_photo, load_photo
 
@@ -37,7 +37,8 @@ class EmulatorConfig:
     polling_interval: float = 1.0
     """Seconds, sent as `polling_interval`."""
     interval_unit: str = "ms"
-    """How `polling_interval` is written: ``ms`` or ``s`` (the documents disagree)."""
+    """How `polling_interval` is written: ``ms`` or ``s`` (the documents disagree); intervals of
+    0.1 s or less always go out in seconds, since the client reads ≤ 100 as seconds."""
     zip_results_shape: str = "object"
     """``object`` → results {"url": …}; ``string`` → a bare URL, as in the vendor's example."""
     api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
@@ -59,10 +60,12 @@ class EmulatorConfig:
     """Every task fails with this engine error code."""
     fault_drop_rate: float = 0.0
     """Share of API requests whose connection is dropped after the work is done."""
+    fault_502_rate: float = 0.0
+    """Share of API requests answered 502 Bad Gateway after the work is done."""
     seed: int = 0
 
     @classmethod
-    def from_env(cls, environ=os.environ, **overrides) -> "EmulatorConfig":
+    def from_env(cls, environ=os.environ, **overrides) -> EmulatorConfig:
         """Read SKINSCOPE_EMULATOR_<FIELD> variables, e.g. SKINSCOPE_EMULATOR_LATENCY=0.5."""
         values = {}
         for f in fields(cls):
@@ -130,7 +133,7 @@ class Emulator:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="youcam-emulator", daemon=True
         )
@@ -142,7 +145,7 @@ class Emulator:
         self._server.server_close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -205,9 +208,16 @@ class Emulator:
                 return self._poll(route[len(prefix) :], key)
         return _error(404, "NotFound", f"No route {method} {route}")
 
-    def should_drop(self, path: str) -> bool:
-        rate = self.config.fault_drop_rate
-        return bool(rate) and path.startswith("/s2s/") and self._rng.random() < rate
+    def fault_after(self, path: str) -> str | None:
+        """A fault that strikes after the request was executed: ``drop`` or ``502``."""
+        if not path.startswith("/s2s/"):
+            return None
+        config = self.config
+        if config.fault_drop_rate and self._rng.random() < config.fault_drop_rate:
+            return "drop"
+        if config.fault_502_rate and self._rng.random() < config.fault_502_rate:
+            return "502"
+        return None
 
     def _authenticate(self, headers):
         value = headers.get("Authorization", "")
@@ -240,7 +250,9 @@ class Emulator:
             file_size = int(entry["file_size"])
             str(entry["file_name"])
         except (KeyError, IndexError, TypeError, ValueError):
-            return _error(400, "InvalidParameters", "files[0] needs content_type, file_name, file_size")
+            return _error(
+                400, "InvalidParameters", "files[0] needs content_type, file_name, file_size"
+            )
         if content_type not in ("image/jpeg", "image/jpg", "image/png"):
             return _error(400, "InvalidParameters", f"Unsupported content_type {content_type}")
         file_id = "file_" + uuid.uuid4().hex
@@ -373,7 +385,11 @@ class Emulator:
             output.append(entry)
         skin_type_action = next((a for a in task.actions if a.endswith("skin_type")), None)
         for zone in result.skin_types:
-            entry = {"type": skin_type_action, "region": zone["region"], "skin_type": zone["skin_type"]}
+            entry = {
+                "type": skin_type_action,
+                "region": zone["region"],
+                "skin_type": zone["skin_type"],
+            }
             if zone["region"] == "whole":
                 entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
             output.append(entry)
@@ -454,8 +470,10 @@ class Emulator:
         return 200, {"Content-Type": kind}, task.files[name]
 
     def _interval(self) -> float:
+        # Milliseconds only where the documented rule (> 100 means ms) reads them back right.
         seconds = self.config.polling_interval
-        return int(round(seconds * 1000)) if self.config.interval_unit == "ms" else seconds
+        millis = int(round(seconds * 1000))
+        return millis if self.config.interval_unit == "ms" and millis > 100 else seconds
 
 
 def _zip(result: engine.EngineOutput, actions: tuple[str, ...]) -> bytes:
@@ -465,7 +483,11 @@ def _zip(result: engine.EngineOutput, actions: tuple[str, ...]) -> bytes:
         action, region = item["type"], item["region"]
         name = engine.mask_file_name(action, region or "whole")
         name = name if name in masks else name.replace(".png", ".jpg")
-        entry = {"raw_score": item["raw_score"], "ui_score": item["ui_score"], "output_mask_name": name}
+        entry = {
+            "raw_score": item["raw_score"],
+            "ui_score": item["ui_score"],
+            "output_mask_name": name,
+        }
         if region is None:
             info[action] = entry
         else:
@@ -508,9 +530,16 @@ def _handler_for(emulator: Emulator):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             status, headers, payload = emulator.handle(self.command, self.path, self.headers, body)
-            if emulator.should_drop(self.path):
+            fault = emulator.fault_after(self.path)
+            if fault == "drop":
                 self.close_connection = True
                 return
+            if fault == "502":
+                status, headers, payload = (
+                    502,
+                    {"Content-Type": "text/html"},
+                    b"<h1>502 Bad Gateway</h1>",
+                )
             self.send_response(status)
             self.send_header("x-request-id", uuid.uuid4().hex)
             for name, value in headers.items():

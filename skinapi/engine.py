@@ -28,8 +28,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .concerns import CONCERNS, ENGINE_LONG_SIDE, REGIONS
 from . import png
+from .concerns import CONCERNS, ENGINE_LONG_SIDE, REGIONS
 from .faces import FaceBox, region_mask
 from .photo import Photo
 
@@ -100,7 +100,9 @@ class _Maps:
         return self._regions[name]
 
 
-def analyze(photo: Photo, face: FaceBox, actions, miniserver_args: dict | None = None) -> EngineOutput:
+def analyze(
+    photo: Photo, face: FaceBox, actions, miniserver_args: dict | None = None
+) -> EngineOutput:
     """Score `actions` for the face at `face` (in the photo's pixel coordinates)."""
     args = miniserver_args or {}
     image = photo.image
@@ -188,8 +190,18 @@ def _maps(work: np.ndarray, box: FaceBox) -> _Maps:
     bright = np.percentile(skin_l, 97) if skin_l.size else 255
     specular = (lightness >= max(bright, 200)) & (saturation < 0.25)
     return _Maps(
-        box, shape, skin, lightness, a_star, saturation, fine, dots, ridges, red_spots,
-        dark_spots, specular,
+        box,
+        shape,
+        skin,
+        lightness,
+        a_star,
+        saturation,
+        fine,
+        dots,
+        ridges,
+        red_spots,
+        dark_spots,
+        specular,
     )
 
 
@@ -281,7 +293,11 @@ def _skin_type(m: _Maps, zone: str) -> str:
         t, u = m.region("t_zone"), m.region("u_zone")
         t_oily = (m.specular & t).sum() / max(t.sum(), 1) > 0.03
         u_oily = (m.specular & u).sum() / max(u.sum(), 1) > 0.03
-        base = "Combination" if t_oily != u_oily else ("Oily" if oily else ("Dry" if dry else "Normal"))
+        base = (
+            "Combination"
+            if t_oily != u_oily
+            else ("Oily" if oily else ("Dry" if dry else "Normal"))
+        )
     else:
         base = "Oily" if oily else ("Dry" if dry else "Normal")
     if red:

@@ -19,14 +19,14 @@ class FaceBox:
     w: float
     h: float
 
-    def scaled(self, factor: float) -> "FaceBox":
+    def scaled(self, factor: float) -> FaceBox:
         return FaceBox(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
 
     @property
     def centre(self) -> tuple[float, float]:
         return self.x + self.w / 2, self.y + self.h / 2
 
-    def head(self) -> "FaceBox":
+    def head(self) -> FaceBox:
         """The whole head the box implies (the cascade's box runs brows to mouth)."""
         return FaceBox(self.x - 0.08 * self.w, self.y - 0.35 * self.h, 1.16 * self.w, 1.6 * self.h)
 
@@ -43,12 +43,24 @@ def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
     """Faces in an RGB array, largest first, in the array's pixel coordinates."""
     height, width = rgb.shape[:2]
     scale = min(1.0, DETECT_LONG_SIDE / max(height, width))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-    min_side = max(24, int(0.12 * min(small.shape[:2])))
-    found = _cascade().detectMultiScale(
-        gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
+    small = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    min_side = max(24, int(0.12 * min(small.shape[:2])))
+
+    def search(pixels):
+        return _cascade().detectMultiScale(
+            pixels, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
+        )
+
+    found = search(gray)
+    if len(found) == 0:
+        # Equalising rescues dark or low-contrast faces, but on a large flat background it
+        # can lose a face that the plain image shows, so it is only the second try.
+        found = search(cv2.equalizeHist(gray))
     boxes = [FaceBox(*map(float, f)).scaled(1 / scale) for f in found]
     return sorted(_drop_nested(boxes), key=lambda b: b.w * b.h, reverse=True)
 

@@ -198,7 +198,9 @@ def _from_score_info(info, files, *, task_id, api_version) -> AnalysisResult:
         if kind == "all":
             result.overall = _number(value.get("score") if isinstance(value, dict) else value, kind)
         elif kind == "skin_age":
-            result.skin_age = _number(value.get("score") if isinstance(value, dict) else value, kind)
+            result.skin_age = _number(
+                value.get("score") if isinstance(value, dict) else value, kind
+            )
         elif kind.endswith("skin_type"):
             _add_skin_types(result, kind, value, files)
         elif isinstance(value, dict) and "raw_score" in value:

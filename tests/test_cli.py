@@ -1,0 +1,159 @@
+"""`python -m skinapi` end to end against the emulator on loopback, in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import FACE_PATH, FAKE_KEY, jpeg
+
+
+def run(args, emulator=None, key=FAKE_KEY, tmp_path=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    if key:
+        env["YOUCAM_API_KEY"] = key
+    if emulator:
+        env["YOUCAM_BASE_URL"] = emulator.url
+    return subprocess.run(
+        [sys.executable, "-m", "skinapi", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_analyze_prints_one_json_document_and_saves_masks(emulator, tmp_path):
+    done = run(["analyze", str(FACE_PATH), "--preset", "sd-eyes", "--out", str(tmp_path)], emulator)
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    assert set(output) == {
+        "task_id",
+        "api_version",
+        "format",
+        "overall",
+        "skin_age",
+        "concerns",
+        "skin_types",
+    }
+    assert {c["type"] for c in output["concerns"]} == {
+        "eye_bag",
+        "dark_circle_v2",
+        "droopy_upper_eyelid",
+        "droopy_lower_eyelid",
+        "tear_trough",
+    }
+    assert all(os.path.exists(c["mask"]) for c in output["concerns"])
+    assert "waiting" in done.stderr and FAKE_KEY not in done.stderr + done.stdout
+
+
+def test_zip_format_and_v20(emulator):
+    done = run(
+        [
+            "analyze",
+            str(FACE_PATH),
+            "--actions",
+            "redness,pore",
+            "--format",
+            "zip",
+            "--api-version",
+            "v2.0",
+        ],
+        emulator,
+    )
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    assert (
+        output["format"] == "zip"
+        and output["api_version"] == "v2.0"
+        and output["concerns"][0]["mask"] is None
+    )
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--actions", "redness,hd_pore"], "cannot be mixed"),
+        (["--actions", "abc123"], "Unknown concern"),
+        (["--preset", "sd-nope"], "Unknown preset"),
+        (["--preset", "hd-all"], "1080"),
+    ],
+)
+def test_bad_usage_exits_2_and_sends_nothing(emulator, args, words):
+    done = run(["analyze", str(FACE_PATH), *args], emulator)
+    assert done.returncode == 2 and words in done.stderr
+    assert "Traceback" not in done.stderr and emulator.request_log == []
+
+
+def test_missing_key_exits_2(emulator):
+    done = run(["analyze", str(FACE_PATH), "--preset", "sd-all"], emulator, key=None)
+    assert done.returncode == 2 and "YOUCAM_API_KEY" in done.stderr
+
+
+def test_missing_file_exits_2(emulator):
+    done = run(["analyze", "/nope.jpg", "--preset", "sd-all"], emulator)
+    assert done.returncode == 2 and "Cannot read" in done.stderr
+
+
+def test_refused_key_exits_3_without_the_key(emulator):
+    done = run(["analyze", str(FACE_PATH), "--preset", "sd-all"], emulator, key="sk-bad-secret-999")
+    assert (
+        done.returncode == 3 and "sk-bad-secret-999" not in done.stderr and "Bearer" in done.stderr
+    )
+
+
+def test_engine_failure_exits_4(emulator):
+    emulator.configure(fault_engine_error="error_no_face")
+    done = run(["analyze", str(FACE_PATH), "--preset", "sd-all"], emulator)
+    assert done.returncode == 4 and "No face" in done.stderr
+
+
+def test_task_timeout_exits_5_naming_the_task_to_resume(emulator):
+    emulator.configure(fault_task_timeout=True)
+    done = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
+    assert done.returncode == 5 and "resume task_" in done.stderr
+    task_id = done.stderr.split("resume ")[1].split()[0]
+    emulator.configure(fault_task_timeout=False)
+    resumed = run(["resume", task_id, "--actions", "redness"], emulator)
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["task_id"] == task_id
+    assert emulator.creates == 1
+
+
+def test_skip_checks_sends_a_blocked_photo_and_the_engine_refuses_it(
+    emulator, face_image, tmp_path
+):
+    small = tmp_path / "small.jpg"
+    small.write_bytes(jpeg(face_image.resize((300, 400))))
+    assert run(["analyze", str(small), "--actions", "redness"], emulator).returncode == 2
+    done = run(["analyze", str(small), "--actions", "redness", "--skip-checks"], emulator)
+    assert done.returncode == 4 and "480" in done.stderr
+
+
+def test_check_prints_a_report_and_fix_writes_a_passing_photo(face_image, tmp_path):
+    from PIL import Image
+
+    wide = Image.new("RGB", (2400, 1300), (205, 205, 210))
+    wide.paste(face_image.resize((540, 720)), (900, 300))
+    source, fixed = tmp_path / "wide.jpg", tmp_path / "fixed.jpg"
+    source.write_bytes(jpeg(wide))
+    report = run(["check", str(source)])
+    assert report.returncode == 2 and json.loads(report.stdout)["ok"] is False
+    done = run(["check", str(source), "--fix", str(fixed)])
+    assert (
+        done.returncode == 0 and json.loads(done.stdout)["fixed"]["ok"] is True and fixed.exists()
+    )
+
+
+def test_check_of_a_non_image(tmp_path):
+    text = tmp_path / "photo.jpg"
+    text.write_text("hello")
+    done = run(["check", str(text)])
+    assert done.returncode == 2 and "Cannot read this photo" in json.loads(done.stdout)["error"]
+
+
+def test_demo_flag_needs_no_key():
+    done = run(["analyze", str(FACE_PATH), "--actions", "redness", "--demo"], key=None)
+    assert done.returncode == 0, done.stderr
+    assert "demo engine" in done.stderr

@@ -1,0 +1,172 @@
+"""The emulator's faithful behaviour: the contract's checks, limits, expiry and units."""
+
+import time
+
+import pytest
+import requests
+
+from skinapi import (
+    AnalysisSettings,
+    Client,
+    EngineError,
+    InvalidTaskIdError,
+    RateLimitError,
+    RetryPolicy,
+)
+from skinapi.emulator import EmulatorConfig
+
+from .conftest import FAKE_KEY, jpeg
+
+
+def post(emulator, path, body, key=FAKE_KEY):
+    return requests.post(
+        emulator.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=5
+    )
+
+
+@pytest.mark.parametrize("header", ["", FAKE_KEY, f"Bearer <{FAKE_KEY}>", "Bearer wrong"])
+def test_malformed_or_wrong_keys_get_401(emulator, header):
+    response = requests.get(
+        emulator.url + "/s2s/v1.0/client/credit", headers={"Authorization": header}, timeout=5
+    )
+    assert response.status_code == 401 and response.json()["error_code"] == "InvalidApiKey"
+    assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    "actions, message",
+    [
+        (["redness", "hd_pore"], "cannot mix HD and SD dst_actions"),
+        (["abc123"], "Not available dst_action abc123"),
+    ],
+)
+def test_documented_request_errors(emulator, actions, message):
+    response = post(
+        emulator, "/s2s/v2.1/task/skin-analysis", {"src_file_id": "x", "dst_actions": actions}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"status": 400, "error": message, "error_code": "InvalidParameters"}
+
+
+def test_pf_camera_kit_only_on_v21(emulator):
+    body = {"src_file_id": "x", "dst_actions": ["redness"], "pf_camera_kit": True}
+    assert post(emulator, "/s2s/v2.0/task/skin-analysis", body).status_code == 400
+
+
+def test_file_never_uploaded_fails_as_unknown_internal_error(client):
+    slot = client.reserve_upload(file_name="a.jpg", content_type="image/jpeg", file_size=100)
+    created = client.create_task(AnalysisSettings.build(["redness"]), src_file_id=slot.file_id)
+    with pytest.raises(EngineError) as caught:
+        client.wait(created.task_id, interval=0.01, timeout=5)
+    assert caught.value.code == "unknown_internal_error"
+
+
+def test_upload_must_match_the_declared_size(client, face_bytes):
+    slot = client.reserve_upload(
+        file_name="a.jpg", content_type="image/jpeg", file_size=len(face_bytes) + 1
+    )
+    with pytest.raises(Exception) as caught:
+        client.upload(slot, face_bytes)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "make, code",
+    [
+        (lambda f: f.resize((300, 400)), "error_below_min_image_size"),
+        (lambda f: f.point(lambda v: v // 4), "error_lighting_dark"),
+        (lambda f: f.crop((-800, -300, 1520, 1260)), "error_src_face_too_small"),
+        (lambda f: f.crop((0, -350, 720, 610)), "error_src_face_out_of_bound"),
+    ],
+)
+def test_engine_errors_come_from_real_checks_of_the_photo(client, face_image, make, code):
+    with pytest.raises(EngineError) as caught:
+        client.analyze(jpeg(make(face_image)), AnalysisSettings.build(["redness"]))
+    assert caught.value.code == code
+
+
+def test_hd_needs_1080(client, face_bytes):
+    with pytest.raises(EngineError) as caught:
+        client.analyze(face_bytes, AnalysisSettings.build(["hd_redness"]))
+    assert caught.value.code == "error_below_min_image_size"
+
+
+def test_undecodable_upload(client):
+    with pytest.raises(EngineError) as caught:
+        data = b"\xff\xd8\xff" + b"not really a jpeg" * 10
+        client.analyze(data, AnalysisSettings.build(["redness"]))
+    assert caught.value.code == "error_decode_image"
+
+
+def test_rate_limit_five_per_second_with_no_retry_after(emulator_factory):
+    emulator = emulator_factory(rate_limit=True)
+    statuses = []
+    for _ in range(7):
+        r = requests.get(
+            emulator.url + "/s2s/v1.0/client/credit",
+            headers={"Authorization": f"Bearer {FAKE_KEY}"},
+            timeout=5,
+        )
+        statuses.append(r.status_code)
+        assert "Retry-After" not in r.headers
+    assert statuses[:5] == [200] * 5 and 429 in statuses[5:]
+
+
+def test_rate_limit_window(emulator_factory):
+    emulator = emulator_factory(
+        rate_limit=True, rate_per_second=100, rate_per_window=4, rate_window=300
+    )
+    client = Client(FAKE_KEY, base_url=emulator.url, retry=RetryPolicy(attempts=1))
+    for _ in range(4):
+        client.credit_balance()
+    with pytest.raises(RateLimitError):
+        client.credit_balance()
+
+
+def test_unpolled_task_expires(emulator_factory, face_bytes):
+    emulator = emulator_factory(task_expiry=0.2)
+    client = Client(FAKE_KEY, base_url=emulator.url)
+    file_id = client.upload_photo(face_bytes)
+    created = client.create_task(AnalysisSettings.build(["redness"]), src_file_id=file_id)
+    time.sleep(0.4)
+    with pytest.raises(InvalidTaskIdError):
+        client.get_task(created.task_id)
+
+
+def test_units_are_charged_on_success_only(client, face_image, face_bytes):
+    start = client.credit_balance()
+    with pytest.raises(EngineError):
+        client.analyze(jpeg(face_image.resize((300, 400))), AnalysisSettings.build(["redness"]))
+    assert client.credit_balance() == start
+    client.analyze(
+        face_bytes, AnalysisSettings.build(["redness", "pore", "acne", "texture", "moisture"])
+    )
+    assert client.credit_balance() == start - 12
+
+
+def test_v20_endpoint_works(client, face_bytes):
+    result = client.analyze(face_bytes, AnalysisSettings.build(["redness"], api_version="v2.0"))
+    assert result.api_version == "v2.0"
+
+
+def test_latency_fault_slows_every_answer(emulator_factory):
+    emulator = emulator_factory(latency=0.2)
+    client = Client(FAKE_KEY, base_url=emulator.url)
+    start = time.perf_counter()
+    client.credit_balance()
+    assert time.perf_counter() - start >= 0.2
+
+
+def test_config_from_environment():
+    config = EmulatorConfig.from_env(
+        {
+            "SKINSCOPE_EMULATOR_LATENCY": "0.5",
+            "SKINSCOPE_EMULATOR_FAULT_TASK_TIMEOUT": "true",
+            "SKINSCOPE_EMULATOR_FAULT_ENGINE_ERROR": "error_no_face",
+        }
+    )
+    assert (
+        config.latency == 0.5
+        and config.fault_task_timeout
+        and config.fault_engine_error == "error_no_face"
+    )

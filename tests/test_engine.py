@@ -1,0 +1,97 @@
+"""The demo engine: reproducible, and scores move the right way when the photo changes."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter
+
+from skinapi import engine
+from skinapi.concerns import HD_ACTIONS, SD_ACTIONS
+from skinapi.photo import check_photo, load_photo
+
+from .conftest import jpeg
+
+
+def scores(image, actions=SD_ACTIONS, args=None):
+    photo = load_photo(jpeg(image))
+    out = engine.analyze(photo, check_photo(photo).faces[0], actions, args)
+    return {(s["type"], s["region"]): s["raw_score"] for s in out.scores}, out
+
+
+def test_same_photo_same_result(face_image):
+    first, out1 = scores(face_image)
+    second, out2 = scores(face_image)
+    assert first == second and out1.masks == out2.masks and out1.skin_types == out2.skin_types
+
+
+def test_redder_face_scores_worse_on_redness(face_image):
+    array = np.asarray(face_image).astype(np.float32)
+    array[..., 0] *= 1.15
+    redder = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+    assert (
+        scores(redder, ["redness"])[0][("redness", None)]
+        < scores(face_image, ["redness"])[0][("redness", None)]
+    )
+
+
+def test_darker_face_is_less_radiant(face_image):
+    darker = ImageEnhance.Brightness(face_image).enhance(0.6)
+    assert (
+        scores(darker, ["radiance"])[0][("radiance", None)]
+        < scores(face_image, ["radiance"])[0][("radiance", None)]
+    )
+
+
+def test_blurred_face_scores_smoother_texture(face_image):
+    blurred = face_image.filter(ImageFilter.GaussianBlur(3))
+    assert (
+        scores(blurred, ["texture"])[0][("texture", None)]
+        > scores(face_image, ["texture"])[0][("texture", None)]
+    )
+
+
+def test_added_texture_scores_worse(face_image):
+    noise = np.random.default_rng(0).normal(0, 12, (960, 720, 3))
+    rough = Image.fromarray(np.clip(np.asarray(face_image) + noise, 0, 255).astype(np.uint8))
+    assert (
+        scores(rough, ["texture"])[0][("texture", None)]
+        < scores(face_image, ["texture"])[0][("texture", None)]
+    )
+
+
+def test_hd_masks_are_rgba_at_the_photo_size_capped_at_2560(face_image):
+    big = face_image.resize((2160, 2880))
+    result, out = scores(big, ["hd_pore", "hd_wrinkle", "hd_skin_type"])
+    assert ("hd_pore", "forehead") in result and ("hd_wrinkle", "marionette") in result
+    mask = Image.open(io.BytesIO(out.masks["hd_pore_output_forehead.png"]))
+    assert mask.mode == "RGBA" and mask.size == (1920, 2560)
+    alpha = np.asarray(mask)[..., 3]
+    assert 0 < (alpha > 0).mean() < 0.2  # only the forehead's detections
+    assert set(out.masks) >= {
+        "hd_pore_output_all.png",
+        "hd_wrinkle_output_crowfeet.png",
+        "hd_skin_type.png",
+    }
+
+
+def test_overlay_and_dark_background_options(face_image):
+    args = {
+        "enable_mask_overlay": True,
+        "enable_dark_background_hd_pore": True,
+        "color_dark_background_hd_pore": "000000",
+        "opacity_dark_background_hd_pore": 1.0,
+    }
+    hd = face_image.resize((1080, 1440))
+    _, out = scores(hd, ["hd_pore", "hd_redness"], args)
+    pore = np.asarray(Image.open(io.BytesIO(out.masks["hd_pore_output_all.jpg"])))
+    redness = np.asarray(Image.open(io.BytesIO(out.masks["hd_redness_output.jpg"])))
+    assert pore.mean() < 30  # background fully dark
+    assert redness.mean() > 100  # the photo itself, blended
+
+
+@pytest.mark.parametrize("actions", [SD_ACTIONS, HD_ACTIONS])
+def test_every_concern_has_a_score_in_range(face_image, actions):
+    result, out = scores(face_image.resize((1080, 1440)), actions)
+    assert all(1 <= v <= 100 for v in result.values())
+    assert len(out.skin_types) == 3 and 1 <= out.overall <= 100
