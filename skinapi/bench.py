@@ -6,15 +6,14 @@ import io
 import math
 import statistics
 import time
-from pathlib import Path
 
 from PIL import Image
 
-SAMPLE = Path(__file__).parent / "assets" / "sample_face.jpg"
+from .photo import SAMPLE_PHOTO
 
 
 def _photo(size: tuple[int, int] | None = None) -> bytes:
-    image = Image.open(SAMPLE)
+    image = Image.open(SAMPLE_PHOTO)
     if size:
         image = image.resize(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

@@ -173,9 +173,21 @@ def _maps(work: np.ndarray, box: FaceBox) -> _Maps:
     saturation = hsv[..., 1] / 255.0
     gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
     face_oval = region_mask("whole", box, shape)
-    features = region_mask("eyes", box, shape)
-    # Skin: inside the face oval, skin-coloured (warm, not too dark), eyes left out.
-    skin = face_oval & ~features & (a_star > 2) & (b_star > 2) & (lightness > 40)
+    features = region_mask("eyes", box, shape) | region_mask("brows", box, shape)
+    # Skin: inside the face oval, close to the colour of the cheeks and nose (hair, brows, eyes
+    # and lips differ in lightness or hue), eyes left out.
+    reference = (region_mask("cheek", box, shape) | region_mask("nose", box, shape)) & face_oval
+    l_ref = float(np.median(lightness[reference])) if reference.any() else 160.0
+    a_ref = float(np.median(a_star[reference])) if reference.any() else 12.0
+    b_ref = float(np.median(b_star[reference])) if reference.any() else 15.0
+    skin = (
+        face_oval
+        & ~features
+        & (lightness > 0.75 * l_ref)
+        & (np.abs(a_star - a_ref) < 12)
+        & (np.abs(b_star - b_ref) < 12)
+    )
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
     if skin.sum() < 0.2 * face_oval.sum():
         skin = face_oval & ~features
     gray_f = gray.astype(np.float32)
@@ -237,12 +249,14 @@ def _measure(concern: str, m: _Maps, region: str | None) -> tuple[float, np.ndar
     cheek = m.region("cheek")
 
     if concern in ("wrinkle", "eye_bag", "droopy_upper_eyelid", "droopy_lower_eyelid", "firmness"):
+        # Eyelids always hold a crease, so they need a larger share of ridges to score low.
+        scale = {"wrinkle": 0.15, "firmness": 0.2, "droopy_upper_eyelid": 0.6}.get(concern, 0.35)
         hits = (m.ridges > 9) & where
-        raw = _score(hits.sum() / max(where.sum(), 1), 0.35)
+        raw = _score(hits.sum() / max(where.sum(), 1), scale)
         alpha = np.clip(m.ridges / 30, 0, 1) * hits
     elif concern == "pore":
         hits = (m.dots > 6) & where
-        raw = _score(hits.sum() / max(where.sum(), 1), 0.25)
+        raw = _score(hits.sum() / max(where.sum(), 1), 0.1)
         alpha = np.clip(m.dots / 15, 0, 1) * hits
     elif concern == "texture":
         raw = _score(_mean(m.fine, where), 6.0)
@@ -253,14 +267,14 @@ def _measure(concern: str, m: _Maps, region: str | None) -> tuple[float, np.ndar
         alpha = np.clip(dryness / 8, 0, 1) * where
     elif concern == "acne":
         hits = (m.red_spots > 4) & where
-        raw = _score(hits.sum() / max(where.sum(), 1), 0.08)
+        raw = _score(hits.sum() / max(where.sum(), 1), 0.03)
         alpha = np.clip(m.red_spots / 8, 0, 1) * hits
     elif concern == "age_spot":
         hits = (m.dark_spots > 8) & where
-        raw = _score(hits.sum() / max(where.sum(), 1), 0.3)
+        raw = _score(hits.sum() / max(where.sum(), 1), 0.12)
         alpha = np.clip(m.dark_spots / 14, 0, 1) * hits
     elif concern == "redness":
-        excess = np.clip(m.redness - 12, 0, None)
+        excess = np.clip(m.redness - 8, 0, None)
         raw = _score(_mean(excess, where), 12.0)
         alpha = np.clip(excess / 15, 0, 1) * where
     elif concern == "oiliness":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 import cv2
@@ -20,6 +21,8 @@ from .errors import PhotoError
 from .faces import FaceBox, detect_faces
 
 Severity = Literal["pass", "warn", "block"]
+SAMPLE_PHOTO = Path(__file__).parent / "assets" / "sample_face.jpg"
+"""A public-domain NASA portrait (scikit-image's astronaut), cropped to the face."""
 SENDABLE_FORMATS = ("JPEG", "PNG")
 MAX_DECODE_PIXELS = 50_000_000
 MIN_FACE_RATIO = 0.60

@@ -53,7 +53,7 @@ def encode_rgba(width: int, height: int, top: int, band: np.ndarray) -> bytes:
         raise ValueError("the band does not fit the image")
     stride = width * 4 + 1
     filtered = np.zeros((rows, stride), dtype=np.uint8)
-    filtered[:, 1:] = band.reshape(rows, -1)
+    filtered[:, 1:] = band.reshape(rows, width * 4)
     band_bytes = filtered.tobytes()
     below = height - top - rows
 

@@ -95,3 +95,17 @@ def test_every_concern_has_a_score_in_range(face_image, actions):
     result, out = scores(face_image.resize((1080, 1440)), actions)
     assert all(1 <= v <= 100 for v in result.values())
     assert len(out.skin_types) == 3 and 1 <= out.overall <= 100
+
+
+def test_png_writer_round_trips_bands_and_empty_masks():
+    from skinapi import png
+
+    band = np.random.default_rng(2).integers(0, 255, (37, 50, 4), dtype=np.uint8)
+    expected = np.zeros((100, 50, 4), np.uint8)
+    expected[20:57] = band
+    decoded = np.asarray(Image.open(io.BytesIO(png.encode_rgba(50, 100, 20, band))))
+    assert (decoded == expected).all()
+    empty = np.asarray(
+        Image.open(io.BytesIO(png.encode_rgba(50, 100, 0, np.zeros((0, 50, 4), np.uint8))))
+    )
+    assert empty.shape == (100, 50, 4) and not empty.any()

@@ -1,0 +1,19 @@
+"""SkinScope: what YouCam's AI Skin Analysis says about a face. Router and shared frame."""
+
+import streamlit as st
+
+from skinapi import ui
+
+st.set_page_config(page_title="SkinScope", page_icon=":material/biotech:", layout="wide")
+
+PAGES = {
+    "Analysis": [
+        st.Page("pages/analyse.py", title="Analyse", icon=":material/photo_camera:", default=True),
+        st.Page("pages/results.py", title="Results", icon=":material/radar:"),
+    ],
+    "Setup": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
+}
+
+navigation = st.navigation(PAGES)
+ui.sidebar()
+navigation.run()

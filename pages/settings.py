@@ -1,0 +1,111 @@
+"""Settings: the live connection, and the demo emulator's timing and fault injection."""
+
+import streamlit as st
+
+from skinapi import ui
+from skinapi.client import DEFAULT_BASE_URL
+from skinapi.errors import ENGINE_HINTS, SkinApiError
+
+
+def _keep(widget_key: str, setting_key: str):
+    """Widget state is dropped when a page is left; settings live under their own key."""
+
+    def copy():
+        st.session_state[setting_key] = st.session_state[widget_key]
+
+    return copy
+
+
+def _setting_input(widget, label, setting_key, default, **kwargs):
+    widget_key = setting_key + "_input"
+    st.session_state.setdefault(setting_key, default)
+    st.session_state[widget_key] = st.session_state[setting_key]
+    return widget(label, key=widget_key, on_change=_keep(widget_key, setting_key), **kwargs)
+
+
+st.title("Settings")
+live, demo = st.columns(2, gap="large")
+
+with live:
+    st.subheader("Live YouCam API")
+    key, source = ui.find_key()
+    _setting_input(
+        st.text_input,
+        "API key",
+        "settings_api_key",
+        "",
+        type="password",
+        help="Kept in this browser session only; never written to disk, logs or exports.",
+    )
+    st.caption(f"In use: {ui.masked(key)}" + (f" (from {source})" if source else ""))
+    _setting_input(st.text_input, "Base URL", "settings_base_url", "", placeholder=DEFAULT_BASE_URL)
+    _setting_input(
+        st.radio,
+        "Default API version",
+        "settings_api_version",
+        "v2.1",
+        options=["v2.1", "v2.0"],
+        horizontal=True,
+    )
+    _setting_input(
+        st.number_input,
+        "Request timeout (s)",
+        "settings_timeout",
+        30.0,
+        min_value=5.0,
+        max_value=300.0,
+        step=5.0,
+    )
+    if st.button("Test connection", key="settings_test", type="primary"):
+        conn = ui.connection()
+        if conn.client is None:
+            st.warning("No API key: type one above, or switch to Demo in the sidebar.")
+        else:
+            try:
+                balance = conn.client.credit_balance()
+            except SkinApiError as exc:
+                ui.show_error(ui._error_dict(exc))
+            else:
+                st.success(f"Connected to {conn.label} at {conn.base_url}: {balance:g} units left.")
+
+with demo:
+    st.subheader("Demo emulator")
+    emulator = ui.demo_emulator()
+    config = emulator.config
+    st.caption(
+        f"Running on {emulator.url} (127.0.0.1 only) · {emulator.balance():g} demo units left"
+    )
+    with st.form("settings_emulator"):
+        processing = st.slider("Processing time (s)", 0.0, 20.0, float(config.processing_time), 0.5)
+        interval = st.slider("Polling interval (s)", 0.2, 5.0, float(config.polling_interval), 0.1)
+        st.markdown("**Fault injection**")
+        latency = st.slider("Extra latency per request (s)", 0.0, 3.0, float(config.latency), 0.1)
+        rate_429 = st.slider(
+            "Share of requests answered 429", 0.0, 1.0, float(config.fault_429_rate), 0.05
+        )
+        rate_502 = st.slider(
+            "Share of requests answered 502", 0.0, 1.0, float(config.fault_502_rate), 0.05
+        )
+        drop = st.slider(
+            "Share of connections dropped", 0.0, 1.0, float(config.fault_drop_rate), 0.05
+        )
+        timeout = st.toggle("Polls answer 500 TaskTimeout", value=config.fault_task_timeout)
+        codes = ["", *ENGINE_HINTS]
+        engine_error = st.selectbox(
+            "Every task fails with engine error",
+            codes,
+            index=codes.index(config.fault_engine_error or ""),
+            format_func=lambda c: c or "— none —",
+        )
+        if st.form_submit_button("Apply to the emulator"):
+            emulator.configure(
+                processing_time=processing,
+                polling_interval=interval,
+                latency=latency,
+                fault_429_rate=rate_429,
+                fault_502_rate=rate_502,
+                fault_drop_rate=drop,
+                fault_task_timeout=timeout,
+                fault_engine_error=engine_error,
+            )
+            st.success("Applied. New requests to the emulator use these settings.")

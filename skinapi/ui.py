@@ -1,0 +1,330 @@
+"""The dashboard's Streamlit glue: connection, cached resources, the run flow and shared widgets.
+
+The only module of `skinapi` that imports Streamlit; `import skinapi` never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from . import overlay
+from .client import DEFAULT_BASE_URL, Client, Progress
+from .concerns import AnalysisSettings
+from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
+from .errors import DeadlineExceeded, InvalidTaskIdError, PhotoError, SkinApiError
+from .photo import Photo, PhotoReport, check_photo, load_photo
+from .results import AnalysisResult
+
+DEMO, LIVE = "demo", "live"
+DEMO_NOTICE = "Demo mode: scores come from SkinScope's demo engine, not from YouCam's AI."
+PHASE_LABELS = {
+    "checking": "Checking the photo…",
+    "uploading": "Uploading the photo…",
+    "creating": "Creating the analysis task…",
+    "waiting": "Waiting for the analysis…",
+    "downloading": "Downloading results and masks…",
+    "done": "Analysis complete",
+}
+
+
+# -- connection ------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def demo_emulator() -> Emulator:
+    """One emulator per process, on a free port of 127.0.0.1."""
+    return Emulator(EmulatorConfig.from_env()).start()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _client(api_key: str, base_url: str, api_version: str, timeout: float) -> Client:
+    return Client(api_key, base_url=base_url, api_version=api_version, timeout=(5.0, timeout))
+
+
+def _secret(name: str) -> str | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets.toml, or an unreadable one: the app runs without it
+        return None
+    return str(value) if value else None
+
+
+def find_key() -> tuple[str | None, str | None]:
+    """The live API key and where it came from; the key itself is never displayed."""
+    typed = st.session_state.get("settings_api_key")
+    if typed:
+        return typed, "typed in"
+    if key := _secret("YOUCAM_API_KEY"):
+        return key, "secrets.toml"
+    if key := os.environ.get("YOUCAM_API_KEY"):
+        return key, "environment"
+    return None, None
+
+
+def base_url() -> str:
+    return (
+        st.session_state.get("settings_base_url")
+        or _secret("YOUCAM_BASE_URL")
+        or os.environ.get("YOUCAM_BASE_URL")
+        or DEFAULT_BASE_URL
+    )
+
+
+@dataclass(frozen=True)
+class Connection:
+    mode: str
+    client: Client | None
+    key_source: str | None
+    base_url: str
+
+    @property
+    def label(self) -> str:
+        return "Demo (emulator)" if self.mode == DEMO else "Live (YouCam API)"
+
+
+def connection() -> Connection:
+    key, source = find_key()
+    mode = st.session_state.get("connection_mode") or (LIVE if key else DEMO)
+    version = st.session_state.get("settings_api_version", "v2.1")
+    timeout = float(st.session_state.get("settings_timeout", 30.0))
+    if mode == DEMO:
+        emulator = demo_emulator()
+        return Connection(
+            DEMO, _client(DEMO_API_KEY, emulator.url, version, timeout), None, emulator.url
+        )
+    url = base_url()
+    client = _client(key, url, version, timeout) if key else None
+    return Connection(LIVE, client, source, url)
+
+
+def masked(key: str | None) -> str:
+    return "not set" if not key else f"•••• {key[-4:]}" if len(key) > 12 else "••••"
+
+
+def sidebar() -> Connection:
+    key, source = find_key()
+    with st.sidebar:
+        st.markdown("### Connection")
+        current = st.session_state.get("connection_mode") or (LIVE if key else DEMO)
+        choice = st.radio(
+            "Connection",
+            [DEMO, LIVE],
+            index=[DEMO, LIVE].index(current),
+            format_func=lambda m: "Demo (emulator)" if m == DEMO else "Live (YouCam API)",
+            label_visibility="collapsed",
+            key="sidebar_connection",
+        )
+        st.session_state["connection_mode"] = choice
+        if choice == DEMO:
+            st.caption("No key needed. " + DEMO_NOTICE)
+        elif key:
+            st.caption(f"Key from {source}: {masked(key)}")
+        else:
+            st.warning(
+                "No API key yet. Add one on the Settings page, in secrets.toml or as YOUCAM_API_KEY."
+            )
+        running = [r for r in runs().values() if r.in_flight]
+        if running:
+            st.info(
+                f"A task is in flight ({running[0].task_id or 'starting'}). Open Analyse to follow it."
+            )
+    return connection()
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One analysis as the session knows it; the task_id is stored before the first poll."""
+
+    key: str
+    photo: bytes
+    photo_name: str
+    source: str
+    settings: AnalysisSettings
+    mode: str
+    state: str = "new"
+    """new → uploading → running → success | error | stalled | interrupted."""
+    task_id: str | None = None
+    result: AnalysisResult | None = None
+    error: dict | None = None
+    started: float = field(default_factory=time.time)
+    duration: float | None = None
+    polls: int = 0
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in ("uploading", "running")
+
+    @property
+    def units(self) -> int:
+        return self.settings.units if self.state == "success" else 0
+
+
+def photo_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def run_key(photo: bytes, settings: AnalysisSettings, mode: str) -> str:
+    return hashlib.sha256((photo_hash(photo) + repr(settings) + mode).encode()).hexdigest()[:16]
+
+
+def runs() -> dict[str, Run]:
+    return st.session_state.setdefault("runs", {})
+
+
+def current_run() -> Run | None:
+    key = st.session_state.get("current_run")
+    return runs().get(key) if key else None
+
+
+def execute(run: Run, client: Client) -> None:
+    """Run (or resume, when the run has a task_id) inside an `st.status`, recording as it goes.
+    A rerun that interrupts the wait leaves the run `running` with its task_id: the next script
+    run resumes it instead of creating another task."""
+    resuming = run.task_id is not None
+    label = "Resuming the analysis…" if resuming else PHASE_LABELS["checking"]
+    with st.status(label, expanded=True) as status:
+        line = st.empty()
+
+        def on_progress(p: Progress) -> None:
+            if p.phase == "waiting" and p.polls:
+                run.polls = p.polls
+                line.markdown(
+                    f"Task `{p.task_id}` · {p.elapsed:.1f} s elapsed · poll {p.polls} · "
+                    f"every {p.interval:g} s"
+                )
+            status.update(label=PHASE_LABELS[p.phase])
+
+        def on_created(task_id: str) -> None:
+            run.task_id = task_id
+            run.state = "running"
+
+        start = time.monotonic()
+        try:
+            if resuming:
+                run.state = "running"
+                result = client.resume(run.task_id, run.settings, on_progress=on_progress)
+            else:
+                run.state = "uploading"
+                result = client.analyze(
+                    run.photo,
+                    run.settings,
+                    file_name=run.photo_name,
+                    on_progress=on_progress,
+                    on_task_created=on_created,
+                )
+        except DeadlineExceeded as exc:
+            run.state, run.error = "stalled", _error_dict(exc)
+            status.update(label="Still running on the API's side", state="error")
+            return
+        except InvalidTaskIdError as exc:
+            run.state, run.error = "error", _error_dict(exc)
+            run.error["message"] = "The task expired before its results were fetched."
+            status.update(label="The task expired", state="error")
+            return
+        except SkinApiError as exc:
+            run.state, run.error = "error", _error_dict(exc)
+            status.update(label="The analysis failed", state="error")
+            return
+        run.result, run.state = result, "success"
+        run.duration = (run.duration or 0.0) + time.monotonic() - start
+        line.markdown(f"Task `{run.task_id}` · {run.duration:.1f} s · {run.polls} polls")
+        status.update(label=PHASE_LABELS["done"], state="complete", expanded=False)
+
+
+def _error_dict(exc: SkinApiError) -> dict:
+    return exc.as_dict() | {"text": str(exc)}
+
+
+def show_error(error: dict) -> None:
+    lines = [f"**{error['message'].rstrip('.')}.**"]
+    if error.get("hint"):
+        lines.append(error["hint"])
+    details = [
+        f"{name} `{error[k]}`"
+        for k, name in (("error_code", "code"), ("task_id", "task"), ("request_id", "request id"))
+        if error.get(k)
+    ]
+    if details:
+        lines.append(" · ".join(details))
+    st.error("  \n".join(lines), icon=":material/error:")
+
+
+# -- photos ----------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def inspect_photo(data: bytes, mode: str) -> tuple[PhotoReport | None, str | None]:
+    """(report, None) or (None, why it cannot be read)."""
+    try:
+        return check_photo(load_photo(data), mode), None
+    except PhotoError as exc:
+        return None, str(exc)
+
+
+def decode(data: bytes) -> Photo:
+    return load_photo(data)
+
+
+# -- overlays --------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers(task_id: str, _result: AnalysisResult, _base: bytes) -> tuple[np.ndarray, dict]:
+    base = np.asarray(Image.open(io.BytesIO(_base)).convert("RGB"))
+    if max(base.shape[:2]) > 1600:
+        scale = 1600 / max(base.shape[:2])
+        base = np.asarray(
+            Image.fromarray(base).resize(
+                (round(base.shape[1] * scale), round(base.shape[0] * scale)),
+                Image.Resampling.BILINEAR,
+            )
+        )
+    return base, overlay.decode_layers(_result.masks, (base.shape[1], base.shape[0]))
+
+
+def overlay_base(run: Run) -> bytes:
+    """The photo the masks are drawn on: the engine's resized copy when given, else the upload."""
+    return run.result.resized_image or run.photo
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def overlay_image(
+    task_id: str,
+    keys: tuple[str, ...],
+    colours: tuple[tuple[str, str], ...],
+    opacity: float,
+    _run: Run,
+) -> bytes:
+    base, layers = _layers(task_id, _run.result, overlay_base(_run))
+    return overlay.to_jpeg(overlay.composite(base, layers, list(keys), dict(colours), opacity))
+
+
+def blended_layers(run: Run, keys: list[str]) -> list[tuple[str, np.ndarray]]:
+    _, layers = _layers(run.task_id, run.result, overlay_base(run))
+    return [(k, layers[k].blended) for k in keys if k in layers and layers[k].blended is not None]
+
+
+def base_image(run: Run) -> np.ndarray:
+    return _layers(run.task_id, run.result, overlay_base(run))[0]
+
+
+def wipe(run: Run, overlay_jpeg: bytes, position: int) -> np.ndarray:
+    """Masks left of `position` % of the width, the original right of it, a line between."""
+    base = base_image(run)
+    painted = np.asarray(Image.open(io.BytesIO(overlay_jpeg)).convert("RGB"))
+    split = int(base.shape[1] * position / 100)
+    out = base.copy()
+    out[:, :split] = painted[:, :split]
+    out[:, max(split - 2, 0) : split + 2] = 255
+    return out
