@@ -51,7 +51,8 @@ def _apply_preset():
 
 with settings_column:
     st.subheader("Concerns")
-    mode = st.radio(
+    mode = ui.remembered(
+        st.radio,
         "Quality",
         ["sd", "hd"],
         format_func=MODE_LABELS.get,
@@ -59,7 +60,8 @@ with settings_column:
         key="analyse_mode",
         on_change=_apply_preset,
     )
-    st.selectbox(
+    ui.remembered(
+        st.selectbox,
         "Preset",
         [*PRESETS, "custom"],
         format_func=lambda p: PRESET_LABELS.get(p, "Custom selection"),
@@ -67,13 +69,14 @@ with settings_column:
         on_change=_apply_preset,
     )
     actions_key = f"analyse_actions_{mode}"
-    if actions_key not in st.session_state:
+    if actions_key not in st.session_state and f"kept_{actions_key}" not in st.session_state:
         st.session_state[actions_key] = (
             list(preset_actions(st.session_state["analyse_preset"], mode))
             if st.session_state["analyse_preset"] in PRESETS
             else []
         )
-    actions = st.multiselect(
+    actions = ui.remembered(
+        st.multiselect,
         "Concerns to analyse",
         SD_ACTIONS if mode == "sd" else HD_ACTIONS,
         format_func=lambda name: CONCERNS[name].label,
@@ -89,22 +92,25 @@ with settings_column:
         )
 
     with st.expander("Options", expanded=False):
-        overlay = st.toggle(
+        overlay = ui.remembered(
+            st.toggle,
             "Masks blended onto the photo by the API (JPEG)",
             key="analyse_overlay",
             help="Off: raw PNG masks that SkinScope blends, with colours and opacity you choose.",
         )
-        result_format = st.radio(
-            "Result format", ["json", "zip"], horizontal=True, key="analyse_format"
+        result_format = ui.remembered(
+            st.radio, "Result format", ["json", "zip"], horizontal=True, key="analyse_format"
         )
-        api_version = st.radio(
+        api_version = ui.remembered(
+            st.radio,
             "API version",
             ["v2.1", "v2.0"],
             horizontal=True,
             key="analyse_api_version",
             index=["v2.1", "v2.0"].index(st.session_state.get("settings_api_version", "v2.1")),
         )
-        camera_kit = st.checkbox(
+        camera_kit = ui.remembered(
+            st.checkbox,
             "Photo came from YouCam's camera kit (pf_camera_kit)",
             key="analyse_camera_kit",
             disabled=api_version == "v2.0",
@@ -113,18 +119,22 @@ with settings_column:
         miniserver_args = {"enable_mask_overlay": True} if overlay else {}
         for concern, name in (("hd_pore", "pores"), ("hd_wrinkle", "wrinkles")):
             if concern in actions:
-                if st.toggle(f"Dark background for {name}", key=f"analyse_dark_{concern}"):
-                    colour = st.color_picker(
+                if ui.remembered(
+                    st.toggle, f"Dark background for {name}", key=f"analyse_dark_{concern}"
+                ):
+                    colour = ui.remembered(
+                        st.color_picker,
                         f"Background colour ({name})",
-                        "#3D3D3D",
+                        value="#3D3D3D",
                         key=f"analyse_dark_colour_{concern}",
                     )
-                    opacity = st.slider(
+                    opacity = ui.remembered(
+                        st.slider,
                         f"Background opacity ({name})",
-                        0.0,
-                        1.0,
-                        0.4,
-                        0.05,
+                        min_value=0.0,
+                        max_value=1.0,
+                        value=0.4,
+                        step=0.05,
                         key=f"analyse_dark_opacity_{concern}",
                     )
                     miniserver_args |= {
@@ -152,7 +162,8 @@ with settings_column:
 
 with photo_column:
     st.subheader("Photo")
-    source = st.radio(
+    source = ui.remembered(
+        st.radio,
         "Source",
         ["camera", "upload", "sample"],
         horizontal=True,
@@ -168,7 +179,7 @@ with photo_column:
         shot = st.camera_input(
             "Take a photo: face the camera, in even light, face filling most of the frame",
             resolution="720p" if mode == "sd" else "1080p",
-            key=f"analyse_camera_{mode}",
+            key=f"photo_camera_{mode}",
         )
         if shot:
             data, name = shot.getvalue(), "camera.jpg"
@@ -176,17 +187,24 @@ with photo_column:
         upload = st.file_uploader(
             "JPG or PNG, under 10 MB",
             type=["jpg", "jpeg", "png", "gif", "webp", "heic", "bmp", "tif", "tiff"],
-            key="analyse_upload",
+            key="photo_upload",
         )
         if upload:
             data, name = upload.getvalue(), upload.name
+    if source != "sample":
+        data, name, remembered = ui.remember_photo(source, data, name)
+        if remembered:
+            st.caption("Your last photo, kept while you visited other pages.")
+            if st.button("Clear it", key="do_forget_photo", icon=":material/close:"):
+                ui.forget_photo(source)
+                st.rerun()
     else:
         data, name = SAMPLE_PHOTO.read_bytes(), "sample_face.jpg"
         st.caption("Public-domain NASA portrait (scikit-image's astronaut), cropped.")
 
     report = None
     if data:
-        fixed = st.session_state.setdefault("analyse_fixed", {}).get((ui.photo_hash(data), mode))
+        fixed = st.session_state.setdefault("photo_fixed", {}).get((ui.photo_hash(data), mode))
         original = data
         if fixed:
             data, name = fixed, "fixed.jpg"
@@ -201,8 +219,8 @@ with photo_column:
                 before, after = st.columns(2)
                 before.image(original, caption="Before", width="stretch")
                 after.image(data, caption=f"After fixes · {width}×{height} px", width="stretch")
-                if st.button("Undo fixes", key="analyse_undo"):
-                    del st.session_state["analyse_fixed"][(ui.photo_hash(original), mode)]
+                if st.button("Undo fixes", key="do_undo"):
+                    del st.session_state["photo_fixed"][(ui.photo_hash(original), mode)]
                     st.rerun()
             else:
                 st.image(data, caption=f"{name} · {width}×{height} px", width=360)
@@ -236,14 +254,14 @@ with photo_column:
                     st.caption(note)
                 if report.fixes:
                     if st.button(
-                        "Fix: " + "; ".join(FIX_LABELS[f] for f in report.fixes), key="analyse_fix"
+                        "Fix: " + "; ".join(FIX_LABELS[f] for f in report.fixes), key="do_fix"
                     ):
                         try:
                             repaired = apply_fixes(photo, report.fixes, mode)
                         except PhotoError as exc:
                             st.error(str(exc), icon=":material/crop:")
                         else:
-                            st.session_state["analyse_fixed"][(ui.photo_hash(original), mode)] = (
+                            st.session_state["photo_fixed"][(ui.photo_hash(original), mode)] = (
                                 repaired.data
                             )
                             st.rerun()
@@ -269,11 +287,11 @@ with settings_column:
             f"This photo was already analysed with these settings (task `{run.task_id}`). Showing it costs nothing."
         )
         view, again = st.columns([1, 1])
-        if view.button("View results", type="primary", key="analyse_view", width="stretch"):
+        if view.button("View results", type="primary", key="do_view", width="stretch"):
             st.session_state["current_run"] = run.key
             st.switch_page("pages/results.py")
         rerun = again.button(
-            f"Re-run anyway · {settings.units} units", key="analyse_rerun", width="stretch"
+            f"Re-run anyway · {settings.units} units", key="do_rerun", width="stretch"
         )
     else:
         label = f"Analyse · {settings.units} units" if settings else "Analyse"
@@ -281,7 +299,7 @@ with settings_column:
             label,
             type="primary",
             disabled=reason is not None or bool(run and run.in_flight),
-            key="analyse_run",
+            key="do_run",
             width="stretch",
         )
         if reason:
@@ -297,9 +315,7 @@ with settings_column:
 
     if run and run.state in ("error", "stalled") and run.error:
         ui.show_error(run.error)
-        if run.state == "stalled" and st.button(
-            "Resume waiting for this task", key="analyse_resume"
-        ):
+        if run.state == "stalled" and st.button("Resume waiting for this task", key="do_resume"):
             run.state = "running"
             st.rerun()
     if run and run.state == "interrupted":

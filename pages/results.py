@@ -34,7 +34,8 @@ if len(skin_type) > 1:
 chart_column, mask_column = st.columns(2, gap="large")
 with chart_column:
     st.subheader("Concern scores")
-    use_raw = st.toggle(
+    use_raw = ui.remembered(
+        st.toggle,
         "Raw scores",
         key="results_raw",
         help="ui_score is what people see; raw_score is for comparing.",
@@ -68,7 +69,8 @@ with mask_column:
         default = [k for k in weakest_first if k in maskable and k.endswith(":whole")][
             :2
         ] or maskable[:1]
-        chosen = st.multiselect(
+        chosen = ui.remembered(
+            st.multiselect,
             "Masks",
             maskable,
             default=default,
@@ -81,16 +83,31 @@ with mask_column:
             for key, image in blended:
                 st.image(image, caption=titles.get(key, key), width="stretch")
         else:
-            opacity = st.slider("Opacity", 0.0, 1.0, 0.65, 0.05, key="results_opacity")
+            opacity = ui.remembered(
+                st.slider,
+                "Opacity",
+                min_value=0.0,
+                max_value=1.0,
+                value=0.65,
+                step=0.05,
+                key="results_opacity",
+            )
             with st.expander("Colours"):
                 colours = {
-                    k: st.color_picker(
-                        titles.get(k, k), overlay.default_colour(k), key=f"results_colour_{k}"
+                    k: ui.remembered(
+                        st.color_picker,
+                        titles.get(k, k),
+                        value=overlay.default_colour(k),
+                        key=f"results_colour_{k}",
                     )
                     for k in chosen
                 }
-            view = st.radio(
-                "View", ["Overlay", "Side by side", "Wipe"], horizontal=True, key="results_view"
+            view = ui.remembered(
+                st.radio,
+                "View",
+                ["Overlay", "Side by side", "Wipe"],
+                horizontal=True,
+                key="results_view",
             )
             image = ui.overlay_image(
                 run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run
@@ -100,7 +117,15 @@ with mask_column:
                 left.image(ui.base_image(run), caption="Original", width="stretch")
                 right.image(image, caption="With masks", width="stretch")
             elif view == "Wipe":
-                position = st.slider("Wipe", 0, 100, 50, key="results_wipe", format="%d%%")
+                position = ui.remembered(
+                    st.slider,
+                    "Wipe",
+                    min_value=0,
+                    max_value=100,
+                    value=50,
+                    key="results_wipe",
+                    format="%d%%",
+                )
                 st.image(
                     ui.wipe(run, image, position), caption="← masks · original →", width="stretch"
                 )
@@ -111,7 +136,7 @@ with mask_column:
                 image,
                 f"{result.task_id}_overlay.jpg",
                 "image/jpeg",
-                key="results_dl_overlay",
+                key="do_download_overlay",
                 on_click="ignore",
             )
 
@@ -152,7 +177,7 @@ downloads[0].download_button(
     lambda: exports.result_json(result, {"settings": run.settings.describe(), "mode": run.mode}),
     f"{result.task_id}.json",
     "application/json",
-    key="results_dl_json",
+    key="do_download_json",
     width="stretch",
     on_click="ignore",
 )
@@ -161,7 +186,7 @@ downloads[1].download_button(
     lambda: exports.result_csv(result),
     f"{result.task_id}.csv",
     "text/csv",
-    key="results_dl_csv",
+    key="do_download_csv",
     width="stretch",
     on_click="ignore",
 )
@@ -170,7 +195,7 @@ downloads[2].download_button(
     lambda: exports.masks_zip(result),
     f"{result.task_id}_masks.zip",
     "application/zip",
-    key="results_dl_masks",
+    key="do_download_masks",
     width="stretch",
     on_click="ignore",
 )

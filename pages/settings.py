@@ -56,7 +56,7 @@ with live:
         max_value=300.0,
         step=5.0,
     )
-    if st.button("Test connection", key="settings_test", type="primary"):
+    if st.button("Test connection", key="do_test_connection", type="primary"):
         conn = ui.connection()
         if conn.client is None:
             st.warning("No API key: type one above, or switch to Demo in the sidebar.")

@@ -35,6 +35,42 @@ PHASE_LABELS = {
 }
 
 
+# -- page state ----------------------------------------------------------------------------
+
+
+def remembered(widget, *args, key: str, **kwargs):
+    """Draw `widget` so that its value survives visits to other pages.
+
+    Streamlit drops the state of widgets a page did not draw; the value is kept under its own
+    key and handed back when the page is drawn again."""
+    store = "kept_" + key
+    if key not in st.session_state and store in st.session_state:
+        st.session_state[key] = st.session_state[store]
+    if key in st.session_state:
+        for default in ("index", "value", "default"):
+            kwargs.pop(default, None)
+    value = widget(*args, key=key, **kwargs)
+    st.session_state[store] = value
+    return value
+
+
+def remember_photo(source: str, data: bytes | None, name: str) -> tuple[bytes | None, str, bool]:
+    """The photo from `source`, or the last one it gave when the widget came back empty after
+    a page switch; the flag says the photo is a remembered one."""
+    store = st.session_state.setdefault("photo_last", {})
+    if data is not None:
+        store[source] = (data, name)
+        return data, name, False
+    if source in store:
+        data, name = store[source]
+        return data, name, True
+    return None, name, False
+
+
+def forget_photo(source: str) -> None:
+    st.session_state.setdefault("photo_last", {}).pop(source, None)
+
+
 # -- connection ------------------------------------------------------------------------------
 
 

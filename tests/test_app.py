@@ -1,0 +1,176 @@
+"""The dashboard through Streamlit's AppTest, in demo mode against the embedded emulator."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from skinapi import ui
+
+from .conftest import FACE_PATH, jpeg
+
+APP = str(Path(__file__).parent.parent / "app.py")
+SAMPLE = Path(__file__).parent.parent / "skinapi" / "assets" / "sample_face.jpg"
+
+PAGES = ["pages/analyse.py", "pages/results.py", "pages/settings.py"]
+
+
+@pytest.fixture(autouse=True)
+def quick_emulator(monkeypatch):
+    monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
+    emulator = ui.demo_emulator()
+    emulator.configure(
+        processing_time=0.3,
+        polling_interval=0.2,
+        rate_limit=False,
+        fault_engine_error="",
+        fault_task_timeout=False,
+        fault_429_rate=0.0,
+    )
+    yield emulator
+    emulator.configure(fault_engine_error="", fault_task_timeout=False)
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["placeholder"] = "no key here"  # a secrets file without YOUCAM_API_KEY
+    return at.run()
+
+
+def analyse_sample(at: AppTest) -> AppTest:
+    at.radio(key="analyse_source").set_value("sample").run()
+    return at.button(key="do_run").click().run()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_an_exception(page):
+    at = app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value
+
+
+def test_demo_mode_is_the_default_without_a_key():
+    at = app()
+    assert at.radio(key="sidebar_connection").value == "demo"
+    assert any("demo engine" in i.value for i in at.info)
+
+
+def test_sample_photo_runs_a_demo_analysis_and_opens_results(quick_emulator):
+    at = analyse_sample(app())
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Results"
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["Overall", "Skin age", "Skin type"]
+    assert 1 <= float(at.metric[0].value) <= 100
+    assert at.get("plotly_chart") and at.image
+    assert quick_emulator.creates >= 1
+
+
+def test_uploaded_photo_runs_end_to_end(face_image):
+    at = app()
+    at.radio(key="analyse_source").set_value("upload").run()
+    at.file_uploader(key="photo_upload").set_value(("me.jpg", jpeg(face_image), "image/jpeg")).run()
+    at.button(key="do_run").click().run()
+    assert not at.exception and at.title[0].value == "Results"
+
+
+def test_camera_photo_is_taken_at_the_modes_resolution_and_analysed():
+    at = app()
+    at.radio(key="analyse_source").set_value("camera").run()
+    camera = at.camera_input(key="photo_camera_sd")
+    assert camera.resolution == "720p"
+    camera.set_value(("shot.jpg", FACE_PATH.read_bytes(), "image/jpeg")).run()
+    at.button(key="do_run").click().run()
+    assert not at.exception and at.title[0].value == "Results"
+    at.switch_page("pages/analyse.py").run()
+    at.radio(key="analyse_mode").set_value("hd").run()
+    assert at.camera_input(key="photo_camera_hd").resolution == "1080p"
+
+
+def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.radio(key="analyse_mode").set_value("hd").run()
+    chosen = at.multiselect(key="analyse_actions_hd")
+    assert chosen.value and all(a.startswith("hd_") for a in chosen.value)
+    assert at.button(key="do_run").disabled
+    assert any("1080" in m.value for m in at.markdown)
+
+
+def test_unit_cost_follows_the_documented_table():
+    at = app()
+    at.selectbox(key="analyse_preset").set_value("custom").run()
+    at.multiselect(key="analyse_actions_sd").set_value(
+        ["redness", "pore", "acne", "texture", "moisture"]
+    ).run()
+    assert any("12 units" in m.value for m in at.markdown)
+    at.radio(key="analyse_mode").set_value("hd").run()
+    at.multiselect(key="analyse_actions_hd").set_value(["hd_redness"]).run()
+    assert any("12 units" in m.value for m in at.markdown)
+
+
+def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):
+    quick_emulator.configure(fault_engine_error="error_src_face_too_small")
+    at = analyse_sample(app())
+    assert not at.exception
+    message = at.error[0].value
+    assert "60 %" in message and "request id" in message and "error_src_face_too_small" in message
+
+
+def test_unreadable_upload_gets_a_clear_error_not_a_traceback():
+    at = app()
+    at.radio(key="analyse_source").set_value("upload").run()
+    at.file_uploader(key="photo_upload").set_value(
+        ("photo.jpg", b"not an image at all", "image/jpeg")
+    ).run()
+    assert not at.exception
+    assert "Cannot read this photo" in at.error[0].value
+    assert at.button(key="do_run").disabled
+
+
+def test_small_face_can_be_fixed_in_one_click(face_image):
+    from PIL import Image
+
+    wide = Image.new("RGB", (2400, 1300), (205, 205, 210))
+    wide.paste(face_image.resize((540, 720)), (900, 300))
+    at = app()
+    at.radio(key="analyse_source").set_value("upload").run()
+    at.file_uploader(key="photo_upload").set_value(("wide.jpg", jpeg(wide), "image/jpeg")).run()
+    assert at.button(key="do_run").disabled
+    at.button(key="do_fix").click().run()
+    assert not at.exception and not at.button(key="do_run").disabled
+
+
+def test_reruns_after_a_result_make_no_api_calls(quick_emulator):
+    at = analyse_sample(app())
+    before = len(quick_emulator.request_log)
+    for _ in range(10):
+        at.run()
+    at.switch_page("pages/analyse.py").run()
+    assert any("already analysed" in s.value for s in at.success)
+    assert len(quick_emulator.request_log) == before
+
+
+def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    # Simulate a script run that was stopped mid-wait: a run with a task_id but no result.
+    from skinapi import AnalysisSettings, Client, preset_actions
+    from skinapi.emulator import DEMO_API_KEY
+
+    settings = AnalysisSettings.build(preset_actions("all", "sd"))
+    photo = SAMPLE.read_bytes()
+    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
+    task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
+    key = ui.run_key(photo, settings, "demo")
+    at.session_state["runs"] = {
+        key: ui.Run(
+            key, photo, "sample.jpg", "sample", settings, "demo", state="running", task_id=task_id
+        )
+    }
+    creates = quick_emulator.creates
+    at.run()
+    assert not at.exception and at.title[0].value == "Results"
+    assert quick_emulator.creates == creates
+    assert at.session_state["runs"][key].result.task_id == task_id
