@@ -72,9 +72,11 @@ with demo:
     st.subheader("Demo emulator")
     emulator = ui.demo_emulator()
     config = emulator.config
-    st.caption(
-        f"Running on {emulator.url} (127.0.0.1 only) · {emulator.balance():g} demo units left"
-    )
+    st.caption(f"Running on {emulator.url} (127.0.0.1 only)")
+    stats = st.columns(3)
+    stats[0].metric("Tasks created", emulator.creates)
+    stats[1].metric("API requests", emulator.api_requests())
+    stats[2].metric("Demo units left", f"{emulator.balance():g}")
     with st.form("settings_emulator"):
         processing = st.slider("Processing time (s)", 0.0, 20.0, float(config.processing_time), 0.5)
         interval = st.slider("Polling interval (s)", 0.2, 5.0, float(config.polling_interval), 0.1)
