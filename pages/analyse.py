@@ -174,7 +174,7 @@ with photo_column:
             "sample": ":material/face: Sample photo",
         }.get,
     )
-    data, name = None, "photo.jpg"
+    data, name, remembered = None, "photo.jpg", False
     if source == "camera":
         shot = st.camera_input(
             "Take a photo: face the camera, in even light, face filling most of the frame",
@@ -222,6 +222,8 @@ with photo_column:
                 if st.button("Undo fixes", key="do_undo"):
                     del st.session_state["photo_fixed"][(ui.photo_hash(original), mode)]
                     st.rerun()
+            elif source == "camera" and not remembered:
+                st.caption(f"Camera photo · {width}×{height} px")
             else:
                 st.image(data, caption=f"{name} · {width}×{height} px", width=360)
             verdict = "meets" if min(width, height) >= minimum else "is below"

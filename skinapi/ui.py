@@ -169,8 +169,9 @@ def sidebar() -> Connection:
             )
         running = [r for r in runs().values() if r.in_flight]
         if running:
-            st.info(
-                f"A task is in flight ({running[0].task_id or 'starting'}). Open Analyse to follow it."
+            st.info(f"A task is in flight: `{running[0].task_id or 'starting'}`.")
+            st.page_link(
+                "pages/analyse.py", label="Follow it on Analyse", icon=":material/hourglass_top:"
             )
     return connection()
 

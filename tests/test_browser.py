@@ -1,0 +1,214 @@
+"""The dashboard in a real headless Chromium, driven by Playwright, with a fake camera.
+
+Chromium comes from Debian (`apt-get install chromium`); CI installs it. Screenshots of every
+page land in test-artifacts/screenshots/.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+
+from .conftest import FACE_PATH
+
+ROOT = Path(__file__).parent.parent
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+expect.set_options(timeout=60_000)
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:
+    """A YUV4MPEG2 (4:2:0) clip of one still frame, for Chromium's fake camera."""
+    width, height = frame.size
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + planes)
+
+
+def camera_frame() -> Image.Image:
+    """The test face in a 1280×720 webcam frame, as a person sitting in front of a laptop."""
+    face = Image.open(FACE_PATH).convert("RGB").resize((540, 720))
+    frame = Image.new("RGB", (1280, 720), (196, 198, 204))
+    frame.paste(face, (370, 0))
+    return frame
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    env |= {
+        "SKINSCOPE_EMULATOR_PROCESSING_TIME": "2.5",
+        "SKINSCOPE_EMULATOR_POLLING_INTERVAL": "0.5",
+    }
+    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("streamlit did not become healthy within 60 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    clip = tmp_path_factory.mktemp("camera") / "face.y4m"
+    write_y4m(clip, camera_frame())
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, permissions=["camera"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def idle(page) -> None:
+    page.wait_for_selector(IDLE)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    idle(page)
+    page.wait_for_timeout(1000)  # let images and charts paint before the picture
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+def pick_source(page, label: str) -> None:
+    page.locator("[data-testid='stRadio'] label").filter(has_text=label).first.click()
+    idle(page)
+
+
+def tasks_created(page, app_url) -> int:
+    page.get_by_role("link", name="Settings").click()
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Tasks created")
+    expect(metric).to_be_visible()
+    idle(page)
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text())
+
+
+def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
+    page.goto(app_url)
+    idle(page)
+    shot(page, "01-analyse-empty")
+    pick_source(page, "Camera")
+    take = page.get_by_test_id("stCameraInputButton")
+    expect(take).to_be_enabled()
+    take.click()
+    fix = page.get_by_role("button", name=re.compile("^Fix:"))
+    expect(fix).to_be_visible()  # a 16:9 webcam frame: the face is under 60 % of the width
+    shot(page, "02-analyse-camera-photo-checked")
+    fix.click()
+    idle(page)
+    expect(page.get_by_text("Photo check passed")).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Analyse · ")).click()
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    expect(page.locator("[data-testid='stImage'] img").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    shot(page, "03-results-after-camera")
+
+
+def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
+    page.goto(app_url)
+    idle(page)
+    before = tasks_created(page, app_url)
+    page.get_by_role("link", name="Analyse").click()
+    idle(page)
+    pick_source(page, "Sample photo")
+    page.get_by_role("button", name=re.compile("^Analyse · ")).click()
+    expect(page.get_by_text("Waiting for the analysis")).to_be_visible()
+    page.get_by_role("link", name="Settings").click()  # leave mid-wait
+    idle(page)
+    shot(page, "04-settings-during-run")
+    page.get_by_role("link", name="Analyse").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    shot(page, "05-results-after-resume")
+    assert tasks_created(page, app_url) == before + 1
+    shot(page, "06-settings")
+
+
+def test_results_page_overlay_views(page, app_url):
+    page.goto(app_url)
+    idle(page)
+    pick_source(page, "Sample photo")
+    button = page.get_by_role("button", name=re.compile("^(Analyse · |View results)"))
+    button.first.click()
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    page.locator("[data-testid='stRadio'] label").filter(has_text="Side by side").click()
+    idle(page)
+    expect(page.get_by_text("With masks")).to_be_visible()
+    shot(page, "07-results-side-by-side")
