@@ -88,6 +88,35 @@ def bench_check(runs: int) -> None:
     print(f"  pre-flight           median {1000 * _median(times):.0f} ms  (target ≤ 300 ms)")
 
 
+def bench_results(runs: int) -> None:
+    """Server time of a Results-page rerun (AppTest, no browser) and API calls made by reruns."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from . import ui
+
+    emulator = ui.demo_emulator()
+    emulator.configure(processing_time=0.3, polling_interval=0.2, rate_limit=False)
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
+    app.run()
+    app.radio(key="analyse_source").set_value("sample").run()
+    app.button(key="do_run").click().run()
+    if app.exception or app.title[0].value != "Results":
+        print("results bench: the analysis did not reach the Results page")
+        return
+    before = len(emulator.request_log)
+    times = []
+    for _ in range(max(runs, 10)):
+        start = time.perf_counter()
+        app.run()
+        times.append(time.perf_counter() - start)
+    calls = len(emulator.request_log) - before
+    print(f"results Results page of an SD all-concern demo result, reruns={len(times)}")
+    print(f"  rerun server time    median {1000 * _median(times):.0f} ms  (target ≤ 150 ms)")
+    print(f"  API requests made by {len(times)} reruns: {calls}  (target 0)")
+
+
 def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
     for name in what:
         if name == "client":
@@ -96,6 +125,8 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
             bench_engine(runs)
         elif name == "check":
             bench_check(runs)
+        elif name == "results":
+            bench_results(runs)
         elif name == "overlay":
             from .overlay import bench_overlay
 

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--fault-502-rate", type=float)
 
     bench = commands.add_parser("bench", help="print performance figures")
-    bench.add_argument("what", nargs="*", default=["client", "engine", "check", "overlay"])
+    bench.add_argument(
+        "what", nargs="*", default=["client", "engine", "check", "overlay", "results"]
+    )
     bench.add_argument("--runs", type=int, default=7)
     bench.add_argument("--processing-time", type=float, default=1.0)
     bench.add_argument("--interval", type=float, default=0.25)

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 
 from .concerns import ENGINE_LONG_SIDE, MAX_FILE_BYTES, MAX_LONG_SIDE, MIN_SHORT_SIDE
 from .errors import PhotoError
-from .faces import FaceBox, detect_faces
+from .faces import FaceBox, find_faces
 
 Severity = Literal["pass", "warn", "block"]
 SAMPLE_PHOTO = Path(__file__).parent / "assets" / "sample_face.jpg"
@@ -207,11 +207,11 @@ class FaceMeasures:
     sharpness: float | None
 
 
-def measure_face(rgb: np.ndarray) -> FaceMeasures:
-    faces = tuple(detect_faces(rgb))
+def measure_face(image: Image.Image) -> FaceMeasures:
+    faces = tuple(find_faces(image))
     if not faces:
         return FaceMeasures(faces, None, None, None)
-    face = _face_crop(rgb, faces[0])
+    face = _face_crop(image, faces[0])
     gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
     brightness = float(gray.mean())
     clipped = float((gray >= 250).mean())
@@ -219,12 +219,12 @@ def measure_face(rgb: np.ndarray) -> FaceMeasures:
     return FaceMeasures(faces, brightness, clipped, sharpness)
 
 
-def _face_crop(rgb: np.ndarray, box: FaceBox, width: int = 256) -> np.ndarray:
+def _face_crop(image: Image.Image, box: FaceBox, width: int = 256) -> np.ndarray:
     """The inner face at a fixed width, so measures do not depend on the photo's resolution."""
-    h, w = rgb.shape[:2]
+    w, h = image.size
     x0, y0 = max(int(box.x + 0.15 * box.w), 0), max(int(box.y + 0.15 * box.h), 0)
-    x1, y1 = min(int(box.x + 0.85 * box.w), w), min(int(box.y + 0.95 * box.h), h)
-    crop = rgb[y0:y1, x0:x1]
+    x1, y1 = min(int(box.x + 0.85 * box.w), w), max(min(int(box.y + 0.95 * box.h), h), y0 + 1)
+    crop = np.asarray(image.crop((x0, y0, max(x1, x0 + 1), y1)))
     scale = width / max(crop.shape[1], 1)
     return cv2.resize(
         crop, (width, max(int(crop.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA
@@ -311,7 +311,7 @@ def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
                 "rotate",
             )
         )
-    measures = measure_face(photo.rgb())
+    measures = measure_face(photo.image)
     checks.extend(_face_checks(photo, measures, mode))
     orientation_ok = height >= width
     checks.append(
@@ -469,7 +469,7 @@ def apply_fixes(photo: Photo, fixes: list[str], mode: str = "sd") -> Photo:
 
 def crop_to_face(image: Image.Image, mode: str = "sd") -> Image.Image:
     """Crop so the face fills ~70 % of the width, portrait 3:4; never upscale."""
-    faces = detect_faces(np.asarray(image))
+    faces = find_faces(image)
     if len(faces) != 1:
         raise PhotoError(
             "Cannot crop to the face: " + ("no face found" if not faces else "more than one face"),

@@ -153,7 +153,7 @@ def pick_source(page, label: str) -> None:
 
 
 def tasks_created(page, app_url) -> int:
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Tasks created")
     expect(metric).to_be_visible()
     idle(page)
@@ -185,15 +185,15 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
     page.goto(app_url)
     idle(page)
     before = tasks_created(page, app_url)
-    page.get_by_role("link", name="Analyse").click()
+    page.get_by_role("link", name="Analyse", exact=True).click()
     idle(page)
     pick_source(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^Analyse · ")).click()
     expect(page.get_by_text("Waiting for the analysis")).to_be_visible()
-    page.get_by_role("link", name="Settings").click()  # leave mid-wait
+    page.get_by_role("link", name="Settings", exact=True).click()  # leave mid-wait
     idle(page)
     shot(page, "04-settings-during-run")
-    page.get_by_role("link", name="Analyse").click()
+    page.get_by_role("link", name="Analyse", exact=True).click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     shot(page, "05-results-after-resume")

@@ -170,3 +170,30 @@ def test_config_from_environment():
         and config.fault_task_timeout
         and config.fault_engine_error == "error_no_face"
     )
+
+
+def test_blank_photo_is_error_no_face(client):
+    from PIL import Image
+
+    with pytest.raises(EngineError) as caught:
+        client.analyze(
+            jpeg(Image.new("RGB", (720, 960), (120, 160, 200))), AnalysisSettings.build(["redness"])
+        )
+    assert caught.value.code == "error_no_face"
+
+
+def test_file_of_10_mb_or_more_is_exceed_max_filesize(client):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = Image.fromarray(
+        np.random.default_rng(1).integers(0, 255, (2200, 1700, 3), dtype=np.uint8)
+    )
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    assert buffer.tell() >= 10 * 1024 * 1024
+    with pytest.raises(EngineError) as caught:
+        client.analyze(buffer.getvalue(), AnalysisSettings.build(["redness"]))
+    assert caught.value.code == "exceed_max_filesize"

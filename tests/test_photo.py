@@ -185,3 +185,33 @@ def test_oversized_file_blocks_and_reencode_fixes(face_image):
     report = check_photo(photo, "sd")
     assert severity(report, "file_size") == "block" and "reencode" in report.fixes
     assert len(apply_fixes(photo, ["reencode"]).data) < 10 * 1024 * 1024
+
+
+def _corpus(face_image):
+    wide = Image.new("RGB", (2400, 1300), (205, 205, 210))
+    wide.paste(face_image.resize((540, 720)), (900, 300))
+    two = Image.new("RGB", (1440, 960))
+    two.paste(face_image, (0, 0))
+    two.paste(face_image, (720, 0))
+    return {
+        "good": jpeg(face_image),
+        "small face": jpeg(wide),
+        "two faces": jpeg(two),
+        "no face": jpeg(Image.new("RGB", (720, 960), (120, 160, 200))),
+        "dark": jpeg(Image.eval(face_image, lambda v: v // 4)),
+        "tiny": jpeg(face_image.resize((300, 400))),
+        "blurred": jpeg(face_image.filter(ImageFilter.GaussianBlur(8))),
+    }
+
+
+def test_demo_mode_refuses_exactly_what_the_pre_flight_blocks(face_image, client):
+    from skinapi import AnalysisSettings, EngineError
+
+    for name, data in _corpus(face_image).items():
+        expected = check_photo(load_photo(data), "sd").engine_error
+        try:
+            client.analyze(data, AnalysisSettings.build(["redness"]))
+            got = None
+        except EngineError as exc:
+            got = exc.code
+        assert got == expected, name
