@@ -77,7 +77,7 @@ def composite(
     opacity: float,
 ) -> np.ndarray:
     """The photo with the chosen raw masks painted on in their colours, at `opacity`."""
-    out = np.ascontiguousarray(photo, dtype=np.uint8).copy()
+    out = np.array(photo, dtype=np.uint8, copy=True)
     for key in keys:
         layer = layers.get(key)
         if layer is None or layer.alpha is None or layer.alpha.size == 0:
@@ -87,8 +87,9 @@ def composite(
         weight = cv2.multiply(layer.alpha, opacity / 255.0, dtype=cv2.CV_32F)
         paint = np.empty_like(region)
         paint[:] = hex_to_rgb(colours.get(key) or default_colour(key))
-        # cv2's per-pixel blend is ~3x faster than the same sum in numpy.
-        region[:] = cv2.blendLinear(np.ascontiguousarray(region), paint, 1.0 - weight, weight)
+        # cv2's per-pixel blend, written in place into the photo's region, is ~3x faster
+        # than the same sum in numpy.
+        cv2.blendLinear(region, paint, 1.0 - weight, weight, dst=region)
     return out
 
 

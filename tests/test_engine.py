@@ -109,3 +109,23 @@ def test_png_writer_round_trips_bands_and_empty_masks():
         Image.open(io.BytesIO(png.encode_rgba(50, 100, 0, np.zeros((0, 50, 4), np.uint8))))
     )
     assert empty.shape == (100, 50, 4) and not empty.any()
+
+
+def test_composite_blends_each_mask_in_its_colour_at_the_opacity():
+    from skinapi import overlay
+
+    alpha = np.zeros((40, 30, 4), np.uint8)
+    alpha[10:20, 5:15] = (255, 0, 0, 255)
+    layers = overlay.decode_layers({"redness:whole": png_bytes_of(alpha)}, (30, 40))
+    photo = np.full((40, 30, 3), 100, np.uint8)
+    out = overlay.composite(photo, layers, ["redness:whole"], {"redness:whole": "#FF0000"}, 0.5)
+    assert np.abs(out[15, 10].astype(int) - (177, 50, 50)).max() <= 1  # halfway from grey to red
+    assert tuple(out[0, 0]) == (100, 100, 100)  # no mask, untouched
+    scaled = overlay.decode_layers({"redness:whole": png_bytes_of(alpha)}, (60, 80))
+    assert scaled["redness:whole"].box == (20, 40, 10, 30)  # scaled to a larger photo
+
+
+def png_bytes_of(rgba):
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
+    return buffer.getvalue()
