@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 import requests
 
@@ -124,6 +127,7 @@ class Client:
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random(seed)
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, api_version={self.api_version!r})"
@@ -346,6 +350,51 @@ class Client:
         report("done", task_id=task_id)
         return result
 
+    @contextmanager
+    def recording(self) -> Iterator[list[dict]]:
+        """Record every HTTP exchange made by this thread inside the block (for debug bundles):
+        method, URL without its query (presigned signatures stay out), status, x-request-id,
+        timings, the JSON sent and received. The key is never part of it."""
+        trace: list[dict] = []
+        previous = getattr(self._local, "trace", None)
+        self._local.trace = trace
+        try:
+            yield trace
+        finally:
+            self._local.trace = previous
+
+    def _record(self, method, url, kwargs, started, response=None, error=None) -> None:
+        trace = getattr(self._local, "trace", None)
+        if trace is None:
+            return
+        parts = urlsplit(url)
+        entry: dict = {
+            "at": time.time(),
+            "method": method,
+            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+            "elapsed": round(self._clock() - started, 4),
+        }
+        if "json" in kwargs and kwargs["json"] is not None:
+            entry["request"] = kwargs["json"]
+        elif "data" in kwargs:
+            entry["request"] = {"bytes": len(kwargs["data"]), "headers": kwargs.get("headers")}
+        if error is not None:
+            entry["error"] = self._scrub(f"{type(error).__name__}: {error}")
+        if response is not None:
+            entry["status"] = response.status_code
+            entry["request_id"] = response.headers.get("x-request-id")
+            kind = response.headers.get("Content-Type", "")
+            if "json" in kind:
+                try:
+                    entry["response"] = response.json()
+                except ValueError:
+                    entry["response"] = self._scrub(response.text[:500])
+            else:
+                entry["response"] = {"bytes": len(response.content), "content_type": kind}
+                if "zip" in kind:
+                    entry["raw"] = response.content
+        trace.append(entry)
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _task_path(self, api_version: str) -> str:
@@ -386,14 +435,17 @@ class Client:
     ) -> requests.Response:
         attempt = 0
         while True:
+            started = self._clock()
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
+                self._record(method, url, kwargs, started, error=exc)
                 if idempotent and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt, self._rng))
                     attempt += 1
                     continue
                 raise self._transport_error(what, exc, idempotent) from None
+            self._record(method, url, kwargs, started, response=response)
             if response.status_code < 400:
                 return response
             error = self._status_error(response, what)

@@ -16,12 +16,14 @@ import streamlit as st
 from PIL import Image
 
 from . import overlay
+from . import runs as recorded
 from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import AnalysisSettings
 from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
 from .errors import DeadlineExceeded, InvalidTaskIdError, PhotoError, SkinApiError
 from .photo import Photo, PhotoReport, check_photo, load_photo
 from .results import AnalysisResult
+from .store import RunStore, StoredRun, StoreError
 
 DEMO, LIVE = "demo", "live"
 DEMO_NOTICE = "Demo mode: scores come from SkinScope's demo engine, not from YouCam's AI."
@@ -176,6 +178,119 @@ def sidebar() -> Connection:
     return connection()
 
 
+# -- the run store ---------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> RunStore:
+    return RunStore(path)
+
+
+def store_path() -> str:
+    from .store import default_path
+
+    return str(default_path())
+
+
+def history() -> RunStore | None:
+    """The run store, or None (with the reason in `history_problem`) when it is unusable."""
+    try:
+        return _store(store_path())
+    except StoreError:
+        return None
+
+
+def history_problem() -> StoreError | None:
+    try:
+        _store(store_path())
+    except StoreError as exc:
+        return exc
+    return None
+
+
+def start_fresh_history() -> None:
+    _store.clear()
+    RunStore.fresh(store_path()).close()
+
+
+def run_from_store(stored: StoredRun) -> Run:
+    """A stored run as the session's Run, to open it in Results or resume it."""
+    store = history()
+    result = store.load_result(stored) if store else None
+    try:
+        photo = store.photo(stored.id) if store else b""
+    except OSError:
+        photo = b""
+    error = None
+    if stored.state in ("error", "expired"):
+        error = {
+            "message": stored.error_message or "The run failed.",
+            "hint": "",
+            "error_code": stored.error_code,
+            "task_id": stored.task_id,
+        }
+    return Run(
+        key=f"stored-{stored.id}",
+        photo=photo,
+        photo_name="photo.jpg",
+        source=stored.source,
+        settings=stored.analysis_settings,
+        mode=stored.mode,
+        state=stored.state if stored.state != "pending" else "interrupted",
+        task_id=stored.task_id,
+        result=result,
+        error=error,
+        duration=stored.duration,
+        store_id=stored.id,
+        label=stored.label,
+    )
+
+
+def open_in_results(stored: StoredRun) -> None:
+    run = run_from_store(stored)
+    runs()[run.key] = run
+    st.session_state["current_run"] = run.key
+    st.switch_page("pages/results.py")
+
+
+def client_for(mode: str) -> Client | None:
+    """The client for a stored run's mode, whatever the sidebar says now."""
+    if mode == DEMO:
+        emulator = demo_emulator()
+        return _client(DEMO_API_KEY, emulator.url, "v2.1", 30.0)
+    key, _ = find_key()
+    return _client(key, base_url(), "v2.1", 30.0) if key else None
+
+
+def resume_stored_runs() -> None:
+    """Runs left pending or running by an earlier session (or a crash) are polled again by
+    task_id — once per session, so a failing resume cannot loop."""
+    store = history()
+    if store is None:
+        return
+    tried = st.session_state.setdefault("history_resumed", set())
+    for stored in store.pending():
+        if stored.id in tried or any(r.store_id == stored.id for r in runs().values()):
+            continue
+        tried.add(stored.id)
+        if not stored.task_id:
+            store.update(
+                stored.id,
+                state="error",
+                error_code="NotSent",
+                error_message="Interrupted before its task was created: nothing was billed.",
+            )
+            continue
+        client = client_for(stored.mode)
+        if client is None:
+            continue
+        run = run_from_store(stored)
+        run.state = "running"
+        runs()[run.key] = run
+        st.caption(f"Resuming run {stored.id} (task `{stored.task_id}`) left unfinished earlier.")
+        execute(run, client)
+
+
 # -- runs ------------------------------------------------------------------------------------
 
 
@@ -197,6 +312,9 @@ class Run:
     started: float = field(default_factory=time.time)
     duration: float | None = None
     polls: int = 0
+    store_id: str | None = None
+    """The run's id in the run store, when the history is usable."""
+    label: str = ""
 
     @property
     def in_flight(self) -> bool:
@@ -247,26 +365,52 @@ def execute(run: Run, client: Client) -> None:
             run.state = "running"
 
         start = time.monotonic()
+        store = history()
         try:
             if resuming:
                 run.state = "running"
-                result = client.resume(run.task_id, run.settings, on_progress=on_progress)
+                if store and run.store_id and (stored := store.get(run.store_id)):
+                    result = recorded.resume_recorded(
+                        client, store, stored, on_progress=on_progress
+                    )
+                else:
+                    result = client.resume(run.task_id, run.settings, on_progress=on_progress)
             else:
                 run.state = "uploading"
-                result = client.analyze(
-                    run.photo,
-                    run.settings,
-                    file_name=run.photo_name,
-                    on_progress=on_progress,
-                    on_task_created=on_created,
-                )
+                if store:
+                    run.store_id = store.begin(
+                        photo=run.photo,
+                        settings=run.settings,
+                        mode=run.mode,
+                        source=run.source,
+                        photo_hash=photo_hash(run.photo),
+                        label=run.label,
+                    )
+                    result = recorded.analyze_recorded(
+                        client,
+                        store,
+                        run.store_id,
+                        run.photo,
+                        run.settings,
+                        file_name=run.photo_name,
+                        on_progress=on_progress,
+                        on_task_created=on_created,
+                    )
+                else:
+                    result = client.analyze(
+                        run.photo,
+                        run.settings,
+                        file_name=run.photo_name,
+                        on_progress=on_progress,
+                        on_task_created=on_created,
+                    )
         except DeadlineExceeded as exc:
             run.state, run.error = "stalled", _error_dict(exc)
             status.update(label="Still running on the API's side", state="error")
             return
         except InvalidTaskIdError as exc:
             run.state, run.error = "error", _error_dict(exc)
-            run.error["message"] = "The task expired before its results were fetched."
+            run.error["message"] = recorded.EXPIRED_MESSAGE
             status.update(label="The task expired", state="error")
             return
         except SkinApiError as exc:

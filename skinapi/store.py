@@ -1,0 +1,312 @@
+"""The run store: every analysis in SQLite (standard library), its photo and masks as files.
+
+A run is written *before* its task is created and updated as it goes, so a task_id is never lost
+and an interrupted run can be resumed after a restart. The API key is never stored.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from .concerns import AnalysisSettings
+from .errors import SkinApiError
+from .results import AnalysisResult, ConcernScore, SkinTypeZone
+
+SCHEMA_VERSION = 1
+PENDING_STATES = ("pending", "running")
+_COLUMNS = (
+    "id", "created", "mode", "api_version", "settings", "actions", "source", "photo_hash",
+    "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
+    "note", "trial", "participant", "debug",
+)  # fmt: skip
+
+
+class StoreError(SkinApiError):
+    """The history file cannot be used; the message says how to get out."""
+
+    exit_code = 2
+
+
+def default_path() -> Path:
+    """$SKINSCOPE_DATA_DIR, else the per-user data folder (XDG), ``skinscope/runs.sqlite3``."""
+    folder = os.environ.get("SKINSCOPE_DATA_DIR")
+    if folder:
+        return Path(folder) / "runs.sqlite3"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "skinscope" / "runs.sqlite3"
+
+
+@dataclass
+class StoredRun:
+    id: str
+    created: float
+    mode: str
+    api_version: str
+    settings: dict
+    actions: list[str]
+    source: str
+    photo_hash: str
+    task_id: str | None = None
+    state: str = "pending"
+    """pending (stored, no task yet) → running (task_id known) → success | error | expired."""
+    result: dict | None = None
+    duration: float | None = None
+    units: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    label: str = ""
+    note: str = ""
+    trial: str = ""
+    participant: str = ""
+    debug: dict = field(default_factory=dict)
+
+    @property
+    def analysis_settings(self) -> AnalysisSettings:
+        s = self.settings
+        return AnalysisSettings(
+            actions=tuple(s["actions"]),
+            format=s.get("format", "json"),
+            api_version=s.get("api_version", "v2.1"),
+            miniserver_args=tuple(sorted((s.get("miniserver_args") or {}).items())),
+            pf_camera_kit=s.get("pf_camera_kit"),
+        )
+
+
+class RunStore:
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path else default_path()
+        self.files = self.path.parent / "runs"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            tables = {
+                r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if not tables:
+                self._create_schema()
+            elif "meta" not in tables:
+                raise StoreError(
+                    f"{self.path} is not a SkinScope run history",
+                    hint="Move it aside, or start a fresh history.",
+                )
+            version = int(self._meta("schema_version") or 0)
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"The run history at {self.path} has schema version {version}; this "
+                    f"SkinScope reads version {SCHEMA_VERSION}",
+                    hint="Start a fresh history (the old file is kept beside it).",
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"The run history at {self.path} cannot be read ({exc})",
+                hint="Start a fresh history (the old file is kept beside it).",
+            ) from None
+
+    def _create_schema(self) -> None:
+        self._db.executescript(
+            """
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY, created REAL NOT NULL, mode TEXT, api_version TEXT,
+                settings TEXT, actions TEXT, source TEXT, photo_hash TEXT, task_id TEXT,
+                state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
+                error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
+                trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
+                thumbnail BLOB
+            );
+            CREATE INDEX runs_created ON runs (created);
+            CREATE INDEX runs_state ON runs (state);
+            """
+        )
+        self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @classmethod
+    def fresh(cls, path: Path | str | None = None) -> RunStore:
+        """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
+        path = Path(path) if path else default_path()
+        if path.exists():
+            path.rename(path.with_name(f"{path.name}.broken-{int(time.time())}"))
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def begin(
+        self,
+        *,
+        photo: bytes,
+        settings: AnalysisSettings,
+        mode: str,
+        source: str,
+        photo_hash: str,
+        label: str = "",
+        trial: str = "",
+        participant: str = "",
+    ) -> str:
+        """Record a run before anything is sent; returns its id."""
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        folder = self.files / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "photo.jpg").write_bytes(photo)
+        described = settings.describe()
+        self._db.execute(
+            "INSERT INTO runs (id, created, mode, api_version, settings, actions, source, "
+            "photo_hash, state, label, trial, participant, thumbnail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            (
+                run_id, time.time(), mode, settings.api_version, json.dumps(described),
+                ",".join(settings.actions), source, photo_hash, label, trial, participant,
+                _thumbnail(photo),
+            ),
+        )  # fmt: skip
+        return run_id
+
+    def update(self, run_id: str, **fields) -> None:
+        unknown = set(fields) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown run fields: {sorted(unknown)}")
+        encoded = {
+            k: json.dumps(v) if k in ("result", "debug", "settings") else v
+            for k, v in fields.items()
+        }
+        assignments = ", ".join(f"{k} = ?" for k in encoded)
+        self._db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id))
+
+    def save_result(
+        self, run_id: str, result: AnalysisResult, *, duration: float, units: int
+    ) -> None:
+        folder = self.files / run_id / "masks"
+        folder.mkdir(parents=True, exist_ok=True)
+        names = {}
+        for key, data in result.masks.items():
+            name = key.replace(":", "_") + (".png" if data[:4] == b"\x89PNG" else ".jpg")
+            (folder / name).write_bytes(data)
+            names[key] = name
+        if result.resized_image:
+            (self.files / run_id / "resized.jpg").write_bytes(result.resized_image)
+        stored = result.to_dict() | {
+            "mask_files": names,
+            "skin_type_mask_key": result.skin_type_mask_key,
+        }
+        for item, score in zip(stored["concerns"], result.scores, strict=True):
+            item["mask_key"] = score.mask_key
+        self.update(run_id, state="success", result=stored, duration=duration, units=units)
+
+    def delete(self, run_id: str) -> None:
+        self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        shutil.rmtree(self.files / run_id, ignore_errors=True)
+
+    def purge(self) -> None:
+        """Every run and every file, gone."""
+        self._db.execute("DELETE FROM runs")
+        self._db.execute("VACUUM")
+        shutil.rmtree(self.files, ignore_errors=True)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> StoredRun | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def list(self, *, limit: int | None = None) -> list[StoredRun]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM runs ORDER BY created DESC"
+        rows = self._db.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+        return [_stored(r) for r in rows]
+
+    def pending(self) -> list[StoredRun]:
+        return [r for r in self.list() if r.state in PENDING_STATES]
+
+    def thumbnail(self, run_id: str) -> bytes | None:
+        row = self._db.execute("SELECT thumbnail FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
+    def thumbnails(self) -> dict[str, bytes]:
+        return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
+
+    def photo(self, run_id: str) -> bytes:
+        return (self.files / run_id / "photo.jpg").read_bytes()
+
+    def load_result(self, run: StoredRun) -> AnalysisResult | None:
+        """The stored result with its masks read back from disk."""
+        data = run.result
+        if not data:
+            return None
+        folder = self.files / run.id
+        result = AnalysisResult(
+            task_id=data["task_id"],
+            api_version=data["api_version"],
+            format=data["format"],
+            overall=data.get("overall"),
+            skin_age=data.get("skin_age"),
+            scores=[
+                ConcernScore(
+                    c["type"], c["region"], c["raw_score"], c["ui_score"], c.get("mask_key")
+                )
+                for c in data["concerns"]
+            ],
+            skin_types=[SkinTypeZone(z["region"], z["label"]) for z in data["skin_types"]],
+            skin_type_mask_key=data.get("skin_type_mask_key"),
+        )
+        for key, name in (data.get("mask_files") or {}).items():
+            path = folder / "masks" / name
+            if path.exists():
+                result.masks[key] = path.read_bytes()
+        resized = folder / "resized.jpg"
+        if resized.exists():
+            result.resized_image = resized.read_bytes()
+        return result
+
+    def size_on_disk(self) -> int:
+        files = (
+            sum(p.stat().st_size for p in self.files.rglob("*") if p.is_file())
+            if self.files.exists()
+            else 0
+        )
+        return files + (self.path.stat().st_size if self.path.exists() else 0)
+
+
+def _stored(row) -> StoredRun:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["settings"] = json.loads(values["settings"] or "{}")
+    values["actions"] = [a for a in (values["actions"] or "").split(",") if a]
+    values["result"] = json.loads(values["result"]) if values["result"] else None
+    values["debug"] = json.loads(values["debug"] or "{}")
+    for text in ("label", "note", "trial", "participant"):
+        values[text] = values[text] or ""
+    values["units"] = values["units"] or 0
+    return StoredRun(**values)
+
+
+def _thumbnail(photo: bytes) -> bytes | None:
+    try:
+        image = Image.open(io.BytesIO(photo)).convert("RGB")
+    except Exception:  # a photo the API would refuse still gets its run recorded
+        return None
+    image.thumbnail((96, 96))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
