@@ -11,9 +11,16 @@ PAGES = {
         st.Page("pages/analyse.py", title="Analyse", icon=":material/photo_camera:", default=True),
         st.Page("pages/results.py", title="Results", icon=":material/radar:"),
     ],
+    "Product testing": [
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    ],
     "Setup": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
 }
 
 navigation = st.navigation(PAGES)
 ui.sidebar()
+if not st.session_state.get("history_checked"):
+    st.session_state["history_checked"] = True
+    ui.resume_stored_runs()  # runs a crash or a closed tab left running are polled again
 navigation.run()

@@ -1,5 +1,7 @@
 """Analyse: a photo from the camera, an upload or the sample → checks → concerns → run."""
 
+import time
+
 import streamlit as st
 
 from skinapi import ui
@@ -314,6 +316,37 @@ with settings_column:
         ui.execute(run, conn.client)
         if run.state == "success":
             st.switch_page("pages/results.py")
+
+    with st.expander("Repeatability: run this photo and these settings N times"):
+        times = ui.remembered(
+            st.number_input, "Runs", min_value=2, max_value=10, value=3, key="analyse_repeat_n"
+        )
+        units = settings.units * times if settings else 0
+        st.caption(
+            "Each run is a billed task. The spread between them shows how much of a difference between two runs is noise; see it on the Compare page."
+        )
+        if st.button(
+            f"Run {times} times · {units} units", key="do_repeat", disabled=reason is not None
+        ):
+            series = time.strftime("repeat %Y-%m-%d %H:%M:%S")
+            for index in range(times):
+                repeat = ui.Run(
+                    f"{ui.run_key(data, settings, conn.mode)}#{series}#{index}",
+                    data,
+                    name,
+                    source,
+                    settings,
+                    conn.mode,
+                    label=series,
+                )
+                ui.runs()[repeat.key] = repeat
+                ui.execute(repeat, conn.client)
+                if repeat.state != "success":
+                    run = repeat
+                    break
+            else:
+                st.session_state["compare_series"] = series
+                st.switch_page("pages/compare.py")
 
     if run and run.state in ("error", "stalled") and run.error:
         ui.show_error(run.error)

@@ -90,12 +90,15 @@ def bench_check(runs: int) -> None:
 
 def bench_results(runs: int) -> None:
     """Server time of a Results-page rerun (AppTest, no browser) and API calls made by reruns."""
+    import os
+    import tempfile
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
     from . import ui
 
+    os.environ["SKINSCOPE_DATA_DIR"] = tempfile.mkdtemp(prefix="skinscope-bench-")
     emulator = ui.demo_emulator()
     emulator.configure(processing_time=0.3, polling_interval=0.2, rate_limit=False)
     app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)

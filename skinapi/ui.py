@@ -169,6 +169,8 @@ def sidebar() -> Connection:
             st.warning(
                 "No API key yet. Add one on the Settings page, in secrets.toml or as YOUCAM_API_KEY."
             )
+        if history_problem():
+            st.warning("The run history cannot be opened; see the History page.")
         running = [r for r in runs().values() if r.in_flight]
         if running:
             st.info(f"A task is in flight: `{running[0].task_id or 'starting'}`.")
@@ -509,3 +511,40 @@ def wipe(run: Run, overlay_jpeg: bytes, position: int) -> np.ndarray:
     out[:, :split] = painted[:, :split]
     out[:, max(split - 2, 0) : split + 2] = 255
     return out
+
+
+def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> list[str]:
+    """Delete each run's task at the API, then locally; a run whose API delete fails is kept."""
+    failures = []
+    for run in stored_runs:
+        if run.task_id:
+            client = client_for(run.mode)
+            if client is None:
+                failures.append(
+                    f"Run {run.id}: live mode needs an API key to delete its task; kept."
+                )
+                continue
+            try:
+                client.delete_task(run.task_id)
+            except InvalidTaskIdError:
+                pass  # the API no longer has it: nothing is left to delete there
+            except SkinApiError as exc:
+                failures.append(
+                    f"Run {run.id}: the API did not delete its task ({exc}); kept locally."
+                )
+                continue
+        store.delete(run.id)
+    return failures
+
+
+def show_balance() -> None:
+    conn = connection()
+    if conn.client is None:
+        st.warning("No API key: add one on the Settings page.")
+        return
+    try:
+        balance = conn.client.credit_balance()
+    except SkinApiError as exc:
+        show_error(_error_dict(exc))
+    else:
+        st.success(f"{conn.label}: {balance:g} units left.")

@@ -12,12 +12,19 @@ from .conftest import FACE_PATH, jpeg
 APP = str(Path(__file__).parent.parent / "app.py")
 SAMPLE = Path(__file__).parent.parent / "skinapi" / "assets" / "sample_face.jpg"
 
-PAGES = ["pages/analyse.py", "pages/results.py", "pages/settings.py"]
+PAGES = [
+    "pages/analyse.py",
+    "pages/results.py",
+    "pages/history.py",
+    "pages/compare.py",
+    "pages/settings.py",
+]
 
 
 @pytest.fixture(autouse=True)
-def quick_emulator(monkeypatch):
+def quick_emulator(monkeypatch, tmp_path):
     monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     emulator = ui.demo_emulator()
     emulator.configure(
         processing_time=0.3,
@@ -174,3 +181,33 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     assert not at.exception and at.title[0].value == "Results"
     assert quick_emulator.creates == creates
     assert at.session_state["runs"][key].result.task_id == task_id
+
+
+def test_history_lists_runs_and_compare_overlays_them(tmp_path):
+    at = analyse_sample(app())
+    at.switch_page("pages/analyse.py").run()
+    at.selectbox(key="analyse_preset").set_value("eyes").run()
+    at.button(key="do_run").click().run()
+    assert at.title[0].value == "Results"
+    at.switch_page("pages/history.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 2 and set(table["State"]) == {"✔ done"}
+    at.session_state["compare_ids"] = list(table["Run"])
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert figure.count('"type":"scatterpolar"') == 2
+
+
+def test_a_corrupt_history_shows_a_way_out(monkeypatch, tmp_path):
+    data = tmp_path / "broken"
+    data.mkdir()
+    (data / "runs.sqlite3").write_bytes(b"garbage" * 500)
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(data))
+    at = app()
+    at.switch_page("pages/history.py").run()
+    assert not at.exception and "cannot be read" in at.error[0].value
+    at.button(key="do_fresh_history").click().run()
+    assert not at.exception and any("No runs yet" in i.value for i in at.info)
+    assert list(data.glob("runs.sqlite3.broken-*"))

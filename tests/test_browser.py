@@ -69,6 +69,7 @@ def app_url(tmp_path_factory):
     env |= {
         "SKINSCOPE_EMULATOR_PROCESSING_TIME": "2.5",
         "SKINSCOPE_EMULATOR_POLLING_INTERVAL": "0.5",
+        "SKINSCOPE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
     }
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     server = subprocess.Popen(

@@ -1,0 +1,170 @@
+"""Pure helpers for the History and Compare pages: table rows, deltas, spread, the units ledger."""
+
+from __future__ import annotations
+
+import base64
+import statistics
+from collections import defaultdict
+from datetime import datetime
+
+from .concerns import label, mode_of, region_label
+from .results import ConcernScore
+from .store import StoredRun
+
+STATE_LABELS = {
+    "pending": "⏳ pending",
+    "running": "⏳ running",
+    "success": "✔ done",
+    "error": "✖ failed",
+    "expired": "⌛ expired",
+}
+
+
+def scores_of(run: StoredRun) -> list[ConcernScore]:
+    return [
+        ConcernScore(c["type"], c["region"], c["raw_score"], c["ui_score"])
+        for c in (run.result or {}).get("concerns", [])
+    ]
+
+
+def headline_of(run: StoredRun) -> list[ConcernScore]:
+    seen: dict[str, ConcernScore] = {}
+    for s in scores_of(run):
+        if s.type not in seen or (s.region or "whole") == "whole":
+            seen[s.type] = s
+    return list(seen.values())
+
+
+def run_title(run: StoredRun) -> str:
+    when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
+    tag = f" · {run.label}" if run.label else ""
+    overall = (run.result or {}).get("overall")
+    score = f" · overall {overall:.0f}" if overall is not None else ""
+    fmt = run.settings.get("format", "json")
+    quality = mode_of(run.actions).upper()
+    return f"{when} · {quality} × {len(run.actions)} · {run.api_version} · {fmt}{tag}{score}"
+
+
+def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> list[dict]:
+    rows = []
+    for run in runs:
+        thumb = thumbnails.get(run.id)
+        rows.append(
+            {
+                "Photo": "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
+                if thumb
+                else None,
+                "When": datetime.fromtimestamp(run.created),
+                "Mode": run.mode,
+                "Quality": mode_of(run.actions).upper(),
+                "Version": run.api_version,
+                "Format": run.settings.get("format", "json"),
+                "Concerns": len(run.actions),
+                "Label": run.label,
+                "State": STATE_LABELS.get(run.state, run.state),
+                "Overall": (run.result or {}).get("overall"),
+                "Units": run.units,
+                "Task": run.task_id or "",
+                "Run": run.id,
+            }
+        )
+    return rows
+
+
+def concern_key(score: ConcernScore) -> tuple[str, str]:
+    """Comparable across SD and HD: the concern without its hd_ prefix, and the region."""
+    base = score.type[3:] if score.type.startswith("hd_") else score.type
+    base = "dark_circle" if base.startswith("dark_circle") else base
+    return base, score.region or "whole"
+
+
+def deltas(runs: list[StoredRun]) -> list[dict]:
+    """ui and raw scores of each run per concern and region, with the change from the first run,
+    largest change first."""
+    per_run = [{concern_key(s): s for s in scores_of(r)} for r in runs]
+    keys = sorted({k for scores in per_run for k in scores})
+    rows = []
+    for key in keys:
+        first = per_run[0].get(key)
+        row = {
+            "Concern": label(key[0] if key[0] != "dark_circle" else "dark_circle_v2"),
+            "Region": region_label(key[1]),
+        }
+        changes = []
+        for index, scores in enumerate(per_run):
+            s = scores.get(key)
+            row[f"Run {index + 1} ui"] = s.ui_score if s else None
+            row[f"Run {index + 1} raw"] = round(s.raw_score, 1) if s else None
+            if index and s and first:
+                change = s.raw_score - first.raw_score
+                row[f"Δ raw {index + 1}−1"] = round(change, 1)
+                row[f"Δ ui {index + 1}−1"] = s.ui_score - first.ui_score
+                changes.append(abs(change))
+        row["_largest"] = max(changes, default=0.0)
+        rows.append(row)
+    rows.sort(key=lambda r: r["_largest"], reverse=True)
+    for row in rows:
+        del row["_largest"]
+    return rows
+
+
+def mixing_warnings(runs: list[StoredRun]) -> list[str]:
+    warnings = []
+    if len({mode_of(r.actions) for r in runs}) > 1:
+        warnings.append(
+            "These runs mix SD and HD: HD scores come from a different model and finer masks."
+        )
+    if len({r.api_version for r in runs}) > 1:
+        warnings.append(
+            "These runs mix API versions (v2.0 and v2.1): scores may not be on the same scale."
+        )
+    if len({r.mode for r in runs}) > 1:
+        warnings.append("These runs mix demo and live results: demo scores are not YouCam's.")
+    return warnings
+
+
+def spread(runs: list[StoredRun]) -> list[dict]:
+    """Per concern and region over repeated runs: mean, min–max and standard deviation."""
+    values: dict[tuple[str, str], list[ConcernScore]] = defaultdict(list)
+    for run in runs:
+        for s in scores_of(run):
+            values[(s.type, s.region or "whole")].append(s)
+    rows = []
+    for (type_, region), scores in sorted(values.items()):
+        ui = [s.ui_score for s in scores]
+        raw = [s.raw_score for s in scores]
+        rows.append(
+            {
+                "Concern": label(type_),
+                "Region": region_label(region),
+                "Runs": len(scores),
+                "ui mean": round(statistics.fmean(ui), 1),
+                "ui min–max": f"{min(ui)}–{max(ui)}",
+                "ui sd": round(statistics.pstdev(ui), 2),
+                "raw mean": round(statistics.fmean(raw), 2),
+                "raw min–max": f"{min(raw):.1f}–{max(raw):.1f}",
+                "raw sd": round(statistics.pstdev(raw), 3),
+            }
+        )
+    return rows
+
+
+def ledger(runs: list[StoredRun]) -> dict[str, list[dict]]:
+    """Units spent per day and per label (trial), from the stored runs."""
+    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for run in runs:
+        day = datetime.fromtimestamp(run.created).strftime("%Y-%m-%d")
+        for table, key in ((per_day, day), (per_label, run.label or "(no label)")):
+            table[key][0] += 1 if run.state == "success" else 0
+            table[key][1] += run.units
+    return {
+        "day": [
+            {"Day": k, "Successful runs": v[0], "Units": v[1]}
+            for k, v in sorted(per_day.items(), reverse=True)
+        ],
+        "label": [
+            {"Label": k, "Successful runs": v[0], "Units": v[1]}
+            for k, v in sorted(per_label.items())
+        ],
+    }
