@@ -58,7 +58,9 @@ with table_column:
     st.dataframe(compare.deltas(chosen), hide_index=True, width="stretch", height=480)
 
 st.subheader("Masks side by side")
-options = sorted({s.key for r in chosen for s in compare.scores_of(r)})
+keys_per_run = [{s.key for s in compare.scores_of(r)} for r in chosen]
+shared = set.intersection(*keys_per_run)
+options = sorted(shared) + sorted(set.union(*keys_per_run) - shared)
 if options:
     concern_key = st.selectbox(
         "Concern",

@@ -120,6 +120,66 @@ def bench_results(runs: int) -> None:
     print(f"  API requests made by {len(times)} reruns: {calls}  (target 0)")
 
 
+def bench_history(runs: int, stored: int = 1000) -> None:
+    """Server time of the History page with `stored` runs in the store (AppTest, no browser)."""
+    import os
+    import random
+    import tempfile
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from .concerns import SD_ACTIONS, AnalysisSettings
+    from .engine import ui_score
+    from .store import RunStore
+
+    folder = tempfile.mkdtemp(prefix="skinscope-history-")
+    os.environ["SKINSCOPE_DATA_DIR"] = folder
+    store = RunStore(Path(folder) / "runs.sqlite3")
+    rng = random.Random(1)
+    photo = _photo((96, 128))
+    settings = AnalysisSettings.build(SD_ACTIONS)
+    for index in range(stored):
+        run_id = store.begin(
+            photo=photo,
+            settings=settings,
+            mode="demo",
+            source="upload",
+            photo_hash="h",
+            label=f"trial {index % 7}",
+        )
+        concerns = [
+            {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)), "ui_score": ui_score(raw), "mask": None}
+            for a in SD_ACTIONS if a != "skin_type"
+        ]  # fmt: skip
+        result = {
+            "task_id": f"task_{index}",
+            "api_version": "v2.1",
+            "format": "json",
+            "overall": 70.0,
+            "skin_age": 33,
+            "concerns": concerns,
+            "skin_types": [],
+        }
+        store.update(
+            run_id, task_id=f"task_{index}", state="success", result=result, units=16, duration=3.0
+        )
+    store.close()
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/history.py")
+    times = []
+    for _ in range(max(runs, 5)):
+        start = time.perf_counter()
+        app.run()
+        times.append(time.perf_counter() - start)
+    rows = len(app.dataframe[0].value) if app.dataframe else 0
+    print(
+        f"history History page with {stored} stored runs ({rows} rows shown), renders={len(times)}"
+    )
+    print(f"  server time          median {1000 * _median(times):.0f} ms  (target ≤ 1000 ms)")
+
+
 def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
     for name in what:
         if name == "client":
@@ -128,6 +188,8 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
             bench_engine(runs)
         elif name == "check":
             bench_check(runs)
+        elif name == "history":
+            bench_history(runs)
         elif name == "results":
             bench_results(runs)
         elif name == "overlay":

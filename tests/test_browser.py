@@ -213,3 +213,26 @@ def test_results_page_overlay_views(page, app_url):
     idle(page)
     expect(page.get_by_text("With masks")).to_be_visible()
     shot(page, "07-results-side-by-side")
+
+
+def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, app_url):
+    page.goto(app_url)
+    idle(page)
+    pick_source(page, "Sample photo")
+    page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    page.get_by_role("link", name="Analyse", exact=True).click()
+    idle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+    page.get_by_role("option", name="Eyes").click()
+    idle(page)
+    page.get_by_role("button", name=re.compile("^Analyse · 12 units")).click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    page.get_by_role("link", name="History", exact=True).click()
+    idle(page)
+    shot(page, "08-history")
+    page.get_by_role("link", name="Compare", exact=True).click()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible()
+    expect(chart.locator(".legendtext")).to_have_count(2)
+    shot(page, "09-compare")
