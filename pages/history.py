@@ -1,5 +1,7 @@
 """History: every run kept across restarts — filter, open, label, export, delete, purge."""
 
+from datetime import date, datetime
+
 import streamlit as st
 
 from skinapi import compare, exports, ui
@@ -30,32 +32,42 @@ if not runs:
     st.page_link("pages/analyse.py", label="Analyse a photo", icon=":material/photo_camera:")
     st.stop()
 
-filters = st.columns([1, 1, 1, 1.3, 1.6])
+first_day = datetime.fromtimestamp(min(r.created for r in runs)).date()
+filters = st.columns([1.5, 1, 1, 1, 1, 1.2, 1.5])
+days = ui.remembered(
+    filters[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
+)
 modes = ui.remembered(
-    filters[0].multiselect, "Mode", ["demo", "live"], key="history_mode", placeholder="all"
+    filters[1].multiselect, "Mode", ["demo", "live"], key="history_mode", placeholder="all"
 )
 qualities = ui.remembered(
-    filters[1].multiselect, "Quality", ["SD", "HD"], key="history_quality", placeholder="all"
+    filters[2].multiselect, "Quality", ["SD", "HD"], key="history_quality", placeholder="all"
+)
+versions = ui.remembered(
+    filters[3].multiselect, "Version", ["v2.1", "v2.0"], key="history_version", placeholder="all"
 )
 states = ui.remembered(
-    filters[2].multiselect,
+    filters[4].multiselect,
     "State",
     list(compare.STATE_LABELS),
     key="history_state",
     placeholder="all",
 )
-text = ui.remembered(filters[3].text_input, "Label contains", key="history_label")
+text = ui.remembered(filters[5].text_input, "Label contains", key="history_label")
 concerns = ui.remembered(
-    filters[4].multiselect,
+    filters[6].multiselect,
     "Has concern",
     sorted({c.label for c in CONCERNS.values()}),
     key="history_concern",
     placeholder="any",
 )
+start_day, end_day = (*days, date.today())[:2] if days else (first_day, date.today())
 shown = [
     r
     for r in runs
-    if (not modes or r.mode in modes)
+    if start_day <= datetime.fromtimestamp(r.created).date() <= end_day
+    and (not modes or r.mode in modes)
+    and (not versions or r.api_version in versions)
     and (not qualities or compare.mode_of(r.actions).upper() in qualities)
     and (not states or r.state in states)
     and (not text or text.lower() in (r.label + " " + r.note).lower())

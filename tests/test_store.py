@@ -157,6 +157,14 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
         for c in r.result["concerns"]
     }
 
+    from skinapi import compare
+
+    table = compare.deltas(runs)
+    assert {row["Concern"] for row in table} >= {"Redness", "Pores", "Dark circles"}
+    redness = next(row for row in table if row["Concern"] == "Redness")
+    assert redness["Run 1 ui"] == redness["Run 3 ui"] and redness["Run 2 ui"] is None
+    assert compare.mixing_warnings(runs) == []
+
     rows = list(csv.DictReader(io.StringIO(exports.runs_csv(runs).decode())))
     assert {
         (row["run_id"], row["concern"], row["region"]): int(row["ui_score"]) for row in rows
