@@ -11,6 +11,7 @@ PAGES = {
         st.Page("pages/analyse.py", title="Analyse", icon=":material/photo_camera:", default=True),
         st.Page("pages/results.py", title="Results", icon=":material/radar:"),
     ],
+    "Live trials": [st.Page("pages/live.py", title="Live trial", icon=":material/videocam:")],
     "Product testing": [
         st.Page("pages/history.py", title="History", icon=":material/history:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),

@@ -70,3 +70,27 @@ def result_radar(result: AnalysisResult, *, use_raw: bool = False, name: str = "
 def regional_radar(result: AnalysisResult, concern: str, *, use_raw: bool = False):
     scores = [s for s in result.scores if s.type == concern]
     return radar([(label(concern), scores)], use_raw=use_raw, by_region=True, height=340)
+
+
+def strip_plot(points: list[tuple[str, int]], height: int = 380) -> go.Figure:
+    """Each participant's ui score per concern: the distribution of a trial at a glance."""
+    figure = go.Figure(
+        go.Box(
+            x=[name for name, _ in points],
+            y=[value for _, value in points],
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+            marker={"color": TRACE_COLOURS[0], "size": 7, "opacity": 0.7},
+            line={"color": TRACE_COLOURS[0]},
+            fillcolor="rgba(108,76,241,0.12)",
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=height,
+        yaxis={"range": [0, 100], "title": "score"},
+        margin={"t": 20, "b": 80},
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure

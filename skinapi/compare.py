@@ -168,3 +168,25 @@ def ledger(runs: list[StoredRun]) -> dict[str, list[dict]]:
             for k, v in sorted(per_label.items())
         ],
     }
+
+
+def trial_scores(runs: list[StoredRun]) -> list[tuple[str, int]]:
+    """(concern label, ui score) for every participant's whole-face scores."""
+    return [(label(s.type), s.ui_score) for run in runs for s in headline_of(run)]
+
+
+def mean_scores(runs: list[StoredRun]) -> list[ConcernScore]:
+    """The mean ui and raw score per concern over runs, as scores for a radar."""
+    grouped: dict[str, list[ConcernScore]] = defaultdict(list)
+    for run in runs:
+        for s in headline_of(run):
+            grouped[s.type].append(s)
+    return [
+        ConcernScore(
+            type_,
+            "whole",
+            round(statistics.fmean(s.raw_score for s in scores), 2),
+            round(statistics.fmean(s.ui_score for s in scores)),
+        )
+        for type_, scores in grouped.items()
+    ]

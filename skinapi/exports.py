@@ -57,7 +57,8 @@ def masks_zip(result: AnalysisResult) -> bytes:
 
 RUN_CSV_COLUMNS = (
     "run_id", "created", "mode", "api_version", "label", "state", "task_id", "concern",
-    "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units",
+    "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units", "trial",
+    "participant",
 )  # fmt: skip
 
 
@@ -104,7 +105,7 @@ def runs_csv(runs: list[StoredRun]) -> bytes:
                     r.id, _when(r.created), r.mode, r.api_version, r.label, r.state, r.task_id,
                     c["type"], concern.label if concern else c["type"], c["region"] or "whole",
                     c["ui_score"], f"{c['raw_score']:.2f}", result.get("overall"),
-                    result.get("skin_age"), r.units,
+                    result.get("skin_age"), r.units, r.trial, r.participant,
                 ]
             )  # fmt: skip
     return buffer.getvalue().encode()

@@ -48,17 +48,19 @@ def find_faces(image: Image.Image) -> list[FaceBox]:
     return [box.scaled(factor) for box in detect_faces(np.asarray(small))]
 
 
-def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
+def detect_faces(
+    rgb: np.ndarray, long_side: int = DETECT_LONG_SIDE, min_fraction: float = 0.12
+) -> list[FaceBox]:
     """Faces in an RGB array, largest first, in the array's pixel coordinates."""
     height, width = rgb.shape[:2]
-    scale = min(1.0, DETECT_LONG_SIDE / max(height, width))
+    scale = min(1.0, long_side / max(height, width))
     small = (
         rgb
         if scale == 1.0
         else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    min_side = max(24, int(0.12 * min(small.shape[:2])))
+    min_side = max(24, int(min_fraction * min(small.shape[:2])))
 
     def search(pixels):
         return _cascade().detectMultiScale(

@@ -208,7 +208,11 @@ class FaceMeasures:
 
 
 def measure_face(image: Image.Image) -> FaceMeasures:
-    faces = tuple(find_faces(image))
+    return face_measures(image, tuple(find_faces(image)))
+
+
+def face_measures(image: Image.Image | np.ndarray, faces: tuple[FaceBox, ...]) -> FaceMeasures:
+    """Light and sharpness of the largest face, measured the same way for photos and frames."""
     if not faces:
         return FaceMeasures(faces, None, None, None)
     face = _face_crop(image, faces[0])
@@ -219,12 +223,16 @@ def measure_face(image: Image.Image) -> FaceMeasures:
     return FaceMeasures(faces, brightness, clipped, sharpness)
 
 
-def _face_crop(image: Image.Image, box: FaceBox, width: int = 256) -> np.ndarray:
+def _face_crop(image: Image.Image | np.ndarray, box: FaceBox, width: int = 256) -> np.ndarray:
     """The inner face at a fixed width, so measures do not depend on the photo's resolution."""
-    w, h = image.size
+    w, h = image.size if isinstance(image, Image.Image) else (image.shape[1], image.shape[0])
     x0, y0 = max(int(box.x + 0.15 * box.w), 0), max(int(box.y + 0.15 * box.h), 0)
     x1, y1 = min(int(box.x + 0.85 * box.w), w), max(min(int(box.y + 0.95 * box.h), h), y0 + 1)
-    crop = np.asarray(image.crop((x0, y0, max(x1, x0 + 1), y1)))
+    x1 = max(x1, x0 + 1)
+    if isinstance(image, Image.Image):
+        crop = np.asarray(image.crop((x0, y0, x1, y1)))
+    else:
+        crop = image[y0:y1, x0:x1]
     scale = width / max(crop.shape[1], 1)
     return cv2.resize(
         crop, (width, max(int(crop.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA

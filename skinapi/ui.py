@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from . import overlay
+from . import charts, overlay
 from . import runs as recorded
 from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import AnalysisSettings
@@ -317,6 +317,8 @@ class Run:
     store_id: str | None = None
     """The run's id in the run store, when the history is usable."""
     label: str = ""
+    trial: str = ""
+    participant: str = ""
 
     @property
     def in_flight(self) -> bool:
@@ -387,6 +389,8 @@ def execute(run: Run, client: Client) -> None:
                         source=run.source,
                         photo_hash=photo_hash(run.photo),
                         label=run.label,
+                        trial=run.trial,
+                        participant=run.participant,
                     )
                     result = recorded.analyze_recorded(
                         client,
@@ -548,3 +552,77 @@ def show_balance() -> None:
         show_error(_error_dict(exc))
     else:
         st.success(f"{conn.label}: {balance:g} units left.")
+
+
+# -- live camera -----------------------------------------------------------------------------
+
+
+def _loopback_ice() -> None:
+    """With SKINSCOPE_WEBRTC_LOOPBACK=1 the server offers 127.0.0.1 as its only ICE candidate
+    (aioice leaves loopback out), so the camera works in a machine or namespace whose only
+    network is loopback: the browser tests run that way."""
+    if os.environ.get("SKINSCOPE_WEBRTC_LOOPBACK") != "1":
+        return
+    import aioice.ice
+
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+def live_camera(state):
+    """The real-time camera (streamlit-webrtc, no ICE servers: it needs no internet), drawing the
+    guidance on every frame; None when streamlit-webrtc is not installed."""
+    try:
+        import av
+        from streamlit_webrtc import WebRtcMode, webrtc_streamer
+    except ImportError:
+        st.caption("Live guidance needs streamlit-webrtc; using the simple camera.")
+        return None
+    _loopback_ice()
+
+    def on_frame(frame):
+        rgb = frame.to_ndarray(format="rgb24")
+        return av.VideoFrame.from_ndarray(state.on_frame(rgb), format="rgb24")
+
+    return webrtc_streamer(
+        key="live-camera",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={
+            "video": {"width": {"ideal": 1280}, "height": {"ideal": 720}},
+            "audio": False,
+        },
+        video_frame_callback=on_frame,
+        async_processing=True,
+    )
+
+
+def kiosk_view(run: Run) -> None:
+    """Large, high-contrast results for the participant: three numbers, the radar, the masks."""
+    result = run.result
+    skin_type = next((z.label for z in result.skin_types if z.region == "whole"), "—")
+    numbers = [
+        ("Overall", f"{result.overall:.0f}" if result.overall is not None else "—"),
+        ("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—"),
+        ("Skin type", skin_type),
+    ]
+    cells = "".join(
+        f'<div style="flex:1;background:#1E1B2E;color:#fff;border-radius:16px;padding:18px 24px">'
+        f'<div style="font-size:22px;opacity:.8">{name}</div>'
+        f'<div style="font-size:64px;font-weight:700;line-height:1.1">{value}</div></div>'
+        for name, value in numbers
+    )
+    st.markdown(f'<div style="display:flex;gap:16px">{cells}</div>', unsafe_allow_html=True)
+    if run.mode == DEMO:
+        st.caption(DEMO_NOTICE)
+    chart, photo = st.columns([1.2, 1])
+    figure = charts.result_radar(result)
+    figure.update_layout(font={"size": 18}, height=560)
+    chart.plotly_chart(figure, key=f"kiosk_radar_{run.key}", config={"displayModeBar": False})
+    ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
+    keys = [s.key for s in ranked if s.mask_key in result.masks][:2]
+    if keys:
+        photo.image(
+            overlay_image(run.task_id, tuple(keys), (), 0.6, run),
+            width="stretch",
+            caption="Where to look first: " + ", ".join(s.label for s in ranked[:2]),
+        )

@@ -1,0 +1,191 @@
+"""Live trial: a camera with real-time framing guidance and auto-capture, participants with
+consent, a large results view for the participant, and the trial's summary."""
+
+import io
+import uuid
+
+import streamlit as st
+from PIL import Image
+
+from skinapi import charts, compare, exports, live, ui
+from skinapi.concerns import AnalysisSettings, preset_actions
+from skinapi.errors import PhotoError
+from skinapi.photo import apply_fixes, load_photo
+
+conn = ui.connection()
+st.title("Live trial")
+if conn.mode == ui.DEMO:
+    st.info(ui.DEMO_NOTICE, icon=":material/science:")
+
+setup, camera_column = st.columns([1, 1.6], gap="large")
+with setup:
+    st.subheader("Trial")
+    trial = ui.remembered(
+        st.text_input,
+        "Trial name",
+        value="",
+        key="live_trial",
+        placeholder="e.g. Serum study, week 1",
+    )
+    if "live_participant" not in st.session_state:
+        st.session_state["live_participant"] = f"P-{uuid.uuid4().hex[:5].upper()}"
+    participant = st.text_input(
+        "Participant ID", key="live_participant", help="Typed, or the generated one."
+    )
+    consent = st.checkbox("Consent to photo and analysis given", key="live_consent")
+    preset = ui.remembered(
+        st.selectbox,
+        "Concerns",
+        ["all", "tone", "texture", "eyes"],
+        key="live_preset",
+        format_func=lambda p: {
+            "all": "All 16",
+            "tone": "Tone & glow",
+            "texture": "Texture & pores",
+            "eyes": "Eyes",
+        }[p],
+    )
+    settings = AnalysisSettings.build(preset_actions(preset, "sd"))
+    st.caption(
+        f"SD · {len(settings.actions)} concerns · {settings.units} units per participant. Live capture is SD: a 16:9 webcam frame, cut to a portrait photo, cannot reach HD's 1080 px."
+    )
+    if st.button(
+        "Next participant", key="do_next_participant", icon=":material/person_add:", width="stretch"
+    ):
+        for key in ("live_participant", "live_consent", "live_run"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+state: live.LiveState = st.session_state.setdefault("live_state", live.LiveState())
+ready_to_capture = bool(trial.strip() and participant.strip() and consent)
+current = ui.runs().get(st.session_state.get("live_run", ""))
+with state.lock:
+    state.armed = ready_to_capture and current is None
+
+
+def analyse_frame(frame_rgb) -> None:
+    """Crop the captured frame to a portrait photo of the face and run it as this participant's."""
+    try:
+        photo = apply_fixes(load_photo(_jpeg(frame_rgb)), ["crop"], "sd")
+    except PhotoError as exc:
+        st.error(f"{exc} Try again.", icon=":material/crop:")
+        return
+    run = ui.Run(
+        f"live-{uuid.uuid4().hex[:8]}",
+        photo.data,
+        "live.jpg",
+        "camera",
+        settings,
+        conn.mode,
+        label=trial.strip(),
+        trial=trial.strip(),
+        participant=participant.strip(),
+    )
+    ui.runs()[run.key] = run
+    st.session_state["live_run"] = run.key
+    ui.execute(run, conn.client)
+
+
+def _jpeg(rgb) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+with camera_column:
+    st.subheader("Camera")
+    if not ready_to_capture:
+        st.warning(
+            "Name the trial, set the participant ID and tick consent: capture stays off until then.",
+            icon=":material/lock:",
+        )
+    streamer = (
+        ui.live_camera(state)
+        if not st.toggle("Simple camera (no live guidance)", key="live_simple")
+        else None
+    )
+    if streamer is None:
+        shot = st.camera_input(
+            "Take the photo",
+            resolution="720p",
+            key="photo_live_camera",
+            disabled=not ready_to_capture,
+        )
+        if shot and current is None and ready_to_capture:
+            analyse_frame(__import__("numpy").asarray(Image.open(shot).convert("RGB")))
+            st.rerun()
+    else:
+
+        @st.fragment(run_every=0.5)
+        def guidance_panel():
+            with state.lock:
+                guidance, captured = state.guidance, state.captured is not None
+            if captured:
+                st.rerun()
+            if guidance is None:
+                st.caption("Start the camera: guidance appears on the picture and here.")
+                return
+            cells = st.columns(len(guidance.checks))
+            for cell, check in zip(cells, guidance.checks, strict=True):
+                cell.markdown(
+                    f"{':green[:material/check_circle:]' if check.ok else ':red[:material/cancel:]'} **{check.label}**  \n{check.value}"
+                )
+            (st.success if guidance.ready else st.warning)(
+                guidance.hint()
+                if not guidance.ready or ready_to_capture
+                else "Ready — tick consent to capture."
+            )
+
+        guidance_panel()
+        if st.button(
+            "Capture now", key="do_capture", disabled=not ready_to_capture or current is not None
+        ):
+            with state.lock:
+                state.capture_requested = True
+        frame = state.take() if state.captured is not None else None
+        if frame is not None and current is None and ready_to_capture:
+            analyse_frame(frame)
+            st.rerun()
+
+current = ui.runs().get(st.session_state.get("live_run", ""))
+if current is not None:
+    st.divider()
+    if current.state == "success":
+        ui.kiosk_view(current)
+    elif current.error:
+        ui.show_error(current.error)
+
+if trial.strip():
+    st.divider()
+    st.subheader(f"Trial summary · {trial.strip()}")
+    store = ui.history()
+    trial_runs = [
+        r
+        for r in (store.list() if store else [])
+        if r.trial == trial.strip() and r.state == "success"
+    ]
+    if not trial_runs:
+        st.caption("No analysed participants in this trial yet.")
+    else:
+        st.markdown(
+            f"**{len(trial_runs)} participants analysed** · {sum(r.units for r in trial_runs)} units"
+        )
+        summary, radar = st.columns([1.4, 1])
+        summary.plotly_chart(
+            charts.strip_plot(compare.trial_scores(trial_runs)),
+            key="live_strip",
+            config={"displayModeBar": False},
+        )
+        radar.plotly_chart(
+            charts.radar([("Trial mean", compare.mean_scores(trial_runs))], height=380),
+            key="live_mean_radar",
+            config={"displayModeBar": False},
+        )
+        st.download_button(
+            "Export the trial (CSV)",
+            lambda: exports.runs_csv(trial_runs),
+            f"trial-{trial.strip()}.csv",
+            "text/csv",
+            key="do_export_trial",
+            on_click="ignore",
+        )

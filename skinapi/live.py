@@ -1,0 +1,181 @@
+"""Live framing guidance for camera trials: per-frame checks, the guide drawn on the frame, and
+auto-capture once every check has held for a moment. The thresholds are the photo checks' own
+(`photo.py`), so a frame that turns green passes the pre-flight after the portrait crop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .concerns import MIN_SHORT_SIDE
+from .faces import FaceBox, detect_faces
+from .photo import BRIGHT_WARN, DARK_WARN, MIN_FACE_RATIO, SHARPNESS_WARN, face_measures
+
+LIVE_DETECT_SIDE = 320
+"""Frames are searched small: a face close enough for the API is large in the frame."""
+HOLD_SECONDS = 1.0
+GREEN, RED, AMBER = (40, 200, 90), (230, 60, 60), (240, 170, 30)
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    id: str
+    label: str
+    ok: bool
+    value: str
+
+
+@dataclass(frozen=True)
+class Guidance:
+    checks: tuple[FrameCheck, ...]
+    face: FaceBox | None
+
+    @property
+    def ready(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def hint(self) -> str:
+        failing = next((c for c in self.checks if not c.ok), None)
+        return "Hold still…" if failing is None else HINTS[failing.id]
+
+
+HINTS = {
+    "face": "Look straight at the camera — one face only.",
+    "size": "Come closer: your face should fill the oval.",
+    "centred": "Move into the middle of the oval.",
+    "light": "Find more even, brighter light.",
+    "sharp": "Hold still — the picture is blurred.",
+    "resolution": "This camera resolution is too low for the chosen quality.",
+}
+
+
+def portrait_width(width: int, height: int) -> float:
+    """The width of the 3:4 portrait crop the photo will be cut to before it is sent."""
+    return min(width, height * 3 / 4)
+
+
+def assess_frame(rgb: np.ndarray, mode: str = "sd") -> Guidance:
+    height, width = rgb.shape[:2]
+    # A face the API accepts spans ≥ 45 % of the frame's height (60 % of the portrait crop's
+    # width), so smaller candidates are not searched for: that keeps a frame well under 30 ms.
+    faces = tuple(detect_faces(rgb, LIVE_DETECT_SIDE, min_fraction=0.25))
+    crop_width = portrait_width(width, height)
+    checks = [FrameCheck("face", "Face found", len(faces) == 1, f"{len(faces)} faces")]
+    face = faces[0] if len(faces) == 1 else None
+    if face is None:
+        checks += [
+            FrameCheck("size", "Face size", False, "—"),
+            FrameCheck("centred", "Centred", False, "—"),
+            FrameCheck("light", "Light", False, "—"),
+            FrameCheck("sharp", "Sharp", False, "—"),
+        ]
+    else:
+        ratio = face.w / crop_width
+        cx, cy = face.centre
+        off_x, off_y = abs(cx - width / 2) / width, abs(cy - height * 0.48) / height
+        measures = face_measures(rgb, faces)
+        light = measures.brightness or 0.0
+        sharp = measures.sharpness or 0.0
+        checks += [
+            FrameCheck("size", "Face size", ratio >= MIN_FACE_RATIO, f"{ratio:.0%} (≥ 60 %)"),
+            FrameCheck(
+                "centred", "Centred", off_x <= 0.1 and off_y <= 0.15, f"{max(off_x, off_y):.0%} off"
+            ),
+            FrameCheck("light", "Light", DARK_WARN <= light <= BRIGHT_WARN, f"{light:.0f} / 255"),
+            FrameCheck("sharp", "Sharp", sharp >= SHARPNESS_WARN, f"{sharp:.0f}"),
+        ]
+    short = min(crop_width, height)
+    checks.append(
+        FrameCheck("resolution", "Resolution", short >= MIN_SHORT_SIDE[mode], f"{int(short)} px")
+    )
+    return Guidance(tuple(checks), face)
+
+
+def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) -> np.ndarray:
+    """The frame with the face oval (green when ready) and a line of check indicators."""
+    out = np.ascontiguousarray(rgb).copy()
+    height, width = out.shape[:2]
+    colour = GREEN if guidance.ready else (AMBER if guidance.face is not None else RED)
+    axes = (int(portrait_width(width, height) * MIN_FACE_RATIO * 0.62), int(height * 0.4))
+    centre = (width // 2, int(height * 0.48))
+    cv2.ellipse(out, centre, axes, 0, 0, 360, colour, max(2, width // 200), cv2.LINE_AA)
+    if progress > 0:
+        cv2.ellipse(
+            out,
+            centre,
+            (axes[0] + 8, axes[1] + 8),
+            -90,
+            0,
+            int(360 * progress),
+            GREEN,
+            4,
+            cv2.LINE_AA,
+        )
+    scale = max(0.5, width / 1280)
+    x = 12
+    for check in guidance.checks:
+        text = ("OK " if check.ok else "X ") + check.label
+        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 2)
+        cv2.rectangle(out, (x - 6, 8), (x + w + 6, 16 + h + 8), GREEN if check.ok else RED, -1)
+        cv2.putText(
+            out,
+            text,
+            (x, 16 + h),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.6 * scale,
+            (255, 255, 255),
+            2,
+            cv2.LINE_AA,
+        )
+        x += w + 20
+    return out
+
+
+@dataclass
+class LiveState:
+    """Shared between the camera's frame thread and the page's script runs."""
+
+    mode: str = "sd"
+    armed: bool = False
+    """Consent given and a participant set: auto-capture may fire."""
+    capture_requested: bool = False
+    guidance: Guidance | None = None
+    ready_since: float | None = None
+    captured: np.ndarray | None = None
+    captured_at: float | None = None
+    frames: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def on_frame(self, rgb: np.ndarray, now: float | None = None, every: int = 2) -> np.ndarray:
+        """Assess (every `every`-th frame, to stay smooth), maybe capture, and draw."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            self.frames += 1
+            assess = self.guidance is None or self.frames % every == 0
+            mode = self.mode
+        guidance = assess_frame(rgb, mode) if assess else self.guidance
+        with self.lock:
+            self.guidance = guidance
+            if guidance.ready:
+                self.ready_since = self.ready_since or now
+            else:
+                self.ready_since = None
+            held = now - self.ready_since if self.ready_since else 0.0
+            if self.captured is None and (
+                self.capture_requested or (self.armed and held >= HOLD_SECONDS)
+            ):
+                self.captured, self.captured_at = rgb.copy(), now
+                self.capture_requested = False
+            progress = min(held / HOLD_SECONDS, 1.0) if self.armed else 0.0
+        return draw_guidance(rgb, guidance, progress)
+
+    def take(self) -> np.ndarray | None:
+        """The captured frame, once; the camera then waits for the next participant."""
+        with self.lock:
+            frame, self.captured = self.captured, None
+            self.armed = False
+            return frame
