@@ -2,8 +2,10 @@
 consent, a large results view for the participant, and the trial's summary."""
 
 import io
+import os
 import uuid
 
+import numpy as np
 import streamlit as st
 from PIL import Image
 
@@ -63,13 +65,13 @@ with state.lock:
     state.armed = ready_to_capture and current is None
 
 
-def analyse_frame(frame_rgb) -> None:
+def analyse_frame(frame_rgb) -> bool:
     """Crop the captured frame to a portrait photo of the face and run it as this participant's."""
     try:
         photo = apply_fixes(load_photo(_jpeg(frame_rgb)), ["crop"], "sd")
     except PhotoError as exc:
-        st.error(f"{exc} Try again.", icon=":material/crop:")
-        return
+        st.session_state["live_capture_error"] = f"{exc} Try again."
+        return False
     run = ui.Run(
         f"live-{uuid.uuid4().hex[:8]}",
         photo.data,
@@ -83,7 +85,9 @@ def analyse_frame(frame_rgb) -> None:
     )
     ui.runs()[run.key] = run
     st.session_state["live_run"] = run.key
+    st.session_state.pop("live_capture_error", None)
     ui.execute(run, conn.client)
+    return True
 
 
 def _jpeg(rgb) -> bytes:
@@ -99,11 +103,13 @@ with camera_column:
             "Name the trial, set the participant ID and tick consent: capture stays off until then.",
             icon=":material/lock:",
         )
-    streamer = (
-        ui.live_camera(state)
-        if not st.toggle("Simple camera (no live guidance)", key="live_simple")
-        else None
+    simple = st.toggle(
+        "Simple camera (no live guidance)",
+        value=os.environ.get("SKINSCOPE_SIMPLE_CAMERA") == "1",
+        key="live_simple",
+        help="A still photo at 720p instead of the live video; SKINSCOPE_SIMPLE_CAMERA=1 makes it the default.",
     )
+    streamer = None if simple else ui.live_camera(state)
     if streamer is None:
         shot = st.camera_input(
             "Take the photo",
@@ -112,16 +118,22 @@ with camera_column:
             disabled=not ready_to_capture,
         )
         if shot and current is None and ready_to_capture:
-            analyse_frame(__import__("numpy").asarray(Image.open(shot).convert("RGB")))
-            st.rerun()
+            if analyse_frame(np.asarray(Image.open(shot).convert("RGB"))):
+                st.rerun()
     else:
 
         @st.fragment(run_every=0.5)
         def guidance_panel():
             with state.lock:
                 guidance, captured = state.guidance, state.captured is not None
+                frames, armed = state.frames, state.armed
+                size = state.best.shape[:2] if state.best is not None else None
             if captured:
-                st.rerun()
+                st.rerun(scope="app")
+            st.caption(
+                f"{frames} frames · {state.frame_ms:.0f} ms per frame · capture {'armed' if armed else 'off'}"
+                + (f" · best frame {size[1]}×{size[0]}" if size else "")
+            )
             if guidance is None:
                 st.caption("Start the camera: guidance appears on the picture and here.")
                 return
@@ -143,9 +155,10 @@ with camera_column:
             with state.lock:
                 state.capture_requested = True
         frame = state.take() if state.captured is not None else None
-        if frame is not None and current is None and ready_to_capture:
-            analyse_frame(frame)
+        if frame is not None and current is None and ready_to_capture and analyse_frame(frame):
             st.rerun()
+    if error := st.session_state.get("live_capture_error"):
+        st.error(error, icon=":material/crop:")
 
 current = ui.runs().get(st.session_state.get("live_run", ""))
 if current is not None:
@@ -168,7 +181,7 @@ if trial.strip():
         st.caption("No analysed participants in this trial yet.")
     else:
         st.markdown(
-            f"**{len(trial_runs)} participants analysed** · {sum(r.units for r in trial_runs)} units"
+            f"**{len(trial_runs)} participant{'s' if len(trial_runs) != 1 else ''} analysed** · {sum(r.units for r in trial_runs)} units"
         )
         summary, radar = st.columns([1.4, 1])
         summary.plotly_chart(

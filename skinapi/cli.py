@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="print performance figures")
     bench.add_argument(
-        "what", nargs="*", default=["client", "engine", "check", "overlay", "results", "history"]
+        "what",
+        nargs="*",
+        default=["client", "engine", "check", "overlay", "results", "history", "live"],
     )
     bench.add_argument("--runs", type=int, default=7)
     bench.add_argument("--processing-time", type=float, default=1.0)

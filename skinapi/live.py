@@ -95,6 +95,11 @@ def assess_frame(rgb: np.ndarray, mode: str = "sd") -> Guidance:
     return Guidance(tuple(checks), face)
 
 
+def _frame_ok(rgb: np.ndarray, mode: str) -> bool:
+    height, width = rgb.shape[:2]
+    return min(portrait_width(width, height), height) >= MIN_SHORT_SIDE[mode]
+
+
 def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) -> np.ndarray:
     """The frame with the face oval (green when ready) and a line of check indicators."""
     out = np.ascontiguousarray(rgb).copy()
@@ -108,9 +113,9 @@ def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) ->
             out,
             centre,
             (axes[0] + 8, axes[1] + 8),
-            -90,
             0,
-            int(360 * progress),
+            -90,
+            -90 + int(360 * progress),
             GREEN,
             4,
             cv2.LINE_AA,
@@ -145,30 +150,44 @@ class LiveState:
     capture_requested: bool = False
     guidance: Guidance | None = None
     ready_since: float | None = None
+    best: np.ndarray | None = None
+    """The largest frame of the current streak of well-framed frames."""
     captured: np.ndarray | None = None
     captured_at: float | None = None
     frames: int = 0
+    frame_ms: float = 0.0
+    """How long the last frame took to assess and draw."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_frame(self, rgb: np.ndarray, now: float | None = None, every: int = 2) -> np.ndarray:
-        """Assess (every `every`-th frame, to stay smooth), maybe capture, and draw."""
+        """Assess (every `every`-th frame, to stay smooth), maybe capture, and draw.
+
+        WebRTC adapts the video's size to bandwidth and CPU, so the face checks must hold for
+        `HOLD_SECONDS` and the capture is the largest frame of that streak; it fires only once a
+        frame large enough for the chosen quality has arrived."""
         now = time.monotonic() if now is None else now
         with self.lock:
             self.frames += 1
             assess = self.guidance is None or self.frames % every == 0
             mode = self.mode
         guidance = assess_frame(rgb, mode) if assess else self.guidance
+        framed = all(c.ok for c in guidance.checks if c.id != "resolution")
         with self.lock:
             self.guidance = guidance
-            if guidance.ready:
-                self.ready_since = self.ready_since or now
+            if framed:
+                # The hold counts from consent, so a participant gets a moment once armed.
+                self.ready_since = (self.ready_since or now) if self.armed else None
+                if self.best is None or rgb.shape[0] >= self.best.shape[0]:
+                    self.best = rgb.copy()
             else:
-                self.ready_since = None
+                self.ready_since, self.best = None, None
             held = now - self.ready_since if self.ready_since else 0.0
+            big_enough = self.best is not None and _frame_ok(self.best, mode)
             if self.captured is None and (
-                self.capture_requested or (self.armed and held >= HOLD_SECONDS)
+                (self.capture_requested and framed)
+                or (self.armed and held >= HOLD_SECONDS and big_enough)
             ):
-                self.captured, self.captured_at = rgb.copy(), now
+                self.captured, self.captured_at = self.best, now
                 self.capture_requested = False
             progress = min(held / HOLD_SECONDS, 1.0) if self.armed else 0.0
         return draw_guidance(rgb, guidance, progress)

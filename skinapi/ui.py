@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -580,15 +581,29 @@ def live_camera(state):
     _loopback_ice()
 
     def on_frame(frame):
+        started = time.perf_counter()
         rgb = frame.to_ndarray(format="rgb24")
-        return av.VideoFrame.from_ndarray(state.on_frame(rgb), format="rgb24")
+        preview = state.on_frame(rgb)
+        state.frame_ms = 1000 * (time.perf_counter() - started)
+        # The preview goes back at most 640 px wide: encoding it costs the server a fraction
+        # of full size, which leaves the browser's encoder room to keep sending 720p.
+        if preview.shape[1] > 640:
+            height = round(preview.shape[0] * 640 / preview.shape[1])
+            preview = cv2.resize(preview, (640, height), interpolation=cv2.INTER_AREA)
+        return av.VideoFrame.from_ndarray(preview, format="rgb24")
 
     return webrtc_streamer(
         key="live-camera",
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": []},
         media_stream_constraints={
-            "video": {"width": {"ideal": 1280}, "height": {"ideal": 720}},
+            "video": {
+                "width": {"ideal": 540},
+                "height": {"ideal": 720},
+                "aspectRatio": {"ideal": 0.75},
+                "resizeMode": "crop-and-scale",
+                "frameRate": {"ideal": 15, "max": 15},
+            },
             "audio": False,
         },
         video_frame_callback=on_frame,

@@ -17,6 +17,7 @@ PAGES = [
     "pages/results.py",
     "pages/history.py",
     "pages/compare.py",
+    "pages/live.py",
     "pages/settings.py",
 ]
 
@@ -25,6 +26,7 @@ PAGES = [
 def quick_emulator(monkeypatch, tmp_path):
     monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")  # WebRTC needs a real server session
     emulator = ui.demo_emulator()
     emulator.configure(
         processing_time=0.3,
@@ -211,3 +213,27 @@ def test_a_corrupt_history_shows_a_way_out(monkeypatch, tmp_path):
     at.button(key="do_fresh_history").click().run()
     assert not at.exception and any("No runs yet" in i.value for i in at.info)
     assert list(data.glob("runs.sqlite3.broken-*"))
+
+
+def test_live_trial_simple_camera_runs_a_participant_into_the_kiosk_view_and_summary():
+    at = app()
+    at.switch_page("pages/live.py").run()
+    assert at.toggle(key="live_simple").value
+    assert at.camera_input(key="photo_live_camera").disabled  # no consent, no trial yet
+    at.text_input(key="live_trial").set_value("Pilot").run()
+    at.checkbox(key="live_consent").set_value(True).run()
+    camera = at.camera_input(key="photo_live_camera")
+    assert not camera.disabled and camera.resolution == "720p"
+    from PIL import Image
+
+    frame = Image.new("RGB", (1280, 720), (196, 198, 204))
+    frame.paste(Image.open(FACE_PATH).convert("RGB").resize((540, 720)), (370, 0))
+    camera.set_value(("shot.jpg", jpeg(frame), "image/jpeg")).run()
+    assert not at.exception, at.exception
+    html = " ".join(m.value for m in at.markdown)
+    assert "Skin age" in html and "Overall" in html  # the kiosk's three numbers
+    assert any("1 participant analysed" in m.value for m in at.markdown)
+    participant = at.text_input(key="live_participant").value
+    at.button(key="do_next_participant").click().run()
+    assert at.text_input(key="live_participant").value != participant
+    assert not at.checkbox(key="live_consent").value

@@ -148,13 +148,24 @@ def shot(page, name: str) -> None:
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
 
 
+def go_to(page, name: str, *, when_idle: bool = True) -> None:
+    """Sidebar navigation; links are inert while the app reconnects, so wait for them."""
+    if when_idle:
+        idle(page)
+    link = page.get_by_role("link", name=name, exact=True)
+    expect(link).not_to_have_attribute("disabled", "")
+    link.click()
+    if when_idle:
+        idle(page)
+
+
 def pick_source(page, label: str) -> None:
     page.locator("[data-testid='stRadio'] label").filter(has_text=label).first.click()
     idle(page)
 
 
 def tasks_created(page, app_url) -> int:
-    page.get_by_role("link", name="Settings", exact=True).click()
+    go_to(page, "Settings")
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Tasks created")
     expect(metric).to_be_visible()
     idle(page)
@@ -186,15 +197,14 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
     page.goto(app_url)
     idle(page)
     before = tasks_created(page, app_url)
-    page.get_by_role("link", name="Analyse", exact=True).click()
-    idle(page)
+    go_to(page, "Analyse")
     pick_source(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^Analyse · ")).click()
     expect(page.get_by_text("Waiting for the analysis")).to_be_visible()
-    page.get_by_role("link", name="Settings", exact=True).click()  # leave mid-wait
+    go_to(page, "Settings", when_idle=False)  # leave mid-wait
     idle(page)
     shot(page, "04-settings-during-run")
-    page.get_by_role("link", name="Analyse", exact=True).click()
+    go_to(page, "Analyse")
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     shot(page, "05-results-after-resume")
@@ -221,17 +231,15 @@ def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, 
     pick_source(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
-    page.get_by_role("link", name="Analyse", exact=True).click()
-    idle(page)
+    go_to(page, "Analyse")
     page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
     page.get_by_role("option", name="Eyes").click()
     idle(page)
     page.get_by_role("button", name=re.compile("^Analyse · 12 units")).click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
-    page.get_by_role("link", name="History", exact=True).click()
-    idle(page)
+    go_to(page, "History")
     shot(page, "08-history")
-    page.get_by_role("link", name="Compare", exact=True).click()
+    go_to(page, "Compare")
     chart = page.get_by_test_id("stPlotlyChart").first
     expect(chart).to_be_visible()
     expect(chart.locator(".legendtext")).to_have_count(2)

@@ -1,0 +1,122 @@
+"""The live camera end to end in headless Chromium: run as a script inside a network namespace
+whose only interface is loopback (see tests/test_live.py), so WebRTC cannot reach anything else.
+
+Usage: python -m tests.live_camera_session OUTPUT_DIR   (exit 0 when every check held)
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from tests.test_browser import CHROMIUM, FACE_PATH, IDLE, ROOT, free_port, go_to, write_y4m
+
+expect.set_options(timeout=90_000)
+
+
+def frame(scale: float) -> Image.Image:
+    face = Image.open(FACE_PATH).convert("RGB")
+    width, height = int(540 * scale), int(720 * scale)
+    canvas = Image.new("RGB", (1280, 720), (196, 198, 204))
+    canvas.paste(
+        face.resize((width, height)),
+        ((1280 - width) // 2, 0 if scale >= 1 else (720 - height) // 2),
+    )
+    return canvas
+
+
+def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    env |= {
+        "SKINSCOPE_WEBRTC_LOOPBACK": "1",
+        "SKINSCOPE_DATA_DIR": data_dir,
+        "SKINSCOPE_EMULATOR_PROCESSING_TIME": "1.0",
+        "SKINSCOPE_EMULATOR_POLLING_INTERVAL": "0.3",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(data_dir).parent / "server.log", "w"),
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
+                return server, url
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def open_live_page(playwright, url: str, clip: Path):
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}",
+            "--allow-loopback-in-peer-connection",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            *os.environ.get("EXTRA_CHROMIUM_ARGS", "").split(),
+        ],
+    )  # fmt: skip
+    page = browser.new_context(
+        viewport={"width": 1400, "height": 1600}, permissions=["camera"]
+    ).new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.wait_for_selector(IDLE)
+    go_to(page, "Live trial")
+    page.get_by_label("Trial name").fill("Browser trial")
+    page.get_by_label("Trial name").press("Enter")
+    page.wait_for_selector(IDLE)
+    page.get_by_text("Consent to photo and analysis given").click()
+    page.wait_for_selector(IDLE)
+    camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+    camera.get_by_role("button", name=re.compile("start", re.I)).click()
+    return browser, page
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="live-"))
+    near, far = work / "near.y4m", work / "far.y4m"
+    write_y4m(near, frame(1.0))
+    write_y4m(far, frame(0.5))
+    server, url = start_server(str(work / "data"))
+    print(f"server log: {work / 'server.log'}")
+    try:
+        with sync_playwright() as playwright:
+            browser, page = open_live_page(playwright, url, far)
+            expect(page.get_by_text("Come closer")).to_be_visible()
+            size = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Face size")
+            expect(size.get_by_role("img", name="cancel icon")).to_be_visible()
+            page.screenshot(path=out / "10-live-far-face-red.png")
+            browser.close()
+
+            browser, page = open_live_page(playwright, url, near)
+            for check in ("Face found", "Face size", "Centred", "Light"):
+                row = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=check)
+                expect(row.get_by_role("img", name="check_circle icon")).to_be_visible()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=out / "11-live-near-face-green.png", full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print("live camera session: the guidance is red for the far face and green for the near one")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))

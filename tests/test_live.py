@@ -1,0 +1,147 @@
+"""Live trial: frame checks on stills, auto-capture, the trial summary, the page, and the live
+camera in headless Chromium inside a loopback-only network namespace."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter
+
+from skinapi import compare
+from skinapi.live import HOLD_SECONDS, LiveState, assess_frame
+
+from .conftest import FACE_PATH
+
+ROOT = Path(__file__).parent.parent
+
+
+def webcam_frame(scale: float = 1.0, size=(1280, 720)) -> Image.Image:
+    face = Image.open(FACE_PATH).convert("RGB")
+    width, height = int(size[1] * 0.75 * scale), int(size[1] * scale)
+    frame = Image.new("RGB", size, (196, 198, 204))
+    frame.paste(face.resize((width, height)), ((size[0] - width) // 2, (size[1] - height) // 2))
+    return frame
+
+
+def failing(image: Image.Image) -> set[str]:
+    return {c.id for c in assess_frame(np.asarray(image)).checks if not c.ok}
+
+
+def test_a_well_framed_face_passes_every_check():
+    assert failing(webcam_frame()) == set()
+
+
+def test_a_far_away_face_fails_only_on_size():
+    assert failing(webcam_frame(0.5)) == {"size"}
+
+
+def test_off_centre_dark_and_blurred_faces_fail_their_own_check():
+    frame = webcam_frame()
+    shifted = Image.new("RGB", frame.size, (196, 198, 204))
+    shifted.paste(frame, (300, 0))
+    assert "centred" in failing(shifted)
+    assert "light" in failing(ImageEnhance.Brightness(frame).enhance(0.35))
+    assert "sharp" in failing(frame.filter(ImageFilter.GaussianBlur(6)))
+
+
+def test_no_face_and_a_small_stream_are_reported():
+    assert "face" in failing(Image.new("RGB", (1280, 720), (120, 160, 200)))
+    assert "resolution" in failing(webcam_frame(size=(640, 480)))
+    assert assess_frame(np.asarray(webcam_frame()), "hd").checks[-1].ok is False  # 720p < HD
+
+
+def test_auto_capture_fires_after_a_second_of_good_frames_only_when_armed():
+    frame = np.asarray(webcam_frame())
+    state = LiveState()
+    for step in range(30):
+        state.on_frame(frame, now=step * 0.1)
+    assert state.captured is None  # no consent yet
+    state.armed = True
+    for step in range(30, 30 + int(HOLD_SECONDS / 0.1)):
+        state.on_frame(frame, now=step * 0.1)
+    assert state.captured is None  # not yet a full second of good frames since arming…
+    state.on_frame(frame, now=100.0)
+    assert state.captured is not None and state.captured.shape == frame.shape
+    assert state.take() is not None and state.take() is None and not state.armed
+
+
+def test_a_bad_frame_restarts_the_hold():
+    good, far = np.asarray(webcam_frame()), np.asarray(webcam_frame(0.5))
+    state = LiveState(armed=True)
+    for step, frame in enumerate([good] * 8 + [far, far] + [good] * 8):
+        state.on_frame(frame, now=step * 0.1, every=1)
+    assert state.captured is None
+
+
+def test_manual_capture_takes_the_next_well_framed_frame():
+    state = LiveState(capture_requested=True)
+    state.on_frame(np.asarray(webcam_frame(0.5)), now=0.0, every=1)
+    assert state.captured is None
+    state.on_frame(np.asarray(webcam_frame()), now=0.1, every=1)
+    assert state.captured is not None
+
+
+def test_trial_summary_over_stored_runs(tmp_path, client, face_bytes):
+    from skinapi import AnalysisSettings
+    from skinapi.runs import analyze_recorded
+    from skinapi.store import RunStore
+
+    store = RunStore(tmp_path / "runs.sqlite3")
+    settings = AnalysisSettings.build(["redness", "pore"])
+    for participant in ("P-1", "P-2", "P-3"):
+        run_id = store.begin(
+            photo=face_bytes,
+            settings=settings,
+            mode="demo",
+            source="camera",
+            photo_hash="h",
+            trial="T",
+            participant=participant,
+        )
+        analyze_recorded(client, store, run_id, face_bytes, settings)
+    runs = [r for r in store.list() if r.trial == "T"]
+    assert sorted(r.participant for r in runs) == ["P-1", "P-2", "P-3"]
+    points = compare.trial_scores(runs)
+    assert len(points) == 6 and {name for name, _ in points} == {"Redness", "Pores"}
+    means = {s.type: s.ui_score for s in compare.mean_scores(runs)}
+    assert means["redness"] == runs[0].result["concerns"][0]["ui_score"]  # same photo each time
+
+
+def _namespaces_available() -> bool:
+    if not shutil.which("unshare") or os.geteuid() != 0:
+        return False
+    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium").exists(),
+    reason="no Chromium at /usr/bin/chromium: apt-get install chromium",
+)
+@pytest.mark.skipif(
+    not _namespaces_available(),
+    reason="needs root and `unshare --net` for a loopback-only network namespace",
+)
+def test_live_camera_guidance_turns_green_for_a_near_face_and_red_for_a_far_one():
+    out = ROOT / "test-artifacts" / "screenshots"
+    session = subprocess.run(
+        [
+            "unshare",
+            "--net",
+            "sh",
+            "-c",
+            f"ip link set lo up && exec {sys.executable} -m tests.live_camera_session {out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
+    assert (out / "10-live-far-face-red.png").exists() and (
+        out / "11-live-near-face-green.png"
+    ).exists()
