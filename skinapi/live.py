@@ -64,7 +64,14 @@ def assess_frame(rgb: np.ndarray, mode: str = "sd") -> Guidance:
     # width), so smaller candidates are not searched for: that keeps a frame well under 30 ms.
     faces = tuple(detect_faces(rgb, LIVE_DETECT_SIDE, min_fraction=0.25))
     crop_width = portrait_width(width, height)
-    checks = [FrameCheck("face", "Face found", len(faces) == 1, f"{len(faces)} faces")]
+    checks = [
+        FrameCheck(
+            "face",
+            "Face found",
+            len(faces) == 1,
+            f"{len(faces)} face{'' if len(faces) == 1 else 's'}",
+        )
+    ]
     face = faces[0] if len(faces) == 1 else None
     if face is None:
         checks += [
@@ -101,7 +108,7 @@ def _frame_ok(rgb: np.ndarray, mode: str) -> bool:
 
 
 def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) -> np.ndarray:
-    """The frame with the face oval (green when ready) and a line of check indicators."""
+    """The frame with the face oval (green when ready) and a column of check indicators."""
     out = np.ascontiguousarray(rgb).copy()
     height, width = out.shape[:2]
     colour = GREEN if guidance.ready else (AMBER if guidance.face is not None else RED)
@@ -120,23 +127,23 @@ def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) ->
             4,
             cv2.LINE_AA,
         )
-    scale = max(0.5, width / 1280)
-    x = 12
+    scale = max(0.35, min(width, height) / 1100)
+    y = 10
     for check in guidance.checks:
-        text = ("OK " if check.ok else "X ") + check.label
-        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 2)
-        cv2.rectangle(out, (x - 6, 8), (x + w + 6, 16 + h + 8), GREEN if check.ok else RED, -1)
+        text = ("OK  " if check.ok else "X  ") + check.label
+        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        cv2.rectangle(out, (8, y), (8 + w + 12, y + h + 12), GREEN if check.ok else RED, -1)
         cv2.putText(
             out,
             text,
-            (x, 16 + h),
+            (14, y + h + 5),
             cv2.FONT_HERSHEY_SIMPLEX,
-            0.6 * scale,
+            scale,
             (255, 255, 255),
-            2,
+            1,
             cv2.LINE_AA,
         )
-        x += w + 20
+        y += h + 18
     return out
 
 
