@@ -39,7 +39,7 @@ for interrupted in [r for r in ui.runs().values() if r.state == "running" and r.
         st.session_state["current_run"] = interrupted.key
         st.switch_page("pages/results.py")
 for lost in [r for r in ui.runs().values() if r.state == "uploading"]:
-    lost.state = "interrupted"
+    ui.mark_interrupted(lost)
 
 photo_column, settings_column = st.columns([1.1, 1], gap="large")
 

@@ -19,6 +19,14 @@ EXPIRED_MESSAGE = (
 )
 
 
+NOT_SENT_MESSAGE = "Interrupted before its task was created: nothing was billed."
+
+
+def mark_unsent(store: RunStore, run_id: str) -> None:
+    """A run stored but stopped before its create request: it ends here, unbilled."""
+    store.update(run_id, state="error", error_code="NotSent", error_message=NOT_SENT_MESSAGE)
+
+
 def analyze_recorded(
     client: Client,
     store: RunStore,
@@ -58,15 +66,8 @@ def resume_recorded(
 ) -> AnalysisResult:
     """Poll a stored run's task again and finish it; a run with no task_id was never sent."""
     if not run.task_id:
-        store.update(
-            run.id,
-            state="error",
-            error_code="NotSent",
-            error_message="Interrupted before its task was created: nothing was billed.",
-        )
-        raise SkinApiError(
-            "This run was interrupted before its task was created; nothing was billed"
-        )
+        mark_unsent(store, run.id)
+        raise SkinApiError(NOT_SENT_MESSAGE)
     settings = run.analysis_settings
     return _recorded(
         client,

@@ -277,12 +277,7 @@ def resume_stored_runs() -> None:
             continue
         tried.add(stored.id)
         if not stored.task_id:
-            store.update(
-                stored.id,
-                state="error",
-                error_code="NotSent",
-                error_message="Interrupted before its task was created: nothing was billed.",
-            )
+            recorded.mark_unsent(store, stored.id)
             continue
         client = client_for(stored.mode)
         if client is None:
@@ -428,6 +423,16 @@ def execute(run: Run, client: Client) -> None:
         run.duration = (run.duration or 0.0) + time.monotonic() - start
         line.markdown(f"Task `{run.task_id}` · {run.duration:.1f} s · {run.polls} polls")
         status.update(label=PHASE_LABELS["done"], state="complete", expanded=False)
+
+
+def mark_interrupted(run: Run) -> None:
+    """A run stopped before its create request (a rerun hit the upload): nothing was billed.
+    The task_id is stored the instant the create returns, with no Streamlit call in between,
+    so a run still 'uploading' on a later script run never reached the create."""
+    run.state = "interrupted"
+    store = history()
+    if store and run.store_id:
+        recorded.mark_unsent(store, run.store_id)
 
 
 def _error_dict(exc: SkinApiError) -> dict:
