@@ -49,7 +49,14 @@ def radar(
         )
     figure.update_layout(
         polar={
-            "radialaxis": {"range": [0, 100], "tickvals": [25, 50, 75, 100], "angle": 90},
+            # The tick labels sit between the first two axes, clear of their labels.
+            "radialaxis": {
+                "range": [0, 100],
+                "tickvals": [25, 50, 75, 100],
+                "angle": 90 - 180 / max(len(axes), 1),
+                "tickangle": 0,
+                "tickfont": {"size": 10},
+            },
             "angularaxis": {"direction": "clockwise"},
             "bgcolor": "rgba(0,0,0,0)",
         },
