@@ -38,6 +38,8 @@ if len(chosen) < 2:
     st.info("Pick at least two runs.")
     st.stop()
 
+if any(r.mode == ui.DEMO for r in chosen):
+    st.info(ui.DEMO_NOTICE, icon=":material/science:")
 for warning in compare.mixing_warnings(chosen):
     st.warning(warning, icon=":material/warning:")
 

@@ -237,3 +237,22 @@ def test_live_trial_simple_camera_runs_a_participant_into_the_kiosk_view_and_sum
     at.button(key="do_next_participant").click().run()
     assert at.text_input(key="live_participant").value != participant
     assert not at.checkbox(key="live_consent").value
+
+
+def test_live_mode_with_a_refused_key_shows_why_and_never_the_key(quick_emulator):
+    secret = "sk-live-typed-in-secret-0042"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["settings_api_key"] = secret
+    at.session_state["settings_base_url"] = quick_emulator.url  # a YouCam-compatible server
+    at.run()
+    assert at.radio(key="sidebar_connection").value == "live"  # a key was found
+    assert any("typed in" in c.value and secret not in c.value for c in at.sidebar.caption)
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.button(key="do_run").click().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "401" in message or "API key" in message
+    everything = " ".join(
+        str(e.value) for e in at.main if hasattr(e, "value") and isinstance(e.value, str)
+    )
+    assert secret not in everything and secret not in message
