@@ -16,7 +16,7 @@ from skinapi.concerns import (
     preset_actions,
 )
 from skinapi.errors import PhotoError, RequestValidationError
-from skinapi.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes
+from skinapi.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo
 
 SEVERITY_ICONS = {
     "pass": ":green[:material/check_circle:]",
@@ -214,8 +214,7 @@ with photo_column:
         if unreadable:
             st.error(f"{unreadable} Choose another photo.", icon=":material/broken_image:")
         else:
-            photo = ui.decode(data)
-            width, height = photo.size
+            width, height = report.size
             minimum = MIN_SHORT_SIDE[mode]
             if fixed:
                 before, after = st.columns(2)
@@ -261,7 +260,7 @@ with photo_column:
                         "Fix: " + "; ".join(FIX_LABELS[f] for f in report.fixes), key="do_fix"
                     ):
                         try:
-                            repaired = apply_fixes(photo, report.fixes, mode)
+                            repaired = apply_fixes(load_photo(data), report.fixes, mode)
                         except PhotoError as exc:
                             st.error(str(exc), icon=":material/crop:")
                         else:

@@ -74,6 +74,8 @@ class PhotoReport:
     checks: tuple[Check, ...]
     faces: tuple[FaceBox, ...] = field(default=())
     notes: tuple[str, ...] = ()
+    size: tuple[int, int] = (0, 0)
+    """Width and height of the photo in its file."""
 
     @property
     def blocking(self) -> list[Check]:
@@ -335,7 +337,7 @@ def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
     )
     order = {"block": 0, "warn": 1, "pass": 2}
     checks.sort(key=lambda c: order[c.severity])
-    return PhotoReport(mode, tuple(checks), measures.faces, photo.notes)
+    return PhotoReport(mode, tuple(checks), measures.faces, photo.notes, photo.original_size)
 
 
 def _face_checks(photo: Photo, m: FaceMeasures, mode: str) -> list[Check]:

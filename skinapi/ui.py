@@ -22,7 +22,7 @@ from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import AnalysisSettings
 from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
 from .errors import DeadlineExceeded, InvalidTaskIdError, PhotoError, SkinApiError
-from .photo import Photo, PhotoReport, check_photo, load_photo
+from .photo import PhotoReport, check_photo, load_photo
 from .results import AnalysisResult
 from .store import RunStore, StoredRun, StoreError
 
@@ -463,10 +463,6 @@ def inspect_photo(data: bytes, mode: str) -> tuple[PhotoReport | None, str | Non
         return check_photo(load_photo(data), mode), None
     except PhotoError as exc:
         return None, str(exc)
-
-
-def decode(data: bytes) -> Photo:
-    return load_photo(data)
 
 
 # -- overlays --------------------------------------------------------------------------------
