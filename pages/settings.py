@@ -4,7 +4,7 @@ import streamlit as st
 
 from skinapi import ui
 from skinapi.client import DEFAULT_BASE_URL
-from skinapi.errors import ENGINE_HINTS, SkinApiError
+from skinapi.errors import ENGINE_HINTS
 
 
 def _keep(widget_key: str, setting_key: str):
@@ -57,16 +57,7 @@ with live:
         step=5.0,
     )
     if st.button("Test connection", key="do_test_connection", type="primary"):
-        conn = ui.connection()
-        if conn.client is None:
-            st.warning("No API key: type one above, or switch to Demo in the sidebar.")
-        else:
-            try:
-                balance = conn.client.credit_balance()
-            except SkinApiError as exc:
-                ui.show_error(ui._error_dict(exc))
-            else:
-                st.success(f"Connected to {conn.label} at {conn.base_url}: {balance:g} units left.")
+        ui.show_balance()
 
 with demo:
     st.subheader("Demo emulator")

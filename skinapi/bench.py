@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import statistics
 import time
 
@@ -26,7 +25,7 @@ def _median(samples: list[float]) -> float:
 
 
 def bench_client(runs: int, processing_time: float, interval: float) -> None:
-    from .client import Client
+    from .client import Client, polls_bound
     from .concerns import AnalysisSettings, preset_actions
     from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
 
@@ -48,7 +47,7 @@ def bench_client(runs: int, processing_time: float, interval: float) -> None:
             requests_.append(len(api))
             polls.append(sum(1 for m, p in log if m == "GET" and "/task/" in p))
     wall = _median(walls)
-    bound = math.ceil(processing_time / interval) + 1
+    bound = polls_bound(processing_time, interval)
     print(f"client  T={processing_time:g}s I={interval:g}s runs={runs} (SD eyes, zip)")
     print(f"  wall per analysis    median {wall:.3f} s")
     print(

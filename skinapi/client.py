@@ -16,7 +16,7 @@ import requests
 
 from . import errors as e
 from .concerns import AnalysisSettings
-from .results import TERMINAL, AnalysisResult, parse_json_output, parse_zip, zip_url
+from .results import AnalysisResult, TaskStatus, parse_json_output, parse_zip, zip_url
 
 DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 DEFAULT_POLL_INTERVAL = 2.0
@@ -66,8 +66,7 @@ class UploadSlot:
 @dataclass(frozen=True)
 class TaskState:
     task_id: str
-    status: str
-    """``running``, ``success`` or ``error``."""
+    status: TaskStatus
     polling_interval: float | None
     """Seconds, already converted from whatever unit the API used."""
     results: object = None
@@ -263,7 +262,7 @@ class Client:
 
     def fetch_result(self, state: TaskState, settings: AnalysisSettings) -> AnalysisResult:
         """Download everything now: result URLs expire after two hours."""
-        if state.status not in TERMINAL or state.status != "success":
+        if state.status != "success":
             raise e.ProtocolError(f"task {state.task_id} has not succeeded", task_id=state.task_id)
         if settings.format == "zip":
             url = zip_url(state.results)

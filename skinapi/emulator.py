@@ -197,7 +197,6 @@ class Emulator:
             ("POST", "/s2s/v2.1/task/skin-analysis"): lambda p, k: self._create(p, k, "v2.1"),
             ("POST", "/s2s/v2.0/task/delete"): self._delete,
             ("GET", "/s2s/v1.0/client/credit"): self._credit,
-            ("GET", "/s2s/v2.0/credit/feature-cost"): self._feature_cost,
         }
         handler = routes.get((method, route))
         if handler:
@@ -449,9 +448,6 @@ class Emulator:
 
     def _credit(self, payload, key):
         return _ok({"results": [{"amount_dec": self.balance(key)}]})
-
-    def _feature_cost(self, payload, key):
-        return _ok({"results": [{"feature": "skin-analysis", "tiers": "see documented table"}]})
 
     def _get_file(self, method, route):
         parts = route.split("/")

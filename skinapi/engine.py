@@ -113,7 +113,7 @@ def analyze(
         )
         face = face.scaled(scale)
     rgb = np.asarray(image)
-    crop_box, work, maps = _working_copy(rgb, face)
+    crop_box, maps = _working_copy(rgb, face)
     out = EngineOutput(width=image.width, height=image.height)
     measured: dict[str, float] = {}
     mask_jobs: list[tuple[str, str, np.ndarray]] = []
@@ -162,7 +162,7 @@ def _working_copy(rgb: np.ndarray, face: FaceBox):
         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
     )
     box = FaceBox((face.x - x0) * scale, (face.y - y0) * scale, face.w * scale, face.h * scale)
-    return (x0, y0, x1, y1), work, _maps(work, box)
+    return (x0, y0, x1, y1), _maps(work, box)
 
 
 def _maps(work: np.ndarray, box: FaceBox) -> _Maps:

@@ -50,9 +50,6 @@ class Photo:
     def size(self) -> tuple[int, int]:
         return self.original_size
 
-    def rgb(self) -> np.ndarray:
-        return np.asarray(self.image)
-
 
 @dataclass(frozen=True)
 class Check:

@@ -240,10 +240,6 @@ class RunStore:
     def pending(self) -> list[StoredRun]:
         return [r for r in self.list() if r.state in PENDING_STATES]
 
-    def thumbnail(self, run_id: str) -> bytes | None:
-        row = self._db.execute("SELECT thumbnail FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return row[0] if row else None
-
     def thumbnails(self) -> dict[str, bytes]:
         return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
 

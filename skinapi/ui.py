@@ -546,14 +546,14 @@ def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> lis
 def show_balance() -> None:
     conn = connection()
     if conn.client is None:
-        st.warning("No API key: add one on the Settings page.")
+        st.warning("No API key: type one on the Settings page, or switch to Demo in the sidebar.")
         return
     try:
         balance = conn.client.credit_balance()
     except SkinApiError as exc:
         show_error(_error_dict(exc))
     else:
-        st.success(f"{conn.label}: {balance:g} units left.")
+        st.success(f"Connected to {conn.label} at {conn.base_url}: {balance:g} units left.")
 
 
 # -- live camera -----------------------------------------------------------------------------
