@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -11,6 +13,7 @@ from PIL import Image
 
 DETECT_LONG_SIDE = 480
 """Faces are searched on a copy this size: the rules only need a face of ≥ 60 % of the width."""
+CASCADE_PATH = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,26 @@ class FaceBox:
         return FaceBox(self.x - 0.08 * self.w, self.y - 0.35 * self.h, 1.16 * self.w, 1.6 * self.h)
 
 
-@functools.cache
-def _cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise RuntimeError("OpenCV's bundled face cascade could not be loaded")
-    return cascade
+_idle_cascades: list[cv2.CascadeClassifier] = []
+_idle_lock = threading.Lock()
+
+
+@contextmanager
+def _cascade() -> Iterator[cv2.CascadeClassifier]:
+    """A classifier no other thread is using: detectMultiScale on a shared one fails at random
+    (an OpenCV assertion) when two threads call it at once, as the live camera and the emulator's
+    engine do. Loading one takes ~20 ms, so they are kept for reuse rather than made per call."""
+    with _idle_lock:
+        cascade = _idle_cascades.pop() if _idle_cascades else None
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(CASCADE_PATH)
+        if cascade.empty():
+            raise RuntimeError("OpenCV's bundled face cascade could not be loaded")
+    try:
+        yield cascade
+    finally:
+        with _idle_lock:
+            _idle_cascades.append(cascade)
 
 
 def find_faces(image: Image.Image) -> list[FaceBox]:
@@ -63,9 +80,10 @@ def detect_faces(
     min_side = max(24, int(min_fraction * min(small.shape[:2])))
 
     def search(pixels):
-        return _cascade().detectMultiScale(
-            pixels, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
-        )
+        with _cascade() as cascade:
+            return cascade.detectMultiScale(
+                pixels, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
+            )
 
     found = search(gray)
     if len(found) == 0:

@@ -3,6 +3,7 @@
 import io
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image, ImageFilter
@@ -215,3 +216,21 @@ def test_demo_mode_refuses_exactly_what_the_pre_flight_blocks(face_image, client
         except EngineError as exc:
             got = exc.code
         assert got == expected, name
+
+
+def test_faces_are_found_from_many_threads_at_once(face_image):
+    """The live camera's frame thread and the emulator's engine search for faces concurrently;
+    a shared OpenCV classifier fails there with an assertion at random."""
+    import numpy as np
+
+    from skinapi.faces import detect_faces
+
+    frames = [np.asarray(face_image.resize((w, w * 4 // 3))) for w in (360, 420, 480, 540)]
+    expected = [detect_faces(frame) for frame in frames]
+
+    def search(frame):
+        return [detect_faces(frame) for _ in range(15)]
+
+    with ThreadPoolExecutor(len(frames)) as pool:
+        found = list(pool.map(search, frames))
+    assert all(runs == [want] * 15 for runs, want in zip(found, expected, strict=True))
