@@ -1,6 +1,7 @@
 """Live trial: a camera with real-time framing guidance and auto-capture, participants with
 consent, a large results view for the participant, and the trial's summary."""
 
+import base64
 import io
 import os
 import uuid
@@ -19,6 +20,16 @@ st.title("Live trial")
 if conn.mode == ui.DEMO:
     st.info(ui.DEMO_NOTICE, icon=":material/science:")
 
+
+def next_participant() -> None:
+    """Clear the screen for the next person: new ID, consent unticked, no result shown."""
+    for key in ("live_participant", "live_consent", "live_run", "live_capture_error"):
+        st.session_state.pop(key, None)
+    if "live_state" in st.session_state:
+        st.session_state["live_state"].withdraw()
+
+
+participant_view = st.container()
 setup, camera_column = st.columns([1, 1.6], gap="large")
 with setup:
     st.subheader("Trial")
@@ -51,12 +62,13 @@ with setup:
     st.caption(
         f"SD · {len(settings.actions)} concerns · {settings.units} units per participant. Live capture is SD: a 16:9 webcam frame, cut to a portrait photo, cannot reach HD's 1080 px."
     )
-    if st.button(
-        "Next participant", key="do_next_participant", icon=":material/person_add:", width="stretch"
-    ):
-        for key in ("live_participant", "live_consent", "live_run"):
-            st.session_state.pop(key, None)
-        st.rerun()
+    st.button(
+        "Next participant",
+        key="do_next_participant",
+        icon=":material/person_add:",
+        width="stretch",
+        on_click=next_participant,
+    )
 
 state: live.LiveState = st.session_state.setdefault("live_state", live.LiveState())
 ready_to_capture = bool(trial.strip() and participant.strip() and consent)
@@ -90,6 +102,22 @@ def analyse_frame(frame_rgb) -> bool:
     return True
 
 
+def take_still(still: dict, check_framing: bool) -> bool:
+    """Analyse a still from the browser's photo camera; an automatic one must still be framed
+    well (the participant may have moved while it was taken)."""
+    try:
+        rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(still["jpeg"]))).convert("RGB"))
+    except (ValueError, OSError):
+        st.session_state["live_capture_error"] = (
+            "The photo camera sent an unreadable photo. Try again."
+        )
+        return False
+    if check_framing and not (guidance := live.assess_frame(rgb, "sd")).ready:
+        st.session_state["live_capture_error"] = f"Moved as the photo was taken: {guidance.hint()}"
+        return False
+    return analyse_frame(rgb)
+
+
 def _jpeg(rgb) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
@@ -121,18 +149,44 @@ with camera_column:
             if analyse_frame(np.asarray(Image.open(shot).convert("RGB"))):
                 st.rerun()
     else:
+        camera = ui.photo_camera(state.open_request) if streamer.state.playing else None
+        st.session_state["live_request_shown"] = state.open_request
+        if camera is not None:
+            with state.lock:
+                state.photo_size = camera.size
+            if camera.error:
+                st.error(
+                    f"The photo camera could not open ({camera.error}). Allow the camera in the "
+                    "browser, close other apps using it, or switch on the simple camera.",
+                    icon=":material/no_photography:",
+                )
+            still = camera.still
+            # One photo per participant: a still that arrives once a run exists is not used.
+            if (
+                still
+                and current is None
+                and ready_to_capture
+                and state.still_arrived(still["request"])
+                and take_still(still, check_framing=not state.manual)
+            ):
+                st.rerun()
 
         @st.fragment(run_every=0.5)
         def guidance_panel():
-            with state.lock:
-                guidance, captured = state.guidance, state.captured is not None
-                frames, armed = state.frames, state.armed
-                size = state.best.shape[:2] if state.best is not None else None
-            if captured:
+            if state.overdue():
+                st.session_state["live_capture_error"] = (
+                    "The photo camera did not answer. Try Capture now, or the simple camera."
+                )
                 st.rerun(scope="app")
+            if state.open_request != st.session_state.get("live_request_shown"):
+                st.rerun(scope="app")  # the browser takes the still when the page hands it the ask
+            with state.lock:
+                guidance, frames, armed = state.guidance, state.frames, state.armed
+                photo_size, pending = state.photo_size, state.pending
             st.caption(
-                f"{frames} frames · {state.frame_ms:.0f} ms per frame · capture {'armed' if armed else 'off'}"
-                + (f" · best frame {size[1]}×{size[0]}" if size else "")
+                f"{frames} frames · {state.frame_ms:.0f} ms per frame · capture "
+                + ("taking the photo…" if pending else "armed" if armed else "off")
+                + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
             )
             if guidance is None:
                 st.caption("Start the camera: guidance appears on the picture and here.")
@@ -142,6 +196,9 @@ with camera_column:
                 cell.markdown(
                     f"{':green[:material/check_circle:]' if check.ok else ':red[:material/cancel:]'} **{check.label}**  \n{check.value}"
                 )
+            if current is not None:
+                st.info("Photo taken: the results are at the top. Next participant when ready.")
+                return
             (st.success if guidance.ready else st.warning)(
                 guidance.hint()
                 if not guidance.ready or ready_to_capture
@@ -149,24 +206,32 @@ with camera_column:
             )
 
         guidance_panel()
-        if st.button(
-            "Capture now", key="do_capture", disabled=not ready_to_capture or current is not None
-        ):
-            with state.lock:
-                state.capture_requested = True
-        frame = state.take() if state.captured is not None else None
-        if frame is not None and current is None and ready_to_capture and analyse_frame(frame):
-            st.rerun()
+        st.button(
+            "Capture now",
+            key="do_capture",
+            disabled=not ready_to_capture or current is not None or camera is None,
+            on_click=state.request_capture,
+            help="Take the photo now, without waiting for every check to pass.",
+        )
     if error := st.session_state.get("live_capture_error"):
         st.error(error, icon=":material/crop:")
 
 current = ui.runs().get(st.session_state.get("live_run", ""))
 if current is not None:
-    st.divider()
-    if current.state == "success":
-        ui.kiosk_view(current)
-    elif current.error:
-        ui.show_error(current.error)
+    # The participant's result goes first, large, where they look; the camera stays below.
+    with participant_view:
+        if current.state == "success":
+            ui.kiosk_view(current)
+        elif current.error:
+            ui.show_error(current.error)
+        st.button(
+            "Next participant",
+            key="do_next_participant_top",
+            icon=":material/person_add:",
+            type="primary",
+            on_click=next_participant,
+        )
+        st.divider()
 
 if trial.strip():
     st.divider()

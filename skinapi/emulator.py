@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from . import engine
 from .concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
-from .errors import ENGINE_HINTS, PhotoError
+from .errors import PhotoError
 from .photo import check_photo, load_photo
 
 DEMO_API_KEY = "skinscope-demo-key"
@@ -418,7 +418,7 @@ class Emulator:
                 {
                     "task_status": "error",
                     "error": task.error,
-                    "error_message": ENGINE_HINTS.get(task.error, task.error),
+                    "error_message": "Skin analysis failed on this image",
                 }
             )
         with self._lock:

@@ -75,7 +75,7 @@ class SkinApiError(Exception):
 
     def __str__(self) -> str:
         parts = [self.message.rstrip(".") + "."]
-        if self.hint:
+        if self.hint and self.hint.rstrip(".") != self.message.rstrip("."):
             parts.append(self.hint)
         if self.task_id:
             parts.append(f"(task_id {self.task_id})")

@@ -1,6 +1,9 @@
 """Live framing guidance for camera trials: per-frame checks, the guide drawn on the frame, and
 auto-capture once every check has held for a moment. The thresholds are the photo checks' own
-(`photo.py`), so a frame that turns green passes the pre-flight after the portrait crop."""
+(`photo.py`), so a frame that turns green passes the pre-flight after the portrait crop.
+
+The live video is only watched; the photo itself is a full-resolution still that the browser
+takes when asked (WebRTC scales the video down whenever bandwidth or CPU run short)."""
 
 from __future__ import annotations
 
@@ -58,7 +61,11 @@ def portrait_width(width: int, height: int) -> float:
     return min(width, height * 3 / 4)
 
 
-def assess_frame(rgb: np.ndarray, mode: str = "sd") -> Guidance:
+def assess_frame(
+    rgb: np.ndarray, mode: str = "sd", photo_size: tuple[int, int] | None = None
+) -> Guidance:
+    """The checks of one frame; `photo_size` (width, height) is the size the photo will be taken
+    at when that is not the frame's own, as for a live video watched at a lower resolution."""
     height, width = rgb.shape[:2]
     # A face the API accepts spans ≥ 45 % of the frame's height (60 % of the portrait crop's
     # width), so smaller candidates are not searched for: that keeps a frame well under 30 ms.
@@ -95,16 +102,17 @@ def assess_frame(rgb: np.ndarray, mode: str = "sd") -> Guidance:
             FrameCheck("light", "Light", DARK_WARN <= light <= BRIGHT_WARN, f"{light:.0f} / 255"),
             FrameCheck("sharp", "Sharp", sharp >= SHARPNESS_WARN, f"{sharp:.0f}"),
         ]
-    short = min(crop_width, height)
+    photo_width, photo_height = photo_size or (width, height)
+    short = int(min(portrait_width(photo_width, photo_height), photo_height))
     checks.append(
-        FrameCheck("resolution", "Resolution", short >= MIN_SHORT_SIDE[mode], f"{int(short)} px")
+        FrameCheck(
+            "resolution",
+            "Resolution",
+            short >= MIN_SHORT_SIDE[mode],
+            f"{short} px (≥ {MIN_SHORT_SIDE[mode]})",
+        )
     )
     return Guidance(tuple(checks), face)
-
-
-def _frame_ok(rgb: np.ndarray, mode: str) -> bool:
-    height, width = rgb.shape[:2]
-    return min(portrait_width(width, height), height) >= MIN_SHORT_SIDE[mode]
 
 
 def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) -> np.ndarray:
@@ -149,59 +157,86 @@ def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) ->
 
 @dataclass
 class LiveState:
-    """Shared between the camera's frame thread and the page's script runs."""
+    """Shared between the camera's frame thread and the page's script runs.
+
+    Auto-capture asks for a still (`requested` counts the asks); the page has the browser take it
+    and hands it back with `still_arrived`, so one ask gives at most one photo."""
 
     mode: str = "sd"
     armed: bool = False
     """Consent given and a participant set: auto-capture may fire."""
-    capture_requested: bool = False
+    photo_size: tuple[int, int] | None = None
+    """(width, height) of the photo camera, once the browser has opened it."""
     guidance: Guidance | None = None
     ready_since: float | None = None
-    best: np.ndarray | None = None
-    """The largest frame of the current streak of well-framed frames."""
-    captured: np.ndarray | None = None
-    captured_at: float | None = None
+    requested: int = 0
+    pending: bool = False
+    """A still has been asked for and has not arrived yet."""
+    requested_at: float = 0.0
+    manual: bool = False
+    """The open ask is the facilitator's: the still is used as it is, not checked for framing."""
     frames: int = 0
     frame_ms: float = 0.0
     """How long the last frame took to assess and draw."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_frame(self, rgb: np.ndarray, now: float | None = None, every: int = 2) -> np.ndarray:
-        """Assess (every `every`-th frame, to stay smooth), maybe capture, and draw.
-
-        WebRTC adapts the video's size to bandwidth and CPU, so the face checks must hold for
-        `HOLD_SECONDS` and the capture is the largest frame of that streak; it fires only once a
-        frame large enough for the chosen quality has arrived."""
+        """Assess (every `every`-th frame, to stay smooth), maybe ask for a still, and draw."""
         now = time.monotonic() if now is None else now
         with self.lock:
             self.frames += 1
             assess = self.guidance is None or self.frames % every == 0
-            mode = self.mode
-        guidance = assess_frame(rgb, mode) if assess else self.guidance
-        framed = all(c.ok for c in guidance.checks if c.id != "resolution")
+            mode, photo_size = self.mode, self.photo_size
+        guidance = assess_frame(rgb, mode, photo_size) if assess else self.guidance
         with self.lock:
             self.guidance = guidance
-            if framed:
-                # The hold counts from consent, so a participant gets a moment once armed.
-                self.ready_since = (self.ready_since or now) if self.armed else None
-                if self.best is None or rgb.shape[0] >= self.best.shape[0]:
-                    self.best = rgb.copy()
+            # The hold counts from consent, so a participant gets a moment once armed.
+            if guidance.ready and self.armed and not self.pending:
+                self.ready_since = self.ready_since or now
             else:
-                self.ready_since, self.best = None, None
+                self.ready_since = None
             held = now - self.ready_since if self.ready_since else 0.0
-            big_enough = self.best is not None and _frame_ok(self.best, mode)
-            if self.captured is None and (
-                (self.capture_requested and framed)
-                or (self.armed and held >= HOLD_SECONDS and big_enough)
-            ):
-                self.captured, self.captured_at = self.best, now
-                self.capture_requested = False
-            progress = min(held / HOLD_SECONDS, 1.0) if self.armed else 0.0
-        return draw_guidance(rgb, guidance, progress)
+            if held >= HOLD_SECONDS:
+                self._request(now, manual=False)
+            progress = 1.0 if self.pending else min(held / HOLD_SECONDS, 1.0)
+        return draw_guidance(rgb, guidance, progress if self.armed else 0.0)
 
-    def take(self) -> np.ndarray | None:
-        """The captured frame, once; the camera then waits for the next participant."""
+    def request_capture(self) -> int:
+        """Ask for a still now (the manual capture); the number of the ask."""
         with self.lock:
-            frame, self.captured = self.captured, None
-            self.armed = False
-            return frame
+            return self._request(time.monotonic(), manual=True)
+
+    def _request(self, now: float, manual: bool) -> int:
+        if not self.pending:
+            self.requested += 1
+            self.pending, self.requested_at, self.manual = True, now, manual
+            self.ready_since = None
+        return self.requested
+
+    def overdue(self, now: float | None = None, after: float = 8.0) -> bool:
+        """Withdraw an ask the browser has not answered in `after` seconds; True if it did."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            late = self.pending and now - self.requested_at > after
+        if late:
+            self.withdraw()
+        return late
+
+    def withdraw(self) -> None:
+        """Drop any open ask (next participant, or no answer); a late still is then ignored."""
+        with self.lock:
+            self.pending, self.ready_since = False, None
+
+    @property
+    def open_request(self) -> int | None:
+        with self.lock:
+            return self.requested if self.pending else None
+
+    def still_arrived(self, request: int) -> bool:
+        """True once for the still answering the open ask. Capture is then off until the page
+        arms it again (next participant, or a still that could not be used)."""
+        with self.lock:
+            if not self.pending or request != self.requested:
+                return False
+            self.pending, self.ready_since, self.armed = False, None, False
+            return True

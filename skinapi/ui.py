@@ -10,6 +10,7 @@ import io
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -441,7 +442,7 @@ def _error_dict(exc: SkinApiError) -> dict:
 
 def show_error(error: dict) -> None:
     lines = [f"**{error['message'].rstrip('.')}.**"]
-    if error.get("hint"):
+    if error.get("hint") and error["hint"].rstrip(".") != error["message"].rstrip("."):
         lines.append(error["hint"])
     details = [
         f"{name} `{error[k]}`"
@@ -559,6 +560,9 @@ def show_balance() -> None:
 # -- live camera -----------------------------------------------------------------------------
 
 
+LIVE_VIDEO_KEY = "live-camera"
+
+
 def _loopback_ice() -> None:
     """With SKINSCOPE_WEBRTC_LOOPBACK=1 the server offers 127.0.0.1 as its only ICE candidate
     (aioice leaves loopback out), so the camera works in a machine or namespace whose only
@@ -594,7 +598,7 @@ def live_camera(state):
         return av.VideoFrame.from_ndarray(preview, format="rgb24")
 
     return webrtc_streamer(
-        key="live-camera",
+        key=LIVE_VIDEO_KEY,
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": []},
         media_stream_constraints={
@@ -612,6 +616,41 @@ def live_camera(state):
     )
 
 
+_photo_camera = st.components.v2.component(
+    "skinscope_photo_camera",
+    js=(Path(__file__).parent / "assets" / "still_camera.js").read_text(),
+)
+PHOTO_CAMERA_IDEAL = (1920, 1080)
+
+
+@dataclass(frozen=True)
+class PhotoCamera:
+    """What the browser's photo camera reported: its size, or why it could not open."""
+
+    size: tuple[int, int] | None
+    label: str
+    error: str | None
+    still: dict | None
+    """The last still taken: request number, base64 JPEG, width, height."""
+
+
+def photo_camera(request: int | None) -> PhotoCamera:
+    """The browser-side photo camera of the Live trial: it opens the camera at up to 1080p and
+    takes a still for each new `request` number (see assets/still_camera.js)."""
+    width, height = PHOTO_CAMERA_IDEAL
+    result = _photo_camera(
+        key="live-photo-camera",
+        data={"request": request, "width": width, "height": height, "videoKey": LIVE_VIDEO_KEY},
+        default={"camera": None, "still": None},
+        on_camera_change=lambda: None,
+        on_still_change=lambda: None,
+        height=1,
+    )
+    camera = result.camera or {}
+    size = (camera["width"], camera["height"]) if camera.get("width") else None
+    return PhotoCamera(size, camera.get("label", ""), camera.get("error"), result.still)
+
+
 def kiosk_view(run: Run) -> None:
     """Large, high-contrast results for the participant: three numbers, the radar, the masks."""
     result = run.result
@@ -627,12 +666,14 @@ def kiosk_view(run: Run) -> None:
         f'<div style="font-size:64px;font-weight:700;line-height:1.1">{value}</div></div>'
         for name, value in numbers
     )
-    st.markdown(f'<div style="display:flex;gap:16px">{cells}</div>', unsafe_allow_html=True)
-    if run.mode == DEMO:
-        st.caption(DEMO_NOTICE)
+    st.markdown(
+        f'<div style="display:flex;gap:16px;margin-bottom:24px">{cells}</div>',
+        unsafe_allow_html=True,
+    )
     chart, photo = st.columns([1.2, 1])
     figure = charts.result_radar(result)
-    figure.update_layout(font={"size": 18}, height=560)
+    # Labels readable from a metre away need room beside the circle, or the side ones are cut.
+    figure.update_layout(font={"size": 18}, height=560, margin={"l": 130, "r": 130})
     chart.plotly_chart(figure, key=f"kiosk_radar_{run.key}", config={"displayModeBar": False})
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
     keys = [s.key for s in ranked if s.mask_key in result.masks][:2]

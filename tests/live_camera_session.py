@@ -1,11 +1,13 @@
 """The live camera end to end in headless Chromium: run as a script inside a network namespace
 whose only interface is loopback (see tests/test_live.py), so WebRTC cannot reach anything else.
+Far face: red guidance. Near face: green guidance, then auto-capture and a completed analysis.
 
 Usage: python -m tests.live_camera_session OUTPUT_DIR   (exit 0 when every check held)
 """
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -101,6 +103,7 @@ def main(out: Path) -> int:
             expect(page.get_by_text("Come closer")).to_be_visible()
             size = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Face size")
             expect(size.get_by_role("img", name="cancel icon")).to_be_visible()
+            page.wait_for_timeout(1500)  # the panel catches up with the photo camera's size
             page.screenshot(path=out / "10-live-far-face-red.png")
             browser.close()
 
@@ -108,14 +111,35 @@ def main(out: Path) -> int:
             for check in ("Face found", "Face size", "Centred", "Light"):
                 row = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=check)
                 expect(row.get_by_role("img", name="check_circle icon")).to_be_visible()
-            page.wait_for_timeout(1500)
             page.screenshot(path=out / "11-live-near-face-green.png", full_page=True)
+            # Auto-capture: a full-resolution still is taken and analysed with no click.
+            expect(page.get_by_text("Skin age")).to_be_visible()
+            expect(page.get_by_text("Photo taken: the results are at the top")).to_be_visible()
+            page.wait_for_timeout(1500)  # the radar and masks finish drawing
+            page.screenshot(path=out / "12-live-auto-capture-kiosk.png")
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print("live camera session: the guidance is red for the far face and green for the near one")
+    check_stored_run(work / "data")
+    print(
+        "live camera session: the guidance is red for the far face and green for the near one; "
+        "auto-capture took one full-resolution photo and its analysis completed"
+    )
     return 0
+
+
+def check_stored_run(data_dir: Path) -> None:
+    """Exactly one run (one task, one participant) from a photo at least SD's 480 px short side."""
+    with sqlite3.connect(data_dir / "runs.sqlite3") as db:
+        rows = db.execute("SELECT id, state, trial, participant, source FROM runs").fetchall()
+    assert len(rows) == 1, f"expected one run, found {rows}"
+    run_id, state, trial, participant, source = rows[0]
+    assert (state, trial, source) == ("success", "Browser trial", "camera"), rows[0]
+    assert participant.startswith("P-"), participant
+    photo = Image.open(data_dir / "runs" / run_id / "photo.jpg")
+    assert min(photo.size) >= 480, f"the captured photo is {photo.size}, below SD's 480 px"
+    print(f"captured photo {photo.size[0]}×{photo.size[1]}, run {state}")
 
 
 if __name__ == "__main__":

@@ -48,25 +48,41 @@ def test_off_centre_dark_and_blurred_faces_fail_their_own_check():
     assert "sharp" in failing(frame.filter(ImageFilter.GaussianBlur(6)))
 
 
-def test_no_face_and_a_small_stream_are_reported():
+def test_no_face_and_a_small_photo_are_reported():
     assert "face" in failing(Image.new("RGB", (1280, 720), (120, 160, 200)))
     assert "resolution" in failing(webcam_frame(size=(640, 480)))
     assert assess_frame(np.asarray(webcam_frame()), "hd").checks[-1].ok is False  # 720p < HD
 
 
-def test_auto_capture_fires_after_a_second_of_good_frames_only_when_armed():
+def test_resolution_is_judged_on_the_photo_camera_not_the_scaled_down_video():
+    small_video = np.asarray(webcam_frame(size=(640, 360)))
+    assert not assess_frame(small_video).ready
+    assert assess_frame(small_video, photo_size=(1280, 720)).ready
+    assert not assess_frame(small_video, photo_size=(640, 360)).ready
+
+
+def hold(state: LiveState, frame, start: float, seconds: float, step: float = 0.1) -> float:
+    now = start
+    while now < start + seconds - 1e-9:
+        state.on_frame(frame, now=now, every=1)
+        now = round(now + step, 6)
+    return now
+
+
+def test_auto_capture_asks_for_one_still_after_a_second_of_good_frames_once_armed():
     frame = np.asarray(webcam_frame())
     state = LiveState()
-    for step in range(30):
-        state.on_frame(frame, now=step * 0.1)
-    assert state.captured is None  # no consent yet
+    now = hold(state, frame, 0.0, 3.0)
+    assert state.open_request is None  # no consent yet
     state.armed = True
-    for step in range(30, 30 + int(HOLD_SECONDS / 0.1)):
-        state.on_frame(frame, now=step * 0.1)
-    assert state.captured is None  # not yet a full second of good frames since arming…
-    state.on_frame(frame, now=100.0)
-    assert state.captured is not None and state.captured.shape == frame.shape
-    assert state.take() is not None and state.take() is None and not state.armed
+    now = hold(state, frame, now, HOLD_SECONDS)
+    assert state.open_request is None  # not yet a full second of good frames since arming…
+    now = hold(state, frame, now, 0.2)
+    assert state.open_request == 1 and not state.manual
+    hold(state, frame, now, 3.0)
+    assert state.open_request == 1  # one ask, however long the face stays good
+    assert state.still_arrived(1) and not state.still_arrived(1)
+    assert state.open_request is None and not state.armed  # capture is off until re-armed
 
 
 def test_a_bad_frame_restarts_the_hold():
@@ -74,15 +90,35 @@ def test_a_bad_frame_restarts_the_hold():
     state = LiveState(armed=True)
     for step, frame in enumerate([good] * 8 + [far, far] + [good] * 8):
         state.on_frame(frame, now=step * 0.1, every=1)
-    assert state.captured is None
+    assert state.open_request is None
 
 
-def test_manual_capture_takes_the_next_well_framed_frame():
-    state = LiveState(capture_requested=True)
-    state.on_frame(np.asarray(webcam_frame(0.5)), now=0.0, every=1)
-    assert state.captured is None
-    state.on_frame(np.asarray(webcam_frame()), now=0.1, every=1)
-    assert state.captured is not None
+def test_a_small_video_stream_captures_once_the_photo_camera_is_known():
+    video = np.asarray(webcam_frame(size=(640, 360)))
+    state = LiveState(armed=True)
+    now = hold(state, video, 0.0, 2 * HOLD_SECONDS)
+    assert state.open_request is None  # 360 px would be too small a photo
+    state.photo_size = (1280, 720)
+    hold(state, video, now, HOLD_SECONDS + 0.2)
+    assert state.open_request == 1
+
+
+def test_manual_capture_asks_at_once_and_a_stale_still_is_ignored():
+    state = LiveState()
+    assert state.request_capture() == 1 and state.manual
+    assert state.request_capture() == 1  # a second click while waiting asks nothing new
+    assert not state.still_arrived(0)
+    assert state.still_arrived(1)
+    assert state.request_capture() == 2
+
+
+def test_an_unanswered_ask_is_withdrawn():
+    state = LiveState()
+    state.request_capture()
+    asked = state.requested_at
+    assert not state.overdue(now=asked + 1.0)
+    assert state.overdue(now=asked + 9.0) and state.open_request is None
+    assert not state.still_arrived(1)  # the late still is not used
 
 
 def test_trial_summary_over_stored_runs(tmp_path, client, face_bytes):
@@ -126,7 +162,7 @@ def _namespaces_available() -> bool:
     not _namespaces_available(),
     reason="needs root and `unshare --net` for a loopback-only network namespace",
 )
-def test_live_camera_guidance_turns_green_for_a_near_face_and_red_for_a_far_one():
+def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_internet():
     out = ROOT / "test-artifacts" / "screenshots"
     session = subprocess.run(
         [
@@ -142,6 +178,6 @@ def test_live_camera_guidance_turns_green_for_a_near_face_and_red_for_a_far_one(
         timeout=400,
     )
     assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
-    assert (out / "10-live-far-face-red.png").exists() and (
-        out / "11-live-near-face-green.png"
-    ).exists()
+    assert "auto-capture took one full-resolution photo" in session.stdout
+    for name in ("10-live-far-face-red", "11-live-near-face-green", "12-live-auto-capture-kiosk"):
+        assert (out / f"{name}.png").exists(), name
