@@ -21,9 +21,18 @@ if conn.mode == ui.DEMO:
     st.info(ui.DEMO_NOTICE, icon=":material/science:")
 
 
+def new_participant_id() -> str:
+    return f"P-{uuid.uuid4().hex[:5].upper()}"
+
+
 def next_participant() -> None:
-    """Clear the screen for the next person: new ID, consent unticked, no result shown."""
-    for key in ("live_participant", "live_consent", "live_run", "live_capture_error"):
+    """Clear the screen for the next person: new ID, consent unticked, no result shown.
+
+    The widgets are given their new values rather than dropped: a dropped key is filled again
+    from the value the browser still holds."""
+    st.session_state["live_participant"] = new_participant_id()
+    st.session_state["live_consent"] = False
+    for key in ("live_run", "live_capture_error"):
         st.session_state.pop(key, None)
     if "live_state" in st.session_state:
         st.session_state["live_state"].withdraw()
@@ -41,7 +50,7 @@ with setup:
         placeholder="e.g. Serum study, week 1",
     )
     if "live_participant" not in st.session_state:
-        st.session_state["live_participant"] = f"P-{uuid.uuid4().hex[:5].upper()}"
+        st.session_state["live_participant"] = new_participant_id()
     participant = st.text_input(
         "Participant ID", key="live_participant", help="Typed, or the generated one."
     )
@@ -150,6 +159,8 @@ with camera_column:
                 st.rerun()
     else:
         camera = ui.photo_camera(state.open_request) if streamer.state.playing else None
+        if camera is None:
+            state.withdraw()  # the camera was stopped: nothing can answer an open ask
         st.session_state["live_request_shown"] = state.open_request
         if camera is not None:
             with state.lock:

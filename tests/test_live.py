@@ -178,6 +178,11 @@ def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_
         timeout=400,
     )
     assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
-    assert "auto-capture took one full-resolution photo" in session.stdout
-    for name in ("10-live-far-face-red", "11-live-near-face-green", "12-live-auto-capture-kiosk"):
+    assert "auto-capture took one full-resolution photo per participant" in session.stdout
+    for name in (
+        "10-live-far-face-red",
+        "11-live-near-face-green",
+        "12-live-auto-capture-kiosk",
+        "13-live-trial-summary",
+    ):
         assert (out / f"{name}.png").exists(), name

@@ -33,8 +33,10 @@ function openCamera(key, data, setStateValue) {
   camera.video.playsInline = true;
   const video = { width: { ideal: data.width }, height: { ideal: data.height } };
   if (device) video.deviceId = { ideal: device };
-  camera.ready = navigator.mediaDevices
-    .getUserMedia({ video, audio: false })
+  const opening = navigator.mediaDevices?.getUserMedia
+    ? navigator.mediaDevices.getUserMedia({ video, audio: false })
+    : Promise.reject(new Error("this page has no camera access (it needs https or localhost)"));
+  camera.ready = opening
     .then(async (stream) => {
       camera.stream = stream;
       camera.video.srcObject = stream;
