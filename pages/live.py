@@ -158,13 +158,18 @@ with camera_column:
             if analyse_frame(np.asarray(Image.open(shot).convert("RGB"))):
                 st.rerun()
     else:
-        camera = ui.photo_camera(state.open_request) if streamer.state.playing else None
+        camera = (
+            ui.photo_camera(state.open_request, camera_known=state.photo_size is not None)
+            if streamer.state.playing
+            else None
+        )
         if camera is None:
             state.withdraw()  # the camera was stopped: nothing can answer an open ask
         st.session_state["live_request_shown"] = state.open_request
         if camera is not None:
-            with state.lock:
-                state.photo_size = camera.size
+            if camera.size:
+                with state.lock:
+                    state.photo_size = camera.size
             if camera.error:
                 st.error(
                     f"The photo camera could not open ({camera.error}). Allow the camera in the "

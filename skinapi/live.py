@@ -53,6 +53,7 @@ HINTS = {
     "light": "Find more even, brighter light.",
     "sharp": "Hold still — the picture is blurred.",
     "resolution": "This camera resolution is too low for the chosen quality.",
+    "camera": "Opening the photo camera…",
 }
 
 
@@ -155,6 +156,15 @@ def draw_guidance(rgb: np.ndarray, guidance: Guidance, progress: float = 0.0) ->
     return out
 
 
+def _photo_camera_pending(guidance: Guidance) -> Guidance:
+    """Until the browser's photo camera reports its size, resolution cannot be judged: the
+    video's own size says nothing about the photo's."""
+    pending = FrameCheck("camera", "Resolution", False, "photo camera opening")
+    return Guidance(
+        tuple(pending if c.id == "resolution" else c for c in guidance.checks), guidance.face
+    )
+
+
 @dataclass
 class LiveState:
     """Shared between the camera's frame thread and the page's script runs.
@@ -187,7 +197,12 @@ class LiveState:
             self.frames += 1
             assess = self.guidance is None or self.frames % every == 0
             mode, photo_size = self.mode, self.photo_size
-        guidance = assess_frame(rgb, mode, photo_size) if assess else self.guidance
+        if assess:
+            guidance = assess_frame(rgb, mode, photo_size)
+            if photo_size is None:
+                guidance = _photo_camera_pending(guidance)
+        else:
+            guidance = self.guidance
         with self.lock:
             self.guidance = guidance
             # The hold counts from consent, so a participant gets a moment once armed.

@@ -634,13 +634,19 @@ class PhotoCamera:
     """The last still taken: request number, base64 JPEG, width, height."""
 
 
-def photo_camera(request: int | None) -> PhotoCamera:
+def photo_camera(request: int | None, camera_known: bool) -> PhotoCamera:
     """The browser-side photo camera of the Live trial: it opens the camera at up to 1080p and
     takes a still for each new `request` number (see assets/still_camera.js)."""
     width, height = PHOTO_CAMERA_IDEAL
     result = _photo_camera(
         key="live-photo-camera",
-        data={"request": request, "width": width, "height": height, "videoKey": LIVE_VIDEO_KEY},
+        data={
+            "request": request,
+            "width": width,
+            "height": height,
+            "videoKey": LIVE_VIDEO_KEY,
+            "cameraKnown": camera_known,
+        },
         default={"camera": None, "still": None},
         on_camera_change=lambda: None,
         on_still_change=lambda: None,

@@ -112,7 +112,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         browser.close()
 
         browser, page = open_live_page(playwright, url, near)
-        for check in ("Face found", "Face size", "Centred", "Light"):
+        for check in ("Face found", "Face size", "Centred", "Light", "Sharp", "Resolution"):
             row = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=check)
             expect(row.get_by_role("img", name="check_circle icon")).to_be_visible()
         green = time.monotonic()

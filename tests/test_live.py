@@ -17,6 +17,8 @@ from skinapi.live import HOLD_SECONDS, LiveState, assess_frame
 from .conftest import FACE_PATH
 
 ROOT = Path(__file__).parent.parent
+WEBCAM = (1280, 720)
+"""The photo camera's size, as the browser reports it once open."""
 
 
 def webcam_frame(scale: float = 1.0, size=(1280, 720)) -> Image.Image:
@@ -71,7 +73,7 @@ def hold(state: LiveState, frame, start: float, seconds: float, step: float = 0.
 
 def test_auto_capture_asks_for_one_still_after_a_second_of_good_frames_once_armed():
     frame = np.asarray(webcam_frame())
-    state = LiveState()
+    state = LiveState(photo_size=WEBCAM)
     now = hold(state, frame, 0.0, 3.0)
     assert state.open_request is None  # no consent yet
     state.armed = True
@@ -87,7 +89,7 @@ def test_auto_capture_asks_for_one_still_after_a_second_of_good_frames_once_arme
 
 def test_a_bad_frame_restarts_the_hold():
     good, far = np.asarray(webcam_frame()), np.asarray(webcam_frame(0.5))
-    state = LiveState(armed=True)
+    state = LiveState(armed=True, photo_size=WEBCAM)
     for step, frame in enumerate([good] * 8 + [far, far] + [good] * 8):
         state.on_frame(frame, now=step * 0.1, every=1)
     assert state.open_request is None
@@ -97,7 +99,8 @@ def test_a_small_video_stream_captures_once_the_photo_camera_is_known():
     video = np.asarray(webcam_frame(size=(640, 360)))
     state = LiveState(armed=True)
     now = hold(state, video, 0.0, 2 * HOLD_SECONDS)
-    assert state.open_request is None  # 360 px would be too small a photo
+    assert state.open_request is None  # the photo's size is not known yet
+    assert state.guidance.hint() == "Opening the photo camera…"
     state.photo_size = (1280, 720)
     hold(state, video, now, HOLD_SECONDS + 0.2)
     assert state.open_request == 1

@@ -2,7 +2,8 @@
 // by WebRTC whenever bandwidth or CPU run short, which a photo for the API must not be; so the
 // photo is a full-resolution still taken here, in the browser, when the server asks for one.
 //
-// data:  {request: number | null, width, height, videoKey: the streamlit-webrtc component's key}
+// data:  {request: number | null, width, height, videoKey: the streamlit-webrtc component's key,
+//         cameraKnown: whether the server has this camera's size}
 // state: camera = {width, height, label} | {error}; still = {request, jpeg (base64), width, height}
 
 const CAMERAS = new Map(); // per component key: survives re-renders, stopped on unmount
@@ -42,11 +43,12 @@ function openCamera(key, data, setStateValue) {
       camera.video.srcObject = stream;
       await camera.video.play();
       const track = stream.getVideoTracks()[0];
-      setStateValue("camera", {
+      camera.info = {
         width: camera.video.videoWidth,
         height: camera.video.videoHeight,
         label: track.label,
-      });
+      };
+      setStateValue("camera", camera.info);
     })
     .catch((error) => {
       setStateValue("camera", { error: `${error.name}: ${error.message}` });
@@ -86,6 +88,12 @@ export default function ({ key, data, setStateValue }) {
     camera = undefined;
   }
   camera ??= openCamera(key, data, setStateValue);
+  // The server forgets the camera's size when this element was off the page for a run; say it
+  // again (as a new value, at most every two seconds, so the page hears it).
+  if (camera.info && !data.cameraKnown && Date.now() - (camera.repeatedAt ?? 0) > 2000) {
+    camera.repeatedAt = Date.now();
+    setStateValue("camera", { ...camera.info, repeatedAt: camera.repeatedAt });
+  }
   if (data.request != null && data.request !== camera.handled) {
     camera.handled = data.request;
     camera.ready.then(() => takeStill(camera, data.request, setStateValue)).catch(() => {});
