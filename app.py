@@ -20,6 +20,7 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
+ui.router_ran()
 ui.sidebar()
 if not st.session_state.get("history_checked"):
     st.session_state["history_checked"] = True

@@ -18,6 +18,8 @@ from skinapi.concerns import (
 from skinapi.errors import PhotoError, RequestValidationError
 from skinapi.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo
 
+ui.routed_by_app()
+
 SEVERITY_ICONS = {
     "pass": ":green[:material/check_circle:]",
     "warn": ":orange[:material/warning:]",

@@ -6,6 +6,8 @@ import streamlit as st
 from skinapi import charts, compare, exports, ui
 from skinapi.concerns import label, region_label
 
+ui.routed_by_app()
+
 st.title("Compare runs")
 store = ui.history()
 if store is None:

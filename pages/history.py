@@ -7,6 +7,8 @@ import streamlit as st
 from skinapi import compare, exports, ui
 from skinapi.concerns import CONCERNS
 
+ui.routed_by_app()
+
 st.title("History")
 problem = ui.history_problem()
 if problem:

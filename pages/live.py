@@ -15,6 +15,8 @@ from skinapi.concerns import AnalysisSettings, preset_actions
 from skinapi.errors import PhotoError
 from skinapi.photo import apply_fixes, load_photo
 
+ui.routed_by_app()
+
 conn = ui.connection()
 st.title("Live trial")
 if conn.mode == ui.DEMO:

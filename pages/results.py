@@ -5,6 +5,8 @@ import streamlit as st
 from skinapi import charts, exports, overlay, ui
 from skinapi.concerns import CONCERNS, label, region_label
 
+ui.routed_by_app()
+
 run = ui.current_run()
 st.title("Results")
 if run is None or run.state != "success":

@@ -6,6 +6,8 @@ from skinapi import ui
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
 
+ui.routed_by_app()
+
 
 def _keep(widget_key: str, setting_key: str):
     """Widget state is dropped when a page is left; settings live under their own key."""

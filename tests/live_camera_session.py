@@ -8,17 +8,15 @@ Usage: python -m tests.live_camera_session OUTPUT_DIR   (exit 0 when every check
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.test_browser import CHROMIUM, FACE_PATH, IDLE, ROOT, free_port, go_to, write_y4m
+from tests.test_browser import CHROMIUM, FACE_PATH, IDLE, go_to, serve_app, write_y4m
 
 expect.set_options(timeout=90_000)
 
@@ -32,32 +30,6 @@ def frame(scale: float) -> Image.Image:
         ((1280 - width) // 2, 0 if scale >= 1 else (720 - height) // 2),
     )
     return canvas
-
-
-def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    env |= {
-        "SKINSCOPE_WEBRTC_LOOPBACK": "1",
-        "SKINSCOPE_DATA_DIR": data_dir,
-        "SKINSCOPE_EMULATOR_PROCESSING_TIME": "1.0",
-        "SKINSCOPE_EMULATOR_POLLING_INTERVAL": "0.3",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(data_dir).parent / "server.log", "w"),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                return server, url
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def open_live_page(playwright, url: str, clip: Path):
@@ -149,7 +121,13 @@ def main(out: Path) -> int:
     near, far = work / "near.y4m", work / "far.y4m"
     write_y4m(near, frame(1.0))
     write_y4m(far, frame(0.5))
-    server, url = start_server(str(work / "data"))
+    server, url = serve_app(
+        work / "data",
+        work / "server.log",
+        SKINSCOPE_WEBRTC_LOOPBACK="1",
+        SKINSCOPE_EMULATOR_PROCESSING_TIME="1.0",
+        SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
+    )
     print(f"server log: {work / 'server.log'}")
     try:
         with sync_playwright() as playwright:

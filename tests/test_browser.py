@@ -62,46 +62,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def serve_app(data_dir: Path, log_path: Path, **settings: str) -> tuple[subprocess.Popen, str]:
+    """The app on a free loopback port with its own run store, no YouCam key from this machine,
+    and `settings` as extra environment; (process, url) once it answers its health check."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    env |= {
-        "SKINSCOPE_EMULATOR_PROCESSING_TIME": "2.5",
-        "SKINSCOPE_EMULATOR_POLLING_INTERVAL": "0.5",
-        "SKINSCOPE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-    }
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    env |= {"SKINSCOPE_DATA_DIR": str(data_dir), **settings}
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                break
+                return server, url
         except requests.ConnectionError:
             time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("streamlit did not become healthy within 60 s")
+    server.kill()
+    raise RuntimeError(f"streamlit did not become healthy within 60 s; see {log_path}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    server, url = serve_app(
+        tmp_path_factory.mktemp("data"),
+        tmp_path_factory.mktemp("streamlit") / "server.log",
+        SKINSCOPE_EMULATOR_PROCESSING_TIME="2.5",
+        SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.5",
+    )
     yield url
     server.terminate()
     server.wait(timeout=10)
@@ -244,3 +236,20 @@ def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, 
     expect(chart).to_be_visible()
     expect(chart.locator(".legendtext")).to_have_count(2)
     shot(page, "09-compare")
+
+
+def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_path):
+    """A kiosk's bookmark of /live as the first request after a restart: Streamlit would run the
+    page file alone (its pages-folder mode); it must come up inside the app's navigation."""
+    server, url = serve_app(tmp_path / "data", tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/live")
+        expect(page.get_by_role("heading", name="Live trial", level=1)).to_be_visible()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Connection")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Live trial", exact=True)).to_be_visible()
+        expect(sidebar.get_by_role("link", name="live", exact=True)).to_have_count(0)
+        shot(page, "14-direct-link-to-live")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
