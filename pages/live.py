@@ -172,6 +172,8 @@ with camera_column:
             if camera.size:
                 with state.lock:
                     state.photo_size = camera.size
+            if camera.label:
+                st.caption(f"Photos are taken at full resolution from: {camera.label}")
             if camera.error:
                 st.error(
                     f"The photo camera could not open ({camera.error}). Allow the camera in the "
