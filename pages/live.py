@@ -2,13 +2,11 @@
 consent, a large results view for the participant, and the trial's summary."""
 
 import base64
-import io
 import os
 import uuid
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from skinapi import charts, compare, exports, live, ui
 from skinapi.concerns import AnalysisSettings, preset_actions
@@ -88,10 +86,18 @@ with state.lock:
     state.armed = ready_to_capture and current is None
 
 
-def analyse_frame(frame_rgb) -> bool:
-    """Crop the captured frame to a portrait photo of the face and run it as this participant's."""
+def analyse_photo(data: bytes, check_framing: bool = False) -> bool:
+    """Crop a camera photo to a portrait of the face and run it as this participant's. With
+    `check_framing`, an automatic capture must still be framed well (the participant may have
+    moved while it was taken). The camera's JPEG is used as it is: no second compression."""
     try:
-        photo = apply_fixes(load_photo(_jpeg(frame_rgb)), ["crop"], "sd")
+        photo = load_photo(data)
+        if check_framing and not (guidance := live.assess_frame(np.asarray(photo.image))).ready:
+            st.session_state["live_capture_error"] = (
+                f"Moved as the photo was taken: {guidance.hint()}"
+            )
+            return False
+        photo = apply_fixes(photo, ["crop"], "sd")
     except PhotoError as exc:
         st.session_state["live_capture_error"] = f"{exc} Try again."
         return False
@@ -114,25 +120,15 @@ def analyse_frame(frame_rgb) -> bool:
 
 
 def take_still(still: dict, check_framing: bool) -> bool:
-    """Analyse a still from the browser's photo camera; an automatic one must still be framed
-    well (the participant may have moved while it was taken)."""
+    """Analyse a still from the browser's photo camera (a base64 JPEG)."""
     try:
-        rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(still["jpeg"]))).convert("RGB"))
-    except (ValueError, OSError):
+        data = base64.b64decode(still["jpeg"], validate=True)
+    except (ValueError, TypeError):
         st.session_state["live_capture_error"] = (
             "The photo camera sent an unreadable photo. Try again."
         )
         return False
-    if check_framing and not (guidance := live.assess_frame(rgb, "sd")).ready:
-        st.session_state["live_capture_error"] = f"Moved as the photo was taken: {guidance.hint()}"
-        return False
-    return analyse_frame(rgb)
-
-
-def _jpeg(rgb) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
-    return buffer.getvalue()
+    return analyse_photo(data, check_framing)
 
 
 with camera_column:
@@ -157,7 +153,7 @@ with camera_column:
             disabled=not ready_to_capture,
         )
         if shot and current is None and ready_to_capture:
-            if analyse_frame(np.asarray(Image.open(shot).convert("RGB"))):
+            if analyse_photo(shot.getvalue()):
                 st.rerun()
     else:
         camera = (
