@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from skinapi import ui
+from skinapi.ui import frame
 
 st.set_page_config(page_title="SkinScope", page_icon=":material/biotech:", layout="wide")
 
@@ -20,9 +20,5 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
-ui.router_ran()
-ui.sidebar()
-if not st.session_state.get("history_checked"):
-    st.session_state["history_checked"] = True
-    ui.resume_stored_runs()  # runs a crash or a closed tab left running are polled again
+frame.start()
 navigation.run()

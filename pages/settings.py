@@ -2,68 +2,50 @@
 
 import streamlit as st
 
-from skinapi import ui
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
+from skinapi.ui.connection import demo_emulator, find_key, masked, show_balance
+from skinapi.ui.state import remembered, routed_by_app
 
-ui.routed_by_app()
-
-
-def _keep(widget_key: str, setting_key: str):
-    """Widget state is dropped when a page is left; settings live under their own key."""
-
-    def copy():
-        st.session_state[setting_key] = st.session_state[widget_key]
-
-    return copy
-
-
-def _setting_input(widget, label, setting_key, default, **kwargs):
-    widget_key = setting_key + "_input"
-    st.session_state.setdefault(setting_key, default)
-    st.session_state[widget_key] = st.session_state[setting_key]
-    return widget(label, key=widget_key, on_change=_keep(widget_key, setting_key), **kwargs)
-
+routed_by_app()
 
 st.title("Settings")
 live, demo = st.columns(2, gap="large")
 
 with live:
     st.subheader("Live YouCam API")
-    key, source = ui.find_key()
-    _setting_input(
+    key, source = find_key()
+    remembered(
         st.text_input,
         "API key",
-        "settings_api_key",
-        "",
+        key="settings_api_key",
         type="password",
         help="Kept in this browser session only; never written to disk, logs or exports.",
     )
-    st.caption(f"In use: {ui.masked(key)}" + (f" (from {source})" if source else ""))
-    _setting_input(st.text_input, "Base URL", "settings_base_url", "", placeholder=DEFAULT_BASE_URL)
-    _setting_input(
+    st.caption(f"In use: {masked(key)}" + (f" (from {source})" if source else ""))
+    remembered(st.text_input, "Base URL", key="settings_base_url", placeholder=DEFAULT_BASE_URL)
+    remembered(
         st.radio,
         "Default API version",
-        "settings_api_version",
-        "v2.1",
-        options=["v2.1", "v2.0"],
+        ["v2.1", "v2.0"],
+        key="settings_api_version",
         horizontal=True,
     )
-    _setting_input(
+    remembered(
         st.number_input,
         "Request timeout (s)",
-        "settings_timeout",
-        30.0,
+        key="settings_timeout",
+        value=30.0,
         min_value=5.0,
         max_value=300.0,
         step=5.0,
     )
     if st.button("Test connection", key="do_test_connection", type="primary"):
-        ui.show_balance()
+        show_balance()
 
 with demo:
     st.subheader("Demo emulator")
-    emulator = ui.demo_emulator()
+    emulator = demo_emulator()
     config = emulator.config
     st.caption(f"Running on {emulator.url} (127.0.0.1 only)")
     stats = st.columns(3)

@@ -1,9 +1,12 @@
-"""SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1), with its demo engine.
+"""SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1).
 
-Importable without Streamlit; the dashboard's Streamlit glue lives in `skinapi.ui`.
+`import skinapi` loads the core only (errors, concerns, results, transport, client: the standard
+library and requests). The layers above it are subpackages: `imaging` (faces, photo checks,
+overlays, live guidance), `records` (run store, the recorded run, tables, exports, charts),
+`demo` (the emulator and its engine, beside them) and `ui` (the only Streamlit importer).
 """
 
-from .client import DEFAULT_BASE_URL, Client, Progress, RetryPolicy
+from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import CONCERNS, AnalysisSettings, preset_actions, unit_cost
 from .errors import (
     ApiStatusError,
@@ -19,10 +22,12 @@ from .errors import (
     RequestValidationError,
     ServerError,
     SkinApiError,
+    StoreError,
     TaskTimeoutError,
     TransportError,
 )
 from .results import AnalysisResult, ConcernScore, SkinTypeZone
+from .transport import RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -47,6 +52,7 @@ __all__ = [
     "ServerError",
     "SkinApiError",
     "SkinTypeZone",
+    "StoreError",
     "TaskTimeoutError",
     "TransportError",
     "preset_actions",

@@ -1,23 +1,22 @@
-"""`python -m skinapi bench`: performance figures as medians, printed, never asserted."""
+"""`python -m skinapi bench`: performance figures as medians, printed, never asserted.
+
+The dashboard's benchmarks (`results`, `history`) drive app.py through AppTest, so they live with
+the tests (`tests/app_bench.py`) and run from a checkout; this module starts them there."""
 
 from __future__ import annotations
 
-import io
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from PIL import Image
 
-from .photo import SAMPLE_PHOTO
+from .imaging.photo import SAMPLE_PHOTO
+from .imaging.photo import sample_jpeg as _photo
 
-
-def _photo(size: tuple[int, int] | None = None) -> bytes:
-    image = Image.open(SAMPLE_PHOTO)
-    if size:
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92)
-    return buffer.getvalue()
+APP_BENCHMARKS = ("results", "history")
 
 
 def _median(samples: list[float]) -> float:
@@ -27,7 +26,7 @@ def _median(samples: list[float]) -> float:
 def bench_client(runs: int, processing_time: float, interval: float) -> None:
     from .client import Client, polls_bound
     from .concerns import AnalysisSettings, preset_actions
-    from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
+    from .demo import DEMO_API_KEY, Emulator, EmulatorConfig
 
     config = EmulatorConfig(
         processing_time=processing_time, polling_interval=interval, rate_limit=False
@@ -60,8 +59,9 @@ def bench_client(runs: int, processing_time: float, interval: float) -> None:
 
 def bench_engine(runs: int) -> None:
     from .concerns import HD_ACTIONS
-    from .engine import analyze
-    from .photo import check_photo, load_photo
+    from .demo.engine import analyze
+    from .imaging.checks import check_photo
+    from .imaging.photo import load_photo
 
     photo = load_photo(_photo((1920, 2560)))
     face = check_photo(photo, "hd").faces[0]
@@ -75,7 +75,8 @@ def bench_engine(runs: int) -> None:
 
 
 def bench_check(runs: int) -> None:
-    from .photo import check_photo, load_photo
+    from .imaging.checks import check_photo
+    from .imaging.photo import load_photo
 
     data = _photo((3000, 4000))
     times = []
@@ -87,103 +88,11 @@ def bench_check(runs: int) -> None:
     print(f"  pre-flight           median {1000 * _median(times):.0f} ms  (target ≤ 300 ms)")
 
 
-def bench_results(runs: int) -> None:
-    """Server time of a Results-page rerun (AppTest, no browser) and API calls made by reruns."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
-    from . import ui
-
-    os.environ["SKINSCOPE_DATA_DIR"] = tempfile.mkdtemp(prefix="skinscope-bench-")
-    emulator = ui.demo_emulator()
-    emulator.configure(processing_time=0.3, polling_interval=0.2, rate_limit=False)
-    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
-    app.run()
-    app.radio(key="analyse_source").set_value("sample").run()
-    app.button(key="do_run").click().run()
-    if app.exception or app.title[0].value != "Results":
-        print("results bench: the analysis did not reach the Results page")
-        return
-    before = len(emulator.request_log)
-    times = []
-    for _ in range(max(runs, 10)):
-        start = time.perf_counter()
-        app.run()
-        times.append(time.perf_counter() - start)
-    calls = len(emulator.request_log) - before
-    print(f"results Results page of an SD all-concern demo result, reruns={len(times)}")
-    print(f"  rerun server time    median {1000 * _median(times):.0f} ms  (target ≤ 150 ms)")
-    print(f"  API requests made by {len(times)} reruns: {calls}  (target 0)")
-
-
-def bench_history(runs: int, stored: int = 1000) -> None:
-    """Server time of the History page with `stored` runs in the store (AppTest, no browser)."""
-    import os
-    import random
-    import tempfile
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
-    from .concerns import SD_ACTIONS, AnalysisSettings
-    from .engine import ui_score
-    from .store import RunStore
-
-    folder = tempfile.mkdtemp(prefix="skinscope-history-")
-    os.environ["SKINSCOPE_DATA_DIR"] = folder
-    store = RunStore(Path(folder) / "runs.sqlite3")
-    rng = random.Random(1)
-    photo = _photo((96, 128))
-    settings = AnalysisSettings.build(SD_ACTIONS)
-    for index in range(stored):
-        run_id = store.begin(
-            photo=photo,
-            settings=settings,
-            mode="demo",
-            source="upload",
-            photo_hash="h",
-            label=f"trial {index % 7}",
-        )
-        concerns = [
-            {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)), "ui_score": ui_score(raw), "mask": None}
-            for a in SD_ACTIONS if a != "skin_type"
-        ]  # fmt: skip
-        result = {
-            "task_id": f"task_{index}",
-            "api_version": "v2.1",
-            "format": "json",
-            "overall": 70.0,
-            "skin_age": 33,
-            "concerns": concerns,
-            "skin_types": [],
-        }
-        store.update(
-            run_id, task_id=f"task_{index}", state="success", result=result, units=16, duration=3.0
-        )
-    store.close()
-    app = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page("pages/history.py")
-    times = []
-    for _ in range(max(runs, 5)):
-        start = time.perf_counter()
-        app.run()
-        times.append(time.perf_counter() - start)
-    rows = len(app.dataframe[0].value) if app.dataframe else 0
-    print(
-        f"history History page with {stored} stored runs ({rows} rows shown), renders={len(times)}"
-    )
-    print(f"  server time          median {1000 * _median(times):.0f} ms  (target ≤ 1000 ms)")
-
-
 def bench_live(runs: int) -> None:
     """Per-frame guidance (assess + draw) on a 640×480 webcam frame."""
     import numpy as np
 
-    from .live import LiveState
+    from .imaging.live import LiveState
 
     face = Image.open(SAMPLE_PHOTO).convert("RGB").resize((360, 480))
     frame = Image.new("RGB", (640, 480), (196, 198, 204))
@@ -202,6 +111,42 @@ def bench_live(runs: int) -> None:
     )
 
 
+def bench_overlay(runs: int) -> None:
+    """Median time to composite every mask of an all-HD result at 2560 px."""
+    import numpy as np
+
+    from .concerns import HD_ACTIONS
+    from .demo.engine import analyze
+    from .imaging.checks import check_photo
+    from .imaging.overlay import composite, decode_layers
+    from .imaging.photo import load_photo
+
+    photo = load_photo(_photo((1920, 2560)))
+    output = analyze(photo, check_photo(photo, "hd").faces[0], HD_ACTIONS)
+    masks = {name: data for name, data in output.masks.items() if name.endswith(".png")}
+    rgb = np.asarray(photo.image)
+    start = time.perf_counter()
+    layers = decode_layers(masks, photo.image.size)
+    decode = time.perf_counter() - start
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        composite(rgb, layers, list(layers), {}, 0.6)
+        times.append(time.perf_counter() - start)
+    print(f"overlay 1920×2560, all {len(layers)} HD masks, runs={runs}")
+    print(f"  decode masks (once)  {decode:.3f} s")
+    print(f"  composite all masks  median {_median(times):.3f} s  (target ≤ 0.3 s)")
+
+
+def _app_benchmark(name: str, runs: int) -> int:
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "tests" / "app_bench.py").exists():
+        print(f"bench {name}: needs the SkinScope checkout (tests/app_bench.py drives app.py)")
+        return 2
+    command = [sys.executable, "-m", "tests.app_bench", name, "--runs", str(runs)]
+    return subprocess.run(command, cwd=checkout, check=False).returncode
+
+
 def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
     for name in what:
         if name == "client":
@@ -212,13 +157,10 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
             bench_check(runs)
         elif name == "live":
             bench_live(runs)
-        elif name == "history":
-            bench_history(runs)
-        elif name == "results":
-            bench_results(runs)
+        elif name in APP_BENCHMARKS:
+            if code := _app_benchmark(name, runs):
+                return code
         elif name == "overlay":
-            from .overlay import bench_overlay
-
             bench_overlay(runs)
         else:
             print(f"unknown benchmark {name!r}")

@@ -16,7 +16,9 @@ from pathlib import Path
 from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import PRESETS, AnalysisSettings, preset_actions
 from .errors import PhotoError, RequestValidationError, SkinApiError
-from .photo import FIX_LABELS, apply_fixes, check_photo, load_photo
+from .imaging.checks import check_photo
+from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
+from .results import mask_file_name
 
 
 class _UsageError(Exception):
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
-    check.add_argument("--mode", choices=("sd", "hd"), default="sd")
+    check.add_argument("--mode", dest="quality", choices=("sd", "hd"), default="sd")
     check.add_argument("--fix", type=Path, metavar="OUT", help="write the fixed photo here")
 
     emulator = commands.add_parser("emulator", help="run the YouCam-compatible emulator")
@@ -111,12 +113,12 @@ def _say(message: str) -> None:
 
 def _settings(args) -> AnalysisSettings:
     if args.preset:
-        mode, _, preset = args.preset.partition("-")
-        if mode not in ("sd", "hd") or not preset:
+        quality, _, preset = args.preset.partition("-")
+        if quality not in ("sd", "hd") or not preset:
             raise RequestValidationError(
                 [f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."]
             )
-        actions = preset_actions(preset, mode)  # type: ignore[arg-type]
+        actions = preset_actions(preset, quality)  # type: ignore[arg-type]
     else:
         actions = tuple(a.strip() for a in args.actions.split(",") if a.strip())
     miniserver_args = {"enable_mask_overlay": True} if args.overlay else None
@@ -131,7 +133,7 @@ def _settings(args) -> AnalysisSettings:
 
 def _client(args, stack: ExitStack) -> Client:
     if args.demo:
-        from .emulator import DEMO_API_KEY, Emulator
+        from .demo import DEMO_API_KEY, Emulator
 
         emulator = stack.enter_context(Emulator())
         _say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")
@@ -161,11 +163,11 @@ def _analyze(args) -> int:
     except OSError as exc:
         raise PhotoError(f"Cannot read {args.image}: {exc.strerror}") from None
     if not args.skip_checks:
-        report = check_photo(load_photo(data), settings.mode)
+        report = check_photo(load_photo(data), settings.quality)
         if not report.ok:
             problems = " ".join(c.message for c in report.blocking)
             fixes = (
-                f" Fix with: python -m skinapi check {args.image} --mode {settings.mode} --fix OUT."
+                f" Fix with: python -m skinapi check {args.image} --mode {settings.quality} --fix OUT."
                 if report.fixes
                 else ""
             )
@@ -220,11 +222,10 @@ def _emit(result, out: Path | None) -> None:
         folder = out / result.task_id
         folder.mkdir(parents=True, exist_ok=True)
         for key, data in result.masks.items():
-            suffix = ".png" if data[:4] == b"\x89PNG" else ".jpg"
-            path = folder / (key.replace(":", "_") + suffix)
+            path = folder / mask_file_name(key, data)
             path.write_bytes(data)
             paths[key] = str(path)
-    print(json.dumps(result.to_dict(paths), indent=2))
+    print(json.dumps(result.as_document(paths), indent=2))
 
 
 def _check(args) -> int:
@@ -237,16 +238,16 @@ def _check(args) -> int:
     except PhotoError as exc:
         print(
             json.dumps(
-                {"mode": args.mode, "ok": False, "readable": False, "error": str(exc)}, indent=2
+                {"mode": args.quality, "ok": False, "readable": False, "error": str(exc)}, indent=2
             )
         )
         return 2
-    report = check_photo(photo, args.mode)
+    report = check_photo(photo, args.quality)
     output = report.to_dict() | {"readable": True, "size": list(photo.size)}
     if args.fix:
-        fixed = apply_fixes(photo, report.fixes, args.mode)
+        fixed = apply_fixes(photo, report.fixes, args.quality)
         args.fix.write_bytes(fixed.data)
-        after = check_photo(fixed, args.mode)
+        after = check_photo(fixed, args.quality)
         output["fixed"] = {
             "path": str(args.fix),
             "applied": [FIX_LABELS[f] for f in report.fixes],
@@ -259,7 +260,7 @@ def _check(args) -> int:
 
 
 def _emulator(args) -> int:
-    from .emulator import DEMO_API_KEY, Emulator, EmulatorConfig
+    from .demo import DEMO_API_KEY, Emulator, EmulatorConfig
 
     overrides = {
         name: value

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import math
-import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
 import requests
 
 from . import errors as e
 from .concerns import AnalysisSettings
 from .results import AnalysisResult, TaskStatus, parse_json_output, parse_zip, zip_url
+from .transport import RetryPolicy, Transport
 
 DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 DEFAULT_POLL_INTERVAL = 2.0
@@ -39,20 +37,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How a failed *request* is retried; separate from how often a task is polled."""
-
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Capped exponential backoff with full jitter (429 carries no Retry-After)."""
-        cap = min(self.max_delay, self.base_delay * (2**attempt))
-        return rng.uniform(cap / 2, cap)
 
 
 @dataclass(frozen=True)
@@ -117,16 +101,23 @@ class Client:
     ):
         if not api_key or not api_key.strip():
             raise e.AuthError("No API key given", hint="Set YOUCAM_API_KEY or pass the key.")
-        self._api_key = api_key.strip()
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.retry = retry
+        self._http = Transport(
+            api_key.strip(),
+            timeout=timeout,
+            session=session,
+            retry=retry,
+            sleep=sleep,
+            clock=clock,
+            seed=seed,
+        )
         self._sleep = sleep
         self._clock = clock
-        self._rng = random.Random(seed)
-        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        return self._http.session
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, api_version={self.api_version!r})"
@@ -156,7 +147,10 @@ class Client:
 
     def upload(self, slot: UploadSlot, data: bytes) -> None:
         """Send the bytes to the presigned URL with exactly its headers, and no bearer."""
-        self._raw(slot.method, slot.url, data=data, headers=slot.headers, what="photo upload")
+        self._http.request(
+            slot.method, slot.url, data=data, headers=slot.headers, what="photo upload",
+            target="upload",
+        )  # fmt: skip
 
     def upload_photo(self, data: bytes, *, file_name: str = "photo.jpg") -> str:
         slot = self.reserve_upload(
@@ -226,9 +220,11 @@ class Client:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         api_version: str | None = None,
         on_progress: ProgressCallback | None = None,
+        first_poll_now: bool = False,
     ) -> TaskState:
         """Poll at the API's interval until success; raise EngineError on a failed task and
-        DeadlineExceeded (with the task_id) when `timeout` passes first."""
+        DeadlineExceeded (with the task_id) when `timeout` passes first. `first_poll_now` polls
+        before the first wait: a task picked up again may have finished long ago."""
         start = self._clock()
         deadline = start + timeout
         interval = DEFAULT_POLL_INTERVAL if interval is None else interval
@@ -239,7 +235,8 @@ class Client:
                 raise e.DeadlineExceeded(
                     f"the task was still running after {timeout:g} s", task_id=task_id
                 )
-            self._sleep(min(interval, remaining))
+            if polls or not first_poll_now:
+                self._sleep(min(interval, remaining))
             state = self.get_task(task_id, api_version=api_version)
             polls += 1
             if state.polling_interval is not None:
@@ -319,7 +316,8 @@ class Client:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         _start: float | None = None,
     ) -> AnalysisResult:
-        """Carry on with a task created earlier: poll until done, then download its results."""
+        """Carry on with a task created earlier: poll until done, then download its results.
+        With no known interval the first poll goes out at once."""
         start = self._clock() if _start is None else _start
         report = _reporter(on_progress, self._clock, start)
         report("waiting", task_id=task_id, interval=interval)
@@ -343,6 +341,7 @@ class Client:
             timeout=timeout,
             api_version=settings.api_version,
             on_progress=waiting,
+            first_poll_now=_start is None and interval is None,
         )
         report("downloading", task_id=task_id)
         result = self.fetch_result(state, settings)
@@ -354,45 +353,8 @@ class Client:
         """Record every HTTP exchange made by this thread inside the block (for debug bundles):
         method, URL without its query (presigned signatures stay out), status, x-request-id,
         timings, the JSON sent and received. The key is never part of it."""
-        trace: list[dict] = []
-        previous = getattr(self._local, "trace", None)
-        self._local.trace = trace
-        try:
+        with self._http.recording() as trace:
             yield trace
-        finally:
-            self._local.trace = previous
-
-    def _record(self, method, url, kwargs, started, response=None, error=None) -> None:
-        trace = getattr(self._local, "trace", None)
-        if trace is None:
-            return
-        parts = urlsplit(url)
-        entry: dict = {
-            "at": time.time(),
-            "method": method,
-            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
-            "elapsed": round(self._clock() - started, 4),
-        }
-        if "json" in kwargs and kwargs["json"] is not None:
-            entry["request"] = kwargs["json"]
-        elif "data" in kwargs:
-            entry["request"] = {"bytes": len(kwargs["data"]), "headers": kwargs.get("headers")}
-        if error is not None:
-            entry["error"] = self._scrub(f"{type(error).__name__}: {error}")
-        if response is not None:
-            entry["status"] = response.status_code
-            entry["request_id"] = response.headers.get("x-request-id")
-            kind = response.headers.get("Content-Type", "")
-            if "json" in kind:
-                try:
-                    entry["response"] = response.json()
-                except ValueError:
-                    entry["response"] = self._scrub(response.text[:500])
-            else:
-                entry["response"] = {"bytes": len(response.content), "content_type": kind}
-                if "zip" in kind:
-                    entry["raw"] = response.content
-        trace.append(entry)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -400,117 +362,12 @@ class Client:
         return f"/s2s/{api_version}/task/skin-analysis"
 
     def _call(self, method: str, path: str, *, json=None, idempotent: bool):
-        headers = {"Authorization": f"Bearer {self._api_key}"}
-        response = self._raw(
-            method,
-            self.base_url + path,
-            json=json,
-            headers=headers,
-            what=f"{method} {path}",
-            idempotent=idempotent,
+        return self._http.call_api(
+            method, self.base_url + path, path, json=json, idempotent=idempotent
         )
-        request_id = response.headers.get("x-request-id")
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise e.ProtocolError(
-                f"{method} {path} answered with non-JSON", request_id=request_id
-            ) from exc
-        if not isinstance(payload, dict):
-            raise e.ProtocolError(f"{method} {path} answered with a non-object")
-        return payload.get("data") or {}, request_id
 
     def _download(self, url: str) -> bytes:
-        return self._raw("GET", url, what="result download").content
-
-    def _raw(
-        self,
-        method: str,
-        url: str,
-        *,
-        what: str,
-        idempotent: bool = True,
-        **kwargs,
-    ) -> requests.Response:
-        attempt = 0
-        while True:
-            started = self._clock()
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.RequestException as exc:
-                self._record(method, url, kwargs, started, error=exc)
-                if idempotent and attempt + 1 < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt, self._rng))
-                    attempt += 1
-                    continue
-                raise self._transport_error(what, exc, idempotent) from None
-            self._record(method, url, kwargs, started, response=response)
-            if response.status_code < 400:
-                return response
-            error = self._status_error(response, what)
-            retryable = isinstance(error, e.RateLimitError) or (
-                idempotent and isinstance(error, e.ServerError)
-            )
-            if retryable and attempt + 1 < self.retry.attempts:
-                self._sleep(self.retry.delay(attempt, self._rng))
-                attempt += 1
-                continue
-            raise error
-
-    def _transport_error(self, what: str, exc: Exception, idempotent: bool) -> e.TransportError:
-        kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
-        hint = e.TransportError.default_hint
-        if not idempotent:
-            hint = (
-                "The task may have been created and billed: do not re-run blindly; "
-                "check your tasks before trying again."
-            )
-        return e.TransportError(self._scrub(f"{what} {kind}: {type(exc).__name__}"), hint=hint)
-
-    def _status_error(self, response: requests.Response, what: str) -> e.ApiStatusError:
-        status = response.status_code
-        request_id = response.headers.get("x-request-id")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            message = str(body.get("error") or body.get("message") or f"HTTP {status}")
-            code = body.get("error_code")
-        else:
-            message, code = (response.text or f"HTTP {status}")[:200], None
-        message = self._scrub(f"{what}: {message}")
-        code = str(code) if code else None
-        kwargs = {"status": status, "error_code": code, "request_id": request_id}
-        hint = e.hint_for_code(code)
-        if hint:
-            kwargs["hint"] = hint
-        if not what.startswith(("GET /", "POST /")) and status < 500 and status != 429:
-            # Presigned storage, not the API: its codes mean nothing to the API's tree.
-            hint = "Result URLs expire after 2 hours: resume the task for fresh ones."
-            if what == "photo upload":
-                hint = "The storage refused the upload; upload the photo again."
-            return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
-        if status == 401:
-            cls = e.AuthError
-        elif status == 429:
-            cls = e.RateLimitError
-        elif status == 400 and code == "InvalidTaskId":
-            cls = e.InvalidTaskIdError
-        elif status == 400 and code == "CreditInsufficiency":
-            cls = e.CreditInsufficientError
-        elif status == 400:
-            cls = e.InvalidParametersError
-        elif status == 500 and code == "TaskTimeout":
-            cls = e.TaskTimeoutError
-        elif status >= 500:
-            cls = e.ServerError
-        else:
-            cls = e.ApiStatusError
-        return cls(message, **kwargs)
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return self._http.request("GET", url, what="result download", target="download").content
 
 
 def _reporter(on_progress: ProgressCallback | None, clock, start: float):

@@ -9,7 +9,7 @@ from typing import Literal
 
 from .errors import RequestValidationError
 
-Mode = Literal["sd", "hd"]
+Quality = Literal["sd", "hd"]
 ApiVersion = Literal["v2.0", "v2.1"]
 ResultFormat = Literal["json", "zip"]
 
@@ -40,7 +40,7 @@ class Concern:
     """What people read, e.g. "Pores"."""
     description: str
     """One line on what the score measures."""
-    mode: Mode
+    quality: Quality
     regions: tuple[str, ...] = ()
     """Sub-regions the API scores separately (HD pores and wrinkles, skin type zones)."""
 
@@ -101,6 +101,49 @@ REGION_LABELS = {
 }
 
 
+# The colour each concern's mask is painted in, by family (SD and HD share one).
+FAMILY_COLOURS: dict[str, tuple[int, int, int]] = {
+    "wrinkle": (0, 170, 255),
+    "pore": (255, 200, 0),
+    "texture": (160, 90, 255),
+    "acne": (255, 40, 80),
+    "oiliness": (255, 255, 120),
+    "radiance": (255, 230, 180),
+    "eye_bag": (120, 200, 255),
+    "age_spot": (170, 110, 50),
+    "dark_circle": (90, 60, 160),
+    "droopy_upper_eyelid": (0, 220, 180),
+    "droopy_lower_eyelid": (0, 180, 140),
+    "firmness": (255, 140, 0),
+    "moisture": (0, 200, 255),
+    "redness": (255, 0, 0),
+    "tear_trough": (140, 0, 200),
+    "skin_type": (80, 220, 120),
+}
+UNKNOWN_COLOUR = (255, 0, 160)
+
+
+def family(action: str) -> str:
+    """The concern without its quality: ``hd_pore`` and ``pore`` are both ``pore``, and both
+    dark-circle actions are ``dark_circle``; SD and HD results compare by family."""
+    name = action[3:] if action.startswith("hd_") else action
+    return "dark_circle" if name.startswith("dark_circle") else name
+
+
+def family_label(name: str) -> str:
+    """What people read for a family, e.g. "Dark circles" for ``dark_circle``."""
+    return label("dark_circle_v2" if name == "dark_circle" else name)
+
+
+def mask_colour(action: str) -> tuple[int, int, int]:
+    return FAMILY_COLOURS.get(family(action), UNKNOWN_COLOUR)
+
+
+def colour_hex(action: str) -> str:
+    r, g, b = mask_colour(action)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
 def hd_name(sd_name: str) -> str:
     return "hd_dark_circle" if sd_name == "dark_circle_v2" else f"hd_{sd_name}"
 
@@ -115,10 +158,10 @@ def _build() -> dict[str, Concern]:
 
 
 CONCERNS: dict[str, Concern] = _build()
-SD_ACTIONS: tuple[str, ...] = tuple(n for n, c in CONCERNS.items() if c.mode == "sd")
-HD_ACTIONS: tuple[str, ...] = tuple(n for n, c in CONCERNS.items() if c.mode == "hd")
+SD_ACTIONS: tuple[str, ...] = tuple(n for n, c in CONCERNS.items() if c.quality == "sd")
+HD_ACTIONS: tuple[str, ...] = tuple(n for n, c in CONCERNS.items() if c.quality == "hd")
 
-# Presets name SD concerns; `preset_actions` maps them to the chosen mode.
+# Presets name SD concerns; `preset_actions` maps them to the chosen quality.
 PRESETS: dict[str, tuple[str, ...]] = {
     "all": tuple(sd for sd, _, _ in _BASE),
     "eyes": (
@@ -142,13 +185,13 @@ PRESET_LABELS = {
 UNIT_TABLE: tuple[tuple[int, int, int], ...] = ((4, 9, 12), (8, 12, 16), (12, 14, 20), (16, 16, 22))
 
 
-def preset_actions(preset: str, mode: Mode) -> tuple[str, ...]:
+def preset_actions(preset: str, quality: Quality) -> tuple[str, ...]:
     if preset not in PRESETS:
         raise RequestValidationError(
             [f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}."]
         )
     names = PRESETS[preset]
-    return names if mode == "sd" else tuple(hd_name(n) for n in names)
+    return names if quality == "sd" else tuple(hd_name(n) for n in names)
 
 
 def label(name: str) -> str:
@@ -160,7 +203,7 @@ def region_label(region: str | None) -> str:
     return REGION_LABELS.get(region or "whole", region or "Whole face")
 
 
-def mode_of(actions: tuple[str, ...] | list[str]) -> Mode:
+def quality_of(actions: tuple[str, ...] | list[str]) -> Quality:
     return "hd" if actions and all(a.startswith("hd_") for a in actions) else "sd"
 
 
@@ -169,7 +212,7 @@ def unit_cost(actions: tuple[str, ...] | list[str]) -> int:
     count = len(actions)
     if count == 0:
         return 0
-    hd = mode_of(actions) == "hd"
+    hd = quality_of(actions) == "hd"
     for up_to, sd_units, hd_units in UNIT_TABLE:
         if count <= up_to:
             return hd_units if hd else sd_units
@@ -220,8 +263,8 @@ class AnalysisSettings:
         return settings
 
     @property
-    def mode(self) -> Mode:
-        return mode_of(self.actions)
+    def quality(self) -> Quality:
+        return quality_of(self.actions)
 
     @property
     def args(self) -> dict[str, object]:
@@ -259,8 +302,8 @@ class AnalysisSettings:
             body["pf_camera_kit"] = self.pf_camera_kit
         return body
 
-    def describe(self) -> dict:
-        """A plain dict for history, exports and the CLI."""
+    def to_dict(self) -> dict:
+        """A plain dict for history, exports and the CLI; `from_dict` reads it back."""
         return {
             "actions": list(self.actions),
             "format": self.format,
@@ -268,6 +311,17 @@ class AnalysisSettings:
             "miniserver_args": self.args,
             "pf_camera_kit": self.pf_camera_kit,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AnalysisSettings:
+        """Settings as `to_dict` wrote them; not validated, so a stored run always reads back."""
+        return cls(
+            actions=tuple(data["actions"]),  # type: ignore[arg-type]
+            format=data.get("format") or "json",  # type: ignore[arg-type]
+            api_version=data.get("api_version") or "v2.1",  # type: ignore[arg-type]
+            miniserver_args=tuple(sorted(dict(data.get("miniserver_args") or {}).items())),
+            pf_camera_kit=data.get("pf_camera_kit"),  # type: ignore[arg-type]
+        )
 
 
 def validation_problems(actions, format, api_version, miniserver_args, pf_camera_kit) -> list[str]:
@@ -283,7 +337,7 @@ def validation_problems(actions, format, api_version, miniserver_args, pf_camera
     if duplicates:
         problems.append(f"Each concern may appear once; repeated: {', '.join(duplicates)}.")
     known = [a for a in actions if a in CONCERNS]
-    if {CONCERNS[a].mode for a in known} == {"sd", "hd"}:
+    if {CONCERNS[a].quality for a in known} == {"sd", "hd"}:
         problems.append("SD and HD concerns cannot be mixed in one task; pick all SD or all HD.")
     if len(set(actions)) > 16:
         problems.append("A task takes at most 16 concerns.")

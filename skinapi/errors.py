@@ -175,6 +175,12 @@ class ProtocolError(SkinApiError):
     default_hint = "The response did not follow the API contract; report the request id."
 
 
+class StoreError(SkinApiError):
+    """The run history cannot be used; the message says how to get out."""
+
+    exit_code = 2
+
+
 class DeadlineExceeded(SkinApiError):
     """The task was still running when our own deadline passed; it can be resumed."""
 

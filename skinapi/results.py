@@ -84,8 +84,8 @@ class AnalysisResult:
     def regional_scores(self, type_: str) -> list[ConcernScore]:
         return [s for s in self.scores if s.type == type_ and s.region not in (None, "whole")]
 
-    def to_dict(self, mask_paths: dict[str, str] | None = None) -> dict:
-        mask_paths = mask_paths or {}
+    def to_dict(self) -> dict:
+        """Everything but the mask and image bytes, losslessly; `from_dict` reads it back."""
         return {
             "task_id": self.task_id,
             "api_version": self.api_version,
@@ -98,12 +98,47 @@ class AnalysisResult:
                     "region": s.region,
                     "raw_score": s.raw_score,
                     "ui_score": s.ui_score,
-                    "mask": mask_paths.get(s.mask_key) if s.mask_key else None,
+                    "mask_key": s.mask_key,
                 }
                 for s in self.scores
             ],
             "skin_types": [{"region": z.region, "label": z.label} for z in self.skin_types],
+            "skin_type_mask_key": self.skin_type_mask_key,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnalysisResult:
+        return cls(
+            task_id=data["task_id"],
+            api_version=data["api_version"],
+            format=data["format"],
+            overall=data.get("overall"),
+            skin_age=data.get("skin_age"),
+            scores=[
+                ConcernScore(
+                    c["type"], c["region"], c["raw_score"], c["ui_score"], c.get("mask_key")
+                )
+                for c in data["concerns"]
+            ],
+            skin_types=[SkinTypeZone(z["region"], z["label"]) for z in data["skin_types"]],
+            skin_type_mask_key=data.get("skin_type_mask_key"),
+        )
+
+    def as_document(self, mask_paths: dict[str, str] | None = None) -> dict:
+        """The documented JSON the CLI prints and exports hold: each concern's `mask` is the
+        file it was saved as (`mask_paths` by mask key), else null."""
+        mask_paths = mask_paths or {}
+        document = self.to_dict()
+        del document["skin_type_mask_key"]
+        for item, score in zip(document["concerns"], self.scores, strict=True):
+            del item["mask_key"]
+            item["mask"] = mask_paths.get(score.mask_key) if score.mask_key else None
+        return document
+
+
+def mask_file_name(key: str, data: bytes) -> str:
+    """The file a mask is saved as, wherever it is saved: ``hd_pore_forehead.png``."""
+    return key.replace(":", "_") + (".png" if data[:4] == b"\x89PNG" else ".jpg")
 
 
 def mask_key(type_: str, region: str | None) -> str:
@@ -140,15 +175,7 @@ def parse_json_output(output, *, task_id: str, api_version: str) -> tuple[Analys
             key = mask_key(kind, region) if mask_urls else None
             if key:
                 urls[key] = mask_urls[0]
-            result.scores.append(
-                ConcernScore(
-                    type=kind,
-                    region=region,
-                    raw_score=_number(item.get("raw_score"), f"{kind}.raw_score"),
-                    ui_score=int(round(_number(item.get("ui_score"), f"{kind}.ui_score"))),
-                    mask_key=key,
-                )
-            )
+            result.scores.append(_concern_score(kind, region, item, key))
     return result, urls
 
 
@@ -218,14 +245,17 @@ def _add_score(result, kind, region, entry, files) -> None:
     if isinstance(name, str) and posixpath.basename(name) in files:
         key = mask_key(kind, region)
         result.masks[key] = files[posixpath.basename(name)]
-    result.scores.append(
-        ConcernScore(
-            type=kind,
-            region=region,
-            raw_score=_number(entry.get("raw_score"), f"{kind}.raw_score"),
-            ui_score=int(round(_number(entry.get("ui_score"), f"{kind}.ui_score"))),
-            mask_key=key,
-        )
+    result.scores.append(_concern_score(kind, region, entry, key))
+
+
+def _concern_score(kind: str, region, entry: dict, key: str | None) -> ConcernScore:
+    """One scored item, from a JSON output item or a score_info.json entry alike."""
+    return ConcernScore(
+        type=kind,
+        region=region,
+        raw_score=_number(entry.get("raw_score"), f"{kind}.raw_score"),
+        ui_score=int(round(_number(entry.get("ui_score"), f"{kind}.ui_score"))),
+        mask_key=key,
     )
 
 

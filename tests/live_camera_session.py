@@ -16,20 +16,10 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.test_browser import CHROMIUM, FACE_PATH, IDLE, go_to, serve_app, write_y4m
+from tests.helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
+from tests.test_browser import IDLE, go_to, settle
 
 expect.set_options(timeout=90_000)
-
-
-def frame(scale: float) -> Image.Image:
-    face = Image.open(FACE_PATH).convert("RGB")
-    width, height = int(540 * scale), int(720 * scale)
-    canvas = Image.new("RGB", (1280, 720), (196, 198, 204))
-    canvas.paste(
-        face.resize((width, height)),
-        ((1280 - width) // 2, 0 if scale >= 1 else (720 - height) // 2),
-    )
-    return canvas
 
 
 def open_live_page(playwright, url: str, clip: Path):
@@ -79,7 +69,11 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         expect(page.get_by_text("Come closer")).to_be_visible()
         size = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Face size")
         expect(size.get_by_role("img", name="cancel icon")).to_be_visible()
-        page.wait_for_timeout(1500)  # the panel catches up with the photo camera's size
+        resolution = page.locator("[data-testid='stMarkdownContainer']").filter(
+            has_text="Resolution"
+        )
+        expect(resolution.filter(has_text="px (≥")).to_be_visible()  # the photo camera's size
+        settle(page)
         page.screenshot(path=out / "10-live-far-face-red.png")
         browser.close()
 
@@ -93,7 +87,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         expect(page.get_by_text("Skin age")).to_be_visible()
         print(f"guidance green → result shown: {time.monotonic() - green:.1f} s")
         expect(page.get_by_text("Photo taken: the results are at the top")).to_be_visible()
-        page.wait_for_timeout(1500)  # the radar and masks finish drawing
+        settle(page)  # the radar and masks have drawn
         page.screenshot(path=out / "12-live-auto-capture-kiosk.png")
         # The next participant: one click clears the screen, consent arms the camera again.
         page.get_by_role("button", name="Next participant").first.click()
@@ -105,7 +99,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         summary = page.get_by_text("2 participants analysed")
         expect(summary).to_be_visible()
         summary.scroll_into_view_if_needed()
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=out / "13-live-trial-summary.png")
         browser.close()
     except Exception:
@@ -119,8 +113,8 @@ def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="live-"))
     near, far = work / "near.y4m", work / "far.y4m"
-    write_y4m(near, frame(1.0))
-    write_y4m(far, frame(0.5))
+    write_y4m(near, webcam_frame(1.0))
+    write_y4m(far, webcam_frame(0.5))
     server, url = serve_app(
         work / "data",
         work / "server.log",

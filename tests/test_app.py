@@ -1,16 +1,14 @@
 """The dashboard through Streamlit's AppTest, in demo mode against the embedded emulator."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from skinapi import ui
+from skinapi import AnalysisSettings, Client, preset_actions
+from skinapi.demo import DEMO_API_KEY
+from skinapi.records.runner import Run, run_key
+from skinapi.ui.connection import demo_emulator
 
-from .conftest import FACE_PATH, jpeg
-
-APP = str(Path(__file__).parent.parent / "app.py")
-SAMPLE = Path(__file__).parent.parent / "skinapi" / "assets" / "sample_face.jpg"
+from .helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",
@@ -24,20 +22,22 @@ PAGES = [
 
 @pytest.fixture(autouse=True)
 def quick_emulator(monkeypatch, tmp_path):
+    """A fresh demo emulator and history for every test, quick but not instant, with no key
+    from this machine: what the app builds through its cached `demo_emulator`."""
     monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")  # WebRTC needs a real server session
-    emulator = ui.demo_emulator()
-    emulator.configure(
-        processing_time=0.3,
-        polling_interval=0.2,
-        rate_limit=False,
-        fault_engine_error="",
-        fault_task_timeout=False,
-        fault_429_rate=0.0,
-    )
+    for name, value in {
+        "PROCESSING_TIME": "0.2",
+        "POLLING_INTERVAL": "0.1",
+        "RATE_LIMIT": "0",
+    }.items():
+        monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)
+    demo_emulator.clear()
+    emulator = demo_emulator()
     yield emulator
-    emulator.configure(fault_engine_error="", fault_task_timeout=False)
+    emulator.stop()
+    demo_emulator.clear()
 
 
 def app() -> AppTest:
@@ -138,14 +138,11 @@ def test_unreadable_upload_gets_a_clear_error_not_a_traceback():
     assert at.button(key="do_run").disabled
 
 
-def test_small_face_can_be_fixed_in_one_click(face_image):
-    from PIL import Image
-
-    wide = Image.new("RGB", (2400, 1300), (205, 205, 210))
-    wide.paste(face_image.resize((540, 720)), (900, 300))
+def test_small_face_can_be_fixed_in_one_click():
     at = app()
     at.radio(key="analyse_source").set_value("upload").run()
-    at.file_uploader(key="photo_upload").set_value(("wide.jpg", jpeg(wide), "image/jpeg")).run()
+    wide = jpeg(small_face_photo())
+    at.file_uploader(key="photo_upload").set_value(("wide.jpg", wide, "image/jpeg")).run()
     assert at.button(key="do_run").disabled
     at.button(key="do_fix").click().run()
     assert not at.exception and not at.button(key="do_run").disabled
@@ -165,16 +162,13 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     at = app()
     at.radio(key="analyse_source").set_value("sample").run()
     # Simulate a script run that was stopped mid-wait: a run with a task_id but no result.
-    from skinapi import AnalysisSettings, Client, preset_actions
-    from skinapi.emulator import DEMO_API_KEY
-
     settings = AnalysisSettings.build(preset_actions("all", "sd"))
     photo = SAMPLE.read_bytes()
     client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
     task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
-    key = ui.run_key(photo, settings, "demo")
+    key = run_key(photo, settings, "demo")
     at.session_state["runs"] = {
-        key: ui.Run(
+        key: Run(
             key, photo, "sample.jpg", "sample", settings, "demo", state="running", task_id=task_id
         )
     }
@@ -224,11 +218,7 @@ def test_live_trial_simple_camera_runs_a_participant_into_the_kiosk_view_and_sum
     at.checkbox(key="live_consent").set_value(True).run()
     camera = at.camera_input(key="photo_live_camera")
     assert not camera.disabled and camera.resolution == "720p"
-    from PIL import Image
-
-    frame = Image.new("RGB", (1280, 720), (196, 198, 204))
-    frame.paste(Image.open(FACE_PATH).convert("RGB").resize((540, 720)), (370, 0))
-    camera.set_value(("shot.jpg", jpeg(frame), "image/jpeg")).run()
+    camera.set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
     assert not at.exception, at.exception
     html = " ".join(m.value for m in at.markdown)
     assert "Skin age" in html and "Overall" in html  # the kiosk's three numbers

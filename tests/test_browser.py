@@ -4,27 +4,16 @@ Chromium comes from Debian (`apt-get install chromium`); CI installs it. Screens
 page land in test-artifacts/screenshots/.
 """
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
-from PIL import Image
 
-from .conftest import FACE_PATH
-
-ROOT = Path(__file__).parent.parent
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+from .helpers import CHROMIUM, SHOTS, serve_app, webcam_frame, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),  # one worker runs the browsers; the other the rest
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(),
         reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
@@ -36,63 +25,13 @@ expect.set_options(timeout=60_000)
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:
-    """A YUV4MPEG2 (4:2:0) clip of one still frame, for Chromium's fake camera."""
-    width, height = frame.size
-    y, cb, cr = frame.convert("YCbCr").split()
-    half = (width // 2, height // 2)
-    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            out.write(b"FRAME\n" + planes)
-
-
-def camera_frame() -> Image.Image:
-    """The test face in a 1280×720 webcam frame, as a person sitting in front of a laptop."""
-    face = Image.open(FACE_PATH).convert("RGB").resize((540, 720))
-    frame = Image.new("RGB", (1280, 720), (196, 198, 204))
-    frame.paste(face, (370, 0))
-    return frame
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_app(data_dir: Path, log_path: Path, **settings: str) -> tuple[subprocess.Popen, str]:
-    """The app on a free loopback port with its own run store, no YouCam key from this machine,
-    and `settings` as extra environment; (process, url) once it answers its health check."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    env |= {"SKINSCOPE_DATA_DIR": str(data_dir), **settings}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                return server, url
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError(f"streamlit did not become healthy within 60 s; see {log_path}")
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     server, url = serve_app(
         tmp_path_factory.mktemp("data"),
         tmp_path_factory.mktemp("streamlit") / "server.log",
-        SKINSCOPE_EMULATOR_PROCESSING_TIME="2.5",
-        SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.5",
+        SKINSCOPE_EMULATOR_PROCESSING_TIME="1.2",
+        SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
     )
     yield url
     server.terminate()
@@ -102,7 +41,7 @@ def app_url(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     clip = tmp_path_factory.mktemp("camera") / "face.y4m"
-    write_y4m(clip, camera_frame())
+    write_y4m(clip, webcam_frame())
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -133,10 +72,20 @@ def idle(page) -> None:
     page.wait_for_selector(IDLE)
 
 
+PAINTED = """() => [...document.images].every(i => i.complete && i.naturalWidth > 0)
+    && [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+        .every(chart => chart.querySelector('.main-svg'))"""
+
+
+def settle(page) -> None:
+    """The script is idle and every image and chart has painted."""
+    idle(page)
+    page.wait_for_function(PAINTED)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    idle(page)
-    page.wait_for_timeout(1000)  # let images and charts paint before the picture
+    settle(page)
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
 
 
@@ -151,8 +100,9 @@ def go_to(page, name: str, *, when_idle: bool = True) -> None:
         idle(page)
 
 
-def pick_source(page, label: str) -> None:
-    page.locator("[data-testid='stRadio'] label").filter(has_text=label).first.click()
+def pick(page, option: str) -> None:
+    """Choose a radio option (its label may carry an icon before the words)."""
+    page.get_by_role("radiogroup").locator("label").filter(has_text=option).click()
     idle(page)
 
 
@@ -168,7 +118,7 @@ def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
     page.goto(app_url)
     idle(page)
     shot(page, "01-analyse-empty")
-    pick_source(page, "Camera")
+    pick(page, "Camera")
     take = page.get_by_test_id("stCameraInputButton")
     expect(take).to_be_enabled()
     take.click()
@@ -190,7 +140,7 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
     idle(page)
     before = tasks_created(page, app_url)
     go_to(page, "Analyse")
-    pick_source(page, "Sample photo")
+    pick(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^Analyse · ")).click()
     expect(page.get_by_text("Waiting for the analysis")).to_be_visible()
     go_to(page, "Settings", when_idle=False)  # leave mid-wait
@@ -207,12 +157,11 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
 def test_results_page_overlay_views(page, app_url):
     page.goto(app_url)
     idle(page)
-    pick_source(page, "Sample photo")
+    pick(page, "Sample photo")
     button = page.get_by_role("button", name=re.compile("^(Analyse · |View results)"))
     button.first.click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
-    page.locator("[data-testid='stRadio'] label").filter(has_text="Side by side").click()
-    idle(page)
+    pick(page, "Side by side")
     expect(page.get_by_text("With masks")).to_be_visible()
     shot(page, "07-results-side-by-side")
 
@@ -220,7 +169,7 @@ def test_results_page_overlay_views(page, app_url):
 def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, app_url):
     page.goto(app_url)
     idle(page)
-    pick_source(page, "Sample photo")
+    pick(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     go_to(page, "Analyse")
@@ -246,7 +195,7 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
         page.goto(f"{url}/live")
         expect(page.get_by_role("heading", name="Live trial", level=1)).to_be_visible()
         sidebar = page.get_by_test_id("stSidebar")
-        expect(sidebar.get_by_text("Connection")).to_be_visible()
+        expect(sidebar.get_by_role("heading", name="Connection")).to_be_visible()
         expect(sidebar.get_by_role("link", name="Live trial", exact=True)).to_be_visible()
         expect(sidebar.get_by_role("link", name="live", exact=True)).to_have_count(0)
         shot(page, "14-direct-link-to-live")

@@ -7,11 +7,12 @@ import sys
 
 import pytest
 
-from .conftest import FACE_PATH, FAKE_KEY, jpeg
+from .helpers import FACE_PATH, FAKE_KEY, jpeg
 
 
 def run(args, emulator=None, key=FAKE_KEY, tmp_path=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    env["SKINSCOPE_EMULATOR_PROCESSING_TIME"] = "0.2"  # for --demo's own emulator
     if key:
         env["YOUCAM_API_KEY"] = key
     if emulator:

@@ -27,7 +27,7 @@ from skinapi import (
 )
 from skinapi.client import interval_seconds
 
-from .conftest import FAKE_KEY
+from .helpers import FAKE_KEY
 
 SD_ALL = AnalysisSettings.build(preset_actions("all", "sd"))
 
@@ -62,7 +62,7 @@ def test_zip_result_matches_json_result_in_both_documented_shapes(
 
 
 def test_hd_regional_scores_for_pores_and_wrinkles(client, face_image):
-    from .conftest import jpeg
+    from .helpers import jpeg
 
     photo = jpeg(face_image.resize((1080, 1440)))
     result = client.analyze(photo, settings("hd_pore", "hd_wrinkle", "hd_redness", format="zip"))

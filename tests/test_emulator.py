@@ -13,9 +13,9 @@ from skinapi import (
     RateLimitError,
     RetryPolicy,
 )
-from skinapi.emulator import EmulatorConfig
+from skinapi.demo import EmulatorConfig
 
-from .conftest import FAKE_KEY, jpeg
+from .helpers import FAKE_KEY, ManualClock, jpeg
 
 
 def post(emulator, path, body, key=FAKE_KEY):
@@ -124,11 +124,14 @@ def test_rate_limit_window(emulator_factory):
 
 
 def test_unpolled_task_expires(emulator_factory, face_bytes):
-    emulator = emulator_factory(task_expiry=0.2)
+    clock = ManualClock()
+    emulator = emulator_factory(task_expiry=0.2, clock=clock)
     client = Client(FAKE_KEY, base_url=emulator.url)
     file_id = client.upload_photo(face_bytes)
     created = client.create_task(AnalysisSettings.build(["redness"]), src_file_id=file_id)
-    time.sleep(0.4)
+    clock.advance(0.1)
+    assert client.get_task(created.task_id).task_id == created.task_id  # polled in time
+    clock.advance(0.4)
     with pytest.raises(InvalidTaskIdError):
         client.get_task(created.task_id)
 

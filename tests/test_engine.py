@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
-from skinapi import engine
 from skinapi.concerns import HD_ACTIONS, SD_ACTIONS
-from skinapi.photo import check_photo, load_photo
+from skinapi.demo import engine
+from skinapi.imaging.checks import check_photo
+from skinapi.imaging.photo import load_photo
 
-from .conftest import jpeg
+from .helpers import jpeg
 
 
 def scores(image, actions=SD_ACTIONS, args=None):
@@ -98,7 +99,7 @@ def test_every_concern_has_a_score_in_range(face_image, actions):
 
 
 def test_png_writer_round_trips_bands_and_empty_masks():
-    from skinapi import png
+    from skinapi.demo import png
 
     band = np.random.default_rng(2).integers(0, 255, (37, 50, 4), dtype=np.uint8)
     expected = np.zeros((100, 50, 4), np.uint8)
@@ -112,7 +113,7 @@ def test_png_writer_round_trips_bands_and_empty_masks():
 
 
 def test_composite_blends_each_mask_in_its_colour_at_the_opacity():
-    from skinapi import overlay
+    from skinapi.imaging import overlay
 
     alpha = np.zeros((40, 30, 4), np.uint8)
     alpha[10:20, 5:15] = (255, 0, 0, 255)

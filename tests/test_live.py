@@ -11,22 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
-from skinapi import compare
-from skinapi.live import HOLD_SECONDS, LiveState, assess_frame
+from skinapi import AnalysisSettings
+from skinapi.imaging.live import HOLD_SECONDS, LiveState, assess_frame
+from skinapi.records import tables
+from skinapi.records.store import RunStore
 
-from .conftest import FACE_PATH
+from .helpers import CHROMIUM, ROOT, record_run, webcam_frame
 
-ROOT = Path(__file__).parent.parent
 WEBCAM = (1280, 720)
 """The photo camera's size, as the browser reports it once open."""
-
-
-def webcam_frame(scale: float = 1.0, size=(1280, 720)) -> Image.Image:
-    face = Image.open(FACE_PATH).convert("RGB")
-    width, height = int(size[1] * 0.75 * scale), int(size[1] * scale)
-    frame = Image.new("RGB", size, (196, 198, 204))
-    frame.paste(face.resize((width, height)), ((size[0] - width) // 2, (size[1] - height) // 2))
-    return frame
 
 
 def failing(image: Image.Image) -> set[str]:
@@ -125,29 +118,18 @@ def test_an_unanswered_ask_is_withdrawn():
 
 
 def test_trial_summary_over_stored_runs(tmp_path, client, face_bytes):
-    from skinapi import AnalysisSettings
-    from skinapi.runs import analyze_recorded
-    from skinapi.store import RunStore
-
     store = RunStore(tmp_path / "runs.sqlite3")
     settings = AnalysisSettings.build(["redness", "pore"])
     for participant in ("P-1", "P-2", "P-3"):
-        run_id = store.begin(
-            photo=face_bytes,
-            settings=settings,
-            mode="demo",
-            source="camera",
-            photo_hash="h",
-            trial="T",
-            participant=participant,
+        record_run(
+            store, client, face_bytes, settings, source="camera", trial="T", participant=participant
         )
-        analyze_recorded(client, store, run_id, face_bytes, settings)
     runs = [r for r in store.list() if r.trial == "T"]
     assert sorted(r.participant for r in runs) == ["P-1", "P-2", "P-3"]
-    points = compare.trial_scores(runs)
+    points = tables.trial_scores(runs)
     assert len(points) == 6 and {name for name, _ in points} == {"Redness", "Pores"}
-    means = {s.type: s.ui_score for s in compare.mean_scores(runs)}
-    assert means["redness"] == runs[0].result["concerns"][0]["ui_score"]  # same photo each time
+    means = {s.type: s.ui_score for s in tables.mean_scores(runs)}
+    assert means["redness"] == runs[0].result.score("redness", None).ui_score  # same photo
 
 
 def _namespaces_available() -> bool:
@@ -157,9 +139,10 @@ def _namespaces_available() -> bool:
 
 
 @pytest.mark.browser
+@pytest.mark.xdist_group("browser")
 @pytest.mark.skipif(
-    not Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium").exists(),
-    reason="no Chromium at /usr/bin/chromium: apt-get install chromium",
+    not Path(CHROMIUM).exists(),
+    reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
 )
 @pytest.mark.skipif(
     not _namespaces_available(),

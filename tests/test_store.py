@@ -6,7 +6,6 @@ import io
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,12 +14,13 @@ import zipfile
 
 import pytest
 
-from skinapi import AnalysisSettings, Client, InvalidTaskIdError, exports, preset_actions
-from skinapi.emulator import DEMO_API_KEY
-from skinapi.runs import analyze_recorded, resume_recorded
-from skinapi.store import RunStore, StoreError
+from skinapi import AnalysisSettings, Client, InvalidTaskIdError, StoreError, preset_actions
+from skinapi.demo import DEMO_API_KEY
+from skinapi.records import exports, report, tables
+from skinapi.records.runner import Run, run_analysis, run_from_store
+from skinapi.records.store import RunStore
 
-from .conftest import FAKE_KEY
+from .helpers import FAKE_KEY, ManualClock, free_port, record_run
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
@@ -32,43 +32,31 @@ def store(tmp_path):
     store.close()
 
 
-def recorded_run(store, client, photo, settings=SETTINGS, **kwargs):
-    run_id = store.begin(
-        photo=photo, settings=settings, mode="demo", source="upload", photo_hash="h", **kwargs
-    )
-    analyze_recorded(client, store, run_id, photo, settings)
-    return store.get(run_id)
+def recorded_run(store, client, photo, settings=SETTINGS, **labels):
+    return record_run(store, client, photo, settings, **labels)
 
 
 def test_the_run_is_stored_before_the_create_request(store, emulator, face_bytes):
     client = Client(FAKE_KEY, base_url=emulator.url)
     seen = {}
+    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
 
-    def on_created(task_id):
-        seen["creates"] = emulator.creates
-        seen["stored"] = store.get(run_id)
+    def on_progress(progress):
+        if progress.phase == "uploading":
+            seen["before"] = (store.get(run.store_id).state, emulator.creates)
+        if progress.task_id and "stored" not in seen:
+            seen["stored"] = store.get(run.store_id)
 
-    run_id = store.begin(
-        photo=face_bytes, settings=SETTINGS, mode="demo", source="upload", photo_hash="h"
-    )
-    assert store.get(run_id).state == "pending" and emulator.creates == 0
-    analyze_recorded(client, store, run_id, face_bytes, SETTINGS, on_task_created=on_created)
+    run_analysis(run, client, store, on_progress=on_progress)
+    assert seen["before"] == ("pending", 0)
     assert seen["stored"].task_id and seen["stored"].state == "running"
-    final = store.get(run_id)
-    assert (
-        final.state == "success" and final.units == 9 and final.result["task_id"] == final.task_id
-    )
+    final = store.get(run.store_id)
+    assert final.state == "success" and final.units == 9 and final.result.task_id == final.task_id
     assert store.load_result(final).masks  # masks were saved as files
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, face_bytes):
-    port = _free_port()
+    port = free_port()
     emulator = subprocess.Popen(
         [
             sys.executable,
@@ -93,15 +81,17 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
             f"""
             import os, signal
             from skinapi import AnalysisSettings, Client
-            from skinapi.runs import analyze_recorded
-            from skinapi.store import RunStore
+            from skinapi.records.runner import Run, run_analysis
+            from skinapi.records.store import RunStore
             store = RunStore({str(tmp_path / "runs.sqlite3")!r})
             settings = AnalysisSettings.build(["redness", "pore"])
             photo = open({str(photo)!r}, "rb").read()
-            run_id = store.begin(photo=photo, settings=settings, mode="demo", source="upload", photo_hash="h")
+            run = Run("r", photo, "face.jpg", "upload", settings, "demo")
             client = Client({DEMO_API_KEY!r}, base_url="http://127.0.0.1:{port}")
-            analyze_recorded(client, store, run_id, photo, settings,
-                             on_task_created=lambda task_id: os.kill(os.getpid(), signal.SIGKILL))
+            def kill_once_created(progress):
+                if progress.task_id:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            run_analysis(run, client, store, on_progress=kill_once_created)
             """
         )
         killed = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), timeout=60)
@@ -110,8 +100,8 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
         [interrupted] = store.pending()
         assert interrupted.state == "running" and interrupted.task_id
         client = Client(DEMO_API_KEY, base_url=f"http://127.0.0.1:{port}")
-        result = resume_recorded(client, store, interrupted)
-        assert result.task_id == interrupted.task_id
+        outcome = run_analysis(run_from_store(store, interrupted), client, store)
+        assert outcome.result.task_id == interrupted.task_id
         assert store.get(interrupted.id).state == "success" and not store.pending()
     finally:
         emulator.terminate()
@@ -119,20 +109,18 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
 
 
 def test_expired_task_is_recorded_as_expired(store, emulator_factory, face_bytes):
-    emulator = emulator_factory(task_expiry=0.1, processing_time=0.05)
+    clock = ManualClock()
+    emulator = emulator_factory(task_expiry=0.1, processing_time=0.05, clock=clock)
     client = Client(FAKE_KEY, base_url=emulator.url)
     run_id = store.begin(
-        photo=face_bytes, settings=SETTINGS, mode="demo", source="upload", photo_hash="h"
+        photo=face_bytes, settings=SETTINGS, backend="demo", source="upload", photo_hash="h"
     )
     file_id = client.upload_photo(face_bytes)
-    store.update(
-        run_id, task_id=client.create_task(SETTINGS, src_file_id=file_id).task_id, state="running"
-    )
-    import time
-
-    time.sleep(0.3)
-    with pytest.raises(InvalidTaskIdError):
-        resume_recorded(client, store, store.get(run_id))
+    created = client.create_task(SETTINGS, src_file_id=file_id)
+    store.update(run_id, task_id=created.task_id, state="running")
+    clock.advance(0.3)  # past task_expiry with no poll
+    outcome = run_analysis(run_from_store(store, store.get(run_id)), client, store)
+    assert outcome.state == "expired" and outcome.error["error_code"] == "InvalidTaskId"
     stored = store.get(run_id)
     assert stored.state == "expired" and "expired" in stored.error_message
 
@@ -152,18 +140,14 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
         ),
     ]
     stored_scores = {
-        (r.id, c["type"], c["region"] or "whole"): c["ui_score"]
-        for r in runs
-        for c in r.result["concerns"]
+        (r.id, s.type, s.region or "whole"): s.ui_score for r in runs for s in r.result.scores
     }
 
-    from skinapi import compare
-
-    table = compare.deltas(runs)
+    table = tables.deltas(runs)
     assert {row["Concern"] for row in table} >= {"Redness", "Pores", "Dark circles"}
     redness = next(row for row in table if row["Concern"] == "Redness")
     assert redness["Run 1 ui"] == redness["Run 3 ui"] and redness["Run 2 ui"] is None
-    assert compare.mixing_warnings(runs) == []
+    assert tables.mixing_warnings(runs) == []
 
     rows = list(csv.DictReader(io.StringIO(exports.runs_csv(runs).decode())))
     assert {
@@ -172,7 +156,7 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
 
     as_json = json.loads(exports.runs_json(runs))
     assert [r["run_id"] for r in as_json] == [r.id for r in runs]
-    assert as_json[0]["result"]["overall"] == runs[0].result["overall"]
+    assert as_json[0]["result"]["overall"] == runs[0].result.overall
 
     bundle = zipfile.ZipFile(io.BytesIO(exports.bundle_zip(store, runs)))
     names = bundle.namelist()
@@ -182,9 +166,9 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
         and f"{runs[0].id}/overlay.jpg" in names
     )
 
-    report = exports.html_report(store, runs[0]).decode()
-    assert "<svg" in report and "data:image/jpeg;base64," in report and "<script" not in report
-    assert f">{runs[0].result['concerns'][0]['ui_score']}<" in report
+    page = report.html_report(store, runs[0]).decode()
+    assert "<svg" in page and "data:image/jpeg;base64," in page and "<script" not in page
+    assert f">{runs[0].result.scores[0].ui_score}<" in page
 
     debug = zipfile.ZipFile(io.BytesIO(exports.debug_bundle(store, runs[2])))
     summary = json.loads(debug.read("summary.json"))
@@ -249,3 +233,55 @@ def test_an_old_schema_gives_a_clear_error(tmp_path):
     with pytest.raises(StoreError) as caught:
         RunStore(path)
     assert "schema version 0" in str(caught.value)
+
+
+def test_a_version_1_history_is_upgraded_in_place(tmp_path):
+    """A history written before the demo/live column became `backend` and unsent runs got their
+    own state: every run reads back, nothing is lost."""
+    path = tmp_path / "runs.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY, created REAL NOT NULL, mode TEXT, api_version TEXT,
+            settings TEXT, actions TEXT, source TEXT, photo_hash TEXT, task_id TEXT,
+            state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
+            error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
+            trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
+            thumbnail BLOB
+        );
+        """
+    )
+    settings = json.dumps(SETTINGS.to_dict())
+    result = {
+        "task_id": "task_1", "api_version": "v2.1", "format": "json", "overall": 71.5,
+        "skin_age": 30,
+        "concerns": [{"type": "redness", "region": None, "raw_score": 60.5, "ui_score": 74,
+                      "mask": None, "mask_key": "redness:whole"}],
+        "skin_types": [], "mask_files": {"redness:whole": "redness_whole.png"},
+        "skin_type_mask_key": None,
+    }  # fmt: skip
+    db.execute(
+        "INSERT INTO runs (id, created, mode, api_version, settings, actions, source, photo_hash,"
+        " task_id, state, result, units) VALUES ('a', 1, 'live', 'v2.1', ?, 'redness,pore',"
+        " 'upload', 'h', 'task_1', 'success', ?, 9)",
+        (settings, json.dumps(result)),
+    )
+    db.execute(
+        "INSERT INTO runs (id, created, mode, api_version, settings, actions, source, photo_hash,"
+        " state, error_code, error_message) VALUES ('b', 2, 'demo', 'v2.1', ?, 'redness,pore',"
+        " 'upload', 'h', 'error', 'NotSent', 'Interrupted')",
+        (settings,),
+    )
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    done, unsent = store.get("a"), store.get("b")
+    assert done.backend == "live" and done.result.overall == 71.5
+    assert done.result.scores[0].mask_key == "redness:whole"
+    assert done.mask_files == {"redness:whole": "redness_whole.png"}
+    assert unsent.backend == "demo" and unsent.state == "unsent"
+    store.close()
+    assert RunStore(path).get("a").backend == "live"  # upgraded once, opens again as version 2

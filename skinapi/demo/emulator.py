@@ -8,80 +8,28 @@ dropped connections). Scores come from the demo engine (`engine.py`), computed f
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import random
 import threading
 import time
 import uuid
-import zipfile
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+from ..concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
+from ..errors import PhotoError
+from ..imaging.checks import check_photo
+from ..imaging.photo import load_photo
 from . import engine
-from .concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
-from .errors import PhotoError
-from .photo import check_photo, load_photo
-
-DEMO_API_KEY = "skinscope-demo-key"
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    processing_time: float = 1.5
-    """Seconds a task stays `running`."""
-    polling_interval: float = 1.0
-    """Seconds, sent as `polling_interval`."""
-    interval_unit: str = "ms"
-    """How `polling_interval` is written: ``ms`` or ``s`` (the documents disagree); intervals of
-    0.1 s or less always go out in seconds, since the client reads ≤ 100 as seconds."""
-    zip_results_shape: str = "object"
-    """``object`` → results {"url": …}; ``string`` → a bare URL, as in the vendor's example."""
-    api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
-    starting_units: float = 1000.0
-    task_expiry: float = 120.0
-    """A task not polled for this many seconds expires (InvalidTaskId)."""
-    rate_limit: bool = True
-    rate_per_second: int = 5
-    rate_per_window: int = 250
-    rate_window: float = 300.0
-    # Fault injection.
-    latency: float = 0.0
-    """Extra seconds before every answer."""
-    fault_429_rate: float = 0.0
-    """Share of API requests answered 429 at random (seeded)."""
-    fault_task_timeout: bool = False
-    """Polls of a finished task answer 500 TaskTimeout."""
-    fault_engine_error: str = ""
-    """Every task fails with this engine error code."""
-    fault_drop_rate: float = 0.0
-    """Share of API requests whose connection is dropped after the work is done."""
-    fault_502_rate: float = 0.0
-    """Share of API requests answered 502 Bad Gateway after the work is done."""
-    seed: int = 0
-
-    @classmethod
-    def from_env(cls, environ=os.environ, **overrides) -> EmulatorConfig:
-        """Read SKINSCOPE_EMULATOR_<FIELD> variables, e.g. SKINSCOPE_EMULATOR_LATENCY=0.5."""
-        values = {}
-        for f in fields(cls):
-            raw = environ.get(f"SKINSCOPE_EMULATOR_{f.name.upper()}")
-            if raw is None or f.name == "api_keys":
-                continue
-            if f.type in ("float", float):
-                values[f.name] = float(raw)
-            elif f.type in ("int", int):
-                values[f.name] = int(raw)
-            elif f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            else:
-                values[f.name] = raw
-        values.update(overrides)
-        return cls(**values)
+from .answers import error as _error
+from .answers import json_answer as _json
+from .answers import json_output, result_zip
+from .answers import ok as _ok
+from .config import DEMO_API_KEY, EmulatorConfig
 
 
 @dataclass
@@ -112,7 +60,16 @@ class _Task:
 class Emulator:
     """Start with `Emulator().start()`; `url` is the base URL to give the client."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, port: int = 0):
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """`clock` is what task expiry, processing time and rate windows are measured on; tests
+        give one they can move forward instead of sleeping."""
+        self._clock = clock
         self.config = config or EmulatorConfig.from_env()
         self._lock = threading.Lock()
         self._uploads: dict[str, _Upload] = {}
@@ -134,8 +91,12 @@ class Emulator:
         return f"http://{host}:{port}"
 
     def start(self) -> Emulator:
+        # A short poll interval: `stop` waits up to one for the serving loop to notice.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="youcam-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="youcam-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -231,7 +192,7 @@ class Emulator:
         config = self.config
         if not config.rate_limit:
             return None
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] < now - config.rate_window:
@@ -322,7 +283,7 @@ class Emulator:
             upload = self._uploads.get(payload.get("src_file_id")) if has_id else None
             if has_id and upload is None:
                 return _error(400, "InvalidParameters", "src_file_id not found")
-            now = time.monotonic()
+            now = self._clock()
             task = _Task(
                 task_id="task_" + uuid.uuid4().hex,
                 api_version=api_version,
@@ -365,40 +326,12 @@ class Emulator:
         result = engine.analyze(photo, report.faces[0], task.actions, task.miniserver_args)
         task.files = dict(result.masks)
         task.files["resize_image.jpg"] = result.resized_image
-        task.output = self._json_output(task, result)
+        task.output = json_output(result, task.actions, task.miniserver_args, self._files_url(task))
         if task.format == "zip":
-            task.files["result.zip"] = _zip(result, task.actions)
-
-    def _json_output(self, task: _Task, result: engine.EngineOutput) -> list[dict]:
-        base = f"{self.url}/files/{task.task_id}"
-        overlay = bool(task.miniserver_args.get("enable_mask_overlay"))
-
-        def mask_url(action, region):
-            name = engine.mask_file_name(action, region or "whole")
-            return f"{base}/{name.replace('.png', '.jpg') if overlay else name}"
-
-        output = []
-        for item in result.scores:
-            entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
-            entry["mask_urls"] = [mask_url(item["type"], item["region"])]
-            output.append(entry)
-        skin_type_action = next((a for a in task.actions if a.endswith("skin_type")), None)
-        for zone in result.skin_types:
-            entry = {
-                "type": skin_type_action,
-                "region": zone["region"],
-                "skin_type": zone["skin_type"],
-            }
-            if zone["region"] == "whole":
-                entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
-            output.append(entry)
-        output.append({"type": "all", "score": result.overall})
-        output.append({"type": "skin_age", "score": result.skin_age})
-        output.append({"type": "resize_image", "mask_urls": [f"{base}/resize_image.jpg"]})
-        return output
+            task.files["result.zip"] = result_zip(result, task.actions)
 
     def _poll(self, task_id, key):
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             task = self._tasks.get(task_id)
             if task is None or task.key != key or now - task.last_poll > self.config.task_expiry:
@@ -465,56 +398,14 @@ class Emulator:
         )
         return 200, {"Content-Type": kind}, task.files[name]
 
+    def _files_url(self, task: _Task) -> str:
+        return f"{self.url}/files/{task.task_id}"
+
     def _interval(self) -> float:
         # Milliseconds only where the documented rule (> 100 means ms) reads them back right.
         seconds = self.config.polling_interval
         millis = int(round(seconds * 1000))
         return millis if self.config.interval_unit == "ms" and millis > 100 else seconds
-
-
-def _zip(result: engine.EngineOutput, actions: tuple[str, ...]) -> bytes:
-    info: dict[str, object] = {}
-    masks = dict(result.masks)
-    for item in result.scores:
-        action, region = item["type"], item["region"]
-        name = engine.mask_file_name(action, region or "whole")
-        name = name if name in masks else name.replace(".png", ".jpg")
-        entry = {
-            "raw_score": item["raw_score"],
-            "ui_score": item["ui_score"],
-            "output_mask_name": name,
-        }
-        if region is None:
-            info[action] = entry
-        else:
-            info.setdefault(action, {})[region] = entry  # type: ignore[index]
-    skin_type_action = next((a for a in actions if a.endswith("skin_type")), "skin_type")
-    for zone in result.skin_types:
-        action = skin_type_action
-        entry = {"skin_type": zone["skin_type"]}
-        if zone["region"] == "whole":
-            entry["output_mask_name"] = f"{action}.png"
-        info.setdefault(action, {})[zone["region"]] = entry  # type: ignore[index]
-    info["all"] = {"score": result.overall}
-    info["skin_age"] = result.skin_age
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("skinanalysisResult/score_info.json", json.dumps(info, indent=1))
-        for name, data in masks.items():
-            archive.writestr(f"skinanalysisResult/{name}", data)
-    return buffer.getvalue()
-
-
-def _json(status: int, body: dict) -> tuple[int, dict, bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
-
-
-def _ok(data: dict):
-    return _json(200, {"status": 200, "data": data})
-
-
-def _error(status: int, code: str, message: str):
-    return _json(status, {"status": status, "error": message, "error_code": code})
 
 
 def _handler_for(emulator: Emulator):

@@ -28,38 +28,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ..concerns import CONCERNS, ENGINE_LONG_SIDE, REGIONS, family, mask_colour
+from ..imaging.faces import FaceBox, region_mask
+from ..imaging.photo import Photo
 from . import png
-from .concerns import CONCERNS, ENGINE_LONG_SIDE, REGIONS
-from .faces import FaceBox, region_mask
-from .photo import Photo
 
 WORK_FACE_WIDTH = 320
 SKIN_TYPE_REGIONS = ("whole", "t_zone", "u_zone")
-
-# Colours of the raw masks (the client recolours them anyway).
-MASK_COLOURS: dict[str, tuple[int, int, int]] = {
-    "wrinkle": (0, 170, 255),
-    "pore": (255, 200, 0),
-    "texture": (160, 90, 255),
-    "acne": (255, 40, 80),
-    "oiliness": (255, 255, 120),
-    "radiance": (255, 230, 180),
-    "eye_bag": (120, 200, 255),
-    "age_spot": (170, 110, 50),
-    "dark_circle": (90, 60, 160),
-    "droopy_upper_eyelid": (0, 220, 180),
-    "droopy_lower_eyelid": (0, 180, 140),
-    "firmness": (255, 140, 0),
-    "moisture": (0, 200, 255),
-    "redness": (255, 0, 0),
-    "tear_trough": (140, 0, 200),
-    "skin_type": (80, 220, 120),
-}
-
-
-def base_name(action: str) -> str:
-    name = action[3:] if action.startswith("hd_") else action
-    return "dark_circle" if name.startswith("dark_circle") else name
 
 
 @dataclass
@@ -125,9 +100,9 @@ def analyze(
                 out.skin_types.append({"region": zone, "skin_type": _skin_type(maps, zone)})
             mask_jobs.append((action, "whole", maps.region("whole").astype(np.float32)))
             continue
-        regions = REGIONS.get(action, ("whole",)) if concern.mode == "hd" else (None,)
+        regions = REGIONS.get(action, ("whole",)) if concern.quality == "hd" else (None,)
         for region in regions:
-            raw, alpha = _measure(base_name(action), maps, region)
+            raw, alpha = _measure(family(action), maps, region)
             measured.setdefault(action, raw)
             if region in (None, "whole"):
                 measured[action] = raw
@@ -324,7 +299,7 @@ def _skin_type(m: _Maps, zone: str) -> str:
 
 def mask_file_name(action: str, region: str) -> str:
     """The documented names: ``<concern>_output.png``, regional ``hd_pore_output_<region|all>``."""
-    if base_name(action) in ("tear_trough", "skin_type"):
+    if family(action) in ("tear_trough", "skin_type"):
         return f"{action}.png"
     if action in ("hd_pore", "hd_wrinkle"):
         return f"{action}_output_{'all' if region == 'whole' else region}.png"
@@ -338,7 +313,7 @@ def _encode_masks(rgb, crop_box, jobs, args) -> dict[str, bytes]:
     def encode(job) -> tuple[str, bytes]:
         action, region, alpha_work = job
         name = mask_file_name(action, region)
-        colour = MASK_COLOURS[base_name(action)]
+        colour = mask_colour(action)
         dark = _dark_background(action, args)
         top, alpha = _alpha_band(alpha_work, crop_box, width, height)
         if overlay:

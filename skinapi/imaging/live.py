@@ -1,6 +1,6 @@
 """Live framing guidance for camera trials: per-frame checks, the guide drawn on the frame, and
 auto-capture once every check has held for a moment. The thresholds are the photo checks' own
-(`photo.py`), so a frame that turns green passes the pre-flight after the portrait crop.
+(`checks.py`), so a frame that turns green passes the pre-flight after the portrait crop.
 
 The live video is only watched; the photo itself is a full-resolution still that the browser
 takes when asked (WebRTC scales the video down whenever bandwidth or CPU run short)."""
@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .concerns import MIN_SHORT_SIDE
+from ..concerns import MIN_SHORT_SIDE
+from .checks import BRIGHT_WARN, DARK_WARN, SHARPNESS_WARN, face_measures
 from .faces import FaceBox, detect_faces
-from .photo import BRIGHT_WARN, DARK_WARN, MIN_FACE_RATIO, SHARPNESS_WARN, face_measures
+from .photo import MIN_FACE_RATIO
 
 LIVE_DETECT_SIDE = 320
 """Frames are searched small: a face close enough for the API is large in the frame."""
@@ -63,7 +64,7 @@ def portrait_width(width: int, height: int) -> float:
 
 
 def assess_frame(
-    rgb: np.ndarray, mode: str = "sd", photo_size: tuple[int, int] | None = None
+    rgb: np.ndarray, quality: str = "sd", photo_size: tuple[int, int] | None = None
 ) -> Guidance:
     """The checks of one frame; `photo_size` (width, height) is the size the photo will be taken
     at when that is not the frame's own, as for a live video watched at a lower resolution."""
@@ -109,8 +110,8 @@ def assess_frame(
         FrameCheck(
             "resolution",
             "Resolution",
-            short >= MIN_SHORT_SIDE[mode],
-            f"{short} px (≥ {MIN_SHORT_SIDE[mode]})",
+            short >= MIN_SHORT_SIDE[quality],
+            f"{short} px (≥ {MIN_SHORT_SIDE[quality]})",
         )
     )
     return Guidance(tuple(checks), face)
@@ -172,7 +173,7 @@ class LiveState:
     Auto-capture asks for a still (`requested` counts the asks); the page has the browser take it
     and hands it back with `still_arrived`, so one ask gives at most one photo."""
 
-    mode: str = "sd"
+    quality: str = "sd"
     armed: bool = False
     """Consent given and a participant set: auto-capture may fire."""
     photo_size: tuple[int, int] | None = None
@@ -196,9 +197,9 @@ class LiveState:
         with self.lock:
             self.frames += 1
             assess = self.guidance is None or self.frames % every == 0
-            mode, photo_size = self.mode, self.photo_size
+            quality, photo_size = self.quality, self.photo_size
         if assess:
-            guidance = assess_frame(rgb, mode, photo_size)
+            guidance = assess_frame(rgb, quality, photo_size)
             if photo_size is None:
                 guidance = _photo_camera_pending(guidance)
         else:

@@ -7,14 +7,13 @@ only the pixels a mask actually marks.
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from .engine import MASK_COLOURS, base_name
+from ..concerns import colour_hex
 
 PNG_MAGIC = b"\x89PNG"
 
@@ -31,8 +30,21 @@ class Layer:
 
 
 def default_colour(key: str) -> str:
-    r, g, b = MASK_COLOURS.get(base_name(key.split(":")[0]), (255, 0, 160))
-    return f"#{r:02x}{g:02x}{b:02x}"
+    """The catalogue's colour for the concern of a mask key (``hd_pore:forehead``)."""
+    return colour_hex(key.split(":")[0])
+
+
+def prepare(base: bytes, masks: dict[str, bytes], max_side: int | None = None):
+    """The photo the masks go on, decoded (and scaled so its long side is at most `max_side`),
+    and every mask as a layer at that size: (RGB array, {mask key: Layer})."""
+    image = Image.open(io.BytesIO(base)).convert("RGB")
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        image = image.resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR
+        )
+    rgb = np.asarray(image)
+    return rgb, decode_layers(masks, (rgb.shape[1], rgb.shape[0]))
 
 
 def decode_layers(masks: dict[str, bytes], size: tuple[int, int]) -> dict[str, Layer]:
@@ -99,26 +111,10 @@ def to_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def bench_overlay(runs: int) -> None:
-    """Median time to composite every mask of an all-HD result at 2560 px."""
-    from .bench import _photo
-    from .concerns import HD_ACTIONS
-    from .engine import analyze
-    from .photo import check_photo, load_photo
-
-    photo = load_photo(_photo((1920, 2560)))
-    output = analyze(photo, check_photo(photo, "hd").faces[0], HD_ACTIONS)
-    masks = {name: data for name, data in output.masks.items() if name.endswith(".png")}
-    rgb = np.asarray(photo.image)
-    start = time.perf_counter()
-    layers = decode_layers(masks, photo.image.size)
-    decode = time.perf_counter() - start
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        composite(rgb, layers, list(layers), {}, 0.6)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    print(f"overlay 1920×2560, all {len(layers)} HD masks, runs={runs}")
-    print(f"  decode masks (once)  {decode:.3f} s")
-    print(f"  composite all masks  median {times[len(times) // 2]:.3f} s  (target ≤ 0.3 s)")
+def wipe(base: np.ndarray, painted: np.ndarray, position: int) -> np.ndarray:
+    """`painted` left of `position` % of the width, `base` right of it, a white line between."""
+    split = int(base.shape[1] * position / 100)
+    out = base.copy()
+    out[:, :split] = painted[:, :split]
+    out[:, max(split - 2, 0) : split + 2] = 255
+    return out

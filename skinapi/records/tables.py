@@ -1,47 +1,68 @@
-"""Pure helpers for the History and Compare pages: table rows, deltas, spread, the units ledger."""
+"""Tables and statistics over stored runs, for History, Compare and trials: the history's rows
+and filters, deltas between runs, the spread of a repeat series, the units ledger, trial means."""
 
 from __future__ import annotations
 
 import base64
 import statistics
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from .concerns import label, mode_of, region_label
-from .results import ConcernScore
+from ..concerns import CONCERNS, family, family_label, label, region_label
+from ..results import ConcernScore
+from .states import STATE_LABELS
 from .store import StoredRun
-
-STATE_LABELS = {
-    "pending": "⏳ pending",
-    "running": "⏳ running",
-    "success": "✔ done",
-    "error": "✖ failed",
-    "expired": "⌛ expired",
-}
 
 
 def scores_of(run: StoredRun) -> list[ConcernScore]:
-    return [
-        ConcernScore(c["type"], c["region"], c["raw_score"], c["ui_score"])
-        for c in (run.result or {}).get("concerns", [])
-    ]
+    return run.result.scores if run.result else []
 
 
 def headline_of(run: StoredRun) -> list[ConcernScore]:
-    seen: dict[str, ConcernScore] = {}
-    for s in scores_of(run):
-        if s.type not in seen or (s.region or "whole") == "whole":
-            seen[s.type] = s
-    return list(seen.values())
+    return run.result.headline_scores() if run.result else []
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the History page shows; an empty choice means "all"."""
+
+    first_day: date | None = None
+    last_day: date | None = None
+    backends: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
+    """``SD`` and/or ``HD``."""
+    versions: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    text: str = ""
+    """Found in the label or the note, ignoring case."""
+    concerns: tuple[str, ...] = ()
+    """Concern labels the run must all have analysed."""
+
+    def keeps(self, run: StoredRun) -> bool:
+        day = datetime.fromtimestamp(run.created).date()
+        analysed = {CONCERNS[a].label for a in run.actions if a in CONCERNS}
+        return (
+            (self.first_day is None or self.first_day <= day)
+            and (self.last_day is None or day <= self.last_day)
+            and (not self.backends or run.backend in self.backends)
+            and (not self.versions or run.api_version in self.versions)
+            and (not self.qualities or run.quality.upper() in self.qualities)
+            and (not self.states or run.state in self.states)
+            and (not self.text or self.text.lower() in f"{run.label} {run.note}".lower())
+            and set(self.concerns) <= analysed
+        )
+
+    def apply(self, runs: list[StoredRun]) -> list[StoredRun]:
+        return [r for r in runs if self.keeps(r)]
 
 
 def run_title(run: StoredRun) -> str:
     when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
     tag = f" · {run.label}" if run.label else ""
-    overall = (run.result or {}).get("overall")
-    score = f" · overall {overall:.0f}" if overall is not None else ""
-    fmt = run.settings.get("format", "json")
-    quality = mode_of(run.actions).upper()
+    score = f" · overall {run.overall:.0f}" if run.overall is not None else ""
+    fmt = run.settings.format
+    quality = run.quality.upper()
     return f"{when} · {quality} × {len(run.actions)} · {run.api_version} · {fmt}{tag}{score}"
 
 
@@ -55,14 +76,14 @@ def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> li
                 if thumb
                 else None,
                 "When": datetime.fromtimestamp(run.created),
-                "Mode": run.mode,
-                "Quality": mode_of(run.actions).upper(),
+                "Backend": run.backend,
+                "Quality": run.quality.upper(),
                 "Version": run.api_version,
-                "Format": run.settings.get("format", "json"),
+                "Format": run.settings.format,
                 "Concerns": len(run.actions),
                 "Label": run.label,
                 "State": STATE_LABELS.get(run.state, run.state),
-                "Overall": (run.result or {}).get("overall"),
+                "Overall": run.overall,
                 "Units": run.units,
                 "Task": run.task_id or "",
                 "Run": run.id,
@@ -72,10 +93,8 @@ def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> li
 
 
 def concern_key(score: ConcernScore) -> tuple[str, str]:
-    """Comparable across SD and HD: the concern without its hd_ prefix, and the region."""
-    base = score.type[3:] if score.type.startswith("hd_") else score.type
-    base = "dark_circle" if base.startswith("dark_circle") else base
-    return base, score.region or "whole"
+    """Comparable across SD and HD: the concern's family and the region."""
+    return family(score.type), score.region or "whole"
 
 
 def deltas(runs: list[StoredRun]) -> list[dict]:
@@ -87,7 +106,7 @@ def deltas(runs: list[StoredRun]) -> list[dict]:
     for key in keys:
         first = per_run[0].get(key)
         row = {
-            "Concern": label(key[0] if key[0] != "dark_circle" else "dark_circle_v2"),
+            "Concern": family_label(key[0]),
             "Region": region_label(key[1]),
         }
         changes = []
@@ -110,7 +129,7 @@ def deltas(runs: list[StoredRun]) -> list[dict]:
 
 def mixing_warnings(runs: list[StoredRun]) -> list[str]:
     warnings = []
-    if len({mode_of(r.actions) for r in runs}) > 1:
+    if len({r.quality for r in runs}) > 1:
         warnings.append(
             "These runs mix SD and HD: HD scores come from a different model and finer masks."
         )
@@ -118,7 +137,7 @@ def mixing_warnings(runs: list[StoredRun]) -> list[str]:
         warnings.append(
             "These runs mix API versions (v2.0 and v2.1): scores may not be on the same scale."
         )
-    if len({r.mode for r in runs}) > 1:
+    if len({r.backend for r in runs}) > 1:
         warnings.append("These runs mix demo and live results: demo scores are not YouCam's.")
     return warnings
 

@@ -13,28 +13,25 @@ import shutil
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
 
-from .concerns import AnalysisSettings
-from .errors import SkinApiError
-from .results import AnalysisResult, ConcernScore, SkinTypeZone
+from ..concerns import AnalysisSettings
+from ..errors import StoreError
+from ..results import AnalysisResult, mask_file_name
+from .states import RESUMABLE_STATES, RunState
 
-SCHEMA_VERSION = 1
-PENDING_STATES = ("pending", "running")
+SCHEMA_VERSION = 2
+"""1 → 2: the demo/live column is `backend` (was `mode`); runs stopped before their create are
+`unsent` (were `error` with the code NotSent). Version 1 files are upgraded in place."""
 _COLUMNS = (
-    "id", "created", "mode", "api_version", "settings", "actions", "source", "photo_hash",
+    "id", "created", "backend", "api_version", "settings", "actions", "source", "photo_hash",
     "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
     "note", "trial", "participant", "debug",
 )  # fmt: skip
-
-
-class StoreError(SkinApiError):
-    """The history file cannot be used; the message says how to get out."""
-
-    exit_code = 2
+_JSON_COLUMNS = ("result", "debug", "settings")
 
 
 def default_path() -> Path:
@@ -50,16 +47,19 @@ def default_path() -> Path:
 class StoredRun:
     id: str
     created: float
-    mode: str
+    backend: str
+    """``demo`` (the emulator) or ``live`` (YouCam's API)."""
     api_version: str
-    settings: dict
+    settings: AnalysisSettings
     actions: list[str]
     source: str
     photo_hash: str
     task_id: str | None = None
-    state: str = "pending"
-    """pending (stored, no task yet) → running (task_id known) → success | error | expired."""
-    result: dict | None = None
+    state: RunState = "pending"
+    result: AnalysisResult | None = None
+    """The scores without masks; `RunStore.load_result` reads the masks too."""
+    mask_files: dict[str, str] = field(default_factory=dict)
+    """The saved mask file of each mask key, under the run's ``masks/`` folder."""
     duration: float | None = None
     units: int = 0
     error_code: str | None = None
@@ -71,15 +71,12 @@ class StoredRun:
     debug: dict = field(default_factory=dict)
 
     @property
-    def analysis_settings(self) -> AnalysisSettings:
-        s = self.settings
-        return AnalysisSettings(
-            actions=tuple(s["actions"]),
-            format=s.get("format", "json"),
-            api_version=s.get("api_version", "v2.1"),
-            miniserver_args=tuple(sorted((s.get("miniserver_args") or {}).items())),
-            pf_camera_kit=s.get("pf_camera_kit"),
-        )
+    def quality(self) -> str:
+        return self.settings.quality
+
+    @property
+    def overall(self) -> float | None:
+        return self.result.overall if self.result else None
 
 
 class RunStore:
@@ -104,6 +101,9 @@ class RunStore:
                     hint="Move it aside, or start a fresh history.",
                 )
             version = int(self._meta("schema_version") or 0)
+            if version == 1:
+                self._upgrade_from_1()
+                version = SCHEMA_VERSION
             if version != SCHEMA_VERSION:
                 raise StoreError(
                     f"The run history at {self.path} has schema version {version}; this "
@@ -121,7 +121,7 @@ class RunStore:
             """
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE runs (
-                id TEXT PRIMARY KEY, created REAL NOT NULL, mode TEXT, api_version TEXT,
+                id TEXT PRIMARY KEY, created REAL NOT NULL, backend TEXT, api_version TEXT,
                 settings TEXT, actions TEXT, source TEXT, photo_hash TEXT, task_id TEXT,
                 state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
                 error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
@@ -133,6 +133,17 @@ class RunStore:
             """
         )
         self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _upgrade_from_1(self) -> None:
+        self._db.executescript(
+            """
+            BEGIN;
+            ALTER TABLE runs RENAME COLUMN mode TO backend;
+            UPDATE runs SET state = 'unsent' WHERE state = 'error' AND error_code = 'NotSent';
+            UPDATE meta SET value = '2' WHERE key = 'schema_version';
+            COMMIT;
+            """
+        )
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -158,7 +169,7 @@ class RunStore:
         *,
         photo: bytes,
         settings: AnalysisSettings,
-        mode: str,
+        backend: str,
         source: str,
         photo_hash: str,
         label: str = "",
@@ -170,13 +181,12 @@ class RunStore:
         folder = self.files / run_id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "photo.jpg").write_bytes(photo)
-        described = settings.describe()
         self._db.execute(
-            "INSERT INTO runs (id, created, mode, api_version, settings, actions, source, "
+            "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
             "photo_hash, state, label, trial, participant, thumbnail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             (
-                run_id, time.time(), mode, settings.api_version, json.dumps(described),
+                run_id, time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
                 ",".join(settings.actions), source, photo_hash, label, trial, participant,
                 _thumbnail(photo),
             ),
@@ -187,10 +197,7 @@ class RunStore:
         unknown = set(fields) - set(_COLUMNS)
         if unknown:
             raise ValueError(f"unknown run fields: {sorted(unknown)}")
-        encoded = {
-            k: json.dumps(v) if k in ("result", "debug", "settings") else v
-            for k, v in fields.items()
-        }
+        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
         assignments = ", ".join(f"{k} = ?" for k in encoded)
         self._db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id))
 
@@ -201,17 +208,12 @@ class RunStore:
         folder.mkdir(parents=True, exist_ok=True)
         names = {}
         for key, data in result.masks.items():
-            name = key.replace(":", "_") + (".png" if data[:4] == b"\x89PNG" else ".jpg")
+            name = mask_file_name(key, data)
             (folder / name).write_bytes(data)
             names[key] = name
         if result.resized_image:
             (self.files / run_id / "resized.jpg").write_bytes(result.resized_image)
-        stored = result.to_dict() | {
-            "mask_files": names,
-            "skin_type_mask_key": result.skin_type_mask_key,
-        }
-        for item, score in zip(stored["concerns"], result.scores, strict=True):
-            item["mask_key"] = score.mask_key
+        stored = result.to_dict() | {"mask_files": names}
         self.update(run_id, state="success", result=stored, duration=duration, units=units)
 
     def delete(self, run_id: str) -> None:
@@ -238,7 +240,8 @@ class RunStore:
         return [_stored(r) for r in rows]
 
     def pending(self) -> list[StoredRun]:
-        return [r for r in self.list() if r.state in PENDING_STATES]
+        """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
+        return [r for r in self.list() if r.state in RESUMABLE_STATES]
 
     def thumbnails(self) -> dict[str, bytes]:
         return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
@@ -247,27 +250,12 @@ class RunStore:
         return (self.files / run_id / "photo.jpg").read_bytes()
 
     def load_result(self, run: StoredRun) -> AnalysisResult | None:
-        """The stored result with its masks read back from disk."""
-        data = run.result
-        if not data:
+        """The stored result with its masks and resized photo read back from disk."""
+        if run.result is None:
             return None
+        result = replace(run.result, masks={}, resized_image=None)
         folder = self.files / run.id
-        result = AnalysisResult(
-            task_id=data["task_id"],
-            api_version=data["api_version"],
-            format=data["format"],
-            overall=data.get("overall"),
-            skin_age=data.get("skin_age"),
-            scores=[
-                ConcernScore(
-                    c["type"], c["region"], c["raw_score"], c["ui_score"], c.get("mask_key")
-                )
-                for c in data["concerns"]
-            ],
-            skin_types=[SkinTypeZone(z["region"], z["label"]) for z in data["skin_types"]],
-            skin_type_mask_key=data.get("skin_type_mask_key"),
-        )
-        for key, name in (data.get("mask_files") or {}).items():
+        for key, name in run.mask_files.items():
             path = folder / "masks" / name
             if path.exists():
                 result.masks[key] = path.read_bytes()
@@ -287,9 +275,11 @@ class RunStore:
 
 def _stored(row) -> StoredRun:
     values = dict(zip(_COLUMNS, row, strict=True))
-    values["settings"] = json.loads(values["settings"] or "{}")
+    values["settings"] = AnalysisSettings.from_dict(json.loads(values["settings"] or "{}"))
     values["actions"] = [a for a in (values["actions"] or "").split(",") if a]
-    values["result"] = json.loads(values["result"]) if values["result"] else None
+    result = json.loads(values["result"]) if values["result"] else None
+    values["result"] = AnalysisResult.from_dict(result) if result else None
+    values["mask_files"] = (result or {}).get("mask_files") or {}
     values["debug"] = json.loads(values["debug"] or "{}")
     for text in ("label", "note", "trial", "participant"):
         values[text] = values[text] or ""

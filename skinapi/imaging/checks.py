@@ -1,54 +1,26 @@
-"""Reading any photo safely, checking it the way the API would, and the fixes for what fails.
+"""Checking a photo the way the API would: every pre-flight check, with the fix for each.
 
 The emulator's engine errors come from these same checks, so demo mode refuses exactly what
-the pre-flight blocks.
+the pre-flight blocks; the live guidance uses the same thresholds.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from .concerns import ENGINE_LONG_SIDE, MAX_FILE_BYTES, MAX_LONG_SIDE, MIN_SHORT_SIDE
-from .errors import PhotoError
+from ..concerns import ENGINE_LONG_SIDE, MAX_FILE_BYTES, MAX_LONG_SIDE, MIN_SHORT_SIDE
 from .faces import FaceBox, find_faces
+from .photo import FIX_ORDER, MIN_FACE_RATIO, Photo
 
 Severity = Literal["pass", "warn", "block"]
-SAMPLE_PHOTO = Path(__file__).parent / "assets" / "sample_face.jpg"
-"""A public-domain NASA portrait (scikit-image's astronaut), cropped to the face."""
 SENDABLE_FORMATS = ("JPEG", "PNG")
-MAX_DECODE_PIXELS = 50_000_000
-MIN_FACE_RATIO = 0.60
-TARGET_FACE_RATIO = 0.70
 DARK_BLOCK, DARK_WARN, BRIGHT_WARN = 55.0, 85.0, 215.0
 SHARPNESS_WARN = 7.0
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A decoded photo and the bytes that would be sent for it."""
-
-    data: bytes
-    """The file as it would be uploaded."""
-    image: Image.Image
-    """RGB pixels as stored in the file (EXIF rotation not applied)."""
-    format: str
-    """What the content is (``JPEG``, ``PNG``, ``GIF``…), whatever the file name says."""
-    original_size: tuple[int, int]
-    """Width and height in the file, before any reduced-size decoding."""
-    exif_orientation: int = 1
-    notes: tuple[str, ...] = ()
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.original_size
 
 
 @dataclass(frozen=True)
@@ -67,7 +39,7 @@ class Check:
 
 @dataclass(frozen=True)
 class PhotoReport:
-    mode: str
+    quality: str
     checks: tuple[Check, ...]
     faces: tuple[FaceBox, ...] = field(default=())
     notes: tuple[str, ...] = ()
@@ -97,102 +69,12 @@ class PhotoReport:
 
     def to_dict(self) -> dict:
         return {
-            "mode": self.mode,
+            "mode": self.quality,
             "ok": self.ok,
             "checks": [c.__dict__ for c in self.checks],
             "fixes": self.fixes,
             "notes": list(self.notes),
         }
-
-
-# -- loading ---------------------------------------------------------------------------------
-
-
-def load_photo(data: bytes) -> Photo:
-    """Decode any photo, or raise PhotoError saying why it cannot be read."""
-    if not data:
-        raise PhotoError("Cannot read this photo: the file is empty", hint="Choose another file.")
-    sniffed = _sniff_unsupported(data)
-    if sniffed:
-        raise PhotoError(f"Cannot read this photo: it is {sniffed}", hint="Send a JPG or PNG.")
-    notes: list[str] = []
-    try:
-        with warnings.catch_warnings():
-            # Pixel counts are checked below, where a large JPEG can still be decoded reduced.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            fmt = image.format or "unknown"
-            size = image.size
-            if size[0] < 1 or size[1] < 1:
-                raise PhotoError("Cannot read this photo: it has no pixels")
-            if fmt == "JPEG" and size[0] * size[1] > MAX_DECODE_PIXELS:
-                image.draft("RGB", (MAX_LONG_SIDE, MAX_LONG_SIDE))
-                notes.append(f"Decoded at reduced size: the file is {size[0]}×{size[1]} px.")
-            elif size[0] * size[1] > MAX_DECODE_PIXELS:
-                raise PhotoError(
-                    f"Cannot read this photo: {size[0]}×{size[1]} px is too large to open safely",
-                    hint="The API takes at most 4096 px on the long side; export it smaller.",
-                )
-            if getattr(image, "is_animated", False):
-                notes.append(f"Animated image: only the first of {image.n_frames} frames is used.")
-                image.seek(0)
-            orientation = _exif_orientation(image)
-            image.load()
-            rgb = _to_rgb(image, notes)
-    except PhotoError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoError(
-            "Cannot read this photo: it unpacks to far more pixels than a photo has",
-            hint="It looks like a decompression bomb; use a normal photo.",
-        ) from exc
-    except Exception as exc:  # Pillow raises many types for broken files
-        what = "truncated or corrupt" if isinstance(exc, (OSError, SyntaxError)) else "unreadable"
-        raise PhotoError(
-            f"Cannot read this photo: the file is not an image or is {what}",
-            hint="Send a complete JPG or PNG file.",
-        ) from exc
-    return Photo(data, rgb, fmt, size, orientation, tuple(notes))
-
-
-def _sniff_unsupported(data: bytes) -> str | None:
-    head = data[:32]
-    if head.startswith(b"%PDF"):
-        return "a PDF document, not a photo"
-    if head[4:8] == b"ftyp" and any(t in head[8:12] for t in (b"heic", b"heix", b"mif1", b"hevc")):
-        return "a HEIC photo, which the API does not accept (export it as JPG)"
-    if head[4:8] == b"ftyp" and b"avif" in head[8:12]:
-        return "an AVIF image, which the API does not accept (export it as JPG)"
-    return None
-
-
-def _exif_orientation(image: Image.Image) -> int:
-    try:
-        return int(image.getexif().get(0x0112, 1) or 1)
-    except Exception:
-        return 1
-
-
-def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if array.max() > 255 else 255.0
-        notes.append("16-bit image converted to 8-bit colour.")
-        gray = np.clip(array / peak * 255.0, 0, 255).astype(np.uint8)
-        return Image.fromarray(np.dstack([gray] * 3))
-    if mode == "CMYK":
-        notes.append("CMYK image converted to RGB.")
-        return image.convert("RGB")
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
-        notes.append("Transparency flattened onto white.")
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if mode != "RGB":
-        return image.convert("RGB")
-    return image
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -238,11 +120,11 @@ def _face_crop(image: Image.Image | np.ndarray, box: FaceBox, width: int = 256) 
     )
 
 
-def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
-    """Every pre-flight check for `mode` (``sd`` or ``hd``), blocking ones first in API order."""
+def check_photo(photo: Photo, quality: str = "sd") -> PhotoReport:
+    """Every pre-flight check for `quality` (``sd`` or ``hd``), blocking ones first in API order."""
     width, height = photo.original_size
     short, long_ = min(width, height), max(width, height)
-    minimum = MIN_SHORT_SIDE[mode]
+    minimum = MIN_SHORT_SIDE[quality]
     checks: list[Check] = []
 
     sendable = photo.format in SENDABLE_FORMATS
@@ -278,11 +160,15 @@ def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
             "Resolution",
             "pass" if short_ok else "block",
             f"{short} px short side",
-            f"≥ {minimum} px for {mode.upper()}",
-            f"Enough for {mode.upper()}."
+            f"≥ {minimum} px for {quality.upper()}",
+            f"Enough for {quality.upper()}."
             if short_ok
-            else f"The short side is {short} px; {mode.upper()} needs {minimum} px. "
-            + ("Use SD, or a higher camera resolution." if mode == "hd" else "Use a larger photo."),
+            else f"The short side is {short} px; {quality.upper()} needs {minimum} px. "
+            + (
+                "Use SD, or a higher camera resolution."
+                if quality == "hd"
+                else "Use a larger photo."
+            ),
             None,
             None if short_ok else "error_below_min_image_size",
         )
@@ -319,7 +205,7 @@ def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
             )
         )
     measures = measure_face(photo.image)
-    checks.extend(_face_checks(photo, measures, mode))
+    checks.extend(_face_checks(photo, measures, quality))
     orientation_ok = height >= width
     checks.append(
         Check(
@@ -334,10 +220,10 @@ def check_photo(photo: Photo, mode: str = "sd") -> PhotoReport:
     )
     order = {"block": 0, "warn": 1, "pass": 2}
     checks.sort(key=lambda c: order[c.severity])
-    return PhotoReport(mode, tuple(checks), measures.faces, photo.notes, photo.original_size)
+    return PhotoReport(quality, tuple(checks), measures.faces, photo.notes, photo.original_size)
 
 
-def _face_checks(photo: Photo, m: FaceMeasures, mode: str) -> list[Check]:
+def _face_checks(photo: Photo, m: FaceMeasures, quality: str) -> list[Check]:
     width, height = photo.image.size
     count = len(m.faces)
     if count != 1:
@@ -433,88 +319,3 @@ def _outside_fraction(box: FaceBox, width: int, height: int) -> float:
     inside_w = max(0.0, min(box.x + box.w, width) - max(box.x, 0.0))
     inside_h = max(0.0, min(box.y + box.h, height) - max(box.y, 0.0))
     return 1.0 - (inside_w * inside_h) / max(box.w * box.h, 1.0)
-
-
-# -- fixing ----------------------------------------------------------------------------------
-
-FIX_ORDER = ("rotate", "crop", "downscale", "reencode")
-FIX_LABELS = {
-    "rotate": "Rotate upright (apply the EXIF rotation)",
-    "crop": "Crop to the face (60–80 % of the width, portrait)",
-    "downscale": "Downscale to 2560 px on the long side",
-    "reencode": "Re-encode as JPEG",
-}
-
-
-def apply_fixes(photo: Photo, fixes: list[str], mode: str = "sd") -> Photo:
-    """Apply the chosen fixes in a safe order; raise PhotoError when one cannot work."""
-    image = photo.image
-    notes = list(photo.notes)
-    orientation = photo.exif_orientation
-    if "rotate" in fixes and orientation != 1:
-        exif = Image.Exif()
-        exif[0x0112] = orientation
-        image.info["exif"] = exif.tobytes()
-        image = ImageOps.exif_transpose(image)
-        orientation = 1
-    if "crop" in fixes:
-        image = crop_to_face(image, mode)
-    if "downscale" in fixes or max(image.size) > MAX_LONG_SIDE:
-        image = _downscale(image, ENGINE_LONG_SIDE)
-    data = encode_jpeg(image)
-    fixed = replace(
-        photo,
-        data=data,
-        image=image,
-        format="JPEG",
-        original_size=image.size,
-        exif_orientation=orientation,
-        notes=tuple(notes),
-    )
-    return fixed
-
-
-def crop_to_face(image: Image.Image, mode: str = "sd") -> Image.Image:
-    """Crop so the face fills ~70 % of the width, portrait 3:4; never upscale."""
-    faces = find_faces(image)
-    if len(faces) != 1:
-        raise PhotoError(
-            "Cannot crop to the face: " + ("no face found" if not faces else "more than one face"),
-        )
-    face = faces[0]
-    crop_w = face.w / TARGET_FACE_RATIO
-    crop_h = crop_w * 4 / 3
-    width, height = image.size
-    if crop_h > height:
-        crop_h = float(height)
-        crop_w = min(crop_h * 3 / 4, face.w / MIN_FACE_RATIO * 0.999)
-    minimum = MIN_SHORT_SIDE[mode]
-    if min(crop_w, crop_h) < minimum:
-        raise PhotoError(
-            f"Cannot crop to the face: the cropped photo would be only {int(crop_w)} px wide, "
-            f"below the {minimum} px that {mode.upper()} needs",
-            hint="Move closer to the camera"
-            + (", or choose SD." if mode == "hd" else " or use a higher resolution."),
-        )
-    cx, cy = face.centre
-    left = min(max(cx - crop_w / 2, 0), width - crop_w)
-    top = min(max(cy - crop_h * 0.45, 0), height - crop_h)
-    return image.crop((int(left), int(top), int(left + crop_w), int(top + crop_h)))
-
-
-def _downscale(image: Image.Image, long_side: int) -> Image.Image:
-    if max(image.size) <= long_side:
-        return image
-    scale = long_side / max(image.size)
-    return image.resize(
-        (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
-    )
-
-
-def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
-    for q in (quality, 85, 75, 60):
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=q)
-        if buffer.tell() < MAX_FILE_BYTES:
-            return buffer.getvalue()
-    raise PhotoError("Cannot re-encode this photo under 10 MB", hint="Downscale it first.")

@@ -1,11 +1,11 @@
-"""Plotly figures for results: radar charts of the concern scores."""
+"""Plotly figures: radar charts of the concern scores, a trial's strip plot, a repeat series."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .concerns import label, region_label
-from .results import AnalysisResult, ConcernScore
+from ..concerns import label, region_label
+from ..results import AnalysisResult, ConcernScore
 
 TRACE_COLOURS = ("#6C4CF1", "#F15B4C", "#1FA37A", "#F1A21F")
 
@@ -99,5 +99,26 @@ def strip_plot(points: list[tuple[str, int]], height: int = 380) -> go.Figure:
         yaxis={"range": [0, 100], "title": "score"},
         margin={"t": 20, "b": 80},
         paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure
+
+
+def series_chart(series: list[list[ConcernScore]], *, use_raw: bool = False) -> go.Figure:
+    """Each run of a repeat series as one row of markers per concern: the noise at a glance."""
+    figure = go.Figure()
+    for index, scores in enumerate(series):
+        figure.add_trace(
+            go.Scatter(
+                x=[label(s.type) for s in scores],
+                y=[s.raw_score if use_raw else s.ui_score for s in scores],
+                mode="markers",
+                name=f"run {index + 1}",
+                marker={"size": 10, "opacity": 0.7},
+            )
+        )
+    figure.update_layout(
+        height=360,
+        yaxis={"range": [0, 100], "title": "raw score" if use_raw else "ui score"},
+        margin={"t": 20},
     )
     return figure

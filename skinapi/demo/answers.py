@@ -1,0 +1,83 @@
+"""The emulator's answer documents: JSON bodies, a JSON task's output list, a result ZIP."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from .engine import EngineOutput, mask_file_name
+
+
+def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str) -> list[dict]:
+    """The `results.output` list of a JSON task; file URLs start with `base`."""
+    overlay = bool(miniserver_args.get("enable_mask_overlay"))
+
+    def mask_url(action, region):
+        name = mask_file_name(action, region or "whole")
+        return f"{base}/{name.replace('.png', '.jpg') if overlay else name}"
+
+    output = []
+    for item in result.scores:
+        entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
+        entry["mask_urls"] = [mask_url(item["type"], item["region"])]
+        output.append(entry)
+    skin_type_action = next((a for a in actions if a.endswith("skin_type")), None)
+    for zone in result.skin_types:
+        entry = {
+            "type": skin_type_action,
+            "region": zone["region"],
+            "skin_type": zone["skin_type"],
+        }
+        if zone["region"] == "whole":
+            entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
+        output.append(entry)
+    output.append({"type": "all", "score": result.overall})
+    output.append({"type": "skin_age", "score": result.skin_age})
+    output.append({"type": "resize_image", "mask_urls": [f"{base}/resize_image.jpg"]})
+    return output
+
+
+def result_zip(result: EngineOutput, actions: tuple[str, ...]) -> bytes:
+    info: dict[str, object] = {}
+    masks = dict(result.masks)
+    for item in result.scores:
+        action, region = item["type"], item["region"]
+        name = mask_file_name(action, region or "whole")
+        name = name if name in masks else name.replace(".png", ".jpg")
+        entry = {
+            "raw_score": item["raw_score"],
+            "ui_score": item["ui_score"],
+            "output_mask_name": name,
+        }
+        if region is None:
+            info[action] = entry
+        else:
+            info.setdefault(action, {})[region] = entry  # type: ignore[index]
+    skin_type_action = next((a for a in actions if a.endswith("skin_type")), "skin_type")
+    for zone in result.skin_types:
+        action = skin_type_action
+        entry = {"skin_type": zone["skin_type"]}
+        if zone["region"] == "whole":
+            entry["output_mask_name"] = f"{action}.png"
+        info.setdefault(action, {})[zone["region"]] = entry  # type: ignore[index]
+    info["all"] = {"score": result.overall}
+    info["skin_age"] = result.skin_age
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("skinanalysisResult/score_info.json", json.dumps(info, indent=1))
+        for name, data in masks.items():
+            archive.writestr(f"skinanalysisResult/{name}", data)
+    return buffer.getvalue()
+
+
+def json_answer(status: int, body: dict) -> tuple[int, dict, bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def ok(data: dict):
+    return json_answer(200, {"status": 200, "data": data})
+
+
+def error(status: int, code: str, message: str):
+    return json_answer(status, {"status": status, "error": message, "error_code": code})

@@ -1,0 +1,63 @@
+"""The emulator's settings: timing, rate limits, expiry and fault injection, from code or from
+``SKINSCOPE_EMULATOR_<FIELD>`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+DEMO_API_KEY = "skinscope-demo-key"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    processing_time: float = 1.5
+    """Seconds a task stays `running`."""
+    polling_interval: float = 1.0
+    """Seconds, sent as `polling_interval`."""
+    interval_unit: str = "ms"
+    """How `polling_interval` is written: ``ms`` or ``s`` (the documents disagree); intervals of
+    0.1 s or less always go out in seconds, since the client reads ≤ 100 as seconds."""
+    zip_results_shape: str = "object"
+    """``object`` → results {"url": …}; ``string`` → a bare URL, as in the vendor's example."""
+    api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
+    starting_units: float = 1000.0
+    task_expiry: float = 120.0
+    """A task not polled for this many seconds expires (InvalidTaskId)."""
+    rate_limit: bool = True
+    rate_per_second: int = 5
+    rate_per_window: int = 250
+    rate_window: float = 300.0
+    # Fault injection.
+    latency: float = 0.0
+    """Extra seconds before every answer."""
+    fault_429_rate: float = 0.0
+    """Share of API requests answered 429 at random (seeded)."""
+    fault_task_timeout: bool = False
+    """Polls of a finished task answer 500 TaskTimeout."""
+    fault_engine_error: str = ""
+    """Every task fails with this engine error code."""
+    fault_drop_rate: float = 0.0
+    """Share of API requests whose connection is dropped after the work is done."""
+    fault_502_rate: float = 0.0
+    """Share of API requests answered 502 Bad Gateway after the work is done."""
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls, environ=os.environ, **overrides) -> EmulatorConfig:
+        """Read SKINSCOPE_EMULATOR_<FIELD> variables, e.g. SKINSCOPE_EMULATOR_LATENCY=0.5."""
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"SKINSCOPE_EMULATOR_{f.name.upper()}")
+            if raw is None or f.name == "api_keys":
+                continue
+            if f.type in ("float", float):
+                values[f.name] = float(raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,230 @@
+"""Reading any photo safely, the sample photo, and the fixes for what the checks find.
+
+`checks.py` judges a photo the way the API would; the fixes here (rotate, crop to the face,
+downscale, re-encode) are what its failing checks point to.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..concerns import ENGINE_LONG_SIDE, MAX_FILE_BYTES, MAX_LONG_SIDE, MIN_SHORT_SIDE
+from ..errors import PhotoError
+from .faces import find_faces
+
+SAMPLE_PHOTO = Path(__file__).parent.parent / "assets" / "sample_face.jpg"
+"""A public-domain NASA portrait (scikit-image's astronaut), cropped to the face."""
+MAX_DECODE_PIXELS = 50_000_000
+MIN_FACE_RATIO = 0.60
+TARGET_FACE_RATIO = 0.70
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A decoded photo and the bytes that would be sent for it."""
+
+    data: bytes
+    """The file as it would be uploaded."""
+    image: Image.Image
+    """RGB pixels as stored in the file (EXIF rotation not applied)."""
+    format: str
+    """What the content is (``JPEG``, ``PNG``, ``GIF``…), whatever the file name says."""
+    original_size: tuple[int, int]
+    """Width and height in the file, before any reduced-size decoding."""
+    exif_orientation: int = 1
+    notes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.original_size
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_photo(data: bytes) -> Photo:
+    """Decode any photo, or raise PhotoError saying why it cannot be read."""
+    if not data:
+        raise PhotoError("Cannot read this photo: the file is empty", hint="Choose another file.")
+    sniffed = _sniff_unsupported(data)
+    if sniffed:
+        raise PhotoError(f"Cannot read this photo: it is {sniffed}", hint="Send a JPG or PNG.")
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # Pixel counts are checked below, where a large JPEG can still be decoded reduced.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            fmt = image.format or "unknown"
+            size = image.size
+            if size[0] < 1 or size[1] < 1:
+                raise PhotoError("Cannot read this photo: it has no pixels")
+            if fmt == "JPEG" and size[0] * size[1] > MAX_DECODE_PIXELS:
+                image.draft("RGB", (MAX_LONG_SIDE, MAX_LONG_SIDE))
+                notes.append(f"Decoded at reduced size: the file is {size[0]}×{size[1]} px.")
+            elif size[0] * size[1] > MAX_DECODE_PIXELS:
+                raise PhotoError(
+                    f"Cannot read this photo: {size[0]}×{size[1]} px is too large to open safely",
+                    hint="The API takes at most 4096 px on the long side; export it smaller.",
+                )
+            if getattr(image, "is_animated", False):
+                notes.append(f"Animated image: only the first of {image.n_frames} frames is used.")
+                image.seek(0)
+            orientation = _exif_orientation(image)
+            image.load()
+            rgb = _to_rgb(image, notes)
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoError(
+            "Cannot read this photo: it unpacks to far more pixels than a photo has",
+            hint="It looks like a decompression bomb; use a normal photo.",
+        ) from exc
+    except Exception as exc:  # Pillow raises many types for broken files
+        what = "truncated or corrupt" if isinstance(exc, (OSError, SyntaxError)) else "unreadable"
+        raise PhotoError(
+            f"Cannot read this photo: the file is not an image or is {what}",
+            hint="Send a complete JPG or PNG file.",
+        ) from exc
+    return Photo(data, rgb, fmt, size, orientation, tuple(notes))
+
+
+def _sniff_unsupported(data: bytes) -> str | None:
+    head = data[:32]
+    if head.startswith(b"%PDF"):
+        return "a PDF document, not a photo"
+    if head[4:8] == b"ftyp" and any(t in head[8:12] for t in (b"heic", b"heix", b"mif1", b"hevc")):
+        return "a HEIC photo, which the API does not accept (export it as JPG)"
+    if head[4:8] == b"ftyp" and b"avif" in head[8:12]:
+        return "an AVIF image, which the API does not accept (export it as JPG)"
+    return None
+
+
+def _exif_orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1) or 1)
+    except Exception:
+        return 1
+
+
+def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if array.max() > 255 else 255.0
+        notes.append("16-bit image converted to 8-bit colour.")
+        gray = np.clip(array / peak * 255.0, 0, 255).astype(np.uint8)
+        return Image.fromarray(np.dstack([gray] * 3))
+    if mode == "CMYK":
+        notes.append("CMYK image converted to RGB.")
+        return image.convert("RGB")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        notes.append("Transparency flattened onto white.")
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+# -- fixing ----------------------------------------------------------------------------------
+
+FIX_ORDER = ("rotate", "crop", "downscale", "reencode")
+FIX_LABELS = {
+    "rotate": "Rotate upright (apply the EXIF rotation)",
+    "crop": "Crop to the face (60–80 % of the width, portrait)",
+    "downscale": "Downscale to 2560 px on the long side",
+    "reencode": "Re-encode as JPEG",
+}
+
+
+def apply_fixes(photo: Photo, fixes: list[str], quality: str = "sd") -> Photo:
+    """Apply the chosen fixes in a safe order; raise PhotoError when one cannot work."""
+    image = photo.image
+    notes = list(photo.notes)
+    orientation = photo.exif_orientation
+    if "rotate" in fixes and orientation != 1:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        image.info["exif"] = exif.tobytes()
+        image = ImageOps.exif_transpose(image)
+        orientation = 1
+    if "crop" in fixes:
+        image = crop_to_face(image, quality)
+    if "downscale" in fixes or max(image.size) > MAX_LONG_SIDE:
+        image = _downscale(image, ENGINE_LONG_SIDE)
+    data = encode_jpeg(image)
+    fixed = replace(
+        photo,
+        data=data,
+        image=image,
+        format="JPEG",
+        original_size=image.size,
+        exif_orientation=orientation,
+        notes=tuple(notes),
+    )
+    return fixed
+
+
+def crop_to_face(image: Image.Image, quality: str = "sd") -> Image.Image:
+    """Crop so the face fills ~70 % of the width, portrait 3:4; never upscale."""
+    faces = find_faces(image)
+    if len(faces) != 1:
+        raise PhotoError(
+            "Cannot crop to the face: " + ("no face found" if not faces else "more than one face"),
+        )
+    face = faces[0]
+    crop_w = face.w / TARGET_FACE_RATIO
+    crop_h = crop_w * 4 / 3
+    width, height = image.size
+    if crop_h > height:
+        crop_h = float(height)
+        crop_w = min(crop_h * 3 / 4, face.w / MIN_FACE_RATIO * 0.999)
+    minimum = MIN_SHORT_SIDE[quality]
+    if min(crop_w, crop_h) < minimum:
+        raise PhotoError(
+            f"Cannot crop to the face: the cropped photo would be only {int(crop_w)} px wide, "
+            f"below the {minimum} px that {quality.upper()} needs",
+            hint="Move closer to the camera"
+            + (", or choose SD." if quality == "hd" else " or use a higher resolution."),
+        )
+    cx, cy = face.centre
+    left = min(max(cx - crop_w / 2, 0), width - crop_w)
+    top = min(max(cy - crop_h * 0.45, 0), height - crop_h)
+    return image.crop((int(left), int(top), int(left + crop_w), int(top + crop_h)))
+
+
+def _downscale(image: Image.Image, long_side: int) -> Image.Image:
+    if max(image.size) <= long_side:
+        return image
+    scale = long_side / max(image.size)
+    return image.resize(
+        (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+    )
+
+
+def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
+    for q in (quality, 85, 75, 60):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=q)
+        if buffer.tell() < MAX_FILE_BYTES:
+            return buffer.getvalue()
+    raise PhotoError("Cannot re-encode this photo under 10 MB", hint="Downscale it first.")
+
+
+def sample_jpeg(size: tuple[int, int] | None = None, quality: int = 92) -> bytes:
+    """The sample photo as a JPEG, resized to `size` (width, height) when given."""
+    image = Image.open(SAMPLE_PHOTO)
+    if size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

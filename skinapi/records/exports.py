@@ -1,0 +1,177 @@
+"""Downloads: a result as JSON, CSV (one row per concern and region) or its masks as a ZIP;
+stored runs as JSON, CSV, a ZIP bundle with photos and overlays, or a debug bundle.
+The offline HTML report lives in `report.py`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import datetime
+
+from ..concerns import label
+from ..imaging import overlay
+from ..results import AnalysisResult, mask_file_name
+from .store import RunStore, StoredRun
+
+CSV_COLUMNS = ("task_id", "api_version", "concern", "label", "region", "ui_score", "raw_score")
+
+
+def result_json(result: AnalysisResult, extra: dict | None = None) -> bytes:
+    return json.dumps(result.as_document() | (extra or {}), indent=2).encode()
+
+
+def result_csv(result: AnalysisResult) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for s in result.scores:
+        writer.writerow(
+            [
+                result.task_id,
+                result.api_version,
+                s.type,
+                label(s.type),
+                s.region or "whole",
+                s.ui_score,
+                f"{s.raw_score:.2f}",
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+def masks_zip(result: AnalysisResult) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for key, data in result.masks.items():
+            archive.writestr(mask_file_name(key, data), data)
+    return buffer.getvalue()
+
+
+# -- stored runs -----------------------------------------------------------------------------
+
+RUN_CSV_COLUMNS = (
+    "run_id", "created", "backend", "api_version", "label", "state", "task_id", "concern",
+    "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units", "trial",
+    "participant",
+)  # fmt: skip
+
+
+def when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")
+
+
+def runs_json(runs: list[StoredRun]) -> bytes:
+    """Runs as stored, minus the debug traces (those go in the debug bundle)."""
+    return json.dumps(
+        [
+            {
+                "run_id": r.id,
+                "created": when(r.created),
+                "backend": r.backend,
+                "state": r.state,
+                "label": r.label,
+                "note": r.note,
+                "settings": r.settings.to_dict(),
+                "task_id": r.task_id,
+                "duration": r.duration,
+                "units": r.units,
+                "error_code": r.error_code,
+                "error_message": r.error_message,
+                "result": r.result.as_document() if r.result else None,
+            }
+            for r in runs
+        ],
+        indent=2,
+    ).encode()
+
+
+def runs_csv(runs: list[StoredRun]) -> bytes:
+    """One row per run × concern × region."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RUN_CSV_COLUMNS)
+    for r in runs:
+        if r.result is None:
+            continue
+        for s in r.result.scores:
+            writer.writerow(
+                [
+                    r.id, when(r.created), r.backend, r.api_version, r.label, r.state, r.task_id,
+                    s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}",
+                    r.result.overall, r.result.skin_age, r.units, r.trial, r.participant,
+                ]
+            )  # fmt: skip
+    return buffer.getvalue().encode()
+
+
+def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
+    """Photo, masks, a composited overlay and the scores of each run, in one ZIP."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("runs.json", runs_json(runs))
+        archive.writestr("scores.csv", runs_csv(runs))
+        for r in runs:
+            folder = store.files / r.id
+            for path in sorted(folder.rglob("*")) if folder.exists() else []:
+                if path.is_file() and path.suffix in (".jpg", ".png"):
+                    archive.write(path, f"{r.id}/{path.relative_to(folder)}")
+            overlay_jpeg = run_overlay(store, r)
+            if overlay_jpeg:
+                archive.writestr(f"{r.id}/overlay.jpg", overlay_jpeg)
+    return buffer.getvalue()
+
+
+def run_overlay(store: RunStore, run: StoredRun, keys: list[str] | None = None) -> bytes | None:
+    """The photo with the run's masks (all raw masks, or `keys`) blended on."""
+    result = store.load_result(run)
+    if result is None or not result.masks:
+        return None
+    base, layers = overlay.prepare(result.resized_image or store.photo(run.id), result.masks)
+    chosen = keys or [
+        k for k, layer in layers.items() if layer.alpha is not None and k.endswith(":whole")
+    ]
+    return overlay.to_jpeg(overlay.composite(base, layers, chosen, {}, 0.6))
+
+
+def debug_bundle(store: RunStore, run: StoredRun) -> bytes:
+    """What was sent and received for a run — request bodies (no key), task_id, request ids,
+    poll timeline, the raw answers and phase timings — to file a precise report."""
+    buffer = io.BytesIO()
+    attempts = run.debug.get("attempts", [])
+    request_ids = [
+        e.get("request_id") for a in attempts for e in a["exchanges"] if e.get("request_id")
+    ]
+    polls = [
+        {
+            "at": e["at"],
+            "status": e.get("status"),
+            "task_status": (e.get("response") or {}).get("data", {}).get("task_status")
+            if isinstance(e.get("response"), dict)
+            else None,
+            "elapsed": e["elapsed"],
+        }
+        for a in attempts
+        for e in a["exchanges"]
+        if e["method"] == "GET" and "/task/" in e["url"]
+    ]
+    summary = {
+        "run_id": run.id,
+        "task_id": run.task_id,
+        "state": run.state,
+        "backend": run.backend,
+        "settings": run.settings.to_dict(),
+        "error_code": run.error_code,
+        "error_message": run.error_message,
+        "x_request_ids": request_ids,
+        "poll_timeline": polls,
+        "phases": [a["phases"] for a in attempts],
+    }
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("summary.json", json.dumps(summary, indent=2))
+        archive.writestr("exchanges.json", json.dumps(attempts, indent=2))
+        raw = store.files / run.id / "raw_result.zip"
+        if raw.exists():
+            archive.write(raw, "raw_result.zip")
+    return buffer.getvalue()

@@ -1,0 +1,89 @@
+"""The offline HTML report of a run: photo, overlay, an SVG radar and the scores in one file,
+with no JavaScript and nothing fetched when it opens."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+
+from ..concerns import label
+from .exports import run_overlay, when
+from .store import RunStore, StoredRun
+
+
+def radar_svg(scores: list[tuple[str, float]], size: int = 420) -> str:
+    """A self-contained SVG radar of (label, ui score) pairs: no JavaScript, opens offline."""
+    centre, radius = size / 2, size / 2 - 90
+    count = max(len(scores), 1)
+
+    def point(index: int, value: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * index / count
+        return centre + radius * value / 100 * math.cos(
+            angle
+        ), centre + radius * value / 100 * math.sin(angle)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" font-family="sans-serif" font-size="11">'
+    ]
+    for ring in (25, 50, 75, 100):
+        ring_points = " ".join(
+            f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(count))
+        )
+        parts.append(f'<polygon points="{ring_points}" fill="none" stroke="#ccc"/>')
+    shape = " ".join(
+        f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, (_, v) in enumerate(scores))
+    )
+    parts.append(
+        f'<polygon points="{shape}" fill="#6C4CF1" fill-opacity="0.35" stroke="#6C4CF1" stroke-width="2"/>'
+    )
+    for i, (name, value) in enumerate(scores):
+        x, y = point(i, 118)
+        anchor = "middle" if abs(x - centre) < 10 else ("start" if x > centre else "end")
+        parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{html.escape(name)} {value:.0f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_report(store: RunStore, run: StoredRun) -> bytes:
+    """One HTML file with the photo, the radar, the overlay and the table, all inline."""
+    result = run.result
+    if result is None:
+        raise ValueError(f"run {run.id} has no result to report")
+    photo = base64.b64encode(store.photo(run.id)).decode()
+    overlay_jpeg = run_overlay(store, run)
+    radar = radar_svg([(label(s.type), s.ui_score) for s in result.headline_scores()])
+    rows = "".join(
+        f"<tr><td>{html.escape(label(s.type))}</td>"
+        f"<td>{html.escape(s.region or 'whole')}</td><td>{s.ui_score}</td><td>{s.raw_score:.1f}</td></tr>"
+        for s in result.scores
+    )
+    skin_types = ", ".join(f"{z.region}: {html.escape(z.label)}" for z in result.skin_types)
+    demo = (
+        "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
+        if run.backend == "demo"
+        else ""
+    )
+    overall = "—" if result.overall is None else result.overall
+    skin_age = "—" if result.skin_age is None else result.skin_age
+    overlay_img = (
+        f'<img src="data:image/jpeg;base64,{base64.b64encode(overlay_jpeg).decode()}" alt="masks">'
+        if overlay_jpeg
+        else ""
+    )
+    page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
+<title>SkinScope report {html.escape(run.id)}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#1e1b2e}}
+.row{{display:flex;gap:2em;flex-wrap:wrap}} img{{max-width:300px;border-radius:8px}}
+table{{border-collapse:collapse}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
+.demo{{background:#eef4ff;padding:8px 12px;border-radius:6px}}</style>
+<h1>SkinScope report</h1>{demo}
+<p>Run {html.escape(run.id)} · {when(run.created)} · {run.backend} · {html.escape(run.api_version or "")} ·
+task {html.escape(run.task_id or "—")} · {run.units} units · label {html.escape(run.label or "—")}</p>
+<p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
+<div class=row><img src="data:image/jpeg;base64,{photo}" alt="photo">{overlay_img}{radar}</div>
+<h2>Scores</h2><table><tr><th>Concern</th><th>Region</th><th>Score</th><th>Raw</th></tr>{rows}</table>
+</html>"""
+    return page.encode()

@@ -1,0 +1,152 @@
+"""The Analyse page's concern and option choices, turned into `AnalysisSettings`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..concerns import (
+    CONCERNS,
+    HD_ACTIONS,
+    PRESET_LABELS,
+    PRESETS,
+    SD_ACTIONS,
+    AnalysisSettings,
+    preset_actions,
+)
+from ..errors import RequestValidationError
+from .state import kept, remembered
+
+QUALITY_LABELS = {"sd": "SD · short side ≥ 480 px", "hd": "HD · short side ≥ 1080 px"}
+
+
+def _apply_preset():
+    preset = st.session_state["analyse_preset"]
+    if preset in PRESETS:
+        quality = st.session_state["analyse_mode"]
+        st.session_state[f"analyse_actions_{quality}"] = list(preset_actions(preset, quality))
+
+
+def choose_concerns() -> tuple[str, list[str]]:
+    """Quality, preset and concerns: (quality, chosen actions)."""
+    quality = remembered(
+        st.radio,
+        "Quality",
+        ["sd", "hd"],
+        format_func=QUALITY_LABELS.get,
+        horizontal=True,
+        key="analyse_mode",
+        on_change=_apply_preset,
+    )
+    remembered(
+        st.selectbox,
+        "Preset",
+        [*PRESETS, "custom"],
+        format_func=lambda p: PRESET_LABELS.get(p, "Custom selection"),
+        key="analyse_preset",
+        on_change=_apply_preset,
+    )
+    actions_key = f"analyse_actions_{quality}"
+    if actions_key not in st.session_state and f"kept_{actions_key}" not in st.session_state:
+        preset = st.session_state["analyse_preset"]
+        st.session_state[actions_key] = (
+            list(preset_actions(preset, quality)) if preset in PRESETS else []
+        )
+    offered = SD_ACTIONS if quality == "sd" else HD_ACTIONS
+    actions = remembered(
+        st.multiselect,
+        "Concerns to analyse",
+        offered,
+        format_func=lambda name: CONCERNS[name].label,
+        key=actions_key,
+        help="All SD or all HD: the API cannot mix them in one task.",
+    )
+    with st.expander("What each concern measures"):
+        st.markdown(
+            "\n".join(
+                f"- **{CONCERNS[a].label}** — {CONCERNS[a].description}"
+                for a in (actions or offered)
+            )
+        )
+    return quality, actions
+
+
+def choose_options(actions: list[str]) -> tuple[str, str, bool, dict]:
+    """Options: (result format, API version, camera kit, miniserver_args)."""
+    with st.expander("Options", expanded=False):
+        overlay = remembered(
+            st.toggle,
+            "Masks blended onto the photo by the API (JPEG)",
+            key="analyse_overlay",
+            help="Off: raw PNG masks that SkinScope blends, with colours and opacity you choose.",
+        )
+        result_format = remembered(
+            st.radio, "Result format", ["json", "zip"], horizontal=True, key="analyse_format"
+        )
+        api_version = remembered(
+            st.radio,
+            "API version",
+            ["v2.1", "v2.0"],
+            horizontal=True,
+            key="analyse_api_version",
+            index=["v2.1", "v2.0"].index(kept("settings_api_version", "v2.1")),
+        )
+        camera_kit = remembered(
+            st.checkbox,
+            "Photo came from YouCam's camera kit (pf_camera_kit)",
+            key="analyse_camera_kit",
+            disabled=api_version == "v2.0",
+            help="v2.1 only.",
+        )
+        miniserver_args = {"enable_mask_overlay": True} if overlay else {}
+        for concern, name in (("hd_pore", "pores"), ("hd_wrinkle", "wrinkles")):
+            if concern in actions:
+                miniserver_args |= _dark_background(concern, name)
+    return result_format, api_version, camera_kit, miniserver_args
+
+
+def _dark_background(concern: str, name: str) -> dict:
+    if not remembered(st.toggle, f"Dark background for {name}", key=f"analyse_dark_{concern}"):
+        return {}
+    colour = remembered(
+        st.color_picker,
+        f"Background colour ({name})",
+        value="#3D3D3D",
+        key=f"analyse_dark_colour_{concern}",
+    )
+    opacity = remembered(
+        st.slider,
+        f"Background opacity ({name})",
+        min_value=0.0,
+        max_value=1.0,
+        value=0.4,
+        step=0.05,
+        key=f"analyse_dark_opacity_{concern}",
+    )
+    return {
+        f"enable_dark_background_{concern}": True,
+        f"color_dark_background_{concern}": colour.lstrip("#").upper(),
+        f"opacity_dark_background_{concern}": opacity,
+    }
+
+
+def settings_panel() -> tuple[str, AnalysisSettings | None]:
+    """The whole settings column: (quality, settings or None when they cannot be sent)."""
+    st.subheader("Concerns")
+    quality, actions = choose_concerns()
+    result_format, api_version, camera_kit, miniserver_args = choose_options(actions)
+    try:
+        settings = AnalysisSettings.build(
+            actions,
+            format=result_format,
+            api_version=api_version,
+            miniserver_args=miniserver_args,
+            pf_camera_kit=True if camera_kit and api_version == "v2.1" else None,
+        )
+    except RequestValidationError as exc:
+        st.warning(" ".join(exc.problems))
+        return quality, None
+    st.markdown(f"#### {len(actions)} concerns · **{settings.units} units** per run")
+    st.caption(
+        "Units are spent only when a task succeeds (documented table: 1–4, 5–8, 9–12, 13–16 concerns)."
+    )
+    return quality, settings

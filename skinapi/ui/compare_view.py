@@ -1,0 +1,89 @@
+"""The Compare page's parts: the runs on one radar beside their deltas, masks side by side, and
+the spread of a repeat series."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..concerns import label, region_label
+from ..records import charts, exports, tables
+from ..records.store import RunStore, StoredRun
+
+
+def pick_runs(done: list[StoredRun]) -> list[StoredRun]:
+    by_id = {r.id: r for r in done}
+    wanted = [i for i in st.session_state.get("compare_ids", []) if i in by_id] or [
+        r.id for r in done[:2]
+    ]
+    chosen_ids = st.multiselect(
+        "Runs to compare (2–4)",
+        list(by_id),
+        default=wanted[:4],
+        max_selections=4,
+        format_func=lambda i: tables.run_title(by_id[i]),
+        key="compare_runs",
+    )
+    st.session_state["compare_ids"] = chosen_ids
+    return [by_id[i] for i in chosen_ids]
+
+
+def radar_and_deltas(chosen: list[StoredRun]) -> bool:
+    """The overlaid radars and the delta table; whether raw scores are shown."""
+    chart_column, table_column = st.columns([1, 1.2], gap="large")
+    with chart_column:
+        use_raw = st.toggle("Raw scores", key="compare_raw")
+        traces = [
+            (f"Run {i + 1}: {tables.run_title(r)}", tables.headline_of(r))
+            for i, r in enumerate(chosen)
+        ]
+        st.plotly_chart(
+            charts.radar(traces, use_raw=use_raw, height=520),
+            key="compare_radar",
+            config={"displayModeBar": False},
+        )
+    with table_column:
+        st.markdown("**Scores and changes from run 1** (largest change first)")
+        st.dataframe(tables.deltas(chosen), hide_index=True, width="stretch", height=480)
+    return use_raw
+
+
+def masks_side_by_side(store: RunStore, chosen: list[StoredRun]) -> None:
+    st.subheader("Masks side by side")
+    keys_per_run = [{s.key for s in tables.scores_of(r)} for r in chosen]
+    shared = set.intersection(*keys_per_run)
+    options = sorted(shared) + sorted(set.union(*keys_per_run) - shared)
+    if not options:
+        return
+    concern_key = st.selectbox(
+        "Concern",
+        options,
+        key="compare_mask",
+        format_func=lambda k: f"{label(k.split(':')[0])} · {region_label(k.split(':')[1])}",
+    )
+    columns = st.columns(max(len(chosen), 3))
+    for column, (index, run), keys in zip(columns, enumerate(chosen), keys_per_run, strict=False):
+        image = exports.run_overlay(store, run, [concern_key]) if concern_key in keys else None
+        with column:
+            if image:
+                st.image(image, caption=f"Run {index + 1}", width="stretch")
+            else:
+                st.caption(f"Run {index + 1} has no mask for this concern.")
+
+
+def repeatability(done: list[StoredRun], use_raw: bool) -> None:
+    st.subheader("Repeatability")
+    st.caption(
+        "How much of a difference between two runs is noise: run one photo and settings several times (Analyse → Run N times), then look at the spread."
+    )
+    series = sorted({r.label for r in done if r.label.startswith("repeat ")}, reverse=True)
+    if not series:
+        st.caption("No repeat series yet.")
+        return
+    picked = st.selectbox("Repeat series", series, key="compare_series")
+    repeated = [r for r in done if r.label == picked]
+    st.plotly_chart(
+        charts.series_chart([tables.headline_of(r) for r in repeated], use_raw=use_raw),
+        key="compare_spread_chart",
+        config={"displayModeBar": False},
+    )
+    st.dataframe(tables.spread(repeated), hide_index=True, width="stretch")

@@ -1,0 +1,76 @@
+"""The run store as the dashboard uses it: opened once per process, or the reason it cannot be,
+the way out of a broken history, and deleting runs here and at the API."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..errors import InvalidTaskIdError, SkinApiError, StoreError
+from ..records.runner import run_from_store
+from ..records.store import RunStore, StoredRun, default_path
+from .connection import client_for
+from .state import runs
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> RunStore:
+    return RunStore(path)
+
+
+def store_path() -> str:
+    return str(default_path())
+
+
+def history() -> RunStore | None:
+    """The run store, or None (with the reason in `history_problem`) when it is unusable."""
+    try:
+        return _store(store_path())
+    except StoreError:
+        return None
+
+
+def history_problem() -> StoreError | None:
+    try:
+        _store(store_path())
+    except StoreError as exc:
+        return exc
+    return None
+
+
+def start_fresh_history() -> None:
+    _store.clear()
+    RunStore.fresh(store_path()).close()
+
+
+def open_in_results(stored: StoredRun) -> None:
+    store = history()
+    if store is None:
+        return
+    run = run_from_store(store, stored)
+    runs()[run.key] = run
+    st.session_state["current_run"] = run.key
+    st.switch_page("pages/results.py")
+
+
+def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> list[str]:
+    """Delete each run's task at the API, then locally; a run whose API delete fails is kept."""
+    failures = []
+    for run in stored_runs:
+        if run.task_id:
+            client = client_for(run.backend)
+            if client is None:
+                failures.append(
+                    f"Run {run.id}: live mode needs an API key to delete its task; kept."
+                )
+                continue
+            try:
+                client.delete_task(run.task_id)
+            except InvalidTaskIdError:
+                pass  # the API no longer has it: nothing is left to delete there
+            except SkinApiError as exc:
+                failures.append(
+                    f"Run {run.id}: the API did not delete its task ({exc}); kept locally."
+                )
+                continue
+        store.delete(run.id)
+    return failures

@@ -1,0 +1,195 @@
+"""The History page's parts: the way out of a broken history, filters, the run table, what
+can be done with a selection (open, compare, export, label, delete), the units ledger, purge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import streamlit as st
+
+from ..concerns import CONCERNS
+from ..records import exports, report, tables
+from ..records.states import STATE_LABELS
+from ..records.store import RunStore, StoredRun
+from .connection import find_key, show_balance
+from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
+from .history import store_path as history_path
+from .messages import show_error
+from .state import remembered
+
+
+def way_out() -> bool:
+    """When the history cannot be opened: why, and a fresh start; True if it was shown."""
+    problem = history_problem()
+    if not problem:
+        return False
+    show_error(problem.as_dict())
+    st.caption(f"History file: `{history_path()}`")
+    if st.button(
+        "Start a fresh history (the old file is kept beside it)",
+        key="do_fresh_history",
+        type="primary",
+    ):
+        start_fresh_history()
+        st.rerun()
+    return True
+
+
+def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
+    first_day = datetime.fromtimestamp(min(r.created for r in runs)).date()
+    cells = st.columns([1.5, 1, 1, 1, 1, 1.2, 1.5])
+    days = remembered(
+        cells[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
+    )
+    start_day, end_day = (*days, date.today())[:2] if days else (first_day, date.today())
+    choices = (
+        (cells[1], "Backend", ["demo", "live"], "history_backend", "all"),
+        (cells[2], "Quality", ["SD", "HD"], "history_quality", "all"),
+        (cells[3], "Version", ["v2.1", "v2.0"], "history_version", "all"),
+        (cells[4], "State", list(STATE_LABELS), "history_state", "all"),
+    )
+    backends, qualities, versions, states = (
+        remembered(cell.multiselect, title, options, key=key, placeholder=placeholder)
+        for cell, title, options, key, placeholder in choices
+    )
+    text = remembered(cells[5].text_input, "Label contains", key="history_label")
+    concerns = remembered(
+        cells[6].multiselect,
+        "Has concern",
+        sorted({c.label for c in CONCERNS.values()}),
+        key="history_concern",
+        placeholder="any",
+    )
+    return tables.HistoryFilter(
+        start_day, end_day, tuple(backends), tuple(qualities), tuple(versions), tuple(states),
+        text, tuple(concerns),
+    )  # fmt: skip
+
+
+def run_table(shown: list[StoredRun], store: RunStore) -> list[StoredRun]:
+    """The table of runs; the ones the user selected."""
+    selection = st.dataframe(
+        tables.table_rows(shown, store.thumbnails()),
+        hide_index=True,
+        width="stretch",
+        height=min(600, 38 + 35 * len(shown)) if shown else 80,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key="history_table",
+        column_config={
+            "Photo": st.column_config.ImageColumn("Photo", width="small"),
+            "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm:ss"),
+            "Overall": st.column_config.NumberColumn("Overall", format="%.0f"),
+            "Run": None,
+        },
+    )
+    return [shown[i] for i in selection.selection.rows if i < len(shown)]
+
+
+def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
+    st.markdown(f"**{len(picked)} selected**")
+    cells = st.columns(5)
+    if len(picked) == 1 and picked[0].state == "success":
+        if cells[0].button("Open in Results", key="do_open_run", type="primary", width="stretch"):
+            open_in_results(picked[0])
+    if 2 <= len(picked) <= 4:
+        if cells[0].button("Compare", key="do_compare", type="primary", width="stretch"):
+            st.session_state["compare_ids"] = [r.id for r in picked]
+            st.switch_page("pages/compare.py")
+    files = [
+        ("Export JSON", lambda: exports.runs_json(picked), "skinscope-runs.json",
+         "application/json", "do_export_json"),
+        ("Export CSV", lambda: exports.runs_csv(picked), "skinscope-runs.csv", "text/csv",
+         "do_export_csv"),
+        ("ZIP bundle", lambda: exports.bundle_zip(store, picked), "skinscope-runs.zip",
+         "application/zip", "do_export_zip"),
+    ]  # fmt: skip
+    if len(picked) == 1 and picked[0].state == "success":
+        run = picked[0]
+        files.append(
+            ("HTML report", lambda: report.html_report(store, run), f"skinscope-{run.id}.html",
+             "text/html", "do_export_html")
+        )  # fmt: skip
+    for cell, (title, data, name, kind, key) in zip(cells[1:], files, strict=False):
+        cell.download_button(title, data, name, kind, key=key, width="stretch", on_click="ignore")
+    if len(picked) == 1:
+        edit_panel(picked[0], store)
+    if st.button(f"Delete {len(picked)} run(s)…", key="do_delete", icon=":material/delete:"):
+        delete_dialog(picked, store)
+
+
+def edit_panel(run: StoredRun, store: RunStore) -> None:
+    with st.container(border=True):
+        st.markdown(
+            f"**Run {run.id}** · task `{run.task_id or '—'}` · {STATE_LABELS.get(run.state, run.state)}"
+        )
+        if run.error_message:
+            st.caption(run.error_message)
+        with st.form("history_edit"):
+            label = st.text_input("Label or tag", value=run.label)
+            note = st.text_area("Note", value=run.note, height=80)
+            if st.form_submit_button("Save"):
+                store.update(run.id, label=label, note=note)
+                st.rerun()
+        st.download_button(
+            "Debug bundle (what was sent and received)",
+            lambda: exports.debug_bundle(store, run),
+            f"skinscope-debug-{run.id}.zip",
+            "application/zip",
+            key="do_debug_bundle",
+            on_click="ignore",
+            help="Request bodies (no key), task_id, x-request-ids, poll timeline, raw answers, timings.",
+        )
+
+
+@st.dialog("Delete runs")
+def delete_dialog(picked: list[StoredRun], store: RunStore) -> None:
+    st.markdown(f"Delete **{len(picked)} run(s)**?")
+    st.caption(
+        "Deleting locally removes the photo, masks and scores from this machine. Deleting at the API too removes the task, its input and outputs on YouCam's side."
+    )
+    local, remote = st.columns(2)
+    if local.button("Delete locally", key="do_delete_local", width="stretch"):
+        for run in picked:
+            store.delete(run.id)
+        st.rerun()
+    if remote.button("Delete locally and at the API", key="do_delete_remote", width="stretch"):
+        failures = delete_runs_everywhere(store, picked)
+        for failure in failures:
+            st.warning(failure)
+        if not failures:
+            st.rerun()
+
+
+def ledger(runs: list[StoredRun]) -> None:
+    st.subheader("Units ledger")
+    tallies = tables.ledger(runs)
+    spent = sum(r.units for r in runs)
+    st.markdown(
+        f"**{spent} units** spent over {sum(1 for r in runs if r.state == 'success')} successful runs (documented table; demo units are the emulator's)."
+    )
+    by_day, by_label = st.columns(2)
+    by_day.dataframe(tallies["day"], hide_index=True, width="stretch")
+    by_label.dataframe(tallies["label"], hide_index=True, width="stretch")
+    key, _ = find_key()
+    if key and st.button("Read the live balance", key="do_live_balance"):
+        show_balance()
+
+
+def privacy(runs: list[StoredRun], store: RunStore) -> None:
+    st.subheader("Privacy")
+    st.caption(
+        "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."
+    )
+    if st.button("Purge all local data…", key="do_purge", icon=":material/delete_forever:"):
+        purge_dialog(len(runs), store)
+
+
+@st.dialog("Purge all local data")
+def purge_dialog(count: int, store: RunStore) -> None:
+    st.markdown(f"Delete all **{count} runs** and their photos and masks from this machine?")
+    confirm = st.checkbox(f"Yes, delete all {count} runs and their files", key="do_confirm_purge")
+    if st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
+        store.purge()
+        st.session_state.pop("runs", None)
+        st.rerun()

@@ -1,0 +1,65 @@
+"""Photos and overlays for the pages, cached: photo checks, masks decoded once per result,
+composites per choice of masks, colours and opacity."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from ..errors import PhotoError
+from ..imaging import overlay
+from ..imaging.checks import PhotoReport, check_photo
+from ..imaging.photo import load_photo
+from ..records.runner import Run
+
+DISPLAY_SIDE = 1600
+"""Overlays are drawn at most this large: the page never shows more, and it keeps them fast."""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def inspect_photo(data: bytes, quality: str) -> tuple[PhotoReport | None, str | None]:
+    """(report, None) or (None, why it cannot be read)."""
+    try:
+        return check_photo(load_photo(data), quality), None
+    except PhotoError as exc:
+        return None, str(exc)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers(task_id: str, _run: Run) -> tuple[np.ndarray, dict]:
+    return overlay.prepare(overlay_base(_run), _run.result.masks, DISPLAY_SIDE)
+
+
+def overlay_base(run: Run) -> bytes:
+    """The photo the masks are drawn on: the engine's resized copy when given, else the upload."""
+    return run.result.resized_image or run.photo
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def overlay_image(
+    task_id: str,
+    keys: tuple[str, ...],
+    colours: tuple[tuple[str, str], ...],
+    opacity: float,
+    _run: Run,
+) -> bytes:
+    base, layers = _layers(task_id, _run)
+    return overlay.to_jpeg(overlay.composite(base, layers, list(keys), dict(colours), opacity))
+
+
+def blended_layers(run: Run, keys: list[str]) -> list[tuple[str, np.ndarray]]:
+    _, layers = _layers(run.task_id, run)
+    return [(k, layers[k].blended) for k in keys if k in layers and layers[k].blended is not None]
+
+
+def base_image(run: Run) -> np.ndarray:
+    return _layers(run.task_id, run)[0]
+
+
+def wipe(run: Run, overlay_jpeg: bytes, position: int) -> np.ndarray:
+    """Masks left of `position` % of the width, the original right of it, a line between."""
+    painted = np.asarray(Image.open(io.BytesIO(overlay_jpeg)).convert("RGB"))
+    return overlay.wipe(base_image(run), painted, position)

@@ -1,0 +1,201 @@
+"""The Results page's parts: headline numbers, the radar with the weakest and strongest
+concerns, the mask overlays, regional radars, the score table and the downloads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..concerns import CONCERNS, label, region_label
+from ..imaging import overlay
+from ..records import charts, exports
+from ..records.runner import Run
+from . import media
+from .state import remembered
+
+
+def headline(run: Run) -> None:
+    result = run.result
+    skin_type = {z.region: z.label for z in result.skin_types}
+    cells = st.columns([1, 1, 1.7, 1.3, 1, 1])
+    cells[0].metric(
+        "Overall",
+        f"{result.overall:.0f}" if result.overall is not None else "—",
+        help="1–100, higher is healthier",
+    )
+    cells[1].metric("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—")
+    cells[2].metric("Skin type", skin_type.get("whole", "—"))
+    cells[3].metric("Mode", f"{run.settings.quality.upper()} · {result.api_version}")
+    cells[4].metric("Duration", f"{run.duration:.1f} s" if run.duration else "—")
+    cells[5].metric("Units", run.units, help="From the documented table; spent on success only.")
+    if len(skin_type) > 1:
+        st.caption(" · ".join(f"{region_label(r)}: **{t}**" for r, t in skin_type.items()))
+
+
+def radar_column(run: Run) -> bool:
+    """The radar and the weakest and strongest concerns; whether raw scores are shown."""
+    result = run.result
+    st.subheader("Concern scores")
+    use_raw = remembered(
+        st.toggle,
+        "Raw scores",
+        key="results_raw",
+        help="ui_score is what people see; raw_score is for comparing.",
+    )
+    st.plotly_chart(
+        charts.result_radar(result, use_raw=use_raw),
+        key="results_radar",
+        config={"displayModeBar": False},
+    )
+    ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
+    weakest, strongest = st.columns(2)
+    with weakest:
+        st.markdown("**Needs most attention**")
+        for s in ranked[:3]:
+            st.markdown(f":orange[:material/trending_down:] {s.label} · **{s.ui_score}**")
+    with strongest:
+        st.markdown("**Strongest**")
+        for s in reversed(ranked[-3:]):
+            st.markdown(f":green[:material/trending_up:] {s.label} · **{s.ui_score}**")
+    return use_raw
+
+
+def mask_column(run: Run) -> None:
+    result = run.result
+    st.subheader("Mask overlays")
+    maskable = [s.key for s in result.scores if s.mask_key in result.masks]
+    if result.skin_type_mask_key:
+        maskable.append(result.skin_type_mask_key)
+    titles = {s.key: s.label for s in result.scores} | {result.skin_type_mask_key: "Skin type"}
+    if not maskable:
+        st.info("This result carries no masks.")
+        return
+    weakest_first = [s.key for s in sorted(result.scores, key=lambda s: s.raw_score)]
+    default = [k for k in weakest_first if k in maskable and k.endswith(":whole")][:2] or maskable[
+        :1
+    ]
+    chosen = remembered(
+        st.multiselect,
+        "Masks",
+        maskable,
+        default=default,
+        format_func=lambda k: titles.get(k, k),
+        key=f"results_masks_{run.key}",
+    )
+    blended = media.blended_layers(run, chosen)
+    if blended:
+        st.caption("Blended by the API (enable_mask_overlay): shown as returned.")
+        for key, image in blended:
+            st.image(image, caption=titles.get(key, key), width="stretch")
+        return
+    opacity = remembered(
+        st.slider,
+        "Opacity",
+        min_value=0.0,
+        max_value=1.0,
+        value=0.65,
+        step=0.05,
+        key="results_opacity",
+    )
+    with st.expander("Colours"):
+        colours = {
+            k: remembered(
+                st.color_picker,
+                titles.get(k, k),
+                value=overlay.default_colour(k),
+                key=f"results_colour_{k}",
+            )
+            for k in chosen
+        }
+    view = remembered(
+        st.radio, "View", ["Overlay", "Side by side", "Wipe"], horizontal=True, key="results_view"
+    )
+    image = media.overlay_image(
+        run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run
+    )
+    if view == "Side by side":
+        left, right = st.columns(2)
+        left.image(media.base_image(run), caption="Original", width="stretch")
+        right.image(image, caption="With masks", width="stretch")
+    elif view == "Wipe":
+        position = remembered(
+            st.slider,
+            "Wipe",
+            min_value=0,
+            max_value=100,
+            value=50,
+            key="results_wipe",
+            format="%d%%",
+        )
+        st.image(media.wipe(run, image, position), caption="← masks · original →", width="stretch")
+    else:
+        st.image(image, width="stretch")
+    st.download_button(
+        "Download this overlay (JPEG)",
+        image,
+        f"{result.task_id}_overlay.jpg",
+        "image/jpeg",
+        key="do_download_overlay",
+        on_click="ignore",
+    )
+
+
+def regional(run: Run, use_raw: bool) -> None:
+    result = run.result
+    concerns = [c for c in ("hd_pore", "hd_wrinkle") if result.regional_scores(c)]
+    if not concerns:
+        return
+    st.subheader("By region")
+    for column, concern in zip(st.columns(len(concerns)), concerns, strict=True):
+        with column:
+            st.markdown(f"**{label(concern)}**")
+            st.plotly_chart(
+                charts.regional_radar(result, concern, use_raw=use_raw),
+                key=f"results_regional_{concern}",
+                config={"displayModeBar": False},
+            )
+
+
+def score_table(run: Run) -> None:
+    st.subheader("All scores")
+    st.dataframe(
+        [
+            {
+                "Concern": label(s.type),
+                "Region": region_label(s.region),
+                "Score": s.ui_score,
+                "Raw score": round(s.raw_score, 1),
+                "What it measures": CONCERNS[s.type].description if s.type in CONCERNS else "",
+            }
+            for s in run.result.scores
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Score": st.column_config.ProgressColumn(
+                "Score", min_value=0, max_value=100, format="%d"
+            )
+        },
+    )
+
+
+def downloads(run: Run) -> None:
+    result = run.result
+    extra = {"settings": run.settings.to_dict(), "backend": run.backend}
+    files = (
+        ("Result (JSON)", lambda: exports.result_json(result, extra), ".json", "application/json",
+         "do_download_json"),
+        ("Scores (CSV)", lambda: exports.result_csv(result), ".csv", "text/csv",
+         "do_download_csv"),
+        ("All masks (ZIP)", lambda: exports.masks_zip(result), "_masks.zip", "application/zip",
+         "do_download_masks"),
+    )  # fmt: skip
+    for column, (title, data, suffix, kind, key) in zip(st.columns(3), files, strict=True):
+        column.download_button(
+            title,
+            data,
+            f"{result.task_id}{suffix}",
+            kind,
+            key=key,
+            width="stretch",
+            on_click="ignore",
+        )

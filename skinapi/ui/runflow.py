@@ -1,0 +1,86 @@
+"""The run flow in the dashboard: the session's runs, and `records.runner.run_analysis` wrapped
+in `st.status`. A rerun that interrupts the wait leaves the run `running` with its task_id, and
+the next script run resumes it instead of creating another task."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..client import Client, Progress
+from ..records.runner import Run, mark_unsent, run_analysis, run_from_store
+from .connection import client_for
+from .history import history
+from .state import runs
+
+PHASE_LABELS = {
+    "checking": "Checking the photo…",
+    "uploading": "Uploading the photo…",
+    "creating": "Creating the analysis task…",
+    "waiting": "Waiting for the analysis…",
+    "downloading": "Downloading results and masks…",
+    "done": "Analysis complete",
+}
+FAILURE_LABELS = {
+    "stalled": "Still running on the API's side",
+    "expired": "The task expired",
+    "error": "The analysis failed",
+}
+
+
+def execute(run: Run, client: Client) -> None:
+    """Run or resume `run` inside an `st.status` that follows its phases."""
+    label = "Resuming the analysis…" if run.task_id else PHASE_LABELS["checking"]
+    with st.status(label, expanded=True) as status:
+        line = st.empty()
+
+        def on_progress(p: Progress) -> None:
+            if p.phase == "waiting" and p.polls:
+                line.markdown(
+                    f"Task `{p.task_id}` · {p.elapsed:.1f} s elapsed · poll {p.polls} · "
+                    f"every {p.interval:g} s"
+                )
+            status.update(label=PHASE_LABELS[p.phase])
+
+        outcome = run_analysis(run, client, history(), on_progress=on_progress)
+        if outcome.state != "success":
+            status.update(label=FAILURE_LABELS[outcome.state], state="error")
+            return
+        line.markdown(f"Task `{run.task_id}` · {run.duration:.1f} s · {run.polls} polls")
+        status.update(label=PHASE_LABELS["done"], state="complete", expanded=False)
+
+
+def finish_interrupted(client: Client | None) -> Run | None:
+    """Runs a rerun or a page switch interrupted carry on from their stored task_id; runs stopped
+    before their create was answered never reached it (the task_id is stored the instant the
+    create returns), so nothing was billed. The run that just succeeded, if any."""
+    finished = None
+    for run in [r for r in runs().values() if r.state == "running" and r.task_id]:
+        if client is not None:
+            execute(run, client)
+            finished = run if run.state == "success" else finished
+    for lost in [r for r in runs().values() if r.state == "pending"]:
+        mark_unsent(history(), lost)
+    return finished
+
+
+def resume_stored_runs() -> None:
+    """Runs left pending, running or stalled by an earlier session (or a crash) are polled again
+    by task_id — once per session, so a failing resume cannot loop."""
+    store = history()
+    if store is None:
+        return
+    tried = st.session_state.setdefault("history_resumed", set())
+    for stored in store.pending():
+        if stored.id in tried or any(r.store_id == stored.id for r in runs().values()):
+            continue
+        tried.add(stored.id)
+        if not stored.task_id:
+            mark_unsent(store, stored)
+            continue
+        client = client_for(stored.backend)
+        if client is None:
+            continue
+        run = run_from_store(store, stored)
+        runs()[run.key] = run
+        st.caption(f"Resuming run {stored.id} (task `{stored.task_id}`) left unfinished earlier.")
+        execute(run, client)

@@ -1,0 +1,123 @@
+"""The dashboard's benchmarks, through AppTest (no browser): `python -m tests.app_bench results`
+or `history`, also started by `python -m skinapi bench results history`. Figures are medians,
+printed, never asserted."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from skinapi.imaging.photo import sample_jpeg as _photo
+
+APP = str(Path(__file__).parent.parent / "app.py")
+
+
+def _median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def bench_results(runs: int) -> None:
+    """Server time of a Results-page rerun (AppTest, no browser) and API calls made by reruns."""
+    import os
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    from skinapi.ui.connection import demo_emulator
+
+    os.environ["SKINSCOPE_DATA_DIR"] = tempfile.mkdtemp(prefix="skinscope-bench-")
+    emulator = demo_emulator()
+    emulator.configure(processing_time=0.3, polling_interval=0.2, rate_limit=False)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.radio(key="analyse_source").set_value("sample").run()
+    app.button(key="do_run").click().run()
+    if app.exception or app.title[0].value != "Results":
+        print("results bench: the analysis did not reach the Results page")
+        return
+    before = len(emulator.request_log)
+    times = []
+    for _ in range(max(runs, 10)):
+        start = time.perf_counter()
+        app.run()
+        times.append(time.perf_counter() - start)
+    calls = len(emulator.request_log) - before
+    print(f"results Results page of an SD all-concern demo result, reruns={len(times)}")
+    print(f"  rerun server time    median {1000 * _median(times):.0f} ms  (target ≤ 150 ms)")
+    print(f"  API requests made by {len(times)} reruns: {calls}  (target 0)")
+
+
+def bench_history(runs: int, stored: int = 1000) -> None:
+    """Server time of the History page with `stored` runs in the store (AppTest, no browser)."""
+    import os
+    import random
+    import tempfile
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from skinapi.concerns import SD_ACTIONS, AnalysisSettings
+    from skinapi.demo.engine import ui_score
+    from skinapi.records.store import RunStore
+
+    folder = tempfile.mkdtemp(prefix="skinscope-history-")
+    os.environ["SKINSCOPE_DATA_DIR"] = folder
+    store = RunStore(Path(folder) / "runs.sqlite3")
+    rng = random.Random(1)
+    photo = _photo((96, 128))
+    settings = AnalysisSettings.build(SD_ACTIONS)
+    for index in range(stored):
+        run_id = store.begin(
+            photo=photo,
+            settings=settings,
+            backend="demo",
+            source="upload",
+            photo_hash="h",
+            label=f"trial {index % 7}",
+        )
+        concerns = [
+            {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)), "ui_score": ui_score(raw), "mask": None}
+            for a in SD_ACTIONS if a != "skin_type"
+        ]  # fmt: skip
+        result = {
+            "task_id": f"task_{index}",
+            "api_version": "v2.1",
+            "format": "json",
+            "overall": 70.0,
+            "skin_age": 33,
+            "concerns": concerns,
+            "skin_types": [],
+        }
+        store.update(
+            run_id, task_id=f"task_{index}", state="success", result=result, units=16, duration=3.0
+        )
+    store.close()
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("pages/history.py")
+    times = []
+    for _ in range(max(runs, 5)):
+        start = time.perf_counter()
+        app.run()
+        times.append(time.perf_counter() - start)
+    rows = len(app.dataframe[0].value) if app.dataframe else 0
+    print(
+        f"history History page with {stored} stored runs ({rows} rows shown), renders={len(times)}"
+    )
+    print(f"  server time          median {1000 * _median(times):.0f} ms  (target ≤ 1000 ms)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.app_bench")
+    parser.add_argument("what", nargs="+", choices=("results", "history"))
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    for name in args.what:
+        (bench_results if name == "results" else bench_history)(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

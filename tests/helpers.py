@@ -1,0 +1,158 @@
+"""What many tests share: the test face and photos made from it, a free port, emulators, a
+recorded run, Chromium's fake-camera clips and a Streamlit server for the browser tests."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from PIL import Image
+
+from skinapi import AnalysisSettings, Client, RetryPolicy
+from skinapi.demo import DEMO_API_KEY, Emulator, EmulatorConfig
+from skinapi.records.runner import Run, run_analysis
+from skinapi.records.store import RunStore
+
+ROOT = Path(__file__).parent.parent
+ASSETS = Path(__file__).parent / "assets"
+FACE_PATH = ASSETS / "face.jpg"
+"""NASA's public-domain portrait from scikit-image's astronaut.png, cropped to the face."""
+SAMPLE = ROOT / "skinapi" / "assets" / "sample_face.jpg"
+APP = str(ROOT / "app.py")
+FAKE_KEY = "sk-test-not-a-real-key-1234567890"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+FAST = dict(processing_time=0.05, polling_interval=0.01, interval_unit="s", rate_limit=False)
+"""An emulator that answers at once: for tests of behaviour, not of timing."""
+BACKGROUND = (196, 198, 204)
+
+
+def jpeg(image: Image.Image, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, **kwargs)
+    return buffer.getvalue()
+
+
+def face_image() -> Image.Image:
+    return Image.open(FACE_PATH).convert("RGB")
+
+
+def webcam_frame(scale: float = 1.0, size: tuple[int, int] = (1280, 720)) -> Image.Image:
+    """The test face in a webcam frame, as a person sitting in front of a laptop: centred, its
+    height `scale` times the frame's."""
+    width, height = int(size[1] * 0.75 * scale), int(size[1] * scale)
+    frame = Image.new("RGB", size, BACKGROUND)
+    frame.paste(
+        face_image().resize((width, height)), ((size[0] - width) // 2, (size[1] - height) // 2)
+    )
+    return frame
+
+
+def small_face_photo() -> Image.Image:
+    """A large photo whose face fills far less than 60 % of the width (fixable by a crop)."""
+    wide = Image.new("RGB", (2400, 1300), (205, 205, 210))
+    wide.paste(face_image().resize((540, 720)), (900, 300))
+    return wide
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ManualClock:
+    """A clock that moves only when told: expiry and rate windows without sleeping."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def start_emulator(*, clock=None, **config) -> Emulator:
+    """A fresh emulator accepting the demo key and FAKE_KEY, fast unless told otherwise."""
+    values = {**FAST, "api_keys": frozenset({DEMO_API_KEY, FAKE_KEY}), **config}
+    extra = {"clock": clock} if clock else {}
+    return Emulator(EmulatorConfig(**values), **extra).start()
+
+
+def test_client(emulator: Emulator, **kwargs) -> Client:
+    kwargs.setdefault("retry", RetryPolicy(attempts=4, base_delay=0.01))
+    return Client(FAKE_KEY, base_url=emulator.url, **kwargs)
+
+
+test_client.__test__ = False  # a helper, not a test
+
+
+def record_run(store: RunStore, client: Client, photo: bytes, settings: AnalysisSettings, **labels):
+    """Run an analysis through the one run path, recorded in `store`; the stored run."""
+    run = Run(
+        "test", photo, "photo.jpg", labels.pop("source", "upload"), settings, "demo", **labels
+    )
+    run_analysis(run, client, store)
+    return store.get(run.store_id)
+
+
+def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:
+    """A YUV4MPEG2 (4:2:0) clip of one still frame, for Chromium's fake camera."""
+    width, height = frame.size
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + planes)
+
+
+def wait_until(condition, timeout: float = 30.0, every: float = 0.05, what: str = "a condition"):
+    """Poll `condition` until it is true (its value is returned) or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise TimeoutError(f"{what} did not hold within {timeout:g} s")
+
+
+def serve_app(data_dir: Path, log_path: Path, **settings: str) -> tuple[subprocess.Popen, str]:
+    """The app on a free loopback port with its own run store, no YouCam key from this machine,
+    and `settings` as extra environment; (process, url) once it answers its health check."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    env |= {"SKINSCOPE_DATA_DIR": str(data_dir), **settings}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return requests.get(f"{url}/_stcore/health", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=60, every=0.2, what="streamlit's health check")
+    except TimeoutError:
+        server.kill()
+        raise RuntimeError(
+            f"streamlit did not become healthy within 60 s; see {log_path}"
+        ) from None
+    return server, url
