@@ -246,3 +246,19 @@ def test_live_mode_with_a_refused_key_shows_why_and_never_the_key(quick_emulator
         str(e.value) for e in at.main if hasattr(e, "value") and isinstance(e.value, str)
     )
     assert secret not in everything and secret not in message
+
+
+def test_deleting_and_purging_ask_first_in_a_dialog():
+    """The dialogs' own buttons rerun only the dialog (a fragment), which AppTest does not do;
+    the browser test clicks them through. Here: the dialogs open and nothing is gone yet."""
+    at = analyse_sample(app())
+    at.switch_page("pages/history.py").run()
+    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    at.button(key="do_delete").click().run()
+    assert not at.exception
+    assert at.button(key="do_delete_local") and at.button(key="do_delete_remote")
+    assert len(at.dataframe[0].value) == 1
+    at.button(key="do_purge").click().run()
+    assert not at.exception and at.button(key="do_purge_confirmed").disabled
+    assert len(at.dataframe[0].value) == 1

@@ -202,3 +202,42 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
+    page.goto(app_url)
+    idle(page)
+    for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
+        go_to(page, "Analyse")
+        pick(page, "Sample photo")
+        page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+        page.get_by_role("option", name=preset).click()
+        idle(page)
+        page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
+        expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    go_to(page, "History")
+    caption = page.get_by_text(re.compile(r"^\d+ of \d+ runs"))
+    expect(caption).to_be_visible()
+    before = int(caption.inner_text().split()[0])
+    table = page.get_by_test_id("stDataFrame").first  # the runs; the ledger comes after
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
+    delete = page.get_by_role("button", name=re.compile("^Delete 1 run"))
+    expect(delete).to_be_visible()
+    delete.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Delete locally", exact=True)).to_be_visible()
+    shot(page, "15-history-delete-dialog")
+    dialog.get_by_role("button", name="Delete locally", exact=True).click()
+    expect(page.get_by_text(f"{before - 1} of {before - 1} runs")).to_be_visible()
+    expect(page.get_by_text("1 selected")).to_have_count(0)  # no other run inherits the row
+
+    page.get_by_role("button", name=re.compile("^Purge all local data")).click()
+    dialog = page.get_by_role("dialog")
+    purge = dialog.get_by_role("button", name="Purge", exact=True)
+    expect(purge).to_be_disabled()
+    dialog.get_by_text(re.compile("^Yes, delete all")).click()
+    expect(purge).to_be_enabled()
+    shot(page, "16-history-purge-dialog")
+    purge.click()
+    expect(page.get_by_text("No runs yet")).to_be_visible()

@@ -144,7 +144,7 @@ def edit_panel(run: StoredRun, store: RunStore) -> None:
 
 @st.dialog("Delete runs")
 def delete_dialog(picked: list[StoredRun], store: RunStore) -> None:
-    st.markdown(f"Delete **{len(picked)} run(s)**?")
+    st.markdown(f"Delete **{len(picked)} run{'' if len(picked) == 1 else 's'}**?")
     st.caption(
         "Deleting locally removes the photo, masks and scores from this machine. Deleting at the API too removes the task, its input and outputs on YouCam's side."
     )
@@ -152,13 +152,20 @@ def delete_dialog(picked: list[StoredRun], store: RunStore) -> None:
     if local.button("Delete locally", key="do_delete_local", width="stretch"):
         for run in picked:
             store.delete(run.id)
+        _forget_selection()
         st.rerun()
     if remote.button("Delete locally and at the API", key="do_delete_remote", width="stretch"):
         failures = delete_runs_everywhere(store, picked)
         for failure in failures:
             st.warning(failure)
         if not failures:
+            _forget_selection()
             st.rerun()
+
+
+def _forget_selection() -> None:
+    """Selected rows are kept by position: once runs are gone they would point at others."""
+    st.session_state.pop("history_table", None)
 
 
 def ledger(runs: list[StoredRun]) -> None:
@@ -187,9 +194,11 @@ def privacy(runs: list[StoredRun], store: RunStore) -> None:
 
 @st.dialog("Purge all local data")
 def purge_dialog(count: int, store: RunStore) -> None:
-    st.markdown(f"Delete all **{count} runs** and their photos and masks from this machine?")
-    confirm = st.checkbox(f"Yes, delete all {count} runs and their files", key="do_confirm_purge")
+    runs = f"{count} run" if count == 1 else f"{count} runs"
+    st.markdown(f"Delete all **{runs}** and their photos and masks from this machine?")
+    confirm = st.checkbox(f"Yes, delete all {runs} and their files", key="do_confirm_purge")
     if st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
         store.purge()
         st.session_state.pop("runs", None)
+        _forget_selection()
         st.rerun()
