@@ -12,14 +12,27 @@ from typing import Literal
 import requests
 
 from . import errors as e
+from . import schema
 from .concerns import AnalysisSettings
-from .results import AnalysisResult, TaskStatus, parse_json_output, parse_zip, zip_url
+from .names import is_task_id
+from .results import AnalysisResult, parse_json_output, parse_zip, zip_url
+from .schema import CreatedTask, TaskState, UploadSlot, interval_seconds
 from .transport import RetryPolicy, Transport
+
+__all__ = ["Client", "CreatedTask", "Progress", "TaskState", "UploadSlot", "interval_seconds"]
 
 DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 DEFAULT_POLL_INTERVAL = 2.0
+MIN_POLL_INTERVAL = 0.2
+"""The API allows 5 requests per second: no interval it names makes us poll faster."""
 DEFAULT_WAIT_TIMEOUT = 300.0
-UPLOAD_PATH = "/s2s/v2.0/file"
+SHORT_CALL_TIMEOUT = 60.0
+"""The deadline of a call outside an analysis (balance, delete)."""
+UPLOAD_PATHS = ("/s2s/v2.0/file", "/s2s/v2.0/file/skin-analysis", "/s2s/v2.1/file/skin-analysis")
+"""Where an upload is reserved; the vendor lists all three. The next is tried on a 404."""
+MAX_MASK_BYTES = 40 * 1024 * 1024
+"""A 2560 px RGBA mask is at most 26 MB even stored raw."""
+MAX_ZIP_BYTES = 100 * 1024 * 1024
 
 Phase = Literal["uploading", "creating", "waiting", "downloading", "done"]
 
@@ -37,44 +50,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class UploadSlot:
-    file_id: str
-    method: str
-    url: str
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class TaskState:
-    task_id: str
-    status: TaskStatus
-    polling_interval: float | None
-    """Seconds, already converted from whatever unit the API used."""
-    results: object = None
-    error_code: str | None = None
-    error_message: str | None = None
-    request_id: str | None = None
-
-
-@dataclass(frozen=True)
-class CreatedTask:
-    task_id: str
-    polling_interval: float | None
-    request_id: str | None
-
-
-MAX_POLL_INTERVAL = 30.0
-
-
-def interval_seconds(value) -> float | None:
-    """The API's `polling_interval`: above 100 it is milliseconds, else seconds; capped so a
-    misread unit cannot let a task expire unpolled."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    return min(value / 1000.0 if value > 100 else float(value), MAX_POLL_INTERVAL)
 
 
 def content_type_of(data: bytes) -> str:
@@ -98,9 +73,14 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
+        min_poll_interval: float = MIN_POLL_INTERVAL,
     ):
         if not api_key or not api_key.strip():
             raise e.AuthError("No API key given", hint="Set YOUCAM_API_KEY or pass the key.")
+        if not api_key.strip().isascii() or not api_key.strip().isprintable():
+            raise e.RequestValidationError(
+                ["The API key has characters an HTTP header cannot carry: paste it again, whole."]
+            )
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self._http = Transport(
@@ -114,6 +94,8 @@ class Client:
         )
         self._sleep = sleep
         self._clock = clock
+        self.min_poll_interval = min_poll_interval
+        self._upload_path = UPLOAD_PATHS[0]
 
     @property
     def session(self) -> requests.Session:
@@ -124,39 +106,43 @@ class Client:
 
     # -- the API's verbs -------------------------------------------------------------------
 
-    def reserve_upload(self, *, file_name: str, content_type: str, file_size: int) -> UploadSlot:
+    def reserve_upload(
+        self, *, file_name: str, content_type: str, file_size: int, deadline: float | None = None
+    ) -> UploadSlot:
         body = {
             "files": [
                 {"content_type": content_type, "file_name": file_name, "file_size": file_size}
             ]
         }
-        data, request_id = self._call("POST", UPLOAD_PATH, json=body, idempotent=True)
-        try:
-            entry = data["files"][0]
-            upload = entry["requests"][0]
-            return UploadSlot(
-                file_id=str(entry["file_id"]),
-                method=str(upload.get("method", "PUT")).upper(),
-                url=str(upload["url"]),
-                headers={str(k): str(v) for k, v in (upload.get("headers") or {}).items()},
-            )
-        except (KeyError, IndexError, TypeError) as exc:
-            raise e.ProtocolError(
-                f"the upload reservation has no file_id or URL ({exc!r})", request_id=request_id
-            ) from exc
+        paths = [self._upload_path, *(p for p in UPLOAD_PATHS if p != self._upload_path)]
+        for path in paths:
+            try:
+                data = self._call("POST", path, json=body, idempotent=True, deadline=deadline)
+            except e.ApiStatusError as exc:
+                if exc.status == 404 and path != paths[-1]:
+                    continue
+                raise
+            self._upload_path = path
+            return schema.upload_slot(data)
+        raise AssertionError("unreachable: the last path raises")
 
-    def upload(self, slot: UploadSlot, data: bytes) -> None:
+    def upload(self, slot: UploadSlot, data: bytes, *, deadline: float | None = None) -> None:
         """Send the bytes to the presigned URL with exactly its headers, and no bearer."""
         self._http.request(
             slot.method, slot.url, data=data, headers=slot.headers, what="photo upload",
-            target="upload",
+            target="upload", deadline=deadline,
         )  # fmt: skip
 
-    def upload_photo(self, data: bytes, *, file_name: str = "photo.jpg") -> str:
+    def upload_photo(
+        self, data: bytes, *, file_name: str = "photo.jpg", deadline: float | None = None
+    ) -> str:
         slot = self.reserve_upload(
-            file_name=file_name, content_type=content_type_of(data), file_size=len(data)
+            file_name=file_name,
+            content_type=content_type_of(data),
+            file_size=len(data),
+            deadline=deadline,
         )
-        self.upload(slot, data)
+        self.upload(slot, data, deadline=deadline)
         return slot.file_id
 
     def create_task(
@@ -165,50 +151,49 @@ class Client:
         *,
         src_file_id: str | None = None,
         src_file_url: str | None = None,
+        deadline: float | None = None,
     ) -> CreatedTask:
         """Billed and not idempotent: re-sent only after a 429, which was not executed."""
         settings.validate()
         body = settings.task_body(src_file_id=src_file_id, src_file_url=src_file_url)
-        data, request_id = self._call(
-            "POST", self._task_path(settings.api_version), json=body, idempotent=False
-        )
-        task_id = data.get("task_id") if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise e.ProtocolError("the create answer carries no task_id", request_id=request_id)
-        return CreatedTask(task_id, interval_seconds(data.get("polling_interval")), request_id)
+        data = self._call(
+            "POST", self._task_path(settings.api_version), json=body, idempotent=False,
+            deadline=deadline,
+        )  # fmt: skip
+        return schema.created_task(data)
 
-    def get_task(self, task_id: str, *, api_version: str | None = None) -> TaskState:
+    def get_task(
+        self, task_id: str, *, api_version: str | None = None, deadline: float | None = None
+    ) -> TaskState:
+        if not is_task_id(task_id):
+            raise e.RequestValidationError([f"{task_id!r:.60} is not a task id."])
         path = f"{self._task_path(api_version or self.api_version)}/{task_id}"
         try:
-            data, request_id = self._call("GET", path, idempotent=True)
+            data = self._call("GET", path, idempotent=True, deadline=deadline, task_id=task_id)
         except e.SkinApiError as exc:
             exc.task_id = exc.task_id or task_id
             raise
-        status = data.get("task_status") if isinstance(data, dict) else None
-        if status not in ("running", "success", "error"):
-            raise e.ProtocolError(
-                f"unexpected task_status {status!r}", request_id=request_id, task_id=task_id
-            )
-        code = data.get("error") or data.get("error_code")
-        return TaskState(
-            task_id=task_id,
-            status=status,
-            polling_interval=interval_seconds(data.get("polling_interval")),
-            results=data.get("results"),
-            error_code=str(code) if code else None,
-            error_message=data.get("error_message"),
-            request_id=request_id,
-        )
+        return schema.task_state(data, task_id)
 
     def delete_task(self, task_id: str) -> None:
-        self._call("POST", "/s2s/v2.0/task/delete", json={"task_id": task_id}, idempotent=True)
+        if not is_task_id(task_id):
+            raise e.RequestValidationError([f"{task_id!r:.60} is not a task id."])
+        self._http.call_api(
+            "POST", self.base_url + "/s2s/v2.0/task/delete", "/s2s/v2.0/task/delete",
+            json={"task_id": task_id}, idempotent=True, deadline=self._short_deadline(),
+        )  # fmt: skip
 
     def credit_balance(self) -> float:
-        data, request_id = self._call("GET", "/s2s/v1.0/client/credit", idempotent=True)
-        items = data.get("results") if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            raise e.ProtocolError("the credit answer has no results list", request_id=request_id)
-        return float(sum(float(item.get("amount_dec") or 0) for item in items))
+        path = "/s2s/v1.0/client/credit"
+        payload, request_id = self._http.call_api(
+            "GET", self.base_url + path, path, idempotent=True, deadline=self._short_deadline()
+        )
+        total = 0.0
+        for item in schema.credit_items(payload, request_id):
+            amount = item.get("amount_dec", (int, float)) or item.get("amount", (int, float))
+            if amount is not None and math.isfinite(amount):
+                total += float(amount)
+        return total
 
     # -- composed calls --------------------------------------------------------------------
 
@@ -221,26 +206,30 @@ class Client:
         api_version: str | None = None,
         on_progress: ProgressCallback | None = None,
         first_poll_now: bool = False,
+        deadline: float | None = None,
     ) -> TaskState:
         """Poll at the API's interval until success; raise EngineError on a failed task and
-        DeadlineExceeded (with the task_id) when `timeout` passes first. `first_poll_now` polls
-        before the first wait: a task picked up again may have finished long ago."""
+        DeadlineExceeded (with the task_id) when `timeout` (or `deadline`) passes first.
+        `first_poll_now` polls before the first wait: a task picked up again may have
+        finished long ago."""
         start = self._clock()
-        deadline = start + timeout
-        interval = DEFAULT_POLL_INTERVAL if interval is None else interval
+        deadline = start + timeout if deadline is None else deadline
+        interval = self._interval(interval)
         polls = 0
         while True:
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise e.DeadlineExceeded(
-                    f"the task was still running after {timeout:g} s", task_id=task_id
-                )
+                raise self._late(task_id, start)
             if polls or not first_poll_now:
                 self._sleep(min(interval, remaining))
-            state = self.get_task(task_id, api_version=api_version)
+            try:
+                state = self.get_task(task_id, api_version=api_version, deadline=deadline)
+            except e.TransportError:
+                if self._clock() >= deadline:
+                    raise self._late(task_id, start) from None
+                raise
             polls += 1
-            if state.polling_interval is not None:
-                interval = state.polling_interval
+            interval = self._interval(state.polling_interval, interval)
             if on_progress:
                 on_progress(
                     Progress(
@@ -257,24 +246,32 @@ class Client:
                     request_id=state.request_id,
                 )
 
-    def fetch_result(self, state: TaskState, settings: AnalysisSettings) -> AnalysisResult:
+    def fetch_result(
+        self, state: TaskState, settings: AnalysisSettings, *, deadline: float | None = None
+    ) -> AnalysisResult:
         """Download everything now: result URLs expire after two hours."""
         if state.status != "success":
             raise e.ProtocolError(f"task {state.task_id} has not succeeded", task_id=state.task_id)
-        if settings.format == "zip":
-            url = zip_url(state.results)
-            data = self._download(url)
-            return parse_zip(data, task_id=state.task_id, api_version=settings.api_version)
-        results = state.results if isinstance(state.results, dict) else {}
-        result, urls = parse_json_output(
-            results.get("output"), task_id=state.task_id, api_version=settings.api_version
-        )
-        for key, url in urls.items():
-            if key == "resize_image":
-                result.resized_image = self._download(url)
-            else:
-                result.masks[key] = self._download(url)
-        return result
+        try:
+            if settings.format == "zip":
+                url = zip_url(state.results, task_id=state.task_id)
+                data = self._download(url, MAX_ZIP_BYTES, deadline)
+                return parse_zip(data, task_id=state.task_id, api_version=settings.api_version)
+            results = state.results if isinstance(state.results, dict) else {}
+            result, urls = parse_json_output(
+                results.get("output"), task_id=state.task_id, api_version=settings.api_version
+            )
+            for key, url in urls.items():
+                data = self._download(url, MAX_MASK_BYTES, deadline)
+                if key == "resize_image":
+                    result.resized_image = data
+                else:
+                    result.masks[key] = data
+            return result
+        except e.TransportError:
+            if deadline is not None and self._clock() >= deadline:
+                raise self._late(state.task_id, None) from None
+            raise
 
     def analyze(
         self,
@@ -284,17 +281,24 @@ class Client:
         file_name: str = "photo.jpg",
         on_progress: ProgressCallback | None = None,
         on_task_created: Callable[[str], None] | None = None,
+        on_create_sending: Callable[[], None] | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
     ) -> AnalysisResult:
-        """Upload, create, poll and download. `on_task_created` gets the task_id before the first
-        poll: store it, so that an interrupted caller resumes instead of paying again."""
+        """Upload, create, poll and download, all within `timeout` seconds. `on_create_sending`
+        is called just before the billed create request goes out, and `on_task_created` gets
+        the task_id before the first poll: record both, so that an interrupted caller knows
+        what may have been billed and resumes instead of paying again."""
         settings.validate()
+        _check_timeout(timeout)
         start = self._clock()
+        deadline = start + timeout
         report = _reporter(on_progress, self._clock, start)
         report("uploading")
-        file_id = self.upload_photo(photo, file_name=file_name)
+        file_id = self.upload_photo(photo, file_name=file_name, deadline=deadline)
         report("creating")
-        created = self.create_task(settings, src_file_id=file_id)
+        if on_create_sending:
+            on_create_sending()
+        created = self.create_task(settings, src_file_id=file_id, deadline=deadline)
         if on_task_created:
             on_task_created(created.task_id)
         return self.resume(
@@ -318,7 +322,9 @@ class Client:
     ) -> AnalysisResult:
         """Carry on with a task created earlier: poll until done, then download its results.
         With no known interval the first poll goes out at once."""
+        _check_timeout(timeout)
         start = self._clock() if _start is None else _start
+        deadline = start + timeout
         report = _reporter(on_progress, self._clock, start)
         report("waiting", task_id=task_id, interval=interval)
 
@@ -338,13 +344,13 @@ class Client:
         state = self.wait(
             task_id,
             interval=interval,
-            timeout=timeout,
             api_version=settings.api_version,
             on_progress=waiting,
             first_poll_now=_start is None and interval is None,
+            deadline=deadline,
         )
         report("downloading", task_id=task_id)
-        result = self.fetch_result(state, settings)
+        result = self.fetch_result(state, settings, deadline=deadline)
         report("done", task_id=task_id)
         return result
 
@@ -361,13 +367,38 @@ class Client:
     def _task_path(self, api_version: str) -> str:
         return f"/s2s/{api_version}/task/skin-analysis"
 
-    def _call(self, method: str, path: str, *, json=None, idempotent: bool):
-        return self._http.call_api(
-            method, self.base_url + path, path, json=json, idempotent=idempotent
+    def _call(self, method: str, path: str, *, json=None, idempotent: bool, deadline, task_id=None):
+        payload, request_id = self._http.call_api(
+            method, self.base_url + path, path, json=json, idempotent=idempotent, deadline=deadline
         )
+        return schema.data_of(payload, f"{method} {path}", request_id, task_id=task_id)
 
-    def _download(self, url: str) -> bytes:
-        return self._http.request("GET", url, what="result download", target="download").content
+    def _download(self, url: str, max_bytes: int, deadline: float | None) -> bytes:
+        # No Authorization header: result URLs are presigned, and the key is for the API only.
+        return self._http.request(
+            "GET", url, what="result download", target="download", max_bytes=max_bytes,
+            deadline=deadline,
+        ).body  # fmt: skip
+
+    def _interval(self, value: float | None, fallback: float = DEFAULT_POLL_INTERVAL) -> float:
+        """The interval to poll at: the API's when it names a usable one, never faster than
+        the rate limit allows."""
+        chosen = fallback if value is None else value
+        return max(chosen, self.min_poll_interval)
+
+    def _short_deadline(self) -> float:
+        return self._clock() + SHORT_CALL_TIMEOUT
+
+    def _late(self, task_id: str, start: float | None) -> e.DeadlineExceeded:
+        waited = f" after {self._clock() - start:.0f} s" if start is not None else ""
+        return e.DeadlineExceeded(f"the task was not finished{waited}", task_id=task_id)
+
+
+def _check_timeout(timeout: float) -> None:
+    if not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise e.RequestValidationError(
+            [f"The timeout must be a positive number of seconds, not {timeout!r}."]
+        )
 
 
 def _reporter(on_progress: ProgressCallback | None, clock, start: float):

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from .concerns import label, region_label
 from .errors import ProtocolError
+from .names import safe_name
 
 TaskStatus = Literal["running", "success", "error"]
 TERMINAL: frozenset[str] = frozenset({"success", "error"})
 
 MAX_ZIP_ENTRIES = 300
-MAX_ZIP_BYTES = 300 * 1024 * 1024
+MAX_ZIP_BYTES = 200 * 1024 * 1024
+"""What a result ZIP may unpack to, declared or actual."""
 _ZIP_KEEP_SUFFIXES = (".png", ".jpg", ".jpeg", ".json")
 
 
@@ -137,8 +142,11 @@ class AnalysisResult:
 
 
 def mask_file_name(key: str, data: bytes) -> str:
-    """The file a mask is saved as, wherever it is saved: ``hd_pore_forehead.png``."""
-    return key.replace(":", "_") + (".png" if data[:4] == b"\x89PNG" else ".jpg")
+    """The file a mask is saved as, wherever it is saved: ``hd_pore_forehead.png``. Mask keys
+    are built from the server's names, so they pass the file-name allow-list here."""
+    return safe_name(key.replace(":", "_"), fallback="mask") + (
+        ".png" if data[:4] == b"\x89PNG" else ".jpg"
+    )
 
 
 def mask_key(type_: str, region: str | None) -> str:
@@ -151,55 +159,79 @@ def parse_json_output(output, *, task_id: str, api_version: str) -> tuple[Analys
         raise ProtocolError("results.output is not a list", task_id=task_id)
     result = AnalysisResult(task_id=task_id, api_version=api_version, format="json")
     urls: dict[str, str] = {}
-    for item in output:
-        if not isinstance(item, dict) or "type" not in item:
-            raise ProtocolError(f"unexpected item in results.output: {item!r:.120}")
+    for index, item in enumerate(output):
+        where = f"results.output[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise ProtocolError(f"{where} has no type", task_id=task_id)
         kind = item["type"]
-        mask_urls = item.get("mask_urls") or []
+        mask_url = _first_url(item.get("mask_urls"), f"{where}.mask_urls", task_id)
+        region = item.get("region")
+        if region is not None and not isinstance(region, str):
+            raise ProtocolError(f"{where}.region is not text", task_id=task_id)
         if kind == "all":
             result.overall = _number(item.get("score"), "all.score")
         elif kind == "skin_age":
             result.skin_age = _number(item.get("score"), "skin_age.score")
         elif kind == "resize_image":
-            if mask_urls:
-                urls["resize_image"] = mask_urls[0]
+            if mask_url:
+                urls["resize_image"] = mask_url
         elif "skin_type" in item:
-            region = item.get("region") or "whole"
-            result.skin_types.append(SkinTypeZone(region, str(item["skin_type"])))
-            if mask_urls and region == "whole":
+            if not isinstance(item["skin_type"], str):
+                raise ProtocolError(f"{where}.skin_type is not text", task_id=task_id)
+            region = region or "whole"
+            result.skin_types.append(SkinTypeZone(region, item["skin_type"]))
+            if mask_url and region == "whole":
                 key = mask_key(kind, region)
-                urls[key] = mask_urls[0]
+                urls[key] = mask_url
                 result.skin_type_mask_key = key
         else:
-            region = item.get("region")
-            key = mask_key(kind, region) if mask_urls else None
+            key = mask_key(kind, region) if mask_url else None
             if key:
-                urls[key] = mask_urls[0]
+                urls[key] = mask_url
             result.scores.append(_concern_score(kind, region, item, key))
     return result, urls
 
 
-def zip_url(results) -> str:
+def _first_url(value, where: str, task_id: str) -> str | None:
+    """The first of an item's `mask_urls`, which must be http(s) URLs; None when there are none."""
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+        raise ProtocolError(f"{where} is not a list of URLs", task_id=task_id)
+    if not value[0]:
+        return None
+    if urlsplit(value[0]).scheme not in ("http", "https") or not urlsplit(value[0]).netloc:
+        raise ProtocolError(f"{where} holds a URL that is not http(s)", task_id=task_id)
+    return value[0]
+
+
+def zip_url(results, *, task_id: str | None = None) -> str:
     """ZIP results are ``{"url": ...}`` by the schema, a bare string in the vendor's example."""
-    if isinstance(results, str) and results:
-        return results
+    url = results if isinstance(results, str) else None
     if isinstance(results, dict) and isinstance(results.get("url"), str):
-        return results["url"]
-    raise ProtocolError(f"ZIP results carry no URL: {results!r:.120}")
+        url = results["url"]
+    if not url:
+        raise ProtocolError("the ZIP results carry no URL", task_id=task_id)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ProtocolError("the ZIP results' URL is not http(s)", task_id=task_id)
+    return url
 
 
 def parse_zip(data: bytes, *, task_id: str, api_version: str) -> AnalysisResult:
-    """Read a result ZIP in memory: capped in entries and size, nothing written, no paths trusted."""
+    """Read a result ZIP in memory: capped in entries and in declared *and* actual unpacked
+    size, nothing written, no paths trusted; a damaged or unreadable ZIP is a ProtocolError."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ProtocolError(f"the result ZIP is not a ZIP file ({exc})", task_id=task_id) from exc
-    infos = archive.infolist()
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ProtocolError(f"the result ZIP is not a ZIP file ({exc})", task_id=task_id) from None
     if len(infos) > MAX_ZIP_ENTRIES:
         raise ProtocolError(f"the result ZIP has {len(infos)} entries", task_id=task_id)
     if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-        raise ProtocolError("the result ZIP unpacks to more than 300 MB", task_id=task_id)
+        raise ProtocolError("the result ZIP unpacks to more than 200 MB", task_id=task_id)
     files: dict[str, bytes] = {}
+    budget = MAX_ZIP_BYTES
     for info in infos:
         name = info.filename
         if info.is_dir() or name.startswith("/") or ".." in name.split("/"):
@@ -207,7 +239,8 @@ def parse_zip(data: bytes, *, task_id: str, api_version: str) -> AnalysisResult:
         base = posixpath.basename(name)
         if not base.lower().endswith(_ZIP_KEEP_SUFFIXES) or base in files:
             continue
-        files[base] = archive.read(info)
+        files[base] = _read_entry(archive, info, budget, task_id)
+        budget -= len(files[base])
     if "score_info.json" not in files:
         raise ProtocolError("the result ZIP has no score_info.json", task_id=task_id)
     try:
@@ -215,6 +248,32 @@ def parse_zip(data: bytes, *, task_id: str, api_version: str) -> AnalysisResult:
     except ValueError as exc:
         raise ProtocolError("score_info.json is not valid JSON", task_id=task_id) from exc
     return _from_score_info(info, files, task_id=task_id, api_version=api_version)
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, task_id) -> bytes:
+    """One entry, read in chunks and stopped at `budget` bytes whatever its header declares."""
+    if info.flag_bits & 0x1:
+        raise ProtocolError(f"the result ZIP's {info.filename!r:.60} is encrypted", task_id=task_id)
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as entry:
+            while chunk := entry.read(1024 * 1024):
+                size += len(chunk)
+                if size > budget:
+                    raise ProtocolError(
+                        "the result ZIP unpacks to more than 200 MB", task_id=task_id
+                    )
+                chunks.append(chunk)
+    except NotImplementedError:
+        raise ProtocolError(
+            f"the result ZIP's {info.filename!r:.60} uses an unsupported compression",
+            task_id=task_id,
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise ProtocolError(
+            f"the result ZIP is damaged ({type(exc).__name__})", task_id=task_id
+        ) from None
+    return b"".join(chunks)
 
 
 def _from_score_info(info, files, *, task_id, api_version) -> AnalysisResult:
@@ -280,6 +339,6 @@ def _add_skin_types(result, kind, value, files) -> None:
 
 
 def _number(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProtocolError(f"{what} is not a number: {value!r:.60}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ProtocolError(f"{what} is not a number")
     return float(value)

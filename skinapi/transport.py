@@ -1,12 +1,14 @@
 """HTTP for the client: one `requests.Session`, retries of failed requests, answers turned into
 the error tree, and per-thread recording of every exchange with the key scrubbed.
 
-How often a task is *polled* is the client's business; this module only decides whether one
-failed *request* is tried again (Google api-core keeps the two policies apart the same way).
-"""
+Every exchange is bounded: its body is streamed with a byte cap (declared and actual), and a
+deadline cuts it however slowly the server drips. How often a task is *polled* is the client's
+business; this module only decides whether one failed *request* is tried again (Google api-core
+keeps the two policies apart the same way)."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -17,11 +19,15 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from . import errors as e
 
 Target = Literal["api", "upload", "download"]
 """Who answers: the API itself, the presigned upload storage, or the result file host."""
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+"""An API answer (JSON) larger than this is not one."""
+_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,38 @@ class RetryPolicy:
         return rng.uniform(cap / 2, cap)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer read in full (within its cap)."""
+
+    status: int
+    headers: requests.structures.CaseInsensitiveDict
+    body: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Late(Exception):
+    pass
+
+
 class Transport:
     def __init__(
         self,
@@ -52,7 +90,7 @@ class Transport:
         seed: int | None,
     ):
         self._api_key = api_key
-        self.timeout = timeout
+        self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.session = session or requests.Session()
         self.retry = retry
         self.sleep = sleep
@@ -60,21 +98,25 @@ class Transport:
         self._rng = random.Random(seed)
         self._local = threading.local()
 
-    def call_api(self, method: str, url: str, path: str, *, json=None, idempotent: bool):
-        """A JSON call to the API with the bearer key; returns (`data` object, x-request-id)."""
+    def call_api(
+        self, method: str, url: str, path: str, *, json=None, idempotent: bool, deadline=None
+    ):
+        """A JSON call to the API with the bearer key; returns (the answer object, request id)."""
         headers = {"Authorization": f"Bearer {self._api_key}"}
         what = f"{method} {path}"
-        response = self.request(
-            method, url, json=json, headers=headers, what=what, target="api", idempotent=idempotent
-        )
-        request_id = response.headers.get("x-request-id")
+        reply = self.request(
+            method, url, json=json, headers=headers, what=what, target="api",
+            idempotent=idempotent, deadline=deadline,
+        )  # fmt: skip
         try:
-            payload = response.json()
+            payload = reply.json()
         except ValueError as exc:
-            raise e.ProtocolError(f"{what} answered with non-JSON", request_id=request_id) from exc
+            raise e.ProtocolError(
+                f"{what} answered with non-JSON", request_id=reply.request_id
+            ) from exc
         if not isinstance(payload, dict):
-            raise e.ProtocolError(f"{what} answered with a non-object")
-        return payload.get("data") or {}, request_id
+            raise e.ProtocolError(f"{what} answered with a non-object", request_id=reply.request_id)
+        return payload, reply.request_id
 
     def request(
         self,
@@ -84,32 +126,103 @@ class Transport:
         what: str,
         target: Target,
         idempotent: bool = True,
+        max_bytes: int = MAX_ANSWER_BYTES,
+        deadline: float | None = None,
         **kwargs,
-    ) -> requests.Response:
+    ) -> Reply:
+        """One exchange, retried when that is safe. `deadline` (on this transport's clock) ends
+        it however the server behaves; `max_bytes` caps the answer's body."""
         attempt = 0
         while True:
             started = self.clock()
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.RequestException as exc:
+                reply = self._exchange(method, url, kwargs, max_bytes, deadline)
+            except _TooBig:
+                self._record(method, url, kwargs, started, error=f"over {max_bytes} bytes")
+                raise e.ProtocolError(
+                    f"{what} answered with more than {max_bytes // (1024 * 1024)} MB",
+                    hint="The answer is larger than any real one; nothing of it was kept.",
+                ) from None
+            except _Late:
+                self._record(method, url, kwargs, started, error="deadline")
+                raise self._transport_error(what, "ran past the deadline", idempotent) from None
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 self._record(method, url, kwargs, started, error=exc)
                 if idempotent and attempt + 1 < self.retry.attempts:
-                    self.sleep(self.retry.delay(attempt, self._rng))
+                    self._pause(attempt, deadline)
                     attempt += 1
                     continue
-                raise self._transport_error(what, exc, idempotent) from None
-            self._record(method, url, kwargs, started, response=response)
-            if response.status_code < 400:
-                return response
-            error = self._status_error(response, what, target)
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+                raise self._transport_error(
+                    what, f"{kind}: {type(exc).__name__}", idempotent
+                ) from None
+            self._record(method, url, kwargs, started, reply=reply)
+            if reply.status < 400:
+                return reply
+            error = self._status_error(reply, what, target)
             retryable = isinstance(error, e.RateLimitError) or (
                 idempotent and isinstance(error, e.ServerError)
             )
             if retryable and attempt + 1 < self.retry.attempts:
-                self.sleep(self.retry.delay(attempt, self._rng))
+                self._pause(attempt, deadline)
                 attempt += 1
                 continue
             raise error
+
+    def _pause(self, attempt: int, deadline: float | None) -> None:
+        delay = self.retry.delay(attempt, self._rng)
+        if deadline is not None:
+            delay = min(delay, max(deadline - self.clock(), 0.0))
+        self.sleep(delay)
+
+    def _exchange(self, method, url, kwargs, max_bytes, deadline) -> Reply:
+        if deadline is None:
+            return self._fetch(method, url, kwargs, max_bytes, self.timeout, None)
+        remaining = deadline - self.clock()
+        if remaining <= 0:
+            raise _Late
+        connect, read = self.timeout
+        timeout = (min(connect, remaining), min(read, remaining))
+        # The exchange runs in a worker so that the deadline holds even while the server
+        # drips its headers; the worker stops at the next chunk once cancelled.
+        cancel, box = threading.Event(), {}
+
+        def work():
+            try:
+                box["reply"] = self._fetch(method, url, kwargs, max_bytes, timeout, cancel)
+            except BaseException as exc:  # handed to the caller's thread as it is
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="skinapi-request", daemon=True)
+        worker.start()
+        worker.join(remaining)
+        if worker.is_alive():
+            cancel.set()
+            raise _Late
+        if "error" in box:
+            raise box["error"]
+        return box["reply"]
+
+    def _fetch(self, method, url, kwargs, max_bytes, timeout, cancel) -> Reply:
+        response = self.session.request(method, url, timeout=timeout, stream=True, **kwargs)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _TooBig
+            chunks, size = [], 0
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise _Late
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _TooBig
+                chunks.append(chunk)
+            return Reply(response.status_code, response.headers, b"".join(chunks))
+        finally:
+            response.close()
 
     # -- recording -------------------------------------------------------------------------
 
@@ -123,7 +236,7 @@ class Transport:
         finally:
             self._local.trace = previous
 
-    def _record(self, method, url, kwargs, started, response=None, error=None) -> None:
+    def _record(self, method, url, kwargs, started, reply=None, error=None) -> None:
         trace = getattr(self._local, "trace", None)
         if trace is None:
             return
@@ -135,56 +248,60 @@ class Transport:
             "elapsed": round(self.clock() - started, 4),
         }
         if "json" in kwargs and kwargs["json"] is not None:
-            entry["request"] = kwargs["json"]
+            entry["request"] = self.scrub_json(kwargs["json"])
         elif "data" in kwargs:
             entry["request"] = {"bytes": len(kwargs["data"]), "headers": kwargs.get("headers")}
         if error is not None:
-            entry["error"] = self.scrub(f"{type(error).__name__}: {error}")
-        if response is not None:
-            entry["status"] = response.status_code
-            entry["request_id"] = response.headers.get("x-request-id")
-            kind = response.headers.get("Content-Type", "")
+            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+            entry["error"] = self.scrub(text)
+        if reply is not None:
+            entry["status"] = reply.status
+            entry["request_id"] = reply.request_id
+            kind = reply.content_type
             if "json" in kind:
                 try:
-                    entry["response"] = response.json()
+                    entry["response"] = self.scrub_json(reply.json())
                 except ValueError:
-                    entry["response"] = self.scrub(response.text[:500])
+                    entry["response"] = self.scrub(reply.text)[:500]
             else:
-                entry["response"] = {"bytes": len(response.content), "content_type": kind}
+                entry["response"] = {"bytes": len(reply.body), "content_type": kind}
                 if "zip" in kind:
-                    entry["raw"] = response.content
+                    entry["raw"] = reply.body
         trace.append(entry)
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _transport_error(self, what: str, exc: Exception, idempotent: bool) -> e.TransportError:
-        kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+    def _transport_error(self, what: str, happened: str, idempotent: bool) -> e.TransportError:
         hint = e.TransportError.default_hint
         if not idempotent:
             hint = (
                 "The task may have been created and billed: do not re-run blindly; "
                 "check your tasks before trying again."
             )
-        return e.TransportError(self.scrub(f"{what} {kind}: {type(exc).__name__}"), hint=hint)
+        return e.TransportError(self.scrub(f"{what} {happened}"), hint=hint)
 
-    def _status_error(
-        self, response: requests.Response, what: str, target: Target
-    ) -> e.ApiStatusError:
-        status = response.status_code
-        request_id = response.headers.get("x-request-id")
+    def _status_error(self, reply: Reply, what: str, target: Target) -> e.ApiStatusError:
+        status = reply.status
         try:
-            body = response.json()
+            body = reply.json()
         except ValueError:
             body = None
+        code = None
         if isinstance(body, dict):
-            message = str(body.get("error") or body.get("message") or f"HTTP {status}")
-            code = body.get("error_code")
+            message = body.get("error") or body.get("message") or f"HTTP {status}"
+            message = message if isinstance(message, str) else json.dumps(message)
+            message_text = message.strip().rstrip(".")
+            code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
         else:
-            message, code = (response.text or f"HTTP {status}")[:200], None
-        message = self.scrub(f"{what}: {message}")
-        code = str(code) if code else None
-        kwargs = {"status": status, "error_code": code, "request_id": request_id}
+            message = reply.text or f"HTTP {status}"
+            message_text = ""
+        # The key is masked before anything is cut, so no part of it survives a truncation.
+        message = self.scrub(f"{what}: {self.scrub(message)[:300]}")
+        kwargs = {"status": status, "error_code": code, "request_id": reply.request_id}
         hint = e.hint_for_code(code)
+        code = code or _DOCUMENTED_TEXTS.get(message_text.lower())
+        kwargs["error_code"] = code
+        hint = hint or e.hint_for_code(code)
         if hint:
             kwargs["hint"] = hint
         if target != "api" and status < 500 and status != 429:
@@ -192,11 +309,29 @@ class Transport:
             hint = "Result URLs expire after 2 hours: resume the task for fresh ones."
             if target == "upload":
                 hint = "The storage refused the upload; upload the photo again."
-            return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
+            return e.ApiStatusError(message, status=status, request_id=reply.request_id, hint=hint)
         return _status_class(status, code)(message, **kwargs)
 
     def scrub(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
+
+    def scrub_json(self, value):
+        """A JSON value with the key masked wherever it appears (an echoing server)."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrub_json(v) for v in value]
+        if isinstance(value, dict):
+            return {self.scrub(str(k)): self.scrub_json(v) for k, v in value.items()}
+        return value
+
+
+_DOCUMENTED_TEXTS = {
+    "invalid task id": "InvalidTaskId",
+    "task execution timed out": "TaskTimeout",
+}
+"""The vendor's schemas document these errors with their text and no error_code
+(tests/contract/error_400_invalid_task_id.json, error_500_task_timeout.json)."""
 
 
 def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:

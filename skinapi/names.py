@@ -1,0 +1,53 @@
+"""Names from a server or a user that reach the file system, and text that leaves the program.
+
+Everything that becomes part of a path goes through `safe_name`, and files are only written
+with `write_inside`, which checks the resolved path; text for a terminal goes through
+`one_line`, text for a spreadsheet through `csv_cell`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+MAX_NAME = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:=-]{0,199}$")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_name(text: str, *, fallback: str = "file", max_length: int = MAX_NAME) -> str:
+    """`text` as one file name: letters, digits, dot, dash and underscore only, no separators,
+    never dots alone, at most `max_length` characters."""
+    name = _UNSAFE.sub("_", str(text)).strip("._") or fallback
+    return name[:max_length].rstrip("._") or fallback
+
+
+def write_inside(folder: Path, name: str, data: bytes) -> Path:
+    """Write `data` as `folder/name`, refusing any path that would leave `folder`."""
+    root = folder.resolve()
+    path = (root / name).resolve()
+    if path.parent != root:
+        raise ValueError(f"refused to write {name!r} outside {root}")
+    path.write_bytes(data)
+    return path
+
+
+def is_task_id(value: object) -> bool:
+    """A task id we can put in a URL path and a folder name: no separators, no dots alone."""
+    return isinstance(value, str) and bool(_TASK_ID.match(value)) and ".." not in value
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Text for a terminal: control characters and escape sequences out, one line, bounded."""
+    flat = _CONTROL.sub(" ", str(text))
+    flat = re.sub(r"\s+", " ", flat).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab or a
+    carriage return gets a leading apostrophe. Numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
