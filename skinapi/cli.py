@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from contextlib import ExitStack
@@ -17,7 +18,8 @@ from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import PRESETS, AnalysisSettings, preset_actions
 from .errors import PhotoError, RequestValidationError, SkinApiError
 from .imaging.checks import check_photo
-from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
+from .imaging.photo import FIX_LABELS, apply_fixes, load_photo, upload_bytes
+from .names import is_task_id, one_line, write_inside
 from .results import mask_file_name
 
 
@@ -28,6 +30,54 @@ class _UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # exit 2 with one line, like every other input error
         raise _UsageError(message)
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a share from 0 to 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: a port is 0 to 65535")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,15 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fix", type=Path, metavar="OUT", help="write the fixed photo here")
 
     emulator = commands.add_parser("emulator", help="run the YouCam-compatible emulator")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument("--processing-time", type=float)
-    emulator.add_argument("--polling-interval", type=float)
-    emulator.add_argument("--latency", type=float)
-    emulator.add_argument("--fault-429-rate", type=float)
+    emulator.add_argument("--port", type=_port, default=8765)
+    emulator.add_argument("--processing-time", type=_non_negative)
+    emulator.add_argument("--polling-interval", type=_seconds)
+    emulator.add_argument("--latency", type=_non_negative)
+    emulator.add_argument("--fault-429-rate", type=_share)
     emulator.add_argument("--fault-task-timeout", action="store_true", default=None)
     emulator.add_argument("--fault-engine-error")
-    emulator.add_argument("--fault-drop-rate", type=float)
-    emulator.add_argument("--fault-502-rate", type=float)
+    emulator.add_argument("--fault-drop-rate", type=_share)
+    emulator.add_argument("--fault-502-rate", type=_share)
 
     bench = commands.add_parser("bench", help="print performance figures")
     bench.add_argument(
@@ -69,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=["client", "engine", "check", "overlay", "results", "history", "live"],
     )
-    bench.add_argument("--runs", type=int, default=7)
-    bench.add_argument("--processing-time", type=float, default=1.0)
-    bench.add_argument("--interval", type=float, default=0.25)
+    bench.add_argument("--runs", type=_count, default=7)
+    bench.add_argument("--processing-time", type=_non_negative, default=1.0)
+    bench.add_argument("--interval", type=_seconds, default=0.25)
     return parser
 
 
@@ -89,7 +139,9 @@ def _add_task_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL))
     parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
     parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for a task")
+    parser.add_argument(
+        "--timeout", type=_seconds, default=300.0, help="seconds the whole analysis may take"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+    except Exception as exc:  # a bug of ours: still one line, never a traceback or the key
+        _say(f"error: unexpected {type(exc).__name__}: {exc}. Please report it.")
+        return 1
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """One line on stderr, whatever a server put in the text: no control characters."""
+    print(one_line(message, 600), file=sys.stderr, flush=True)
 
 
 def _settings(args) -> AnalysisSettings:
@@ -158,12 +214,12 @@ def _progress(progress: Progress) -> None:
 
 def _analyze(args) -> int:
     settings = _settings(args)
-    try:
-        data = args.image.read_bytes()
-    except OSError as exc:
-        raise PhotoError(f"Cannot read {args.image}: {exc.strerror}") from None
-    if not args.skip_checks:
-        report = check_photo(load_photo(data), settings.quality)
+    data = _read_photo(args.image)
+    _check_out(args.out)
+    photo = load_photo(data) if not args.skip_checks else None
+    if photo is not None:
+        data = upload_bytes(photo)
+        report = check_photo(photo, settings.quality)
         if not report.ok:
             problems = " ".join(c.message for c in report.blocking)
             fixes = (
@@ -209,6 +265,9 @@ def _analyze(args) -> int:
 
 def _resume(args) -> int:
     settings = _settings(args)
+    if not is_task_id(args.task_id):
+        raise RequestValidationError([f"{args.task_id!r:.60} is not a task id."])
+    _check_out(args.out)
     with ExitStack() as stack:
         client = _client(args, stack)
         result = client.resume(args.task_id, settings, on_progress=_progress, timeout=args.timeout)
@@ -216,23 +275,47 @@ def _resume(args) -> int:
     return 0
 
 
+def _read_photo(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            raise PhotoError(f"Cannot read {path}: it is over 64 MB, far more than a photo")
+        return path.read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"Cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _check_out(out: Path | None) -> None:
+    """--out must be a folder we can write, checked before anything is sent or billed."""
+    if out is None:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".skinscope-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RequestValidationError(
+            [f"--out {out} is not a folder SkinScope can write ({exc.strerror or exc})."]
+        ) from None
+
+
 def _emit(result, out: Path | None) -> None:
+    """Print the result; save its masks under OUT/<task_id>. The analysis is paid for: a mask
+    that cannot be saved is reported, and the result is printed all the same."""
     paths: dict[str, str] = {}
     if out:
-        folder = out / result.task_id
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, data in result.masks.items():
-            path = folder / mask_file_name(key, data)
-            path.write_bytes(data)
-            paths[key] = str(path)
+        try:
+            folder = out / result.task_id
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, data in result.masks.items():
+                paths[key] = str(write_inside(folder, mask_file_name(key, data), data))
+        except (OSError, ValueError) as exc:
+            _say(f"warning: masks not saved under {out} ({exc}); the scores follow")
     print(json.dumps(result.as_document(paths), indent=2))
 
 
 def _check(args) -> int:
-    try:
-        data = args.image.read_bytes()
-    except OSError as exc:
-        raise PhotoError(f"Cannot read {args.image}: {exc.strerror}") from None
+    data = _read_photo(args.image)
     try:
         photo = load_photo(data)
     except PhotoError as exc:
@@ -246,7 +329,13 @@ def _check(args) -> int:
     output = report.to_dict() | {"readable": True, "size": list(photo.size)}
     if args.fix:
         fixed = apply_fixes(photo, report.fixes, args.quality)
-        args.fix.write_bytes(fixed.data)
+        try:
+            args.fix.write_bytes(fixed.data)
+        except OSError as exc:
+            raise PhotoError(
+                f"Cannot write the fixed photo to {args.fix}: {exc.strerror or exc}",
+                hint="Give a file path in a folder you can write, e.g. fixed.jpg.",
+            ) from None
         after = check_photo(fixed, args.quality)
         output["fixed"] = {
             "path": str(args.fix),
@@ -276,7 +365,16 @@ def _emulator(args) -> int:
         )
         if (value := getattr(args, name)) is not None
     }
-    emulator = Emulator(EmulatorConfig.from_env(**overrides), port=args.port).start()
+    try:
+        config = EmulatorConfig.from_env(**overrides)
+    except ValueError as exc:
+        raise RequestValidationError([f"{exc}."]) from None
+    try:
+        emulator = Emulator(config, port=args.port).start()
+    except OSError as exc:
+        raise RequestValidationError(
+            [f"The emulator cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})."]
+        ) from None
     print(f"YouCam emulator on {emulator.url} — key: {DEMO_API_KEY}", flush=True)
     print(
         f"try: YOUCAM_API_KEY={DEMO_API_KEY} python -m skinapi analyze PHOTO --preset sd-all --base-url {emulator.url}",

@@ -10,7 +10,7 @@ from PIL import Image, ImageFilter
 
 from skinapi import PhotoError
 from skinapi.imaging.checks import check_photo
-from skinapi.imaging.photo import apply_fixes, load_photo
+from skinapi.imaging.photo import apply_fixes, load_photo, upload_bytes
 
 from .helpers import jpeg
 
@@ -30,16 +30,22 @@ def test_the_test_face_passes_every_blocking_check(face_bytes):
     assert report.ok, [c.message for c in report.blocking]
 
 
-def test_exif_rotated_photo_warns_and_rotate_fixes_it(face_image):
+def test_a_phone_photo_stored_sideways_is_judged_and_sent_upright(face_image):
+    """Phones store portraits turned, with an EXIF orientation tag: the checks judge the photo
+    as people see it, and what is sent has the rotation in its pixels."""
     sideways = face_image.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to show"
     photo = load_photo(jpeg(sideways, exif=exif.tobytes()))
+    assert photo.size == face_image.size == photo.image.size
     report = check_photo(photo, "sd")
-    assert severity(report, "exif_rotation") == "warn"
-    assert severity(report, "face_count") == "block"  # as stored, the face lies on its side
-    fixed = apply_fixes(photo, report.fixes, "sd")
-    assert fixed.size == (720, 960) and check_photo(fixed, "sd").ok
+    assert report.ok and severity(report, "face_count") == "pass"
+    assert severity(report, "exif_rotation") == "pass"
+    assert any("orientation 6" in note for note in report.notes)
+    sent = Image.open(io.BytesIO(upload_bytes(photo)))
+    assert sent.size == face_image.size and sent.getexif().get(0x0112, 1) == 1
+    upright = load_photo(upload_bytes(photo))
+    assert upright.exif_orientation == 1 and check_photo(upright, "sd").ok
 
 
 def test_cmyk_jpeg_is_converted_with_a_note(face_image):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields
 
@@ -48,16 +49,29 @@ class EmulatorConfig:
         """Read SKINSCOPE_EMULATOR_<FIELD> variables, e.g. SKINSCOPE_EMULATOR_LATENCY=0.5."""
         values = {}
         for f in fields(cls):
-            raw = environ.get(f"SKINSCOPE_EMULATOR_{f.name.upper()}")
+            name = f"SKINSCOPE_EMULATOR_{f.name.upper()}"
+            raw = environ.get(name)
             if raw is None or f.name == "api_keys":
                 continue
-            if f.type in ("float", float):
-                values[f.name] = float(raw)
-            elif f.type in ("int", int):
-                values[f.name] = int(raw)
-            elif f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            else:
-                values[f.name] = raw
+            try:
+                values[f.name] = _parse(raw, f.type)
+            except ValueError:
+                raise ValueError(f"{name}={raw[:40]!r} is not a valid {f.type}") from None
         values.update(overrides)
         return cls(**values)
+
+
+def _parse(raw: str, kind):
+    if kind in ("float", float):
+        value = float(raw)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError
+        return value
+    if kind in ("int", int):
+        value = int(raw)
+        if value < 0:
+            raise ValueError
+        return value
+    if kind in ("bool", bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw

@@ -57,6 +57,9 @@ def _cascade() -> Iterator[cv2.CascadeClassifier]:
             _idle_cascades.append(cascade)
 
 
+MIN_FACE_PIXELS = 24
+
+
 def find_faces(image: Image.Image) -> list[FaceBox]:
     """Faces in a PIL image, largest first, in its pixel coordinates. A large photo is first
     reduced in Pillow (a cheap box filter), which avoids copying every pixel into numpy."""
@@ -70,12 +73,16 @@ def detect_faces(
 ) -> list[FaceBox]:
     """Faces in an RGB array, largest first, in the array's pixel coordinates."""
     height, width = rgb.shape[:2]
+    if min(height, width) < MIN_FACE_PIXELS:
+        return []  # a strip of pixels holds no face, and the search cannot scale it
     scale = min(1.0, long_side / max(height, width))
     small = (
         rgb
         if scale == 1.0
         else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
+    if min(small.shape[:2]) < MIN_FACE_PIXELS:
+        return []
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     min_side = max(24, int(min_fraction * min(small.shape[:2])))
 

@@ -21,6 +21,10 @@ from .faces import find_faces
 SAMPLE_PHOTO = Path(__file__).parent.parent / "assets" / "sample_face.jpg"
 """A public-domain NASA portrait (scikit-image's astronaut), cropped to the face."""
 MAX_DECODE_PIXELS = 50_000_000
+MAX_DECODE_BYTES = 200 * 1024 * 1024
+"""What decoding may take in memory, by the image's own bit depth and channels."""
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
+                    "HSV": 3, "RGBA": 4, "RGBa": 4, "CMYK": 4, "I": 4, "F": 4}  # fmt: skip
 MIN_FACE_RATIO = 0.60
 TARGET_FACE_RATIO = 0.70
 
@@ -32,12 +36,13 @@ class Photo:
     data: bytes
     """The file as it would be uploaded."""
     image: Image.Image
-    """RGB pixels as stored in the file (EXIF rotation not applied)."""
+    """RGB pixels as people see the photo: an EXIF orientation tag is applied."""
     format: str
     """What the content is (``JPEG``, ``PNG``, ``GIF``…), whatever the file name says."""
     original_size: tuple[int, int]
-    """Width and height in the file, before any reduced-size decoding."""
+    """Width and height as people see the photo (upright), before any reduced-size decoding."""
     exif_orientation: int = 1
+    """The orientation tag of the file; 1 when its pixels are upright already."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -68,7 +73,7 @@ def load_photo(data: bytes) -> Photo:
             if fmt == "JPEG" and size[0] * size[1] > MAX_DECODE_PIXELS:
                 image.draft("RGB", (MAX_LONG_SIDE, MAX_LONG_SIDE))
                 notes.append(f"Decoded at reduced size: the file is {size[0]}×{size[1]} px.")
-            elif size[0] * size[1] > MAX_DECODE_PIXELS:
+            elif size[0] * size[1] > MAX_DECODE_PIXELS or _decoded_bytes(image) > MAX_DECODE_BYTES:
                 raise PhotoError(
                     f"Cannot read this photo: {size[0]}×{size[1]} px is too large to open safely",
                     hint="The API takes at most 4096 px on the long side; export it smaller.",
@@ -78,7 +83,7 @@ def load_photo(data: bytes) -> Photo:
                 image.seek(0)
             orientation = _exif_orientation(image)
             image.load()
-            rgb = _to_rgb(image, notes)
+            rgb = _upright(_to_rgb(image, notes), orientation, notes)
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -92,7 +97,32 @@ def load_photo(data: bytes) -> Photo:
             f"Cannot read this photo: the file is not an image or is {what}",
             hint="Send a complete JPG or PNG file.",
         ) from exc
+    if orientation in (5, 6, 7, 8):
+        size = (size[1], size[0])
     return Photo(data, rgb, fmt, size, orientation, tuple(notes))
+
+
+def _decoded_bytes(image: Image.Image) -> int:
+    per_pixel = 2 if image.mode.startswith("I;16") else _BYTES_PER_PIXEL.get(image.mode, 4)
+    return image.width * image.height * per_pixel
+
+
+def _upright(image: Image.Image, orientation: int, notes: list[str]) -> Image.Image:
+    """The pixels as people see them: phones store photos sideways with an orientation tag."""
+    if orientation == 1:
+        return image
+    tagged = image.copy()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    tagged.info["exif"] = exif.tobytes()
+    notes.append(f"Stored turned (EXIF orientation {orientation}): judged and sent upright.")
+    return ImageOps.exif_transpose(tagged)
+
+
+def upload_bytes(photo: Photo) -> bytes:
+    """What to send for `photo`: its file as it is, or, when it relies on an orientation tag,
+    the upright pixels as a JPEG (the tag is not something to count on at the other end)."""
+    return photo.data if photo.exif_orientation == 1 else encode_jpeg(photo.image)
 
 
 def _sniff_unsupported(data: bytes) -> str | None:
@@ -116,11 +146,19 @@ def _exif_orientation(image: Image.Image) -> int:
 def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if array.max() > 255 else 255.0
+        # Integer arithmetic on the image's own width: no float copy of a large image.
+        array = np.asarray(image)
         notes.append("16-bit image converted to 8-bit colour.")
-        gray = np.clip(array / peak * 255.0, 0, 255).astype(np.uint8)
-        return Image.fromarray(np.dstack([gray] * 3))
+        wide = array.max() > 255
+        if array.dtype.itemsize == 2:
+            # The high byte of each 16-bit value, read in place: no copy at 16 bits.
+            high = 0 if array.dtype.byteorder == ">" else 1
+            gray = np.ascontiguousarray(array.view(np.uint8)[..., high if wide else 1 - high :: 2])
+        elif wide:
+            gray = (np.clip(array, 0, 65535) // 257).astype(np.uint8)
+        else:
+            gray = np.clip(array, 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
     if mode == "CMYK":
         notes.append("CMYK image converted to RGB.")
         return image.convert("RGB")
@@ -151,12 +189,8 @@ def apply_fixes(photo: Photo, fixes: list[str], quality: str = "sd") -> Photo:
     image = photo.image
     notes = list(photo.notes)
     orientation = photo.exif_orientation
-    if "rotate" in fixes and orientation != 1:
-        exif = Image.Exif()
-        exif[0x0112] = orientation
-        image.info["exif"] = exif.tobytes()
-        image = ImageOps.exif_transpose(image)
-        orientation = 1
+    if "rotate" in fixes:
+        orientation = 1  # the pixels are upright already; encoding them drops the tag
     if "crop" in fixes:
         image = crop_to_face(image, quality)
     if "downscale" in fixes or max(image.size) > MAX_LONG_SIDE:

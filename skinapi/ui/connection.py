@@ -20,8 +20,22 @@ BACKEND_LABELS = {DEMO: "Demo (emulator)", LIVE: "Live (YouCam API)"}
 
 @st.cache_resource(show_spinner=False)
 def demo_emulator() -> Emulator:
-    """One emulator per process, on a free port of 127.0.0.1."""
-    return Emulator(EmulatorConfig.from_env()).start()
+    """One emulator per process, on a free port of 127.0.0.1; its settings from the
+    environment, or the defaults (with the reason kept) when those cannot be read."""
+    try:
+        config = EmulatorConfig.from_env()
+    except ValueError as exc:
+        _config_problem.append(str(exc))
+        config = EmulatorConfig()
+    return Emulator(config).start()
+
+
+_config_problem: list[str] = []
+
+
+def emulator_config_problem() -> str | None:
+    """Why the demo emulator runs on its defaults, if it does."""
+    return _config_problem[-1] if _config_problem else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .connection import BACKEND_LABELS, DEMO, LIVE, chosen_backend, find_key, masked
+from .connection import (
+    BACKEND_LABELS,
+    DEMO,
+    LIVE,
+    chosen_backend,
+    emulator_config_problem,
+    find_key,
+    masked,
+)
 from .history import history_problem
 from .messages import DEMO_NOTICE
 from .runflow import resume_stored_runs
@@ -36,6 +44,8 @@ def sidebar() -> None:
         st.session_state["connection_backend"] = choice
         if choice == DEMO:
             st.caption("No key needed. " + DEMO_NOTICE)
+            if problem := emulator_config_problem():
+                st.warning(f"{problem}: the demo emulator runs on its default settings.")
         elif key:
             st.caption(f"Key from {source}: {masked(key)}")
         else:
