@@ -5,17 +5,18 @@ import streamlit as st
 from skinapi.records import tables
 from skinapi.ui import compare_view, messages
 from skinapi.ui.connection import DEMO
-from skinapi.ui.history import history
+from skinapi.ui.history import history, read_runs
 from skinapi.ui.state import routed_by_app
 
 routed_by_app()
 
 st.title("Compare runs")
-store = history()
-if store is None:
-    st.error("The run history cannot be opened; see the History page.")
+store, stored = history(), read_runs()
+if store is None or stored is None:
+    st.error("The run history cannot be read; the History page says why and offers a way out.")
+    st.page_link("pages/history.py", label="Go to History", icon=":material/history:")
     st.stop()
-done = [r for r in store.list() if r.state == "success"]
+done = [r for r in stored if r.state == "success"]
 if len(done) < 2:
     st.info(
         "Compare needs at least two finished runs. Analyse a photo with different settings, then come back.",

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from skinapi.ui import history_view
-from skinapi.ui.history import history
+from skinapi.ui.history import history, read_runs
 from skinapi.ui.runflow import resume_stored_runs
 from skinapi.ui.state import routed_by_app
 
@@ -15,7 +15,11 @@ if history_view.way_out():
 
 store = history()
 resume_stored_runs()
-runs = store.list()
+runs = read_runs()
+if runs is None:  # reading failed just now: say why, offer the way out
+    history_view.way_out()
+    st.stop()
+history_view.unreadable_note(store)
 if not runs:
     st.info(
         "No runs yet. Every analysis is kept here, with its photo, masks and scores.",

@@ -40,6 +40,8 @@ current = live_view.current_participant_run()
 if current is not None:
     # The participant's result goes first, large, where they look; the camera stays below.
     with participant_view:
+        if current.not_saved:
+            st.warning(f"Not saved in the history: {current.not_saved}", icon=":material/save:")
         if current.state == "success":
             live_view.kiosk_view(current)
         elif current.error:

@@ -17,6 +17,12 @@ if run is None or run.state != "success":
 
 if run.backend == DEMO:
     messages.demo_notice()
+if run.not_saved:
+    st.warning(
+        f"Not saved in the history: {run.not_saved} The result is here for this session only: "
+        "download it below (JSON, CSV, masks).",
+        icon=":material/save:",
+    )
 results_view.headline(run)
 
 chart_column, mask_column = st.columns(2, gap="large")

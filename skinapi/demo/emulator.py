@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlparse
 
 from ..concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
@@ -30,6 +30,11 @@ from .answers import json_answer as _json
 from .answers import json_output, result_zip
 from .answers import ok as _ok
 from .config import DEMO_API_KEY, EmulatorConfig
+from .handler import MAX_UPLOAD_BYTES, handler_for
+
+MAX_KEPT_UPLOADS = 64
+MAX_KEPT_TASKS = 64
+"""Tasks whose files are kept; the oldest finished ones are dropped beyond it."""
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Emulator:
         self.request_log: list[tuple[str, str]] = []
         """(method, path) of every request received, for tests and benchmarks."""
         self.creates = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -89,6 +94,10 @@ class Emulator:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
 
     def start(self) -> Emulator:
         # A short poll interval: `stop` waits up to one for the serving loop to notice.
@@ -160,8 +169,12 @@ class Emulator:
             ("GET", "/s2s/v1.0/client/credit"): self._credit,
         }
         handler = routes.get((method, route))
-        if handler:
-            return handler(payload, key)
+        try:
+            if handler:
+                return handler(payload, key)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # A field of the wrong JSON type: the API answers 400, it does not hang up.
+            return _error(400, "InvalidParameters", "A field of the request has the wrong type")
         for version in ("v2.0", "v2.1"):
             prefix = f"/s2s/{version}/task/skin-analysis/"
             if method == "GET" and route.startswith(prefix):
@@ -207,17 +220,24 @@ class Emulator:
         try:
             entry = payload["files"][0]
             content_type = str(entry["content_type"])
-            file_size = int(entry["file_size"])
-            str(entry["file_name"])
+            file_size = entry["file_size"]
+            if not isinstance(file_size, int) or isinstance(file_size, bool) or file_size < 1:
+                raise ValueError
+            if not isinstance(entry["file_name"], str):
+                raise ValueError
         except (KeyError, IndexError, TypeError, ValueError):
             return _error(
                 400, "InvalidParameters", "files[0] needs content_type, file_name, file_size"
             )
+        if file_size > MAX_UPLOAD_BYTES:
+            return _error(413, "PayloadTooLarge", "file_size is larger than an upload may be")
         if content_type not in ("image/jpeg", "image/jpg", "image/png"):
             return _error(400, "InvalidParameters", f"Unsupported content_type {content_type}")
         file_id = "file_" + uuid.uuid4().hex
         with self._lock:
             self._uploads[file_id] = _Upload(file_id, content_type, file_size)
+            while len(self._uploads) > MAX_KEPT_UPLOADS:  # the oldest reservations go first
+                self._uploads.pop(next(iter(self._uploads)))
         upload = {
             "method": "PUT",
             "url": f"{self.url}/upload/{file_id}?X-Signature={uuid.uuid4().hex}",
@@ -261,7 +281,7 @@ class Emulator:
         if not isinstance(actions, list) or not actions:
             return _error(400, "InvalidParameters", "dst_actions is required")
         for action in actions:
-            if action not in CONCERNS:
+            if not isinstance(action, str) or action not in CONCERNS:
                 return _error(400, "InvalidParameters", f"Not available dst_action {action}")
         problems = validation_problems(
             actions,
@@ -329,6 +349,15 @@ class Emulator:
         task.output = json_output(result, task.actions, task.miniserver_args, self._files_url(task))
         if task.format == "zip":
             task.files["result.zip"] = result_zip(result, task.actions)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Keep the files of at most MAX_KEPT_TASKS tasks: the oldest finished go first, as if
+        they had expired, so a long demo session does not grow without end."""
+        with self._lock:
+            finished = [t for t in self._tasks.values() if t.future and t.future.done()]
+            for task in finished[: max(len(self._tasks) - MAX_KEPT_TASKS, 0)]:
+                self._tasks.pop(task.task_id, None)
 
     def _poll(self, task_id, key):
         now = self._clock()
@@ -406,38 +435,3 @@ class Emulator:
         seconds = self.config.polling_interval
         millis = int(round(seconds * 1000))
         return millis if self.config.interval_unit == "ms" and millis > 100 else seconds
-
-
-def _handler_for(emulator: Emulator):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def _serve(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = emulator.handle(self.command, self.path, self.headers, body)
-            fault = emulator.fault_after(self.path)
-            if fault == "drop":
-                self.close_connection = True
-                return
-            if fault == "502":
-                status, headers, payload = (
-                    502,
-                    {"Content-Type": "text/html"},
-                    b"<h1>502 Bad Gateway</h1>",
-                )
-            self.send_response(status)
-            self.send_header("x-request-id", uuid.uuid4().hex)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format, *args):  # the key could appear in nothing logged here
-            pass
-
-    return Handler

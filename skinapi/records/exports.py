@@ -11,7 +11,9 @@ import zipfile
 from datetime import datetime
 
 from ..concerns import label
+from ..errors import StoreError
 from ..imaging import overlay
+from ..names import csv_cell
 from ..results import AnalysisResult, mask_file_name
 from .store import RunStore, StoredRun
 
@@ -28,7 +30,7 @@ def result_csv(result: AnalysisResult) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for s in result.scores:
         writer.writerow(
-            [
+            _cells(
                 result.task_id,
                 result.api_version,
                 s.type,
@@ -36,7 +38,7 @@ def result_csv(result: AnalysisResult) -> bytes:
                 s.region or "whole",
                 s.ui_score,
                 f"{s.raw_score:.2f}",
-            ]
+            )
         )
     return buffer.getvalue().encode()
 
@@ -56,6 +58,11 @@ RUN_CSV_COLUMNS = (
     "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units", "trial",
     "participant",
 )  # fmt: skip
+
+
+def _cells(*values) -> list:
+    """A CSV row no spreadsheet runs as a formula, whatever a server or a user typed."""
+    return [csv_cell(v) for v in values]
 
 
 def when(timestamp: float) -> str:
@@ -97,38 +104,49 @@ def runs_csv(runs: list[StoredRun]) -> bytes:
             continue
         for s in r.result.scores:
             writer.writerow(
-                [
+                _cells(
                     r.id, when(r.created), r.backend, r.api_version, r.label, r.state, r.task_id,
                     s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}",
                     r.result.overall, r.result.skin_age, r.units, r.trial, r.participant,
-                ]
+                )
             )  # fmt: skip
     return buffer.getvalue().encode()
 
 
 def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
-    """Photo, masks, a composited overlay and the scores of each run, in one ZIP."""
+    """Photo, masks, a composited overlay and the scores of each run, in one ZIP; a run whose
+    files are gone is listed in MISSING.txt instead of failing the whole export."""
     buffer = io.BytesIO()
+    missing = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("runs.json", runs_json(runs))
         archive.writestr("scores.csv", runs_csv(runs))
         for r in runs:
             folder = store.files / r.id
-            for path in sorted(folder.rglob("*")) if folder.exists() else []:
+            if not (folder / "photo.jpg").is_file():
+                missing.append(f"{r.id}: its photo and masks are no longer in {folder}")
+                continue
+            for path in sorted(folder.rglob("*")):
                 if path.is_file() and path.suffix in (".jpg", ".png"):
                     archive.write(path, f"{r.id}/{path.relative_to(folder)}")
             overlay_jpeg = run_overlay(store, r)
             if overlay_jpeg:
                 archive.writestr(f"{r.id}/overlay.jpg", overlay_jpeg)
+        if missing:
+            archive.writestr("MISSING.txt", "\n".join(missing) + "\n")
     return buffer.getvalue()
 
 
 def run_overlay(store: RunStore, run: StoredRun, keys: list[str] | None = None) -> bytes | None:
-    """The photo with the run's masks (all raw masks, or `keys`) blended on."""
-    result = store.load_result(run)
-    if result is None or not result.masks:
+    """The photo with the run's masks (all raw masks, or `keys`) blended on; None when the run
+    has no masks or its files are gone."""
+    try:
+        result = store.load_result(run)
+        if result is None or not result.masks:
+            return None
+        base, layers = overlay.prepare(result.resized_image or store.photo(run.id), result.masks)
+    except (StoreError, OSError, ValueError):
         return None
-    base, layers = overlay.prepare(result.resized_image or store.photo(run.id), result.masks)
     chosen = keys or [
         k for k, layer in layers.items() if layer.alpha is not None and k.endswith(":whole")
     ]

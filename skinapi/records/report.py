@@ -8,6 +8,7 @@ import html
 import math
 
 from ..concerns import label
+from ..errors import StoreError
 from .exports import run_overlay, when
 from .store import RunStore, StoredRun
 
@@ -52,7 +53,13 @@ def html_report(store: RunStore, run: StoredRun) -> bytes:
     result = run.result
     if result is None:
         raise ValueError(f"run {run.id} has no result to report")
-    photo = base64.b64encode(store.photo(run.id)).decode()
+    try:
+        photo_img = (
+            f'<img src="data:image/jpeg;base64,{base64.b64encode(store.photo(run.id)).decode()}"'
+            ' alt="photo">'
+        )
+    except StoreError:
+        photo_img = "<p>The photo of this run is no longer on this machine.</p>"
     overlay_jpeg = run_overlay(store, run)
     radar = radar_svg([(label(s.type), s.ui_score) for s in result.headline_scores()])
     rows = "".join(
@@ -60,14 +67,16 @@ def html_report(store: RunStore, run: StoredRun) -> bytes:
         f"<td>{html.escape(s.region or 'whole')}</td><td>{s.ui_score}</td><td>{s.raw_score:.1f}</td></tr>"
         for s in result.scores
     )
-    skin_types = ", ".join(f"{z.region}: {html.escape(z.label)}" for z in result.skin_types)
+    skin_types = ", ".join(
+        f"{html.escape(z.region)}: {html.escape(z.label)}" for z in result.skin_types
+    )
     demo = (
         "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
         if run.backend == "demo"
         else ""
     )
-    overall = "—" if result.overall is None else result.overall
-    skin_age = "—" if result.skin_age is None else result.skin_age
+    overall = "—" if result.overall is None else f"{result.overall:g}"
+    skin_age = "—" if result.skin_age is None else f"{result.skin_age:g}"
     overlay_img = (
         f'<img src="data:image/jpeg;base64,{base64.b64encode(overlay_jpeg).decode()}" alt="masks">'
         if overlay_jpeg
@@ -80,10 +89,10 @@ def html_report(store: RunStore, run: StoredRun) -> bytes:
 table{{border-collapse:collapse}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
 .demo{{background:#eef4ff;padding:8px 12px;border-radius:6px}}</style>
 <h1>SkinScope report</h1>{demo}
-<p>Run {html.escape(run.id)} · {when(run.created)} · {run.backend} · {html.escape(run.api_version or "")} ·
-task {html.escape(run.task_id or "—")} · {run.units} units · label {html.escape(run.label or "—")}</p>
+<p>Run {html.escape(run.id)} · {when(run.created)} · {html.escape(str(run.backend))} · {html.escape(run.api_version or "")} ·
+task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units · label {html.escape(run.label or "—")}</p>
 <p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
-<div class=row><img src="data:image/jpeg;base64,{photo}" alt="photo">{overlay_img}{radar}</div>
+<div class=row>{photo_img}{overlay_img}{radar}</div>
 <h2>Scores</h2><table><tr><th>Concern</th><th>Region</th><th>Score</th><th>Raw</th></tr>{rows}</table>
 </html>"""
     return page.encode()

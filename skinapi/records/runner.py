@@ -15,9 +15,22 @@ from dataclasses import dataclass, field
 
 from ..client import Client, Progress
 from ..concerns import AnalysisSettings
-from ..errors import DeadlineExceeded, InvalidTaskIdError, SkinApiError
+from ..errors import (
+    ApiStatusError,
+    DeadlineExceeded,
+    InvalidTaskIdError,
+    ServerError,
+    SkinApiError,
+    StoreError,
+)
 from ..results import AnalysisResult
-from .states import EXPIRED_MESSAGE, IN_FLIGHT_STATES, NOT_SENT_MESSAGE, RunState
+from .states import (
+    EXPIRED_MESSAGE,
+    IN_FLIGHT_STATES,
+    NOT_SENT_MESSAGE,
+    UNCONFIRMED_MESSAGE,
+    RunState,
+)
 from .store import RunStore, StoredRun
 
 
@@ -45,6 +58,8 @@ class Run:
     label: str = ""
     trial: str = ""
     participant: str = ""
+    not_saved: str | None = None
+    """Why the run store does not hold this run (or its result), when it does not."""
 
     @property
     def in_flight(self) -> bool:
@@ -83,39 +98,34 @@ def run_analysis(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
     """Run `run`, or resume it when it has a task_id; record it in `store` (None: history is
-    unusable, so nothing is recorded). `run` is updated in place as it goes — the task_id the
-    moment it exists — and the outcome is returned."""
+    unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
+    and the task_id the moment they are known — and the outcome is returned. A store that
+    fails never costs the result: it stays in the run, with the reason in `run.not_saved`."""
     resuming = run.task_id is not None
-    if store is not None and run.store_id is None and not resuming:
-        run.store_id = store.begin(
-            photo=run.photo,
-            settings=run.settings,
-            backend=run.backend,
-            source=run.source,
-            photo_hash=photo_hash(run.photo),
-            label=run.label,
-            trial=run.trial,
-            participant=run.participant,
-        )
-    recording = store is not None and run.store_id is not None
+    book = _Book(store, run)
+    if not resuming and run.store_id is None:
+        book.begin()
     run.state = "running" if resuming else "pending"
+
+    def sending() -> None:
+        run.state = "sending"
+        book.update(state="sending")
 
     def created(task_id: str) -> None:
         # No Streamlit call may come between the create's answer and this line: a rerun that
         # stops the script later still finds the task_id, in the session and in the store.
         run.task_id, run.state = task_id, "running"
-        if recording:
-            store.update(run.store_id, task_id=task_id, state="running")
+        book.update(task_id=task_id, state="running")
+
+    phases: list[Progress] = []
 
     def progress(p: Progress) -> None:
         if p.phase == "waiting" and p.polls:
             run.polls = p.polls
-        if recording:
-            phases.append(p)
+        phases.append(p)
         if on_progress:
             on_progress(p)
 
-    phases: list[Progress] = []
     start = time.monotonic()
     with client.recording() as trace:
         try:
@@ -128,38 +138,102 @@ def run_analysis(
                     file_name=run.photo_name,
                     on_progress=progress,
                     on_task_created=created,
+                    on_create_sending=sending,
                 )
         except SkinApiError as exc:
-            outcome = _failure(exc)
+            outcome = _failure(exc, create_sent=run.state == "sending")
         else:
             outcome = Outcome("success", result)
     run.state, run.result, run.error = outcome.state, outcome.result, outcome.error
     if outcome.state == "success":
         run.duration = (run.duration or 0.0) + time.monotonic() - start
-    if recording:
-        _record(store, run, outcome, trace, phases)
+    book.record(outcome, trace, phases)
     return outcome
 
 
-def mark_unsent(store: RunStore | None, run: Run | StoredRun) -> None:
-    """A run stopped before its create request: it ends here, unbilled."""
+class _Book:
+    """The run's record in the store, kept as far as the store allows."""
+
+    def __init__(self, store: RunStore | None, run: Run):
+        self.store, self.run = store, run
+
+    @property
+    def open(self) -> bool:
+        return self.store is not None and self.run.store_id is not None
+
+    def begin(self) -> None:
+        if self.store is None:
+            return
+        run = self.run
+        try:
+            run.store_id = self.store.begin(
+                photo=run.photo,
+                settings=run.settings,
+                backend=run.backend,
+                source=run.source,
+                photo_hash=photo_hash(run.photo),
+                label=run.label,
+                trial=run.trial,
+                participant=run.participant,
+            )
+        except StoreError as exc:
+            run.not_saved = str(exc)
+
+    def update(self, **fields) -> None:
+        if self.open:
+            try:
+                self.store.update(self.run.store_id, **fields)
+            except StoreError as exc:
+                self.run.not_saved = str(exc)
+
+    def record(self, outcome: Outcome, trace, phases) -> None:
+        if not self.open:
+            return
+        run, store = self.run, self.store
+        try:
+            _save_debug(store, run, trace, phases)
+            _record(store, run, outcome)
+        except StoreError as exc:
+            run.not_saved = str(exc)
+            # The run must not stay "running" in the history when its end cannot be saved.
+            error = {"state": "error", "error_code": "NotSaved", "error_message": str(exc)[:300]}
+            if outcome.state != "success":
+                error = {"state": outcome.state, "error_message": str(exc)[:300]}
+            try:
+                store.update(run.store_id, **error)
+            except StoreError:
+                pass  # nothing more can be written; the next start resumes it by task_id
+
+
+def mark_interrupted(store: RunStore | None, run: Run | StoredRun) -> None:
+    """A run an interruption stopped before its task_id came back: unsent when its create
+    request never went out (nothing was billed), unconfirmed when it did (it may have been)."""
+    sent = run.state == "sending"
+    state, code, message = (
+        ("unconfirmed", "Unconfirmed", UNCONFIRMED_MESSAGE)
+        if sent
+        else ("unsent", "NotSent", NOT_SENT_MESSAGE)
+    )
     if isinstance(run, Run):
-        run.state = "unsent"
+        run.state = state
         run_id = run.store_id
     else:
         run_id = run.id
     if store is not None and run_id:
-        store.update(run_id, state="unsent", error_code="NotSent", error_message=NOT_SENT_MESSAGE)
+        try:
+            store.update(run_id, state=state, error_code=code, error_message=message)
+        except StoreError:
+            pass  # the history is unusable; the session still knows
 
 
 def run_from_store(store: RunStore, stored: StoredRun) -> Run:
     """A stored run as a session's Run, to open it in Results or resume it."""
     try:
         photo = store.photo(stored.id)
-    except OSError:
+    except StoreError:
         photo = b""
     error = None
-    if stored.state in ("error", "expired", "unsent"):
+    if stored.state in ("error", "expired", "unsent", "unconfirmed"):
         error = {
             "message": stored.error_message or "The run failed.",
             "hint": "",
@@ -173,7 +247,7 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
         source=stored.source,
         settings=stored.settings,
         backend=stored.backend,
-        state=stored.state if stored.state != "pending" else "unsent",
+        state={"pending": "unsent", "sending": "unconfirmed"}.get(stored.state, stored.state),
         task_id=stored.task_id,
         result=store.load_result(stored),
         error=error,
@@ -185,8 +259,12 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
     )
 
 
-def _failure(exc: SkinApiError) -> Outcome:
+def _failure(exc: SkinApiError, *, create_sent: bool) -> Outcome:
     error = error_dict(exc)
+    refused = isinstance(exc, ApiStatusError) and not isinstance(exc, ServerError)
+    if create_sent and not refused:
+        # The create went out and no answer says it was refused: it may exist and be billed.
+        return Outcome("unconfirmed", error=error | {"message": UNCONFIRMED_MESSAGE})
     if isinstance(exc, DeadlineExceeded):
         return Outcome("stalled", error=error)
     if isinstance(exc, InvalidTaskIdError):
@@ -194,8 +272,7 @@ def _failure(exc: SkinApiError) -> Outcome:
     return Outcome("error", error=error)
 
 
-def _record(store: RunStore, run: Run, outcome: Outcome, trace, phases) -> None:
-    _save_debug(store, run, trace, phases)
+def _record(store: RunStore, run: Run, outcome: Outcome) -> None:
     error = outcome.error or {}
     if outcome.state == "success":
         store.save_result(
@@ -204,7 +281,11 @@ def _record(store: RunStore, run: Run, outcome: Outcome, trace, phases) -> None:
     elif outcome.state == "stalled":
         store.update(run.store_id, state="stalled", error_message=error.get("text"))
     else:
-        message = error.get("message") if outcome.state == "expired" else error.get("text")
+        message = (
+            error.get("message")
+            if outcome.state in ("expired", "unconfirmed")
+            else error.get("text")
+        )
         store.update(
             run.store_id,
             state=outcome.state,

@@ -6,6 +6,7 @@ and an interrupted run can be resumed after a restart. The API key is never stor
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -79,11 +80,51 @@ class StoredRun:
         return self.result.overall if self.result else None
 
 
+FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+
+
+def _guarded(method):
+    """Any failure of the file or the database becomes a StoreError that says where and why:
+    a damaged or unwritable history never takes the app down."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"The run history at {self.path} cannot be used ({exc})", hint=FRESH_HINT
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"The run history's files under {self.path.parent} cannot be written or read "
+                f"({exc.strerror or exc})",
+                hint="Free disk space, or point SKINSCOPE_DATA_DIR at a folder you can write.",
+            ) from None
+
+    return guarded
+
+
 class RunStore:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
         self.files = self.path.parent / "runs"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.unreadable: list[str] = []
+        """Ids of runs whose stored row could not be read (left out of `list`)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"The data folder {self.path.parent} cannot be used ({exc.strerror or exc})",
+                hint="Point SKINSCOPE_DATA_DIR at a folder (not a file) you can write.",
+            ) from None
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(
+                f"The run history {self.path} is not a file",
+                hint="Move it aside, or point SKINSCOPE_DATA_DIR at another folder.",
+            )
         self._open()
 
     def _open(self) -> None:
@@ -100,7 +141,14 @@ class RunStore:
                     f"{self.path} is not a SkinScope run history",
                     hint="Move it aside, or start a fresh history.",
                 )
-            version = int(self._meta("schema_version") or 0)
+            stored_version = self._meta("schema_version") or "0"
+            if not stored_version.isdigit():
+                raise StoreError(
+                    f"The run history at {self.path} has no readable schema version "
+                    f"({stored_version[:20]!r})",
+                    hint=FRESH_HINT,
+                )
+            version = int(stored_version)
             if version == 1:
                 self._upgrade_from_1()
                 version = SCHEMA_VERSION
@@ -108,12 +156,11 @@ class RunStore:
                 raise StoreError(
                     f"The run history at {self.path} has schema version {version}; this "
                     f"SkinScope reads version {SCHEMA_VERSION}",
-                    hint="Start a fresh history (the old file is kept beside it).",
+                    hint=FRESH_HINT,
                 )
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise StoreError(
-                f"The run history at {self.path} cannot be read ({exc})",
-                hint="Start a fresh history (the old file is kept beside it).",
+                f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
             ) from None
 
     def _create_schema(self) -> None:
@@ -153,17 +200,26 @@ class RunStore:
     def fresh(cls, path: Path | str | None = None) -> RunStore:
         """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
         path = Path(path) if path else default_path()
-        if path.exists():
-            path.rename(path.with_name(f"{path.name}.broken-{int(time.time())}"))
-        for suffix in ("-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        try:
+            if path.exists() or path.is_symlink():
+                path.rename(path.with_name(f"{path.name}.broken-{int(time.time())}"))
+            for suffix in ("-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot start a fresh history: {path.parent} does not let SkinScope move the "
+                f"old file aside ({exc.strerror or exc})",
+                hint="Point SKINSCOPE_DATA_DIR at a folder you can write, then reload.",
+            ) from None
         return cls(path)
 
+    @_guarded
     def close(self) -> None:
         self._db.close()
 
     # -- writing ---------------------------------------------------------------------------
 
+    @_guarded
     def begin(
         self,
         *,
@@ -193,6 +249,7 @@ class RunStore:
         )  # fmt: skip
         return run_id
 
+    @_guarded
     def update(self, run_id: str, **fields) -> None:
         unknown = set(fields) - set(_COLUMNS)
         if unknown:
@@ -201,6 +258,7 @@ class RunStore:
         assignments = ", ".join(f"{k} = ?" for k in encoded)
         self._db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id))
 
+    @_guarded
     def save_result(
         self, run_id: str, result: AnalysisResult, *, duration: float, units: int
     ) -> None:
@@ -216,10 +274,12 @@ class RunStore:
         stored = result.to_dict() | {"mask_files": names}
         self.update(run_id, state="success", result=stored, duration=duration, units=units)
 
+    @_guarded
     def delete(self, run_id: str) -> None:
         self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(self.files / run_id, ignore_errors=True)
 
+    @_guarded
     def purge(self) -> None:
         """Every run and every file, gone."""
         self._db.execute("DELETE FROM runs")
@@ -228,27 +288,43 @@ class RunStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @_guarded
     def get(self, run_id: str) -> StoredRun | None:
         row = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
-        return _stored(row) if row else None
+        if not row:
+            return None
+        try:
+            return _stored(row)
+        except _DAMAGED as exc:
+            raise StoreError(f"Run {run_id} in the history is damaged ({exc!r:.80})") from None
 
+    @_guarded
     def list(self, *, limit: int | None = None) -> list[StoredRun]:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM runs ORDER BY created DESC"
         rows = self._db.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        return [_stored(r) for r in rows]
+        runs, self.unreadable = [], []
+        for row in rows:
+            try:
+                runs.append(_stored(row))
+            except _DAMAGED:
+                self.unreadable.append(str(row[0]))
+        return runs
 
     def pending(self) -> list[StoredRun]:
         """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
         return [r for r in self.list() if r.state in RESUMABLE_STATES]
 
+    @_guarded
     def thumbnails(self) -> dict[str, bytes]:
         return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
 
+    @_guarded
     def photo(self, run_id: str) -> bytes:
         return (self.files / run_id / "photo.jpg").read_bytes()
 
+    @_guarded
     def load_result(self, run: StoredRun) -> AnalysisResult | None:
         """The stored result with its masks and resized photo read back from disk."""
         if run.result is None:
@@ -264,6 +340,7 @@ class RunStore:
             result.resized_image = resized.read_bytes()
         return result
 
+    @_guarded
     def size_on_disk(self) -> int:
         files = (
             sum(p.stat().st_size for p in self.files.rglob("*") if p.is_file())
@@ -271,6 +348,10 @@ class RunStore:
             else 0
         )
         return files + (self.path.stat().st_size if self.path.exists() else 0)
+
+
+_DAMAGED = (ValueError, KeyError, TypeError, AttributeError)
+"""What decoding a damaged row raises (invalid JSON, missing keys, wrong types)."""
 
 
 def _stored(row) -> StoredRun:

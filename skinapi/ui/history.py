@@ -30,16 +30,40 @@ def history() -> RunStore | None:
 
 
 def history_problem() -> StoreError | None:
+    """Why the history cannot be used: it would not open, or reading it failed this session."""
     try:
         _store(store_path())
     except StoreError as exc:
         return exc
-    return None
+    return _failures.get(store_path())
 
 
-def start_fresh_history() -> None:
+_failures: dict[str, StoreError] = {}
+
+
+def read_runs() -> list[StoredRun] | None:
+    """Every readable stored run, newest first; None (and `history_problem` says why) when the
+    history cannot be read."""
+    store = history()
+    if store is None:
+        return None
+    try:
+        return store.list()
+    except StoreError as exc:
+        _failures[store_path()] = exc
+        return None
+
+
+def start_fresh_history() -> StoreError | None:
+    """Move the old history aside and start an empty one; the reason when that is not possible
+    (a read-only folder)."""
     _store.clear()
-    RunStore.fresh(store_path()).close()
+    _failures.pop(store_path(), None)
+    try:
+        RunStore.fresh(store_path()).close()
+    except StoreError as exc:
+        return exc
+    return None
 
 
 def open_in_results(stored: StoredRun) -> None:

@@ -19,20 +19,33 @@ from .state import remembered
 
 
 def way_out() -> bool:
-    """When the history cannot be opened: why, and a fresh start; True if it was shown."""
+    """When the history cannot be used: why, and a fresh start; True if it was shown."""
     problem = history_problem()
     if not problem:
         return False
     show_error(problem.as_dict())
     st.caption(f"History file: `{history_path()}`")
+    if failure := st.session_state.pop("history_fresh_failed", None):
+        st.error(failure, icon=":material/folder_off:")
     if st.button(
         "Start a fresh history (the old file is kept beside it)",
         key="do_fresh_history",
         type="primary",
     ):
-        start_fresh_history()
+        if failed := start_fresh_history():
+            st.session_state["history_fresh_failed"] = str(failed)
         st.rerun()
     return True
+
+
+def unreadable_note(store: RunStore) -> None:
+    if store.unreadable:
+        st.warning(
+            f"{len(store.unreadable)} stored run(s) are damaged and left out: "
+            + ", ".join(store.unreadable[:5])
+            + ". The others are shown; export what you need, or start a fresh history.",
+            icon=":material/report:",
+        )
 
 
 def filters(runs: list[StoredRun]) -> tables.HistoryFilter:

@@ -4,6 +4,7 @@ participant's (once), the participant's large result view, and the trial's summa
 from __future__ import annotations
 
 import base64
+import html
 import uuid
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..imaging.photo import apply_fixes, load_photo
 from ..records import charts, exports, tables
 from ..records.runner import Run
 from .connection import Connection
-from .history import history
+from .history import read_runs
 from .media import overlay_image
 from .runflow import execute
 from .state import remembered, runs
@@ -126,10 +127,7 @@ def still_bytes(still: dict) -> bytes | None:
 def trial_summary(trial: str) -> None:
     st.divider()
     st.subheader(f"Trial summary · {trial}")
-    store = history()
-    trial_runs = [
-        r for r in (store.list() if store else []) if r.trial == trial and r.state == "success"
-    ]
+    trial_runs = [r for r in read_runs() or [] if r.trial == trial and r.state == "success"]
     if not trial_runs:
         st.caption("No analysed participants in this trial yet.")
         return
@@ -168,8 +166,8 @@ def kiosk_view(run: Run) -> None:
     ]
     cells = "".join(
         f'<div style="flex:1;background:#1E1B2E;color:#fff;border-radius:16px;padding:18px 24px">'
-        f'<div style="font-size:22px;opacity:.8">{name}</div>'
-        f'<div style="font-size:64px;font-weight:700;line-height:1.1">{value}</div></div>'
+        f'<div style="font-size:22px;opacity:.8">{html.escape(name)}</div>'
+        f'<div style="font-size:64px;font-weight:700;line-height:1.1">{html.escape(value)}</div></div>'
         for name, value in numbers
     )
     st.markdown(

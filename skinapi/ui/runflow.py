@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ..client import Client, Progress
-from ..records.runner import Run, mark_unsent, run_analysis, run_from_store
+from ..errors import StoreError
+from ..records.runner import Run, mark_interrupted, run_analysis, run_from_store
 from .connection import client_for
 from .history import history
 from .state import runs
@@ -50,16 +51,16 @@ def execute(run: Run, client: Client) -> None:
 
 
 def finish_interrupted(client: Client | None) -> Run | None:
-    """Runs a rerun or a page switch interrupted carry on from their stored task_id; runs stopped
-    before their create was answered never reached it (the task_id is stored the instant the
-    create returns), so nothing was billed. The run that just succeeded, if any."""
+    """Runs a rerun or a page switch interrupted carry on from their stored task_id; a run
+    stopped before its create went out cost nothing, one stopped while it was out may have
+    (the task_id is stored the instant the create returns). The run that just succeeded."""
     finished = None
     for run in [r for r in runs().values() if r.state == "running" and r.task_id]:
         if client is not None:
             execute(run, client)
             finished = run if run.state == "success" else finished
-    for lost in [r for r in runs().values() if r.state == "pending"]:
-        mark_unsent(history(), lost)
+    for lost in [r for r in runs().values() if r.state in ("pending", "sending")]:
+        mark_interrupted(history(), lost)
     return finished
 
 
@@ -69,13 +70,17 @@ def resume_stored_runs() -> None:
     store = history()
     if store is None:
         return
+    try:
+        pending = store.pending()
+    except StoreError:
+        return  # History explains it and offers the way out
     tried = st.session_state.setdefault("history_resumed", set())
-    for stored in store.pending():
+    for stored in pending:
         if stored.id in tried or any(r.store_id == stored.id for r in runs().values()):
             continue
         tried.add(stored.id)
         if not stored.task_id:
-            mark_unsent(store, stored)
+            mark_interrupted(store, stored)
             continue
         client = client_for(stored.backend)
         if client is None:

@@ -1,0 +1,70 @@
+"""The emulator's HTTP side: one handler class per emulator, refusing what a server on
+loopback must refuse before reading a body (a foreign Host, a body too long), then handing the
+request to `Emulator.handle` and injecting the faults that strike after the work is done."""
+
+from __future__ import annotations
+
+import uuid
+from http.server import BaseHTTPRequestHandler
+
+from .answers import json_answer as _json
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+"""Larger uploads get 413; from 10 MB to this the engine answers exceed_max_filesize."""
+
+
+def handler_for(emulator):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def _serve(self):
+            refused = self._refused()
+            if refused:
+                self.close_connection = True
+                self._answer(*refused)
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = emulator.handle(self.command, self.path, self.headers, body)
+            fault = emulator.fault_after(self.path)
+            if fault == "drop":
+                self.close_connection = True
+                return
+            if fault == "502":
+                status, headers, payload = (
+                    502,
+                    {"Content-Type": "text/html"},
+                    b"<h1>502 Bad Gateway</h1>",
+                )
+            self._answer(status, headers, payload)
+
+        def _refused(self):
+            """A request refused before its body is read: a foreign Host (DNS rebinding), or a
+            body that is not a length or is too long."""
+            host = (self.headers.get("Host") or "").lower()
+            port = emulator.port
+            if host not in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}:
+                return _json(421, {"status": 421, "error": "Misdirected Request"})
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit():
+                return _json(400, {"status": 400, "error": "Content-Length is not a length"})
+            if int(declared) > MAX_UPLOAD_BYTES:
+                return _json(413, {"status": 413, "error": "Payload Too Large"})
+            return None
+
+        def _answer(self, status, headers, payload):
+            self.send_response(status)
+            self.send_header("x-request-id", uuid.uuid4().hex)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format, *args):  # the key could appear in nothing logged here
+            pass
+
+    return Handler
