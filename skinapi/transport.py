@@ -28,6 +28,8 @@ Target = Literal["api", "upload", "download"]
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """An API answer (JSON) larger than this is not one."""
 _CHUNK = 256 * 1024
+KEY_PIECE = 8
+"""Any run of this many characters of the key is masked wherever it shows up."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,15 @@ class Transport:
             method, url, json=json, headers=headers, what=what, target="api",
             idempotent=idempotent, deadline=deadline,
         )  # fmt: skip
+        request_id = self.scrub(reply.request_id) if reply.request_id else None
         try:
             payload = reply.json()
         except ValueError as exc:
-            raise e.ProtocolError(
-                f"{what} answered with non-JSON", request_id=reply.request_id
-            ) from exc
+            raise e.ProtocolError(f"{what} answered with non-JSON", request_id=request_id) from exc
         if not isinstance(payload, dict):
-            raise e.ProtocolError(f"{what} answered with a non-object", request_id=reply.request_id)
-        return payload, reply.request_id
+            raise e.ProtocolError(f"{what} answered with a non-object", request_id=request_id)
+        # Whatever the server put in its answer, the key goes no further than here.
+        return self.scrub_json(payload), request_id
 
     def request(
         self,
@@ -160,6 +162,8 @@ class Transport:
             if reply.status < 400:
                 return reply
             error = self._status_error(reply, what, target)
+            if not idempotent and isinstance(error, e.ServerError):
+                error.hint = _MAY_BE_BILLED
             retryable = isinstance(error, e.RateLimitError) or (
                 idempotent and isinstance(error, e.ServerError)
             )
@@ -272,12 +276,7 @@ class Transport:
     # -- errors ----------------------------------------------------------------------------
 
     def _transport_error(self, what: str, happened: str, idempotent: bool) -> e.TransportError:
-        hint = e.TransportError.default_hint
-        if not idempotent:
-            hint = (
-                "The task may have been created and billed: do not re-run blindly; "
-                "check your tasks before trying again."
-            )
+        hint = _MAY_BE_BILLED if not idempotent else e.TransportError.default_hint
         return e.TransportError(self.scrub(f"{what} {happened}"), hint=hint)
 
     def _status_error(self, reply: Reply, what: str, target: Target) -> e.ApiStatusError:
@@ -292,12 +291,14 @@ class Transport:
             message = message if isinstance(message, str) else json.dumps(message)
             message_text = message.strip().rstrip(".")
             code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
+            code = self.scrub(code) if code else None
         else:
             message = reply.text or f"HTTP {status}"
             message_text = ""
         # The key is masked before anything is cut, so no part of it survives a truncation.
         message = self.scrub(f"{what}: {self.scrub(message)[:300]}")
-        kwargs = {"status": status, "error_code": code, "request_id": reply.request_id}
+        request_id = self.scrub(reply.request_id) if reply.request_id else None
+        kwargs = {"status": status, "error_code": code, "request_id": request_id}
         hint = e.hint_for_code(code)
         code = code or _DOCUMENTED_TEXTS.get(message_text.lower())
         kwargs["error_code"] = code
@@ -309,11 +310,33 @@ class Transport:
             hint = "Result URLs expire after 2 hours: resume the task for fresh ones."
             if target == "upload":
                 hint = "The storage refused the upload; upload the photo again."
-            return e.ApiStatusError(message, status=status, request_id=reply.request_id, hint=hint)
+            return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
         return _status_class(status, code)(message, **kwargs)
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
+        """`text` with the key masked, and any piece of it of KEY_PIECE characters or more: a
+        server that echoes the key, whole or cut, never gets it printed or stored."""
+        key = self._api_key
+        if not key or not text:
+            return text
+        if len(key) <= KEY_PIECE:
+            return text.replace(key, "***")
+        hidden = [False] * len(text)
+        for start in range(len(key) - KEY_PIECE + 1):
+            piece, at = key[start : start + KEY_PIECE], text.find(key[start : start + KEY_PIECE])
+            while at != -1:
+                hidden[at : at + KEY_PIECE] = [True] * KEY_PIECE
+                at = text.find(piece, at + 1)
+        if not any(hidden):
+            return text
+        out, previous = [], False
+        for char, masked in zip(text, hidden, strict=True):
+            if masked and not previous:
+                out.append("***")
+            elif not masked:
+                out.append(char)
+            previous = masked
+        return "".join(out)
 
     def scrub_json(self, value):
         """A JSON value with the key masked wherever it appears (an echoing server)."""
@@ -326,6 +349,10 @@ class Transport:
         return value
 
 
+_MAY_BE_BILLED = (
+    "The task may have been created and billed: do not re-run blindly; "
+    "check your tasks before trying again."
+)
 _DOCUMENTED_TEXTS = {
     "invalid task id": "InvalidTaskId",
     "task execution timed out": "TaskTimeout",
