@@ -130,6 +130,12 @@ class Emulator:
         with self._lock:
             return self._balance.get(key, self.config.starting_units)
 
+    def stats(self) -> dict:
+        """Counts for tests and the Settings page; served at /_emulator/stats (not an API path)."""
+        with self._lock:
+            return {"creates": self.creates, "tasks": len(self._tasks),
+                    "api_requests": self.api_requests()}  # fmt: skip
+
     def api_requests(self) -> int:
         """Requests to the API proper (not presigned uploads or result downloads)."""
         return sum(1 for _, path in self.request_log if path.startswith("/s2s/"))
@@ -146,6 +152,8 @@ class Emulator:
             return self._put_upload(method, route, headers, body)
         if route.startswith("/files/"):
             return self._get_file(method, route)
+        if route == "/_emulator/stats" and method == "GET":
+            return _json(200, self.stats())
         if not route.startswith("/s2s/"):
             return _json(404, {"status": 404, "error": "Not found"})
         key, failure = self._authenticate(headers)

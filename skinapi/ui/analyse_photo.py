@@ -12,7 +12,7 @@ from ..errors import PhotoError
 from ..imaging.checks import PhotoReport
 from ..imaging.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo
 from ..records.runner import photo_hash
-from .media import inspect_photo
+from .media import inspect_photo, upright
 from .state import forget_photo, remember_photo, remembered
 
 SEVERITY_ICONS = {
@@ -49,6 +49,9 @@ def photo_panel(quality: str) -> ChosenPhoto:
     data, name, kept_photo = _pick(source, quality)
     if not data:
         return ChosenPhoto(None, name, source)
+    data, orientation = upright(data)
+    if orientation != 1:
+        st.caption(f"Stored turned (EXIF orientation {orientation}): shown and sent upright.")
     original = data
     fixed = st.session_state.setdefault("photo_fixed", {}).get((photo_hash(data), quality))
     if fixed:

@@ -12,7 +12,7 @@ from PIL import Image
 from ..errors import PhotoError
 from ..imaging import overlay
 from ..imaging.checks import PhotoReport, check_photo
-from ..imaging.photo import load_photo
+from ..imaging.photo import load_photo, upload_bytes
 from ..records.runner import Run
 
 DISPLAY_SIDE = 1600
@@ -26,6 +26,17 @@ def inspect_photo(data: bytes, quality: str) -> tuple[PhotoReport | None, str | 
         return check_photo(load_photo(data), quality), None
     except PhotoError as exc:
         return None, str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def upright(data: bytes) -> tuple[bytes, int]:
+    """A photo as it will be sent: a phone's sideways photo with its rotation in the pixels;
+    (bytes, the EXIF orientation it had). Unreadable photos come back as they are."""
+    try:
+        photo = load_photo(data)
+    except PhotoError:
+        return data, 1
+    return upload_bytes(photo), photo.exif_orientation
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -1,0 +1,126 @@
+"""Text from a server or a user leaves the app escaped for its medium: HTML in the offline report
+and the kiosk view, formulas in every CSV export, control characters on a terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from skinapi import AnalysisSettings
+from skinapi.records import exports, report
+from skinapi.records.store import RunStore
+from skinapi.results import AnalysisResult, ConcernScore, SkinTypeZone
+
+from .helpers import CHROMIUM, FACE_PATH
+
+SCRIPT = "<script>document.title='PWNED'</script>"
+IMG = '"><img src=x onerror="document.title=\'PWNED\'">'
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+def hostile_result(task_id: str = "task_1") -> AnalysisResult:
+    return AnalysisResult(
+        task_id=task_id,
+        api_version="v2.1",
+        format="json",
+        overall=70.0,
+        skin_age=30,
+        scores=[
+            ConcernScore("redness", None, 60.0, 74),
+            ConcernScore(SCRIPT, IMG, 50.0, 67),
+            ConcernScore("=cmd|' /C calc'!A0", "+region", 40.0, 61),
+        ],
+        skin_types=[SkinTypeZone(IMG, SCRIPT), SkinTypeZone("whole", "=1+1")],
+    )
+
+
+@pytest.fixture
+def hostile_store(tmp_path) -> tuple[RunStore, list]:
+    store = RunStore(tmp_path / "runs.sqlite3")
+    for index, text in enumerate(FORMULAS):
+        run_id = store.begin(
+            photo=FACE_PATH.read_bytes(),
+            settings=AnalysisSettings.build(["redness"]),
+            backend="demo",
+            source="upload",
+            photo_hash="h",
+            label=text,
+            trial=SCRIPT,
+            participant=FORMULAS[(index + 1) % len(FORMULAS)],
+        )
+        store.update(run_id, task_id=f"=task{index}", note=IMG)
+        store.save_result(run_id, hostile_result(f"=task{index}"), duration=1.0, units=9)
+    yield store, store.list()
+    store.close()
+
+
+def test_the_offline_report_escapes_every_text(hostile_store):
+    store, runs = hostile_store
+    page = report.html_report(store, runs[0]).decode()
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "&lt;script&gt;" in page  # the text is there, as text
+
+
+def formula_cells(data: bytes) -> list[str]:
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    return [
+        cell for row in rows[1:] for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")
+    ]
+
+
+def test_every_csv_export_neutralises_formulas(hostile_store):
+    store, runs = hostile_store
+    for data in (exports.runs_csv(runs), exports.result_csv(hostile_result("=task"))):
+        assert formula_cells(data) == []
+        assert "'=HYPERLINK" in data.decode() or "'=task" in data.decode()
+    # Numbers stay numbers: a negative value is not text to neutralise.
+    assert exports._cells(-3, 2.5) == [-3, 2.5]
+
+
+def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from skinapi.records.runner import Run
+
+    from .helpers import APP
+
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")
+    result = hostile_result()
+    result.skin_types = [SkinTypeZone("whole", SCRIPT + IMG)]
+    run = Run("k", FACE_PATH.read_bytes(), "f.jpg", "camera", AnalysisSettings.build(["redness"]),
+              "demo", state="success", task_id="task_1", result=result)  # fmt: skip
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["runs"] = {"k": run}
+    at.session_state["live_run"] = "k"
+    at.run()
+    at.switch_page("pages/live.py").run()
+    assert not at.exception
+    html = " ".join(m.value for m in at.markdown if "Skin type" in m.value)
+    assert "&lt;script&gt;" in html and "<script" not in html and "<img" not in html
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+def test_no_script_runs_when_the_report_is_opened(hostile_store, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    store, runs = hostile_store
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(report.html_report(store, runs[0]))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        dialogs, errors = [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        title = page.title()
+        scripts = page.evaluate("document.scripts.length")
+        handlers = page.evaluate("document.querySelectorAll('[onerror]').length")
+        browser.close()
+    assert title.startswith("SkinScope report") and scripts == 0 and handlers == 0
+    assert dialogs == [] and errors == []
