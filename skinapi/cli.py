@@ -17,8 +17,6 @@ from pathlib import Path
 from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import PRESETS, AnalysisSettings, preset_actions
 from .errors import PhotoError, RequestValidationError, SkinApiError
-from .imaging.checks import check_photo
-from .imaging.photo import FIX_LABELS, apply_fixes, load_photo, upload_bytes
 from .names import is_task_id, one_line, write_inside
 from .results import mask_file_name
 
@@ -216,8 +214,11 @@ def _analyze(args) -> int:
     settings = _settings(args)
     data = _read_photo(args.image)
     _check_out(args.out)
-    photo = load_photo(data) if not args.skip_checks else None
-    if photo is not None:
+    if not args.skip_checks:
+        from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
+        from .imaging.photo import load_photo, upload_bytes
+
+        photo = load_photo(data)
         data = upload_bytes(photo)
         report = check_photo(photo, settings.quality)
         if not report.ok:
@@ -315,6 +316,9 @@ def _emit(result, out: Path | None) -> None:
 
 
 def _check(args) -> int:
+    from .imaging.checks import check_photo
+    from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
+
     data = _read_photo(args.image)
     try:
         photo = load_photo(data)

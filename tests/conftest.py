@@ -37,3 +37,15 @@ def emulator(emulator_factory) -> Emulator:
 @pytest.fixture
 def client(emulator):
     return test_client(emulator)
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests (one xdist group, the longest) go first, so one worker starts them at
+    once while the other works through everything else."""
+    in_browser_group = [
+        any(m.name == "xdist_group" and m.args == ("browser",) for m in item.iter_markers())
+        for item in items
+    ]
+    items[:] = [i for i, b in zip(items, in_browser_group, strict=True) if b] + [
+        i for i, b in zip(items, in_browser_group, strict=True) if not b
+    ]

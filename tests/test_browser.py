@@ -89,6 +89,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
 
 
+def open_app(page, url: str) -> None:
+    """Load the app and wait until its first script run has drawn the Analyse page: the page
+    reports idle before that run starts, and a click in between can race it."""
+    page.goto(url)
+    expect(page.get_by_role("button", name=re.compile("^Analyse"))).to_be_visible()
+    idle(page)
+
+
 def go_to(page, name: str, *, when_idle: bool = True) -> None:
     """Sidebar navigation; links are inert while the app reconnects, so wait for them."""
     if when_idle:
@@ -115,8 +123,7 @@ def tasks_created(page, app_url) -> int:
 
 
 def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
-    page.goto(app_url)
-    idle(page)
+    open_app(page, app_url)
     shot(page, "01-analyse-empty")
     pick(page, "Camera")
     take = page.get_by_test_id("stCameraInputButton")
@@ -136,8 +143,7 @@ def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
 
 
 def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
-    page.goto(app_url)
-    idle(page)
+    open_app(page, app_url)
     before = tasks_created(page, app_url)
     go_to(page, "Analyse")
     pick(page, "Sample photo")
@@ -155,8 +161,7 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
 
 
 def test_results_page_overlay_views(page, app_url):
-    page.goto(app_url)
-    idle(page)
+    open_app(page, app_url)
     pick(page, "Sample photo")
     button = page.get_by_role("button", name=re.compile("^(Analyse · |View results)"))
     button.first.click()
@@ -167,8 +172,7 @@ def test_results_page_overlay_views(page, app_url):
 
 
 def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, app_url):
-    page.goto(app_url)
-    idle(page)
+    open_app(page, app_url)
     pick(page, "Sample photo")
     page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
@@ -205,8 +209,7 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
 
 
 def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
-    page.goto(app_url)
-    idle(page)
+    open_app(page, app_url)
     for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
         go_to(page, "Analyse")
         pick(page, "Sample photo")

@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     def watched(run_id, **fields):
         update(run_id, **fields)
         if moment == "during" and fields.get("state") == "sending":
-            threading.Timer(0.4, kill).start()  # the create is on the wire (1 s latency)
+            threading.Timer(0.2, kill).start()  # the create is on the wire (0.5 s latency)
         if moment == "after" and fields.get("task_id"):
             kill()
     store.update = watched
@@ -50,10 +50,10 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def slow_emulator():
-    """The emulator in its own process, answering every request after 1 s."""
+    """The emulator in its own process, answering every request after 0.5 s."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "skinapi", "emulator", "--port", str(port), "--latency", "1",
+        [sys.executable, "-m", "skinapi", "emulator", "--port", str(port), "--latency", "0.5",
          "--processing-time", "0.5", "--polling-interval", "0.2"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
