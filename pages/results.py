@@ -17,6 +17,13 @@ if run is None or run.state != "success":
 
 if run.backend == DEMO:
     messages.demo_notice()
+if run.result.missing:
+    st.warning(
+        f"A partial answer: {len(run.result.missing)} of the {len(run.settings.actions)} "
+        f"concerns asked for did not come back ({', '.join(run.result.missing)}). The others "
+        "are shown.",
+        icon=":material/rule:",
+    )
 if run.not_saved:
     st.warning(
         f"Not saved in the history: {run.not_saved} The result is here for this session only: "

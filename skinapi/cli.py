@@ -303,6 +303,11 @@ def _check_out(out: Path | None) -> None:
 def _emit(result, out: Path | None) -> None:
     """Print the result; save its masks under OUT/<task_id>. The analysis is paid for: a mask
     that cannot be saved is reported, and the result is printed all the same."""
+    if result.missing:
+        _say(
+            f"warning: a partial answer: {len(result.missing)} of the concerns asked for did not "
+            f"come back ({', '.join(result.missing)}); they are listed under 'missing'"
+        )
     paths: dict[str, str] = {}
     if out:
         try:

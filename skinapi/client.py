@@ -351,6 +351,7 @@ class Client:
         )
         report("downloading", task_id=task_id)
         result = self.fetch_result(state, settings, deadline=deadline)
+        result.note_missing(settings.actions)
         report("done", task_id=task_id)
         return result
 

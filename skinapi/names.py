@@ -12,7 +12,7 @@ from pathlib import Path
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
-_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:=-]{0,199}$")
+_TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._:=-]{0,199}$")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -71,6 +71,15 @@ class AnalysisResult:
     resized_image: bytes | None = None
     """The photo as the engine saw it, when the API returns it."""
     skin_type_mask_key: str | None = None
+    missing: list[str] = field(default_factory=list)
+    """Concerns asked for that the answer did not carry (a partial answer)."""
+
+    def note_missing(self, asked) -> None:
+        """Compare the answer with the concerns asked for; what did not come back is `missing`."""
+        answered = {s.type for s in self.scores}
+        if self.skin_types:
+            answered |= {a for a in asked if a.endswith("skin_type")}
+        self.missing = [a for a in asked if a not in answered]
 
     def score(self, type_: str, region: str | None = "whole") -> ConcernScore | None:
         for item in self.scores:
@@ -109,6 +118,7 @@ class AnalysisResult:
             ],
             "skin_types": [{"region": z.region, "label": z.label} for z in self.skin_types],
             "skin_type_mask_key": self.skin_type_mask_key,
+            "missing": list(self.missing),
         }
 
     @classmethod
@@ -127,6 +137,7 @@ class AnalysisResult:
             ],
             skin_types=[SkinTypeZone(z["region"], z["label"]) for z in data["skin_types"]],
             skin_type_mask_key=data.get("skin_type_mask_key"),
+            missing=list(data.get("missing") or []),
         )
 
     def as_document(self, mask_paths: dict[str, str] | None = None) -> dict:

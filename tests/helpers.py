@@ -30,7 +30,13 @@ FAKE_KEY = "sk-test-not-a-real-key-1234567890"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
-FAST = dict(processing_time=0.05, polling_interval=0.01, interval_unit="s", rate_limit=False)
+FAST = dict(
+    processing_time=0.05,
+    polling_interval=0.01,
+    send_polling_interval=True,
+    interval_unit="s",
+    rate_limit=False,
+)
 """An emulator that answers at once: for tests of behaviour, not of timing."""
 BACKGROUND = (196, 198, 204)
 

@@ -121,6 +121,7 @@ def main(out: Path) -> int:
         SKINSCOPE_WEBRTC_LOOPBACK="1",
         SKINSCOPE_EMULATOR_PROCESSING_TIME="1.0",
         SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
+        SKINSCOPE_EMULATOR_SEND_POLLING_INTERVAL="1",
     )
     print(f"server log: {work / 'server.log'}")
     try:

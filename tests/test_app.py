@@ -30,6 +30,7 @@ def quick_emulator(monkeypatch, tmp_path):
     for name, value in {
         "PROCESSING_TIME": "0.2",
         "POLLING_INTERVAL": "0.1",
+        "SEND_POLLING_INTERVAL": "1",
         "RATE_LIMIT": "0",
     }.items():
         monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)

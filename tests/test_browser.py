@@ -32,6 +32,7 @@ def app_url(tmp_path_factory):
         tmp_path_factory.mktemp("streamlit") / "server.log",
         SKINSCOPE_EMULATOR_PROCESSING_TIME="1.2",
         SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
+        SKINSCOPE_EMULATOR_SEND_POLLING_INTERVAL="1",
     )
     yield url
     server.terminate()

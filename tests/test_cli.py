@@ -114,7 +114,7 @@ def test_engine_failure_exits_4(emulator):
 def test_task_timeout_exits_5_naming_the_task_to_resume(emulator):
     emulator.configure(fault_task_timeout=True)
     done = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
-    assert done.returncode == 5 and "resume task_" in done.stderr
+    assert done.returncode == 5 and "skinapi resume " in done.stderr
     task_id = done.stderr.split("resume ")[1].split()[0]
     emulator.configure(fault_task_timeout=False)
     resumed = run(["resume", task_id, "--actions", "redness"], emulator)

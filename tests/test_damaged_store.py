@@ -91,6 +91,7 @@ def fresh_app_state(monkeypatch, tmp_path):
     for name, value in {
         "PROCESSING_TIME": "0.1",
         "POLLING_INTERVAL": "0.1",
+        "SEND_POLLING_INTERVAL": "1",
         "RATE_LIMIT": "0",
     }.items():
         monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.request
 import zipfile
+from urllib.parse import urlsplit
 
 from .engine import EngineOutput, mask_file_name
 
 
 def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str) -> list[dict]:
-    """The `results.output` list of a JSON task; file URLs start with `base`."""
+    """The `results.output` list of a JSON task, in the vendor's example's order (a concern's
+    whole-face item before its regions, skin age before the overall score); file paths start
+    with `base` (the emulator signs them on each poll)."""
     overlay = bool(miniserver_args.get("enable_mask_overlay"))
 
     def mask_url(action, region):
@@ -18,7 +22,12 @@ def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str)
         return f"{base}/{name.replace('.png', '.jpg') if overlay else name}"
 
     output = []
-    for item in result.scores:
+    scores = sorted(
+        result.scores,
+        key=lambda item: (result.scores.index(next(i for i in result.scores if i["type"] == item["type"])),
+                          item["region"] not in (None, "whole")),
+    )  # fmt: skip
+    for item in scores:
         entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
         entry["mask_urls"] = [mask_url(item["type"], item["region"])]
         output.append(entry)
@@ -32,8 +41,8 @@ def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str)
         if zone["region"] == "whole":
             entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
         output.append(entry)
-    output.append({"type": "all", "score": result.overall})
     output.append({"type": "skin_age", "score": result.skin_age})
+    output.append({"type": "all", "score": result.overall})
     output.append({"type": "resize_image", "mask_urls": [f"{base}/resize_image.jpg"]})
     return output
 
@@ -81,3 +90,40 @@ def ok(data: dict):
 
 def error(status: int, code: str, message: str):
     return json_answer(status, {"status": status, "error": message, "error_code": code})
+
+
+MAX_SOURCE_BYTES = 25 * 1024 * 1024
+
+
+def fetch_source(url: str) -> bytes | None:
+    """The photo a task names with `src_file_url`: http(s) only, capped, within 10 s; None when
+    it cannot be fetched (the task then fails with error_download_image, as the API's does)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - scheme checked
+            data = answer.read(MAX_SOURCE_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    return data if len(data) <= MAX_SOURCE_BYTES else None
+
+
+def feature_cost() -> dict:
+    """The unit price list, shaped as the vendor's example (tests/contract/feature_cost.json):
+    `result`, not `data`, with the documented tiers."""
+    tiers = ((("SD", "1~4"), 9), (("SD", "5~8"), 12), (("SD", "9~12"), 14), (("SD", "13~16"), 16),
+             (("HD", "1~4"), 12), (("HD", "5~8"), 16), (("HD", "9~12"), 20), (("HD", "13~16"), 22))  # fmt: skip
+    return {
+        "status": 200,
+        "result": {
+            "skus": [
+                {
+                    "description": f"AI Skin Analysis for {quality} {count} concerns",
+                    "amount": amount,
+                    "unit": "result_image",
+                    "proc_unit": 1,
+                }  # fmt: skip
+                for (quality, count), amount in tiers
+            ]
+        },
+    }

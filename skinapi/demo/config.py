@@ -24,7 +24,15 @@ class EmulatorConfig:
     api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
     starting_units: float = 1000.0
     task_expiry: float = 120.0
-    """A task not polled for this many seconds expires (InvalidTaskId)."""
+    """A running task not polled for this many seconds expires (InvalidTaskId)."""
+    result_retention: float = 86400.0
+    """A finished task (its success seen by a poll) stays pollable this long: 24 h, as the
+    vendor keeps results."""
+    url_lifetime: float = 7200.0
+    """Result URLs stop working this long after the poll that handed them out (2 h); every
+    poll hands out fresh ones."""
+    send_polling_interval: bool = False
+    """Whether answers carry `polling_interval`: no vendor example or recorded answer does."""
     rate_limit: bool = True
     rate_per_second: int = 5
     rate_per_window: int = 250

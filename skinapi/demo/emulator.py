@@ -15,51 +15,30 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from urllib.parse import urlparse
 
-from ..concerns import CONCERNS, MAX_FILE_BYTES, unit_cost, validation_problems
-from ..errors import PhotoError
-from ..imaging.checks import check_photo
-from ..imaging.photo import load_photo
-from . import engine
+from ..concerns import (
+    CONCERNS,
+    MINISERVER_BOOL_ARGS,
+    MINISERVER_COLOR_ARGS,
+    MINISERVER_OPACITY_ARGS,
+    unit_cost,
+    validation_problems,
+)
 from .answers import error as _error
+from .answers import feature_cost
 from .answers import json_answer as _json
-from .answers import json_output, result_zip
 from .answers import ok as _ok
 from .config import DEMO_API_KEY, EmulatorConfig
 from .handler import MAX_UPLOAD_BYTES, handler_for
+from .work import Signer, Task, Upload, new_task_id, run_task
 
 MAX_KEPT_UPLOADS = 64
 MAX_KEPT_TASKS = 64
 """Tasks whose files are kept; the oldest finished ones are dropped beyond it."""
-
-
-@dataclass
-class _Upload:
-    file_id: str
-    content_type: str
-    file_size: int
-    data: bytes | None = None
-
-
-@dataclass
-class _Task:
-    task_id: str
-    api_version: str
-    actions: tuple[str, ...]
-    format: str
-    miniserver_args: dict
-    key: str
-    created: float
-    last_poll: float
-    future: Future | None = None
-    error: str | None = None
-    charged: bool = False
-    files: dict[str, bytes] = field(default_factory=dict)
-    output: list | None = None
 
 
 class Emulator:
@@ -77,11 +56,12 @@ class Emulator:
         self._clock = clock
         self.config = config or EmulatorConfig.from_env()
         self._lock = threading.Lock()
-        self._uploads: dict[str, _Upload] = {}
-        self._tasks: dict[str, _Task] = {}
+        self._uploads: dict[str, Upload] = {}
+        self._tasks: dict[str, Task] = {}
         self._balance: dict[str, float] = {}
         self._hits: dict[str, deque] = {}
         self._rng = random.Random(self.config.seed)
+        self._signer = Signer(clock)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
         self.request_log: list[tuple[str, str]] = []
         """(method, path) of every request received, for tests and benchmarks."""
@@ -151,7 +131,7 @@ class Emulator:
         if route.startswith("/upload/"):
             return self._put_upload(method, route, headers, body)
         if route.startswith("/files/"):
-            return self._get_file(method, route)
+            return self._get_file(method, route, urlparse(path).query)
         if route == "/_emulator/stats" and method == "GET":
             return _json(200, self.stats())
         if not route.startswith("/s2s/"):
@@ -159,7 +139,10 @@ class Emulator:
         key, failure = self._authenticate(headers)
         if failure:
             return failure
-        limited = self._rate_limited(key)
+        handler = self._route(method, route)
+        if handler is None:
+            return _error(404, "NotFound", f"No route {method} {route}")
+        limited = self._rate_limited(key)  # only requests the API serves count
         if limited:
             return limited
         if config.fault_429_rate and self._rng.random() < config.fault_429_rate:
@@ -168,26 +151,31 @@ class Emulator:
             payload = json.loads(body) if body else None
         except ValueError:
             return _error(400, "BadRequest", "Request body is not valid JSON")
+        try:
+            return handler(payload, key)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # A field of the wrong JSON type: the API answers 400, it does not hang up.
+            return _error(400, "InvalidParameters", "A field of the request has the wrong type")
+
+    def _route(self, method: str, route: str):
         routes = {
             ("POST", "/s2s/v2.0/file"): self._reserve,
             ("POST", "/s2s/v2.0/file/skin-analysis"): self._reserve,
+            ("POST", "/s2s/v2.1/file/skin-analysis"): self._reserve,
             ("POST", "/s2s/v2.0/task/skin-analysis"): lambda p, k: self._create(p, k, "v2.0"),
             ("POST", "/s2s/v2.1/task/skin-analysis"): lambda p, k: self._create(p, k, "v2.1"),
             ("POST", "/s2s/v2.0/task/delete"): self._delete,
             ("GET", "/s2s/v1.0/client/credit"): self._credit,
+            ("GET", "/s2s/v2.0/credit/feature-cost"): lambda p, k: _json(200, feature_cost()),
         }
-        handler = routes.get((method, route))
-        try:
-            if handler:
-                return handler(payload, key)
-        except (TypeError, ValueError, KeyError, AttributeError):
-            # A field of the wrong JSON type: the API answers 400, it does not hang up.
-            return _error(400, "InvalidParameters", "A field of the request has the wrong type")
+        if handler := routes.get((method, route)):
+            return handler
         for version in ("v2.0", "v2.1"):
             prefix = f"/s2s/{version}/task/skin-analysis/"
             if method == "GET" and route.startswith(prefix):
-                return self._poll(route[len(prefix) :], key)
-        return _error(404, "NotFound", f"No route {method} {route}")
+                task_id = route[len(prefix) :]
+                return lambda payload, key: self._poll(task_id, key)
+        return None
 
     def fault_after(self, path: str) -> str | None:
         """A fault that strikes after the request was executed: ``drop`` or ``502``."""
@@ -243,7 +231,7 @@ class Emulator:
             return _error(400, "InvalidParameters", f"Unsupported content_type {content_type}")
         file_id = "file_" + uuid.uuid4().hex
         with self._lock:
-            self._uploads[file_id] = _Upload(file_id, content_type, file_size)
+            self._uploads[file_id] = Upload(file_id, content_type, file_size)
             while len(self._uploads) > MAX_KEPT_UPLOADS:  # the oldest reservations go first
                 self._uploads.pop(next(iter(self._uploads)))
         upload = {
@@ -291,15 +279,18 @@ class Emulator:
         for action in actions:
             if not isinstance(action, str) or action not in CONCERNS:
                 return _error(400, "InvalidParameters", f"Not available dst_action {action}")
-        problems = validation_problems(
-            actions,
-            payload.get("format", "zip"),
-            api_version,
-            payload.get("miniserver_args") or {},
-            payload.get("pf_camera_kit"),
-        )
-        if any("mixed" in p for p in problems):
+        # What the API documents refusing, and nothing more: repeated actions count once,
+        # unknown miniserver_args are ignored, pf_camera_kit is ignored on v2.0.
+        actions = list(dict.fromkeys(actions))
+        if len({CONCERNS[a].quality for a in actions}) > 1:
             return _error(400, "InvalidParameters", "cannot mix HD and SD dst_actions")
+        known_args = MINISERVER_BOOL_ARGS + MINISERVER_COLOR_ARGS + MINISERVER_OPACITY_ARGS
+        args = {
+            k: v for k, v in dict(payload.get("miniserver_args") or {}).items() if k in known_args
+        }
+        problems = validation_problems(
+            actions, payload.get("format", "zip"), api_version, args, None
+        )
         if problems:
             return _error(400, "InvalidParameters", problems[0])
         has_id, has_url = "src_file_id" in payload, "src_file_url" in payload
@@ -312,12 +303,12 @@ class Emulator:
             if has_id and upload is None:
                 return _error(400, "InvalidParameters", "src_file_id not found")
             now = self._clock()
-            task = _Task(
-                task_id="task_" + uuid.uuid4().hex,
+            task = Task(
+                task_id=new_task_id(),
                 api_version=api_version,
                 actions=tuple(actions),
                 format=payload.get("format", "zip"),
-                miniserver_args=dict(payload.get("miniserver_args") or {}),
+                miniserver_args=args,
                 key=key,
                 created=now,
                 last_poll=now,
@@ -325,38 +316,12 @@ class Emulator:
             self._tasks[task.task_id] = task
             self.creates += 1
         data = upload.data if upload else None
-        task.future = self._pool.submit(self._run_engine, task, data, bool(has_url))
-        return _ok({"task_id": task.task_id, "polling_interval": self._interval()})
+        source_url = payload.get("src_file_url") if has_url else None
+        task.future = self._pool.submit(self._run_engine, task, data, source_url)
+        return _ok({"task_id": task.task_id, **self._interval_field()})
 
-    def _run_engine(self, task: _Task, data: bytes | None, from_url: bool) -> None:
-        if self.config.fault_engine_error:
-            task.error = self.config.fault_engine_error
-            return
-        if from_url:
-            task.error = "error_download_image"  # the emulator has no internet to fetch from
-            return
-        if data is None:
-            task.error = "unknown_internal_error"
-            return
-        if len(data) >= MAX_FILE_BYTES:
-            task.error = "exceed_max_filesize"
-            return
-        mode = "hd" if task.actions[0].startswith("hd_") else "sd"
-        try:
-            photo = load_photo(data)
-        except PhotoError:
-            task.error = "error_decode_image"
-            return
-        report = check_photo(photo, mode)
-        if report.engine_error:
-            task.error = report.engine_error
-            return
-        result = engine.analyze(photo, report.faces[0], task.actions, task.miniserver_args)
-        task.files = dict(result.masks)
-        task.files["resize_image.jpg"] = result.resized_image
-        task.output = json_output(result, task.actions, task.miniserver_args, self._files_url(task))
-        if task.format == "zip":
-            task.files["result.zip"] = result_zip(result, task.actions)
+    def _run_engine(self, task: Task, data: bytes | None, source_url: str | None) -> None:
+        run_task(task, data, source_url, self.config.fault_engine_error, self._files_path(task))
         self._evict()
 
     def _evict(self) -> None:
@@ -369,19 +334,26 @@ class Emulator:
 
     def _poll(self, task_id, key):
         now = self._clock()
+        config = self.config
         with self._lock:
             task = self._tasks.get(task_id)
-            if task is None or task.key != key or now - task.last_poll > self.config.task_expiry:
-                if task is not None:
+            expired = task is not None and (
+                now - task.finished_at > config.result_retention
+                if task.finished_at is not None
+                else now - task.last_poll > config.task_expiry
+            )
+            if task is None or task.key != key or expired:
+                if expired:
                     self._tasks.pop(task_id, None)
                 return _error(400, "InvalidTaskId", "Invalid task id")
             task.last_poll = now
-        done = task.future.done() and now - task.created >= self.config.processing_time
+        done = task.future.done() and now - task.created >= config.processing_time
         if not done:
-            return _ok({"task_status": "running", "polling_interval": self._interval()})
+            return _ok({"task_status": "running", **self._interval_field()})
+        task.finished_at = task.finished_at if task.finished_at is not None else now
         if task.future.exception():
             task.error = task.error or "error_inference"
-        if self.config.fault_task_timeout:
+        if config.fault_task_timeout:
             return _error(500, "TaskTimeout", "Task execution timed out")
         if task.error:
             return _ok(
@@ -394,13 +366,20 @@ class Emulator:
         with self._lock:
             if not task.charged:
                 cost = unit_cost(task.actions)
-                self._balance[key] = self._balance.get(key, self.config.starting_units) - cost
+                self._balance[key] = self._balance.get(key, config.starting_units) - cost
                 task.charged = True
+        # Every poll hands out fresh URLs, each good for url_lifetime.
         if task.format == "zip":
-            url = f"{self.url}/files/{task.task_id}/result.zip"
-            results = url if self.config.zip_results_shape == "string" else {"url": url}
+            url = self._signed(f"{self._files_path(task)}/result.zip")
+            results = url if config.zip_results_shape == "string" else {"url": url}
         else:
-            results = {"output": task.output}
+            output = [
+                item | {"mask_urls": [self._signed(u) for u in item["mask_urls"]]}
+                if "mask_urls" in item
+                else item
+                for item in task.output
+            ]
+            results = {"output": output}
         return _ok({"task_status": "success", "results": results})
 
     def _delete(self, payload, key):
@@ -414,16 +393,21 @@ class Emulator:
             if not task.future.done():
                 return _error(400, "OperationInvalid", "The task has not finished yet")
             del self._tasks[task_id]
-        return _ok({})
+        return _json(200, {"status": 200})
 
     def _credit(self, payload, key):
-        return _ok({"results": [{"amount_dec": self.balance(key)}]})
+        balance = self.balance(key)
+        item = {"id": 13105541279084536, "type": "ApiPaygToken", "amount": int(balance),
+                "amount_dec": balance, "expiry": 1893456000000}  # fmt: skip
+        return _json(200, {"status": 200, "results": [item]})
 
-    def _get_file(self, method, route):
+    def _get_file(self, method, route, query: str = ""):
         parts = route.split("/")
         if method != "GET" or len(parts) != 4:
             return _json(404, {"error": "NotFound"})
         _, _, task_id, name = parts
+        if not self._signer.holds(f"/files/{task_id}/{name}", query):
+            return _json(403, {"error": "AccessDenied: Request has expired"})
         with self._lock:
             task = self._tasks.get(task_id)
         if task is None or name not in task.files:
@@ -435,8 +419,14 @@ class Emulator:
         )
         return 200, {"Content-Type": kind}, task.files[name]
 
-    def _files_url(self, task: _Task) -> str:
-        return f"{self.url}/files/{task.task_id}"
+    def _files_path(self, task: Task) -> str:
+        return f"/files/{task.task_id}"
+
+    def _signed(self, path: str) -> str:
+        return self.url + self._signer.sign(path, self.config.url_lifetime)
+
+    def _interval_field(self) -> dict:
+        return {"polling_interval": self._interval()} if self.config.send_polling_interval else {}
 
     def _interval(self) -> float:
         # Milliseconds only where the documented rule (> 100 means ms) reads them back right.
