@@ -111,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--fault-drop-rate", type=_share)
     emulator.add_argument("--fault-502-rate", type=_share)
 
+    balance = commands.add_parser("balance", help="print the unit balance as JSON")
+    _add_connection_options(balance)
+
+    probe = commands.add_parser(
+        "probe", help="check a key against the real API and record its answers (free by default)"
+    )
+    _add_connection_options(probe)
+    probe.add_argument("--spend-units", action="store_true", help="also run one cheapest SD task")
+    probe.add_argument("--yes", action="store_true", help="do not ask before spending units")
+    probe.add_argument("--out", type=Path, default=Path("."), help="where the capture goes")
+
     bench = commands.add_parser("bench", help="print performance figures")
     bench.add_argument(
         "what",
@@ -134,12 +145,18 @@ def _add_task_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-version", choices=("v2.1", "v2.0"), default="v2.1")
     parser.add_argument("--overlay", action="store_true", help="masks blended onto the photo")
     parser.add_argument("--camera-kit", action="store_true", help="pf_camera_kit=true (v2.1)")
-    parser.add_argument("--base-url", default=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL))
-    parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
-    parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
+    _add_connection_options(parser)
     parser.add_argument(
         "--timeout", type=_seconds, default=300.0, help="seconds the whole analysis may take"
     )
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", default=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL))
+    parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
+    parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
+    if not parser.get_default("api_version"):
+        parser.set_defaults(api_version="v2.1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,6 +415,42 @@ def _emulator(args) -> int:
         emulator.stop()
 
 
+def _balance(args) -> int:
+    with ExitStack() as stack:
+        client = _client(args, stack)
+        balance = client.credit_balance()
+    source = "demo" if args.demo else ("--api-key" if args.api_key else "YOUCAM_API_KEY")
+    print(json.dumps({"balance": balance, "source": source, "base_url": client.base_url}))
+    return 0
+
+
+def _probe(args) -> int:
+    from .imaging.photo import sample_jpeg
+    from .probe import CHEAPEST, run_probe
+
+    _check_out(args.out)
+    spend = args.spend_units
+    if spend:
+        settings = AnalysisSettings.build(CHEAPEST)
+        _say(f"one SD task with {len(CHEAPEST)} concern costs {settings.units} units on success")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise RequestValidationError(
+                    ["--spend-units asks before spending; give --yes to run without asking."]
+                )
+            if input(f"Spend {settings.units} units? [y/N] ").strip().lower() not in ("y", "yes"):
+                _say("nothing was spent")
+                spend = False
+    with ExitStack() as stack:
+        client = _client(args, stack)
+        report = run_probe(client, args.out, spend=spend, photo=sample_jpeg() if spend else None)
+    print(json.dumps(report, indent=2))
+    if report.get("error"):
+        _say(f"error: {report['error']}")
+        return report["exit_code"]
+    return 0
+
+
 def _bench(args) -> int:
     from . import bench
 
@@ -411,5 +464,7 @@ _COMMANDS = {
     "resume": _resume,
     "check": _check,
     "emulator": _emulator,
+    "balance": _balance,
+    "probe": _probe,
     "bench": _bench,
 }

@@ -158,3 +158,40 @@ def test_demo_flag_needs_no_key():
     done = run(["analyze", str(FACE_PATH), "--actions", "redness", "--demo"], key=None)
     assert done.returncode == 0, done.stderr
     assert "demo engine" in done.stderr
+
+
+def test_balance_prints_json_and_a_refused_key_exits_3(emulator):
+    done = run(["balance", "--base-url", emulator.url], emulator)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["balance"] == emulator.balance(FAKE_KEY)
+    refused = run(["balance", "--base-url", emulator.url], emulator, key="sk-wrong-key-0123456789")
+    assert refused.returncode == 3 and "sk-wrong-key-0123456789" not in refused.stderr
+
+
+def test_probe_is_free_by_default_and_records_what_it_saw(emulator, tmp_path):
+    done = run(["probe", "--base-url", emulator.url, "--out", str(tmp_path)], emulator)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["balance"] is not None and report["task"] is None and emulator.creates == 0
+    [capture] = tmp_path.glob("probe-*")
+    assert sorted(p.name for p in capture.iterdir())[0].startswith("01-get-")
+
+
+def test_probe_spends_only_when_told_and_its_capture_has_no_key_or_photo(emulator, tmp_path):
+    asked = run(
+        ["probe", "--spend-units", "--base-url", emulator.url, "--out", str(tmp_path)], emulator
+    )
+    assert asked.returncode == 2 and emulator.creates == 0  # no terminal to ask, no --yes
+    done = run(
+        ["probe", "--spend-units", "--yes", "--base-url", emulator.url, "--out", str(tmp_path)],
+        emulator,
+    )
+    assert done.returncode == 0, done.stderr
+    assert emulator.creates == 1 and json.loads(done.stdout)["task"]["scores"] == 1
+    [capture] = tmp_path.glob("probe-*")
+    written = b"".join(p.read_bytes() for p in capture.iterdir())
+    assert FAKE_KEY.encode() not in written and FACE_PATH.read_bytes()[:2000] not in written
+    documents = [json.loads(p.read_text()) for p in capture.glob("0*.json")]
+    paths = [d["request"]["path"] for d in documents]
+    assert any(p.endswith("/task/skin-analysis") for p in paths)
+    assert all({"source", "request", "status", "body"} <= set(d) for d in documents)

@@ -1,9 +1,26 @@
 """A YouCam-compatible emulator: the same HTTP contract as the real API, on 127.0.0.1 only.
 
 Demo mode and the tests run the real client against it. It checks what the API checks, answers
-in the API's shapes (both JSON and ZIP results), rate-limits, expires unpolled tasks, charges
-units on success only, and can inject faults (latency, 429s, TaskTimeout, engine errors,
-dropped connections). Scores come from the demo engine (`engine.py`), computed from the photo.
+in the shapes of the vendor's examples (tests/contract), rate-limits, expires unpolled tasks,
+keeps finished ones, charges units on success only, and can inject faults (latency, 429s, 502s,
+dropped connections, TaskTimeout, engine errors). Scores come from the demo engine
+(`engine.py`), computed from the photo — not YouCam's AI.
+
+What it reproduces: the three upload-reservation paths and a presigned-style PUT (exact headers,
+no bearer); v2.0 and v2.1 tasks; JSON and ZIP results (ZIP as {"url"} or a bare URL); fresh
+signed result URLs on every poll that stop working after `url_lifetime` (2 h); finished tasks
+kept `result_retention` (24 h); running tasks that go unpolled for `task_expiry` expire; the
+documented refusals only (unknown or mixed dst_actions, a bad format, credit, key); extra fields
+ignored; `src_file_url` fetched (http/https); balance at top-level `results`; delete answers
+{"status": 200}; `polling_interval` only when `send_polling_interval` is set (no vendor example
+carries it); numeric x-request-id from the API, none from the file host; 5/s and 250/300 s rate
+limits on requests the API serves.
+
+What it simplifies (each listed in the README's "How faithful is demo mode"): scores and masks
+come from documented heuristics; skin-type masks exist for the whole face only; mask file names
+follow the ZIP list, not the (inconsistent) JSON examples; a task on a file that was reserved but
+never uploaded ends `unknown_internal_error`; tasks live in memory (a restart forgets them) and at
+most MAX_KEPT_TASKS are kept; `/_emulator/stats` is its own, not the API's.
 """
 
 from __future__ import annotations
