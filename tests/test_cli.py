@@ -38,7 +38,9 @@ def test_analyze_prints_one_json_document_and_saves_masks(emulator, tmp_path):
         "skin_age",
         "concerns",
         "skin_types",
+        "missing",
     }
+    assert output["missing"] == []
     assert {c["type"] for c in output["concerns"]} == {
         "eye_bag",
         "dark_circle_v2",

@@ -16,11 +16,9 @@ ignored; `src_file_url` fetched (http/https); balance at top-level `results`; de
 carries it); numeric x-request-id from the API, none from the file host; 5/s and 250/300 s rate
 limits on requests the API serves.
 
-What it simplifies (each listed in the README's "How faithful is demo mode"): scores and masks
-come from documented heuristics; skin-type masks exist for the whole face only; mask file names
-follow the ZIP list, not the (inconsistent) JSON examples; a task on a file that was reserved but
-never uploaded ends `unknown_internal_error`; tasks live in memory (a restart forgets them) and at
-most MAX_KEPT_TASKS are kept; `/_emulator/stats` is its own, not the API's.
+What it simplifies (the README's "How faithful is demo mode" lists it too): heuristic scores and
+masks; skin-type masks for the whole face only; JSON mask names from the ZIP list; a never-uploaded
+file ends `unknown_internal_error`; tasks in memory, at most MAX_KEPT_TASKS; `/_emulator/stats`.
 """
 
 from __future__ import annotations
