@@ -7,49 +7,33 @@ import argparse
 import math
 
 
+def _number(text: str, kind: type, what: str, fits, needs: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if (kind is float and not math.isfinite(value)) or not fits(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: {needs}")
+    return value
+
+
 def seconds(text: str) -> float:
     """A positive, finite number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
-    return value
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
-    return value
-
-
-def share(text: str) -> float:
-    value = non_negative(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a share from 0 to 1")
-    return value
+    return _number(text, float, "a number of seconds", lambda v: v > 0,
+                   "give a positive number of seconds")  # fmt: skip
 
 
 def non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of 0 or more")
-    return value
+    return _number(text, float, "a number", lambda v: v >= 0, "give a number of 0 or more")
+
+
+def share(text: str) -> float:
+    return _number(text, float, "a number", lambda v: 0 <= v <= 1, "give a share from 0 to 1")
+
+
+def count(text: str) -> int:
+    return _number(text, int, "a whole number", lambda v: v >= 1, "give 1 or more")
 
 
 def port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r}: a port is 0 to 65535")
-    return value
+    return _number(text, int, "a port number", lambda v: 0 <= v <= 65535, "a port is 0 to 65535")

@@ -69,6 +69,8 @@ class ReplayServer:
         if path.startswith("/upload"):
             return 200, "text/plain", b""
         if method == "POST" and "/file" in path:
+            if document(self.flow["reserve"])["status"] != 200:
+                return self._json(document(self.flow["reserve"]))
             return self._reserve(json.loads(body or b"{}"))
         if method == "POST" and path.endswith("/task/skin-analysis"):
             return self._json(document(self.flow["create"]))
@@ -78,6 +80,8 @@ class ReplayServer:
             return self._json(document(polls[min(self._polls, len(polls)) - 1]))
         if method == "GET" and path.endswith("/client/credit"):
             return self._json(document(self.flow["credit"]))
+        if method == "POST" and path.endswith("/task/delete"):
+            return self._json(document(self.flow["delete"]))
         return 404, "application/json", b'{"status": 404, "error": "not in this replay"}'
 
     def _json(self, recorded: dict) -> tuple[int, str, bytes]:

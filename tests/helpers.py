@@ -69,6 +69,18 @@ def small_face_photo() -> Image.Image:
     return wide
 
 
+def quick_demo_env(monkeypatch, data_dir) -> None:
+    """The environment the app's tests run it in: no key from this machine, its own history,
+    the simple camera, and a quick demo emulator that names its polling interval."""
+    monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")  # WebRTC needs a real server session
+    quick = {"PROCESSING_TIME": "0.2", "POLLING_INTERVAL": "0.1", "SEND_POLLING_INTERVAL": "1",
+             "RATE_LIMIT": "0"}  # fmt: skip
+    for name, value in quick.items():
+        monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ from skinapi.demo import DEMO_API_KEY
 from skinapi.records.runner import Run, run_key
 from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
+from .helpers import APP, FACE_PATH, SAMPLE, jpeg, quick_demo_env, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",
@@ -24,16 +24,7 @@ PAGES = [
 def quick_emulator(monkeypatch, tmp_path):
     """A fresh demo emulator and history for every test, quick but not instant, with no key
     from this machine: what the app builds through its cached `demo_emulator`."""
-    monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
-    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")  # WebRTC needs a real server session
-    for name, value in {
-        "PROCESSING_TIME": "0.2",
-        "POLLING_INTERVAL": "0.1",
-        "SEND_POLLING_INTERVAL": "1",
-        "RATE_LIMIT": "0",
-    }.items():
-        monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)
+    quick_demo_env(monkeypatch, tmp_path / "data")
     demo_emulator.clear()
     emulator = demo_emulator()
     yield emulator

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +98,8 @@ def test_the_balance_in_both_recorded_shapes(name, amount):
 
 
 ERRORS = [
+    ("error_400_invalid_parameters_file.json", "reserve", InvalidParametersError),
+    ("error_401_invalid_api_key_observed.json", "reserve", AuthError),
     ("error_400_credit_insufficiency.json", "create", CreditInsufficientError),
     ("error_400_mix_hd_sd.json", "create", InvalidParametersError),
     ("error_400_unknown_dst_action.json", "create", InvalidParametersError),
@@ -110,7 +113,9 @@ ERRORS = [
 
 @pytest.mark.parametrize("name, step, error", ERRORS, ids=[e[0] for e in ERRORS])
 def test_each_documented_error_becomes_its_own_exception(name, step, error):
-    flow = JSON_HD | ({"create": name} if step == "create" else {"polls": [name]})
+    flow = JSON_HD | {{"reserve": "reserve", "create": "create"}.get(step, "polls"): name}
+    if step == "poll":
+        flow["polls"] = [name]
     with ReplayServer(flow) as replay, pytest.raises(error) as caught:
         client(replay.url).analyze(FACE_PATH.read_bytes(), AnalysisSettings.build(HD_ASKED))
     assert FAKE_KEY not in str(caught.value)
@@ -157,3 +162,74 @@ def test_the_results_page_shows_a_recorded_live_answer_and_its_gaps(monkeypatch,
     assert at.title[0].value == "Results"
     assert any("partial answer" in w.value and "14 of the 16" in w.value for w in at.warning)
     assert at.get("plotly_chart")
+
+
+def test_the_v21_feature_path_reservation_and_v20_task_examples():
+    flow = JSON_HD | {"reserve": "upload_reserve_v21_file_skin_analysis.json",
+                      "create": "task_create_v20.json"}  # fmt: skip
+    with ReplayServer(flow) as replay:
+        result = client(replay.url, "v2.0").analyze(
+            FACE_PATH.read_bytes(), AnalysisSettings.build(HD_ASKED, api_version="v2.0")
+        )
+    assert result.task_id == document("task_create_v20.json")["body"]["data"]["task_id"]
+
+
+def test_delete_answers_as_documented():
+    with ReplayServer({"delete": "delete.json"}) as replay:
+        client(replay.url).delete_task("grH0CvsgXuAIHLUzD0V1Ol34hoet3R1tvdbtiVHrDb6")
+    with (
+        ReplayServer({"delete": "delete_error_400.json"}) as replay,
+        pytest.raises(InvalidParametersError),
+    ):
+        client(replay.url).delete_task("grH0CvsgXuAIHLUzD0V1Ol34hoet3R1tvdbtiVHrDb6")
+
+
+def test_the_observed_error_fragment_reads_as_an_engine_error():
+    from skinapi.schema import Answer, task_state
+
+    fragment = document("task_poll_error_observed_fragment.json")["body"]
+    state = task_state(Answer(fragment, "a recorded poll's data"), "t")
+    assert state.status == "error" and state.error_code == "error_large_face_angle"
+
+
+def test_the_vendors_price_list_matches_our_unit_table():
+    from skinapi.concerns import unit_cost
+
+    skus = document("feature_cost.json")["body"]["result"]["skus"]
+    assert [s["amount"] for s in skus] == [unit_cost(["redness"]), unit_cost(["redness"] * 5)]
+
+
+def test_every_recorded_answer_is_used_by_a_test():
+    from .contract_replay import CONTRACT
+
+    here = Path(__file__).read_text()
+    unused = [p.name for p in sorted(CONTRACT.glob("*.json")) if p.name not in here]
+    assert unused == []
+
+
+def test_a_server_with_only_the_feature_upload_path_is_found_and_remembered(emulator):
+    """The client tries the next documented reservation path on a 404 and keeps the one that
+    worked: a server that serves only /s2s/v2.1/file/skin-analysis works from the first run."""
+    from .helpers import test_client
+
+    real, tried = emulator.handle, []
+
+    def only_the_feature_path(method, path, headers, body):
+        if "/file" in path and path.startswith("/s2s/"):
+            tried.append(path)
+        if path in ("/s2s/v2.0/file", "/s2s/v2.0/file/skin-analysis"):
+            return 404, {"Content-Type": "application/json"}, b'{"status": 404}'
+        return real(method, path, headers, body)
+
+    emulator.handle = only_the_feature_path
+    ours = test_client(emulator)
+    settings = AnalysisSettings.build(["redness"])
+    assert ours.analyze(FACE_PATH.read_bytes(), settings).scores
+    assert tried == [
+        "/s2s/v2.0/file",
+        "/s2s/v2.0/file/skin-analysis",
+        "/s2s/v2.1/file/skin-analysis",
+    ]
+    tried.clear()
+    assert ours.analyze(FACE_PATH.read_bytes(), settings).scores
+    assert tried == ["/s2s/v2.1/file/skin-analysis"]  # remembered: no 404s the second time

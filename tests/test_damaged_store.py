@@ -20,7 +20,7 @@ from skinapi.records.store import RunStore
 from skinapi.ui import history as ui_history
 from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, FACE_PATH, record_run
+from .helpers import APP, FACE_PATH, quick_demo_env, record_run
 
 PAGES = ["analyse", "results", "history", "compare", "live", "settings"]
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
@@ -86,15 +86,7 @@ PARTIAL = ["invalid_json_row", "missing_run_folder"]
 
 @pytest.fixture(autouse=True)
 def fresh_app_state(monkeypatch, tmp_path):
-    monkeypatch.delenv("YOUCAM_API_KEY", raising=False)
-    monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")
-    for name, value in {
-        "PROCESSING_TIME": "0.1",
-        "POLLING_INTERVAL": "0.1",
-        "SEND_POLLING_INTERVAL": "1",
-        "RATE_LIMIT": "0",
-    }.items():
-        monkeypatch.setenv(f"SKINSCOPE_EMULATOR_{name}", value)
+    quick_demo_env(monkeypatch, tmp_path / "data")  # each test points the app at its own dir
     demo_emulator.clear()
     ui_history._store.clear()
     ui_history._failures.clear()
