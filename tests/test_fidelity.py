@@ -212,3 +212,19 @@ def _wait(condition, timeout: float = 10.0) -> bool:
     from .helpers import wait_until
 
     return wait_until(condition, timeout=timeout, what="the emulator's task to finish")
+
+
+def test_json_items_come_in_the_vendors_order(emulator, tmp_path):
+    """The vendor's example lists a concern's whole-face item before its regions and the skin
+    age before the overall score (tests/contract/task_poll_success_json_hd.json)."""
+    client = test_client(emulator)
+    settings = AnalysisSettings.build(["hd_pore", "hd_wrinkle"])
+    photo = _photo_for("hd", tmp_path).read_bytes()
+    created = client.create_task(settings, src_file_id=client.upload_photo(photo))
+    state = client.wait(created.task_id, api_version="v2.1")
+    output = state.results["output"]
+    for concern in ("hd_pore", "hd_wrinkle"):
+        regions = [i["region"] for i in output if i["type"] == concern]
+        assert regions[0] == "whole" and len(regions) > 1
+    kinds = [i["type"] for i in output]
+    assert kinds.index("skin_age") < kinds.index("all")
