@@ -254,3 +254,19 @@ def test_deleting_and_purging_ask_first_in_a_dialog():
     at.button(key="do_purge").click().run()
     assert not at.exception and at.button(key="do_purge_confirmed").disabled
     assert len(at.dataframe[0].value) == 1
+
+
+def test_a_new_session_finds_the_stored_result_instead_of_paying_again(quick_emulator):
+    """A new tab (a new session) or a restart: the run store has this photo and settings."""
+    first = analyse_sample(app())
+    assert first.title[0].value == "Results"
+    creates = quick_emulator.creates
+    second = app()
+    second.radio(key="analyse_source").set_value("sample").run()
+    assert not second.exception
+    assert any(
+        "already analysed" in s.value and "found in History" in s.value for s in second.success
+    )
+    second.button(key="do_view").click().run()
+    assert second.title[0].value == "Results" and second.get("plotly_chart")
+    assert quick_emulator.creates == creates

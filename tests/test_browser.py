@@ -245,3 +245,30 @@ def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
     shot(page, "16-history-purge-dialog")
     purge.click()
     expect(page.get_by_text("No runs yet")).to_be_visible()
+
+
+def test_a_second_tab_offers_the_stored_result_and_creates_no_task(browser, app_url):
+    """Never billed twice across tabs: the same photo and settings in a new tab (a new session)
+    find the first tab's result in the run store."""
+    first = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    open_app(first, app_url)
+    pick(first, "Sample photo")
+    first.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+    first.get_by_role("option", name="Tone & glow").click()
+    idle(first)
+    first.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
+    expect(first.get_by_role("heading", name="Results")).to_be_visible()
+    before = tasks_created(first, app_url)
+
+    second = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    open_app(second, app_url)
+    pick(second, "Sample photo")
+    second.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+    second.get_by_role("option", name="Tone & glow").click()
+    idle(second)
+    expect(second.get_by_text("found in History")).to_be_visible()
+    expect(second.get_by_role("button", name=re.compile("^Analyse · "))).to_have_count(0)
+    shot(second, "17-second-tab-finds-the-stored-result")
+    second.get_by_role("button", name="View results").click()
+    expect(second.get_by_role("heading", name="Results")).to_be_visible()
+    assert tasks_created(second, app_url) == before

@@ -312,6 +312,20 @@ class RunStore:
                 self.unreadable.append(str(row[0]))
         return runs
 
+    @_guarded
+    def find_result(self, photo_hash: str, settings: AnalysisSettings, backend: str):
+        """The newest successful run of this photo with these settings on this backend: what
+        a new tab or a restart finds instead of paying for the same analysis again."""
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE photo_hash = ? AND backend = ? "
+            "AND settings = ? AND state = 'success' ORDER BY created DESC LIMIT 1",
+            (photo_hash, backend, json.dumps(settings.to_dict())),
+        ).fetchone()
+        try:
+            return _stored(row) if row else None
+        except _DAMAGED:
+            return None
+
     def pending(self) -> list[StoredRun]:
         """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
         return [r for r in self.list() if r.state in RESUMABLE_STATES]

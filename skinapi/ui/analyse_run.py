@@ -11,6 +11,7 @@ from ..concerns import AnalysisSettings
 from ..records.runner import Run, run_key
 from .analyse_photo import ChosenPhoto
 from .connection import LIVE, Connection
+from .history import adopt_stored_result
 from .messages import show_error
 from .runflow import execute
 from .state import remembered, runs
@@ -35,9 +36,14 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
     reason = blocked_because(photo, settings, conn)
     key = run_key(photo.data, settings, conn.backend) if reason is None else None
     run = runs().get(key) if key else None
+    found = st.session_state.setdefault("analyse_found_in_history", set())
+    if key and run is None and adopt_stored_result(key, photo.data, settings, conn.backend):
+        run = runs()[key]
+        found.add(key)
     if run and run.state == "success":
+        where = " (found in History)" if key in found else ""
         st.success(
-            f"This photo was already analysed with these settings (task `{run.task_id}`). Showing it costs nothing."
+            f"This photo was already analysed with these settings{where} (task `{run.task_id}`). Showing it costs nothing."
         )
         view, again = st.columns([1, 1])
         if view.button("View results", type="primary", key="do_view", width="stretch"):

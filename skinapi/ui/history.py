@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..errors import InvalidTaskIdError, SkinApiError, StoreError
-from ..records.runner import run_from_store
+from ..records.runner import Run, photo_hash, run_from_store
 from ..records.store import RunStore, StoredRun, default_path
 from .connection import client_for
 from .state import runs
@@ -74,6 +74,26 @@ def open_in_results(stored: StoredRun) -> None:
     runs()[run.key] = run
     st.session_state["current_run"] = run.key
     st.switch_page("pages/results.py")
+
+
+def adopt_stored_result(key: str, photo: bytes, settings, backend: str) -> Run | None:
+    """The stored result of this photo and settings, taken into the session under `key`, when
+    the history holds one (another tab, or before a restart); None otherwise."""
+    store = history()
+    if store is None:
+        return None
+    try:
+        stored = store.find_result(photo_hash(photo), settings, backend)
+        if stored is None:
+            return None
+        run = run_from_store(store, stored)
+    except StoreError:
+        return None
+    if run.result is None:
+        return None
+    run.key = key
+    runs()[key] = run
+    return run
 
 
 def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> list[str]:
