@@ -3,9 +3,9 @@
 import streamlit as st
 
 from skinapi.ui import analyse_photo, analyse_run, analyse_settings, connection, messages, runflow
-from skinapi.ui.state import routed_by_app
+from skinapi.ui.frame import enter_page
 
-routed_by_app()
+enter_page()
 
 conn = connection.connection()
 st.title("Analyse a face")

@@ -5,10 +5,10 @@ import streamlit as st
 from skinapi.records import tables
 from skinapi.ui import compare_view, messages
 from skinapi.ui.connection import DEMO
+from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history, read_runs
-from skinapi.ui.state import routed_by_app
 
-routed_by_app()
+enter_page()
 
 st.title("Compare runs")
 store, stored = history(), read_runs()

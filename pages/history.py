@@ -3,11 +3,11 @@
 import streamlit as st
 
 from skinapi.ui import history_view
+from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history, read_runs
 from skinapi.ui.runflow import resume_stored_runs
-from skinapi.ui.state import routed_by_app
 
-routed_by_app()
+enter_page()
 
 st.title("History")
 if history_view.way_out():

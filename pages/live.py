@@ -5,10 +5,10 @@ import streamlit as st
 
 from skinapi.imaging.live import LiveState
 from skinapi.ui import connection, live_capture, live_view, messages
+from skinapi.ui.frame import enter_page
 from skinapi.ui.messages import show_error
-from skinapi.ui.state import routed_by_app
 
-routed_by_app()
+enter_page()
 
 conn = connection.connection()
 st.title("Live trial")

@@ -4,16 +4,26 @@ import streamlit as st
 
 from skinapi.ui import messages, results_view
 from skinapi.ui.connection import DEMO
-from skinapi.ui.state import current_run, routed_by_app
+from skinapi.ui.frame import enter_page
+from skinapi.ui.history import latest_result
+from skinapi.ui.state import current_run
 
-routed_by_app()
+enter_page()
 
 run = current_run()
 st.title("Results")
 if run is None or run.state != "success":
-    st.info("No result to show yet. Analyse a photo first.", icon=":material/biotech:")
-    st.page_link("pages/analyse.py", label="Go to Analyse", icon=":material/photo_camera:")
-    st.stop()
+    latest = latest_result()
+    if latest is None:
+        st.info("No result to show yet. Analyse a photo first.", icon=":material/biotech:")
+        st.page_link("pages/analyse.py", label="Go to Analyse", icon=":material/photo_camera:")
+        st.stop()
+    if run is not None:
+        st.info(
+            "The last run did not finish (Analyse says why); this is the latest result.",
+            icon=":material/history:",
+        )
+    run = latest
 
 if run.backend == DEMO:
     messages.demo_notice()

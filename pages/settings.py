@@ -5,9 +5,10 @@ import streamlit as st
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
 from skinapi.ui.connection import demo_emulator, find_key, masked, show_balance
-from skinapi.ui.state import remembered, routed_by_app
+from skinapi.ui.frame import enter_page
+from skinapi.ui.state import remembered
 
-routed_by_app()
+enter_page()
 
 st.title("Settings")
 live, demo = st.columns(2, gap="large")

@@ -116,7 +116,10 @@ def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):
     at = analyse_sample(app())
     assert not at.exception
     message = at.error[0].value
-    assert "60 %" in message and "request id" in message and "error_src_face_too_small" in message
+    assert "60 %" in message and "could not analyse this photo" in message
+    assert "/s2s/" not in message  # the plain headline carries no HTTP path
+    details = " ".join(m.value for e in at.expander for m in e.markdown)
+    assert "request id" in details and "error_src_face_too_small" in details
 
 
 def test_unreadable_upload_gets_a_clear_error_not_a_traceback():
@@ -270,3 +273,19 @@ def test_a_new_session_finds_the_stored_result_instead_of_paying_again(quick_emu
     second.button(key="do_view").click().run()
     assert second.title[0].value == "Results" and second.get("plotly_chart")
     assert quick_emulator.creates == creates
+
+
+def test_results_after_a_failed_run_shows_the_latest_result(quick_emulator):
+    at = analyse_sample(app())
+    assert at.title[0].value == "Results"
+    quick_emulator.configure(fault_engine_error="error_no_face")
+    at.switch_page("pages/analyse.py").run()
+    at.selectbox(key="analyse_preset").set_value("eyes").run()
+    at.button(key="do_run").click().run()
+    assert at.error  # the failure is shown on Analyse
+    assert any("Fault injection is on" in w.value for w in at.warning), [
+        w.value for w in at.warning
+    ]
+    at.switch_page("pages/results.py").run()
+    assert not at.exception and at.get("plotly_chart")
+    assert any("did not finish" in i.value for i in at.info)

@@ -10,6 +10,7 @@ from .connection import (
     DEMO,
     LIVE,
     chosen_backend,
+    demo_emulator,
     emulator_config_problem,
     find_key,
     masked,
@@ -17,16 +18,36 @@ from .connection import (
 from .history import history_problem
 from .messages import DEMO_NOTICE
 from .runflow import resume_stored_runs
-from .state import router_ran, runs
+from .state import runs
+
+_router = {"has_run": False}
 
 
 def start() -> None:
     """Called by app.py after st.navigation, before the page runs."""
-    router_ran()
+    _router["has_run"] = True
     sidebar()
+    faults_banner()
     if not st.session_state.get("history_checked"):
         st.session_state["history_checked"] = True
         resume_stored_runs()  # runs a crash or a closed tab left running are polled again
+
+
+def enter_page() -> None:
+    """Every page calls this first, so it always runs inside app.py's frame. Streamlit sees the
+    pages/ folder and may run a page file alone, in its older multipage mode (no sidebar, no
+    connection, no layout): for a direct link that is the first request after the server
+    starts (a kiosk's bookmark of /live) — that mode is switched off and the run repeated
+    through app.py — and for every run under AppTest, which resets the mode; there the frame
+    is drawn here, as app.py would have (a repeated run would lose the click that caused it)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not PagesManager.uses_pages_directory:
+        return
+    if not _router["has_run"]:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    start()
 
 
 def sidebar() -> None:
@@ -60,3 +81,24 @@ def sidebar() -> None:
             st.page_link(
                 "pages/analyse.py", label="Follow it on Analyse", icon=":material/hourglass_top:"
             )
+
+
+def faults_banner() -> None:
+    """While the demo emulator injects faults, every page says so: a failure is then expected."""
+    if chosen_backend() != DEMO:
+        return
+    config = demo_emulator().config
+    faults = [
+        f"{config.fault_429_rate:.0%} of requests answer 429" if config.fault_429_rate else "",
+        f"{config.fault_502_rate:.0%} answer 502" if config.fault_502_rate else "",
+        f"{config.fault_drop_rate:.0%} drop the connection" if config.fault_drop_rate else "",
+        "polls answer TaskTimeout" if config.fault_task_timeout else "",
+        f"every task fails with {config.fault_engine_error}" if config.fault_engine_error else "",
+        f"{config.latency:g} s extra latency" if config.latency else "",
+    ]
+    if on := [f for f in faults if f]:
+        st.warning(
+            "Fault injection is on in the demo emulator: " + "; ".join(on) + ". Turn it off on "
+            "the Settings page.",
+            icon=":material/bug_report:",
+        )

@@ -96,6 +96,21 @@ def adopt_stored_result(key: str, photo: bytes, settings, backend: str) -> Run |
     return run
 
 
+def latest_result() -> Run | None:
+    """The newest successful run: this session's, else the run store's."""
+    done = [r for r in runs().values() if r.state == "success" and r.result is not None]
+    if done:
+        return max(done, key=lambda r: r.started)
+    for stored in read_runs() or []:
+        if stored.state == "success":
+            store = history()
+            run = run_from_store(store, stored) if store else None
+            if run is not None and run.result is not None:
+                runs()[run.key] = run
+                return run
+    return None
+
+
 def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> list[str]:
     """Delete each run's task at the API, then locally; a run whose API delete fails is kept."""
     failures = []

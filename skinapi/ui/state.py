@@ -7,25 +7,6 @@ import streamlit as st
 
 from ..records.runner import Run
 
-_router = {"has_run": False}
-
-
-def router_ran() -> None:
-    """Called by app.py once its st.navigation is in place."""
-    _router["has_run"] = True
-
-
-def routed_by_app() -> None:
-    """Make sure a page runs inside app.py's navigation. When the first request after the server
-    starts is a direct link to a page (a kiosk's bookmark of /live), Streamlit sees the pages/
-    folder and runs the page file alone, in its older multipage mode: no sidebar, no connection,
-    no page layout. That mode is switched off and the run repeated, this time through app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if not _router["has_run"] and PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
 
 def remembered(widget, *args, key: str, **kwargs):
     """Draw `widget` so that its value survives visits to other pages.
