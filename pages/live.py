@@ -21,7 +21,13 @@ with setup:
     trial, participant, consent, settings = live_view.setup_panel()
 
 state: LiveState = st.session_state.setdefault("live_state", LiveState())
-ready_to_capture = bool(trial and participant and consent)
+missing = [
+    words
+    for words, given in (("name the trial", trial), ("set the participant ID", participant),
+                         ("tick consent", consent))
+    if not given
+]  # fmt: skip
+ready_to_capture = not missing
 current = live_view.current_participant_run()
 with state.lock:
     state.armed = ready_to_capture and current is None
@@ -32,9 +38,7 @@ def take(data: bytes, check_framing: bool) -> bool:
 
 
 with camera_column:
-    live_capture.camera_panel(
-        state, ready_to_capture, current is not None, take, live_view.still_bytes
-    )
+    live_capture.camera_panel(state, missing, current is not None, take, live_view.still_bytes)
 
 current = live_view.current_participant_run()
 if current is not None:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
-from skinapi.ui.connection import demo_emulator, find_key, masked, show_balance
+from skinapi.ui.connection import LIVE, demo_emulator, find_key, masked, show_balance
 from skinapi.ui.frame import enter_page
 from skinapi.ui.state import remembered
 
@@ -42,7 +42,7 @@ with live:
         step=5.0,
     )
     if st.button("Test connection", key="do_test_connection", type="primary"):
-        show_balance()
+        show_balance(LIVE)  # this column's connection, whatever the sidebar says
 
 with demo:
     st.subheader("Demo emulator")

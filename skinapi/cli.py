@@ -174,7 +174,9 @@ def _client(args, stack: ExitStack) -> Client:
 
 
 def _progress(progress: Progress) -> None:
-    if progress.phase == "waiting" and progress.polls:
+    if progress.phase == "retrying":
+        _say(f"retrying: {progress.note}")
+    elif progress.phase == "waiting" and progress.polls:
         _say(
             f"waiting: {progress.elapsed:5.1f} s, poll {progress.polls}, "
             f"every {progress.interval:g} s, task {progress.task_status}"

@@ -34,7 +34,7 @@ MAX_MASK_BYTES = 40 * 1024 * 1024
 """A 2560 px RGBA mask is at most 26 MB even stored raw."""
 MAX_ZIP_BYTES = 100 * 1024 * 1024
 
-Phase = Literal["uploading", "creating", "waiting", "downloading", "done"]
+Phase = Literal["uploading", "creating", "waiting", "retrying", "downloading", "done"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Progress:
     """The polling interval in force, in seconds."""
     task_id: str | None = None
     task_status: str | None = None
+    note: str | None = None
+    """For ``retrying``: what failed and when the next attempt goes out."""
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -293,12 +295,13 @@ class Client:
         start = self._clock()
         deadline = start + timeout
         report = _reporter(on_progress, self._clock, start)
-        report("uploading")
-        file_id = self.upload_photo(photo, file_name=file_name, deadline=deadline)
-        report("creating")
-        if on_create_sending:
-            on_create_sending()
-        created = self.create_task(settings, src_file_id=file_id, deadline=deadline)
+        with self._http.retries_told_to(_teller(on_progress, self._clock, start)):
+            report("uploading")
+            file_id = self.upload_photo(photo, file_name=file_name, deadline=deadline)
+            report("creating")
+            if on_create_sending:
+                on_create_sending()
+            created = self.create_task(settings, src_file_id=file_id, deadline=deadline)
         if on_task_created:
             on_task_created(created.task_id)
         return self.resume(
@@ -341,16 +344,17 @@ class Client:
                     )
                 )
 
-        state = self.wait(
-            task_id,
-            interval=interval,
-            api_version=settings.api_version,
-            on_progress=waiting,
-            first_poll_now=_start is None and interval is None,
-            deadline=deadline,
-        )
-        report("downloading", task_id=task_id)
-        result = self.fetch_result(state, settings, deadline=deadline)
+        with self._http.retries_told_to(_teller(on_progress, self._clock, start, task_id)):
+            state = self.wait(
+                task_id,
+                interval=interval,
+                api_version=settings.api_version,
+                on_progress=waiting,
+                first_poll_now=_start is None and interval is None,
+                deadline=deadline,
+            )
+            report("downloading", task_id=task_id)
+            result = self.fetch_result(state, settings, deadline=deadline)
         result.note_missing(settings.actions)
         report("done", task_id=task_id)
         return result
@@ -408,6 +412,15 @@ def _reporter(on_progress: ProgressCallback | None, clock, start: float):
             on_progress(Progress(phase, clock() - start, 0, interval, task_id))
 
     return report
+
+
+def _teller(on_progress: ProgressCallback | None, clock, start: float, task_id=None):
+    """A retry, told as progress: the status line says why the wait is longer."""
+    if on_progress is None:
+        return None
+    return lambda note: on_progress(
+        Progress("retrying", clock() - start, task_id=task_id, note=note)
+    )
 
 
 def polls_bound(processing_time: float, interval: float) -> int:

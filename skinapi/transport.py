@@ -151,7 +151,7 @@ class Transport:
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 self._record(method, url, kwargs, started, error=exc)
                 if idempotent and attempt + 1 < self.retry.attempts:
-                    self._pause(attempt, deadline)
+                    self._pause(attempt, deadline, "The connection failed")
                     attempt += 1
                     continue
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
@@ -168,16 +168,36 @@ class Transport:
                 idempotent and isinstance(error, e.ServerError)
             )
             if retryable and attempt + 1 < self.retry.attempts:
-                self._pause(attempt, deadline)
+                reason = (
+                    "Rate limited by the API"
+                    if isinstance(error, e.RateLimitError)
+                    else "The API had a server error"
+                )
+                self._pause(attempt, deadline, reason)
                 attempt += 1
                 continue
             raise error
 
-    def _pause(self, attempt: int, deadline: float | None) -> None:
+    def _pause(self, attempt: int, deadline: float | None, reason: str) -> None:
         delay = self.retry.delay(attempt, self._rng)
         if deadline is not None:
             delay = min(delay, max(deadline - self.clock(), 0.0))
+        if listener := getattr(self._local, "retry_listener", None):
+            listener(
+                f"{reason} — retrying in {delay:.1f} s "
+                f"(attempt {attempt + 2} of {self.retry.attempts})"
+            )
         self.sleep(delay)
+
+    @contextmanager
+    def retries_told_to(self, listener: Callable[[str], None] | None) -> Iterator[None]:
+        """Within the block, each retry this thread makes is told to `listener` first."""
+        previous = getattr(self._local, "retry_listener", None)
+        self._local.retry_listener = listener
+        try:
+            yield
+        finally:
+            self._local.retry_listener = previous
 
     def _exchange(self, method, url, kwargs, max_bytes, deadline) -> Reply:
         if deadline is None:

@@ -2,6 +2,7 @@
 
 import http.server
 import math
+import re
 import threading
 import time
 
@@ -272,3 +273,19 @@ def test_unreachable_server_is_a_transport_error():
     with pytest.raises(TransportError) as caught:
         client.credit_balance()
     assert FAKE_KEY not in str(caught.value)
+
+
+def test_retries_are_narrated_as_progress(emulator_factory, face_bytes):
+    emulator = emulator_factory(fault_429_rate=0.5, seed=3)
+    notes = []
+    client = Client(
+        FAKE_KEY, base_url=emulator.url, retry=RetryPolicy(attempts=10, base_delay=0.001)
+    )
+    client.analyze(
+        face_bytes,
+        settings(),
+        on_progress=lambda p: notes.append(p.note) if p.phase == "retrying" else None,
+    )
+    assert notes and all(re.fullmatch(
+        r"Rate limited by the API — retrying in \d+\.\d s \(attempt \d+ of 10\)", n) for n in notes
+    )  # fmt: skip

@@ -285,3 +285,20 @@ def test_a_version_1_history_is_upgraded_in_place(tmp_path):
     assert unsent.backend == "demo" and unsent.state == "unsent"
     store.close()
     assert RunStore(path).get("a").backend == "live"  # upgraded once, opens again as version 2
+
+
+def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client, face_bytes):
+    runs = [
+        recorded_run(store, client, face_bytes),
+        recorded_run(store, client, face_bytes, AnalysisSettings.build(["redness"])),
+    ]
+    rows = tables.deltas(runs)
+    assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ ui 2−1"]
+    pores = next(r for r in tables.blanks(rows) if r["Concern"] == "Pores")
+    assert pores["Δ raw 2−1"] == "" and pores["Run 2 ui"] == "" and pores["Run 1 ui"] != ""
+
+
+def test_download_names_say_what_the_file_is():
+    name = exports.download_name(0, "Serum week 1/../x", "task_ABCDEFGHIJKLMNOP", ".csv")
+    assert name.startswith("skinscope-19") and name.endswith("-task_ABCDEFG.csv")
+    assert "Serum_week_1" in name and "/" not in name

@@ -13,7 +13,7 @@ from datetime import datetime
 from ..concerns import label
 from ..errors import StoreError
 from ..imaging import overlay
-from ..names import csv_cell
+from ..names import csv_cell, safe_name
 from ..results import AnalysisResult, mask_file_name
 from .store import RunStore, StoredRun
 
@@ -58,6 +58,16 @@ RUN_CSV_COLUMNS = (
     "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units", "trial",
     "participant",
 )  # fmt: skip
+
+
+def download_name(when_: float, label: str, task_id: str | None, suffix: str) -> str:
+    """A download's file name that says what it is: skinscope-<date>-<label>-<task><suffix>."""
+    parts = ["skinscope", datetime.fromtimestamp(when_).strftime("%Y-%m-%d")]
+    if label:
+        parts.append(safe_name(label, max_length=40))
+    if task_id:
+        parts.append(safe_name(task_id, max_length=12))
+    return "-".join(parts) + suffix
 
 
 def _cells(*values) -> list:

@@ -387,7 +387,7 @@ def _thumbnail(photo: bytes) -> bytes | None:
         image = Image.open(io.BytesIO(photo)).convert("RGB")
     except Exception:  # a photo the API would refuse still gets its run recorded
         return None
-    image.thumbnail((96, 96))
+    image.thumbnail((160, 160))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()

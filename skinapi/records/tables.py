@@ -82,8 +82,12 @@ def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> li
                 "Format": run.settings.format,
                 "Concerns": len(run.actions),
                 "Label": run.label,
+                "Participant": run.participant,
+                "Trial": run.trial,
+                "Source": run.source,
+                "Note": run.note,
                 "State": STATE_LABELS.get(run.state, run.state),
-                "Overall": run.overall,
+                "Overall": "" if run.overall is None else round(run.overall),
                 "Units": run.units,
                 "Task": run.task_id or "",
                 "Run": run.id,
@@ -98,33 +102,38 @@ def concern_key(score: ConcernScore) -> tuple[str, str]:
 
 
 def deltas(runs: list[StoredRun]) -> list[dict]:
-    """ui and raw scores of each run per concern and region, with the change from the first run,
-    largest change first."""
+    """Per concern and region: the change of each run from the first (raw and ui) — the point of
+    the table, so those columns come first — then each run's scores; largest change first.
+    A score a run does not have is None."""
     per_run = [{concern_key(s): s for s in scores_of(r)} for r in runs]
     keys = sorted({k for scores in per_run for k in scores})
     rows = []
     for key in keys:
         first = per_run[0].get(key)
-        row = {
-            "Concern": family_label(key[0]),
-            "Region": region_label(key[1]),
-        }
+        row: dict = {"Concern": family_label(key[0]), "Region": region_label(key[1])}
         changes = []
-        for index, scores in enumerate(per_run):
+        for index, scores in enumerate(per_run[1:], start=2):
             s = scores.get(key)
-            row[f"Run {index + 1} ui"] = s.ui_score if s else None
-            row[f"Run {index + 1} raw"] = round(s.raw_score, 1) if s else None
-            if index and s and first:
-                change = s.raw_score - first.raw_score
-                row[f"Δ raw {index + 1}−1"] = round(change, 1)
-                row[f"Δ ui {index + 1}−1"] = s.ui_score - first.ui_score
-                changes.append(abs(change))
+            both = s is not None and first is not None
+            row[f"Δ raw {index}−1"] = round(s.raw_score - first.raw_score, 1) if both else None
+            row[f"Δ ui {index}−1"] = s.ui_score - first.ui_score if both else None
+            if both:
+                changes.append(abs(s.raw_score - first.raw_score))
+        for index, scores in enumerate(per_run, start=1):
+            s = scores.get(key)
+            row[f"Run {index} ui"] = s.ui_score if s else None
+            row[f"Run {index} raw"] = round(s.raw_score, 1) if s else None
         row["_largest"] = max(changes, default=0.0)
         rows.append(row)
     rows.sort(key=lambda r: r["_largest"], reverse=True)
     for row in rows:
         del row["_largest"]
     return rows
+
+
+def blanks(rows: list[dict]) -> list[dict]:
+    """Rows for people: a value that does not exist is an empty cell, not the word None."""
+    return [{k: "" if v is None else v for k, v in row.items()} for row in rows]
 
 
 def mixing_warnings(runs: list[StoredRun]) -> list[str]:

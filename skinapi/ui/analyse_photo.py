@@ -88,6 +88,13 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
         return SAMPLE_PHOTO.read_bytes(), "sample_face.jpg", False
     data, name = None, "photo.jpg"
     if source == "camera":
+        if quality == "hd":
+            st.info(
+                "HD needs a photo whose short side is 1080 px: a webcam's frame, cut to a "
+                "portrait of the face, rarely gets there. Choose SD for the camera, or upload an "
+                "HD photo.",
+                icon=":material/hd:",
+            )
         shot = st.camera_input(
             "Take a photo: face the camera, in even light, face filling most of the frame",
             resolution="720p" if quality == "sd" else "1080p",
@@ -97,7 +104,8 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
             data, name = shot.getvalue(), "camera.jpg"
     else:
         upload = st.file_uploader(
-            "JPG or PNG, under 10 MB",
+            "A photo, up to 25 MB: JPG or PNG under 10 MB goes as it is; other formats and "
+            "larger files can be converted by the photo check's fix",
             type=["jpg", "jpeg", "png", "gif", "webp", "heic", "bmp", "tif", "tiff"],
             key="photo_upload",
         )

@@ -106,6 +106,7 @@ def repeat_panel(photo, settings, conn, reason) -> Run | None:
             if repeat.state != "success":
                 return repeat
         st.session_state["compare_series"] = series
+        st.session_state["compare_series_new"] = series
         st.switch_page("pages/compare.py")
     return None
 

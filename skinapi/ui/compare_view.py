@@ -12,6 +12,9 @@ from ..records.store import RunStore, StoredRun
 
 def pick_runs(done: list[StoredRun]) -> list[StoredRun]:
     by_id = {r.id: r for r in done}
+    if series := st.session_state.pop("compare_series_new", None):
+        # Straight from "Run N times": that series is what the user came to see.
+        st.session_state["compare_ids"] = [r.id for r in done if r.label == series][:4]
     wanted = [i for i in st.session_state.get("compare_ids", []) if i in by_id] or [
         r.id for r in done[:2]
     ]
@@ -42,8 +45,10 @@ def radar_and_deltas(chosen: list[StoredRun]) -> bool:
             config={"displayModeBar": False},
         )
     with table_column:
-        st.markdown("**Scores and changes from run 1** (largest change first)")
-        st.dataframe(tables.deltas(chosen), hide_index=True, width="stretch", height=480)
+        st.markdown("**Changes from run 1, then each run's scores** (largest change first)")
+        st.dataframe(
+            tables.blanks(tables.deltas(chosen)), hide_index=True, width="stretch", height=480
+        )
     return use_raw
 
 
@@ -81,6 +86,14 @@ def repeatability(done: list[StoredRun], use_raw: bool) -> None:
         return
     picked = st.selectbox("Repeat series", series, key="compare_series")
     repeated = [r for r in done if r.label == picked]
+    if all(r.backend == "demo" for r in repeated) and not any(
+        row["ui sd"] for row in tables.spread(repeated)
+    ):
+        st.info(
+            "No spread: the demo engine is deterministic, so one photo always scores the same. "
+            "Run the series against the live API to measure its noise.",
+            icon=":material/science:",
+        )
     st.plotly_chart(
         charts.series_chart([tables.headline_of(r) for r in repeated], use_raw=use_raw),
         key="compare_spread_chart",

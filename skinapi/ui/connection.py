@@ -115,14 +115,17 @@ def masked(key: str | None) -> str:
     return "not set" if not key else f"•••• {key[-4:]}" if len(key) > 12 else "••••"
 
 
-def show_balance() -> None:
-    conn = connection()
-    if conn.client is None:
-        st.warning("No API key: type one on the Settings page, or switch to Demo in the sidebar.")
+def show_balance(backend: str | None = None) -> None:
+    """Test a connection by reading its unit balance: `backend`'s, else the sidebar's."""
+    backend = backend or chosen_backend()
+    client = client_for(backend)
+    url = demo_emulator().url if backend == DEMO else base_url()
+    if client is None:
+        st.warning("No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY.")
         return
     try:
-        balance = conn.client.credit_balance()
+        balance = client.credit_balance()
     except SkinApiError as exc:
         show_error(exc.as_dict())
     else:
-        st.success(f"Connected to {conn.label} at {conn.base_url}: {balance:g} units left.")
+        st.success(f"Connected to {BACKEND_LABELS[backend]} at {url}: {balance:g} units left.")

@@ -11,7 +11,7 @@ from ..concerns import CONCERNS
 from ..records import exports, report, tables
 from ..records.states import STATE_LABELS
 from ..records.store import RunStore, StoredRun
-from .connection import find_key, show_balance
+from .connection import LIVE, find_key, show_balance
 from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
 from .history import store_path as history_path
 from .messages import show_error
@@ -90,9 +90,10 @@ def run_table(shown: list[StoredRun], store: RunStore) -> list[StoredRun]:
         selection_mode="multi-row",
         key="history_table",
         column_config={
-            "Photo": st.column_config.ImageColumn("Photo", width="small"),
+            "Photo": st.column_config.ImageColumn("Photo", width="medium"),
+            "Note": st.column_config.TextColumn("Note", width="medium"),
+            "Label": st.column_config.TextColumn("Label", width="medium"),
             "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm:ss"),
-            "Overall": st.column_config.NumberColumn("Overall", format="%.0f"),
             "Run": None,
         },
     )
@@ -120,7 +121,8 @@ def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
     if len(picked) == 1 and picked[0].state == "success":
         run = picked[0]
         files.append(
-            ("HTML report", lambda: report.html_report(store, run), f"skinscope-{run.id}.html",
+            ("HTML report", lambda: report.html_report(store, run),
+             exports.download_name(run.created, run.label, run.task_id, ".html"),
              "text/html", "do_export_html")
         )  # fmt: skip
     for cell, (title, data, name, kind, key) in zip(cells[1:], files, strict=False):
@@ -143,6 +145,7 @@ def edit_panel(run: StoredRun, store: RunStore) -> None:
             note = st.text_area("Note", value=run.note, height=80)
             if st.form_submit_button("Save"):
                 store.update(run.id, label=label, note=note)
+                st.toast(f"Saved the label and note of run {run.id}.", icon=":material/check:")
                 st.rerun()
         st.download_button(
             "Debug bundle (what was sent and received)",
@@ -193,7 +196,7 @@ def ledger(runs: list[StoredRun]) -> None:
     by_label.dataframe(tallies["label"], hide_index=True, width="stretch")
     key, _ = find_key()
     if key and st.button("Read the live balance", key="do_live_balance"):
-        show_balance()
+        show_balance(LIVE)
 
 
 def privacy(runs: list[StoredRun], store: RunStore) -> None:

@@ -15,13 +15,14 @@ Take = Callable[[bytes, bool], bool]
 """Analyse a photo (bytes, check its framing again); whether it was used."""
 
 
-def camera_panel(state: LiveState, ready: bool, has_run: bool, take: Take, still_bytes) -> None:
+def camera_panel(
+    state: LiveState, missing: list[str], has_run: bool, take: Take, still_bytes
+) -> None:
+    """`missing`: what capture still waits for, in words (empty when it may capture)."""
     st.subheader("Camera")
-    if not ready:
-        st.warning(
-            "Name the trial, set the participant ID and tick consent: capture stays off until then.",
-            icon=":material/lock:",
-        )
+    ready = not missing
+    if missing:
+        st.warning(f"Capture stays off until you {' and '.join(missing)}.", icon=":material/lock:")
     simple = st.toggle(
         "Simple camera (no live guidance)",
         value=os.environ.get("SKINSCOPE_SIMPLE_CAMERA") == "1",

@@ -164,6 +164,8 @@ def kiosk_view(run: Run) -> None:
         ("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—"),
         ("Skin type", skin_type),
     ]
+    if run.participant:
+        numbers.insert(0, ("Participant", run.participant))
     cells = "".join(
         f'<div style="flex:1;background:#1E1B2E;color:#fff;border-radius:16px;padding:18px 24px">'
         f'<div style="font-size:22px;opacity:.8">{html.escape(name)}</div>'

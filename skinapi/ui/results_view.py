@@ -132,7 +132,7 @@ def mask_column(run: Run) -> None:
     st.download_button(
         "Download this overlay (JPEG)",
         image,
-        f"{result.task_id}_overlay.jpg",
+        exports.download_name(run.started, run.label, result.task_id, "-overlay.jpg"),
         "image/jpeg",
         key="do_download_overlay",
         on_click="ignore",
@@ -186,14 +186,14 @@ def downloads(run: Run) -> None:
          "do_download_json"),
         ("Scores (CSV)", lambda: exports.result_csv(result), ".csv", "text/csv",
          "do_download_csv"),
-        ("All masks (ZIP)", lambda: exports.masks_zip(result), "_masks.zip", "application/zip",
+        ("All masks (ZIP)", lambda: exports.masks_zip(result), "-masks.zip", "application/zip",
          "do_download_masks"),
     )  # fmt: skip
     for column, (title, data, suffix, kind, key) in zip(st.columns(3), files, strict=True):
         column.download_button(
             title,
             data,
-            f"{result.task_id}{suffix}",
+            exports.download_name(run.started, run.label, result.task_id, suffix),
             kind,
             key=key,
             width="stretch",

@@ -18,6 +18,7 @@ PHASE_LABELS = {
     "uploading": "Uploading the photo…",
     "creating": "Creating the analysis task…",
     "waiting": "Waiting for the analysis…",
+    "retrying": "Retrying…",
     "downloading": "Downloading results and masks…",
     "done": "Analysis complete",
 }
@@ -35,6 +36,10 @@ def execute(run: Run, client: Client) -> None:
         line = st.empty()
 
         def on_progress(p: Progress) -> None:
+            if p.phase == "retrying":
+                status.update(label=p.note)
+                line.markdown(p.note)
+                return
             if p.phase == "waiting" and p.polls:
                 line.markdown(
                     f"Task `{p.task_id}` · {p.elapsed:.1f} s elapsed · poll {p.polls} · "
