@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from skinapi.ui import messages, results_view
-from skinapi.ui.connection import DEMO
+from skinapi.ui import results_view
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import latest_result
 from skinapi.ui.state import current_run
@@ -25,8 +24,7 @@ if run is None or run.state != "success":
         )
     run = latest
 
-if run.backend == DEMO:
-    messages.demo_notice()
+results_view.run_header(run)
 if run.result.missing:
     st.warning(
         f"A partial answer: {len(run.result.missing)} of the {len(run.settings.actions)} "

@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from .helpers import CHROMIUM, SHOTS, serve_app, webcam_frame, write_y4m
+from .helpers import CHROMIUM, FACE_PATH, SHOTS, serve_app, webcam_frame, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
@@ -272,3 +273,37 @@ def test_a_second_tab_offers_the_stored_result_and_creates_no_task(browser, app_
     second.get_by_role("button", name="View results").click()
     expect(second.get_by_role("heading", name="Results")).to_be_visible()
     assert tasks_created(second, app_url) == before
+
+
+@pytest.mark.parametrize("quality", ["SD", "HD"])
+def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
+    browser, app_url, tmp_path, quality
+):
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    open_app(page, app_url)
+    if quality == "HD":
+        photo = tmp_path / "hd.jpg"
+        face = Image.open(FACE_PATH).convert("RGB").resize((1080, 1440))
+        face.save(photo, "JPEG", quality=92)
+        pick(page, "HD · short side")
+        pick(page, "Upload")
+        page.locator("input[type=file]").set_input_files(str(photo))
+        expect(page.get_by_text("Photo check passed")).to_be_visible()
+    else:
+        pick(page, "Sample photo")
+    page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    settle(page)
+    radar = page.get_by_test_id("stPlotlyChart").first.bounding_box()
+    face = page.locator("[data-testid='stImage'] img").first.bounding_box()
+    for name, box in (("radar", radar), ("masked face", face)):
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, (name, box)
+    assert face["x"] > radar["x"] + radar["width"] / 2  # side by side, not stacked
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"18-results-first-screen-{quality.lower()}-1440.png")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.goto(page.url)
+    expect(phone.get_by_role("heading", name="Results")).to_be_visible()
+    settle(phone)
+    phone.screenshot(path=SHOTS / f"19-results-{quality.lower()}-390.png", full_page=True)

@@ -70,8 +70,10 @@ def radar(
     return figure
 
 
-def result_radar(result: AnalysisResult, *, use_raw: bool = False, name: str = "This photo"):
-    return radar([(name, result.headline_scores())], use_raw=use_raw)
+def result_radar(
+    result: AnalysisResult, *, use_raw: bool = False, name: str = "This photo", height: int = 440
+):
+    return radar([(name, result.headline_scores())], use_raw=use_raw, height=height)
 
 
 def regional_radar(result: AnalysisResult, concern: str, *, use_raw: bool = False):

@@ -3,6 +3,9 @@ concerns, the mask overlays, regional radars, the score table and the downloads.
 
 from __future__ import annotations
 
+import html
+from datetime import datetime
+
 import streamlit as st
 
 from ..concerns import CONCERNS, label, region_label
@@ -11,6 +14,24 @@ from ..records import charts, exports
 from ..records.runner import Run
 from . import media
 from .state import remembered
+
+
+def run_header(run: Run) -> None:
+    """Which run this is: label, date, source, participant, task, and whose scores they are."""
+    when = datetime.fromtimestamp(run.started).strftime("%d %b %Y, %H:%M")
+    parts = [f"**{run.label}**"] if run.label else []
+    parts += [when, SOURCES.get(run.source, run.source)]
+    if run.participant:
+        parts.append(f"participant {run.participant}")
+    parts.append(f"task `{run.task_id}`")
+    if run.backend == "demo":
+        parts.append(":material/science: demo engine scores, not YouCam's AI")
+    st.caption(" · ".join(parts))
+
+
+SOURCES = {"camera": "camera photo", "upload": "uploaded photo", "sample": "sample photo"}
+IMAGE_HEIGHT = 440
+"""The overlay is drawn at most this tall, so it sits beside the radar on the first screen."""
 
 
 def headline(run: Run) -> None:
@@ -23,29 +44,28 @@ def headline(run: Run) -> None:
         help="1–100, higher is healthier",
     )
     cells[1].metric("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—")
-    cells[2].metric("Skin type", skin_type.get("whole", "—"))
+    zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
+    cells[2].metric("Skin type", skin_type.get("whole", "—"), help=zones or None)
     cells[3].metric("Mode", f"{run.settings.quality.upper()} · {result.api_version}")
     cells[4].metric("Duration", f"{run.duration:.1f} s" if run.duration else "—")
     cells[5].metric("Units", run.units, help="From the documented table; spent on success only.")
-    if len(skin_type) > 1:
-        st.caption(" · ".join(f"{region_label(r)}: **{t}**" for r, t in skin_type.items()))
 
 
 def radar_column(run: Run) -> bool:
     """The radar and the weakest and strongest concerns; whether raw scores are shown."""
     result = run.result
-    st.subheader("Concern scores")
     use_raw = remembered(
         st.toggle,
         "Raw scores",
         key="results_raw",
-        help="ui_score is what people see; raw_score is for comparing.",
+        help="The score shown to people (ui) or the one to compare and reason with (raw).",
     )
     st.plotly_chart(
-        charts.result_radar(result, use_raw=use_raw),
+        charts.result_radar(result, use_raw=use_raw, height=IMAGE_HEIGHT),
         key="results_radar",
         config={"displayModeBar": False},
     )
+    st.caption("1–100 on every axis; the outer edge is healthier.")
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
     weakest, strongest = st.columns(2)
     with weakest:
@@ -61,7 +81,6 @@ def radar_column(run: Run) -> bool:
 
 def mask_column(run: Run) -> None:
     result = run.result
-    st.subheader("Mask overlays")
     maskable = [s.key for s in result.scores if s.mask_key in result.masks]
     if result.skin_type_mask_key:
         maskable.append(result.skin_type_mask_key)
@@ -73,62 +92,57 @@ def mask_column(run: Run) -> None:
     default = [k for k in weakest_first if k in maskable and k.endswith(":whole")][:2] or maskable[
         :1
     ]
-    chosen = remembered(
-        st.multiselect,
-        "Masks",
-        maskable,
-        default=default,
-        format_func=lambda k: titles.get(k, k),
-        key=f"results_masks_{run.key}",
-    )
+    pick, options = st.columns([3, 1], vertical_alignment="bottom")
+    with pick:
+        chosen = remembered(
+            st.multiselect,
+            "Masks",
+            maskable,
+            default=default,
+            format_func=lambda k: titles.get(k, k),
+            key=f"results_masks_{run.key}",
+        )
     blended = media.blended_layers(run, chosen)
     if blended:
         st.caption("Blended by the API (enable_mask_overlay): shown as returned.")
         for key, image in blended:
-            st.image(image, caption=titles.get(key, key), width="stretch")
+            st.image(
+                image, caption=titles.get(key, key), width=_fit(image.shape[1], image.shape[0])
+            )
         return
-    opacity = remembered(
-        st.slider,
-        "Opacity",
-        min_value=0.0,
-        max_value=1.0,
-        value=0.65,
-        step=0.05,
-        key="results_opacity",
-    )
-    with st.expander("Colours"):
+    with options.popover("Display", icon=":material/tune:", width="stretch"):
+        opacity = remembered(
+            st.slider, "Opacity", min_value=0.0, max_value=1.0, value=0.65, step=0.05,
+            key="results_opacity",
+        )  # fmt: skip
+        view = remembered(st.radio, "View", ["Overlay", "Side by side", "Wipe"], key="results_view")
         colours = {
             k: remembered(
                 st.color_picker,
                 titles.get(k, k),
                 value=overlay.default_colour(k),
                 key=f"results_colour_{k}",
-            )
+            )  # fmt: skip
             for k in chosen
         }
-    view = remembered(
-        st.radio, "View", ["Overlay", "Side by side", "Wipe"], horizontal=True, key="results_view"
-    )
     image = media.overlay_image(
         run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run
     )
+    base = media.base_image(run)
+    width = _fit(base.shape[1], base.shape[0])
     if view == "Side by side":
         left, right = st.columns(2)
-        left.image(media.base_image(run), caption="Original", width="stretch")
+        left.image(base, caption="Original", width="stretch")
         right.image(image, caption="With masks", width="stretch")
     elif view == "Wipe":
         position = remembered(
-            st.slider,
-            "Wipe",
-            min_value=0,
-            max_value=100,
-            value=50,
-            key="results_wipe",
+            st.slider, "Wipe", min_value=0, max_value=100, value=50, key="results_wipe",
             format="%d%%",
-        )
-        st.image(media.wipe(run, image, position), caption="← masks · original →", width="stretch")
+        )  # fmt: skip
+        st.image(media.wipe(run, image, position), caption="← masks · original →", width=width)
     else:
-        st.image(image, width="stretch")
+        st.image(image, width=width)
+    legend(chosen, colours, titles)
     st.download_button(
         "Download this overlay (JPEG)",
         image,
@@ -137,6 +151,23 @@ def mask_column(run: Run) -> None:
         key="do_download_overlay",
         on_click="ignore",
     )
+
+
+def legend(keys: list[str], colours: dict[str, str], titles: dict[str, str]) -> None:
+    """Which colour is which concern, beside the overlay."""
+    chips = "".join(
+        f'<span style="display:inline-block;margin:2px 10px 2px 0">'
+        f'<span style="display:inline-block;width:12px;height:12px;border-radius:3px;'
+        f'background:{html.escape(colours[k])};vertical-align:middle;margin-right:5px"></span>'
+        f"{html.escape(titles.get(k, k))}</span>"
+        for k in keys
+    )
+    st.markdown(f'<div data-testid="mask-legend">{chips}</div>', unsafe_allow_html=True)
+
+
+def _fit(width: int, height: int) -> int:
+    """The display width that keeps an image within IMAGE_HEIGHT px."""
+    return max(160, min(int(width * IMAGE_HEIGHT / max(height, 1)), 640))
 
 
 def regional(run: Run, use_raw: bool) -> None:
