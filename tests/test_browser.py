@@ -168,8 +168,10 @@ def test_results_page_overlay_views(page, app_url):
     button = page.get_by_role("button", name=re.compile("^(Analyse · |View results)"))
     button.first.click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    page.get_by_role("button", name=re.compile("Display")).click()  # the display options
     pick(page, "Side by side")
     expect(page.get_by_text("With masks")).to_be_visible()
+    page.keyboard.press("Escape")  # close the options to see the result
     shot(page, "07-results-side-by-side")
 
 
@@ -280,6 +282,7 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
     browser, app_url, tmp_path, quality
 ):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(60_000)
     open_app(page, app_url)
     if quality == "HD":
         photo = tmp_path / "hd.jpg"
@@ -291,7 +294,10 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
         expect(page.get_by_text("Photo check passed")).to_be_visible()
     else:
         pick(page, "Sample photo")
-    page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first.click()
+    idle(page)
+    start = page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
+    expect(start).to_be_enabled(timeout=60_000)
+    start.click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     settle(page)
     radar = page.get_by_test_id("stPlotlyChart").first.bounding_box()
