@@ -302,3 +302,27 @@ def test_download_names_say_what_the_file_is():
     name = exports.download_name(0, "Serum week 1/../x", "task_ABCDEFGHIJKLMNOP", ".csv")
     assert name.startswith("skinscope-19") and name.endswith("-task_ABCDEFG.csv")
     assert "Serum_week_1" in name and "/" not in name
+
+
+def test_the_report_reads_like_the_app(store, client, face_bytes):
+    run = recorded_run(
+        store, client, face_bytes, AnalysisSettings.build(["redness", "pore", "skin_type"])
+    )
+    store.update(run.id, note="Morning light, no make-up")
+    run = store.get(run.id)
+    page = report.html_report(store, run).decode()
+    assert f"Overall {run.result.overall:.0f}<" in page  # rounded as the app shows it
+    assert "Morning light, no make-up" in page
+    assert "T-zone" in page and "t_zone" not in page  # labels people read, not keys
+    assert page.count("<figure>") == 2  # one thumbnail per concern with a mask
+    assert "<script" not in page
+
+
+def test_csv_columns_say_what_they_hold(store, client, face_bytes):
+    run = recorded_run(store, client, face_bytes, label="A")
+    store.update(run.id, note="n1")
+    header, first = list(csv.reader(io.StringIO(exports.runs_csv([store.get(run.id)]).decode())))[
+        :2
+    ]
+    row = dict(zip(header, first, strict=True))
+    assert row["run_label"] == "A" and row["run_note"] == "n1" and row["concern_name"] == "Redness"

@@ -55,7 +55,7 @@ def radar(
                 "tickvals": [25, 50, 75, 100],
                 "angle": 90 - 180 / max(len(axes), 1),
                 "tickangle": 0,
-                "tickfont": {"size": 10},
+                "tickfont": {"size": 12, "color": "#4a4560"},
             },
             "angularaxis": {"direction": "clockwise"},
             "bgcolor": "rgba(0,0,0,0)",

@@ -17,7 +17,9 @@ from ..names import csv_cell, safe_name
 from ..results import AnalysisResult, mask_file_name
 from .store import RunStore, StoredRun
 
-CSV_COLUMNS = ("task_id", "api_version", "concern", "label", "region", "ui_score", "raw_score")
+CSV_COLUMNS = (
+    "task_id", "api_version", "concern", "concern_name", "region", "ui_score", "raw_score",
+)  # fmt: skip
 
 
 def result_json(result: AnalysisResult, extra: dict | None = None) -> bytes:
@@ -54,9 +56,9 @@ def masks_zip(result: AnalysisResult) -> bytes:
 # -- stored runs -----------------------------------------------------------------------------
 
 RUN_CSV_COLUMNS = (
-    "run_id", "created", "backend", "api_version", "label", "state", "task_id", "concern",
-    "label_text", "region", "ui_score", "raw_score", "overall", "skin_age", "units", "trial",
-    "participant",
+    "run_id", "created", "backend", "api_version", "run_label", "run_note", "state", "task_id",
+    "concern", "concern_name", "region", "ui_score", "raw_score", "overall", "skin_age", "units",
+    "trial", "participant",
 )  # fmt: skip
 
 
@@ -115,7 +117,7 @@ def runs_csv(runs: list[StoredRun]) -> bytes:
         for s in r.result.scores:
             writer.writerow(
                 _cells(
-                    r.id, when(r.created), r.backend, r.api_version, r.label, r.state, r.task_id,
+                    r.id, when(r.created), r.backend, r.api_version, r.label, r.note, r.state, r.task_id,
                     s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}",
                     r.result.overall, r.result.skin_age, r.units, r.trial, r.participant,
                 )
@@ -147,14 +149,18 @@ def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
     return buffer.getvalue()
 
 
-def run_overlay(store: RunStore, run: StoredRun, keys: list[str] | None = None) -> bytes | None:
+def run_overlay(
+    store: RunStore, run: StoredRun, keys: list[str] | None = None, max_side: int | None = None
+) -> bytes | None:
     """The photo with the run's masks (all raw masks, or `keys`) blended on; None when the run
     has no masks or its files are gone."""
     try:
         result = store.load_result(run)
         if result is None or not result.masks:
             return None
-        base, layers = overlay.prepare(result.resized_image or store.photo(run.id), result.masks)
+        base, layers = overlay.prepare(
+            result.resized_image or store.photo(run.id), result.masks, max_side
+        )
     except (StoreError, OSError, ValueError):
         return None
     chosen = keys or [

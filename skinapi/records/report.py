@@ -7,7 +7,7 @@ import base64
 import html
 import math
 
-from ..concerns import label
+from ..concerns import colour_hex, label, region_label
 from ..errors import StoreError
 from .exports import run_overlay, when
 from .store import RunStore, StoredRun
@@ -60,39 +60,62 @@ def html_report(store: RunStore, run: StoredRun) -> bytes:
         )
     except StoreError:
         photo_img = "<p>The photo of this run is no longer on this machine.</p>"
-    overlay_jpeg = run_overlay(store, run)
     radar = radar_svg([(label(s.type), s.ui_score) for s in result.headline_scores()])
     rows = "".join(
         f"<tr><td>{html.escape(label(s.type))}</td>"
-        f"<td>{html.escape(s.region or 'whole')}</td><td>{s.ui_score}</td><td>{s.raw_score:.1f}</td></tr>"
+        f"<td>{html.escape(region_label(s.region))}</td><td>{s.ui_score}</td><td>{s.raw_score:.1f}</td></tr>"
         for s in result.scores
     )
     skin_types = ", ".join(
-        f"{html.escape(z.region)}: {html.escape(z.label)}" for z in result.skin_types
+        f"{html.escape(region_label(z.region))}: {html.escape(z.label)}" for z in result.skin_types
     )
+    gallery = mask_gallery(store, run)
     demo = (
         "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
         if run.backend == "demo"
         else ""
     )
-    overall = "—" if result.overall is None else f"{result.overall:g}"
-    skin_age = "—" if result.skin_age is None else f"{result.skin_age:g}"
-    overlay_img = (
-        f'<img src="data:image/jpeg;base64,{base64.b64encode(overlay_jpeg).decode()}" alt="masks">'
-        if overlay_jpeg
-        else ""
-    )
+    # Rounded as the app shows them.
+    overall = "—" if result.overall is None else f"{result.overall:.0f}"
+    skin_age = "—" if result.skin_age is None else f"{result.skin_age:.0f}"
+    note = f"<p class=note>{html.escape(run.note)}</p>" if run.note else ""
     page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
 <title>SkinScope report {html.escape(run.id)}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#1e1b2e}}
 .row{{display:flex;gap:2em;flex-wrap:wrap}} img{{max-width:300px;border-radius:8px}}
 table{{border-collapse:collapse}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
-.demo{{background:#eef4ff;padding:8px 12px;border-radius:6px}}</style>
+.demo{{background:#eef4ff;padding:8px 12px;border-radius:6px}}
+.note{{background:#f4f2fb;padding:8px 12px;border-radius:6px;white-space:pre-wrap}}
+.masks{{display:flex;gap:1em;flex-wrap:wrap}} .masks figure{{margin:0;width:160px}}
+.masks img{{width:160px}} .chip{{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}}</style>
 <h1>SkinScope report</h1>{demo}
 <p>Run {html.escape(run.id)} · {when(run.created)} · {html.escape(str(run.backend))} · {html.escape(run.api_version or "")} ·
 task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units · label {html.escape(run.label or "—")}</p>
-<p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
-<div class=row>{photo_img}{overlay_img}{radar}</div>
+{note}<p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
+<div class=row>{photo_img}{radar}</div>{gallery}
 <h2>Scores</h2><table><tr><th>Concern</th><th>Region</th><th>Score</th><th>Raw</th></tr>{rows}</table>
 </html>"""
     return page.encode()
+
+
+def mask_gallery(store: RunStore, run: StoredRun) -> str:
+    """Each whole-face concern's mask on its own thumbnail, captioned with its colour and name:
+    one blend of sixteen masks says nothing, sixteen small ones do."""
+    figures = []
+    for score in run.result.headline_scores():
+        if not score.mask_key or score.mask_key not in run.mask_files:
+            continue
+        jpeg = run_overlay(store, run, [score.mask_key], max_side=320)
+        if jpeg is None:
+            continue
+        chip = f'<span class=chip style="background:{colour_hex(score.type)}"></span>'
+        figures.append(
+            f'<figure><img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}" '
+            f'alt="{html.escape(score.label)} mask"><figcaption>{chip}'
+            f"{html.escape(score.label)} · {score.ui_score}</figcaption></figure>"
+        )
+    return (
+        f"<h2>Where each concern shows</h2><div class=masks>{''.join(figures)}</div>"
+        if figures
+        else ""
+    )

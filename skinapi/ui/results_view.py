@@ -35,20 +35,24 @@ IMAGE_HEIGHT = 440
 
 
 def headline(run: Run) -> None:
+    """Three numbers people look for, and one line on how the result was made: compact on a
+    desktop, and on a phone the radar is still near the top."""
     result = run.result
     skin_type = {z.region: z.label for z in result.skin_types}
-    cells = st.columns([1, 1, 1.7, 1.3, 1, 1])
-    cells[0].metric(
+    zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
+    overall, age, kind = st.columns([1, 1, 2])
+    overall.metric(
         "Overall",
         f"{result.overall:.0f}" if result.overall is not None else "—",
         help="1–100, higher is healthier",
     )
-    cells[1].metric("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—")
-    zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
-    cells[2].metric("Skin type", skin_type.get("whole", "—"), help=zones or None)
-    cells[3].metric("Mode", f"{run.settings.quality.upper()} · {result.api_version}")
-    cells[4].metric("Duration", f"{run.duration:.1f} s" if run.duration else "—")
-    cells[5].metric("Units", run.units, help="From the documented table; spent on success only.")
+    age.metric("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—")
+    kind.metric("Skin type", skin_type.get("whole", "—"), help=zones or None)
+    duration = f" · {run.duration:.1f} s" if run.duration else ""
+    st.caption(
+        f"{run.settings.quality.upper()} · {result.api_version} · {len(run.settings.actions)} "
+        f"concerns{duration} · {run.units} units (the documented table; spent on success only)"
+    )
 
 
 def radar_column(run: Run) -> bool:
