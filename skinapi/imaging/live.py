@@ -99,10 +99,23 @@ def assess_frame(
         checks += [
             FrameCheck("size", "Face size", ratio >= MIN_FACE_RATIO, f"{ratio:.0%} (≥ 60 %)"),
             FrameCheck(
-                "centred", "Centred", off_x <= 0.1 and off_y <= 0.15, f"{max(off_x, off_y):.0%} off"
+                "centred",
+                "Centred",
+                off_x <= 0.1 and off_y <= 0.15,
+                f"{max(off_x, off_y):.0%} off centre (≤ 10 %)",
             ),
-            FrameCheck("light", "Light", DARK_WARN <= light <= BRIGHT_WARN, f"{light:.0f} / 255"),
-            FrameCheck("sharp", "Sharp", sharp >= SHARPNESS_WARN, f"{sharp:.0f}"),
+            FrameCheck(
+                "light",
+                "Light",
+                DARK_WARN <= light <= BRIGHT_WARN,
+                f"brightness {light:.0f} ({DARK_WARN:.0f}–{BRIGHT_WARN:.0f})",
+            ),
+            FrameCheck(
+                "sharp",
+                "Sharp",
+                sharp >= SHARPNESS_WARN,
+                f"detail {sharp:.0f} (≥ {SHARPNESS_WARN:.0f})",
+            ),
         ]
     photo_width, photo_height = photo_size or (width, height)
     short = int(min(portrait_width(photo_width, photo_height), photo_height))

@@ -100,7 +100,7 @@ def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
             guidance, frames, armed = state.guidance, state.frames, state.armed
             photo_size, pending = state.photo_size, state.pending
         st.caption(
-            f"{frames} frames · {state.frame_ms:.0f} ms per frame · capture "
+            f"{frames} frames checked · {state.frame_ms:.0f} ms to check each · capture "
             + ("taking the photo…" if pending else "armed" if armed else "off")
             + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
         )
