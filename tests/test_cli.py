@@ -197,3 +197,22 @@ def test_probe_spends_only_when_told_and_its_capture_has_no_key_or_photo(emulato
     paths = [d["request"]["path"] for d in documents]
     assert any(p.endswith("/task/skin-analysis") for p in paths)
     assert all({"source", "request", "status", "body"} <= set(d) for d in documents)
+
+
+def test_check_fix_into_a_folder_and_a_key_with_accents_end_in_one_line(tmp_path, face_image):
+    small = tmp_path / "small.jpg"
+    small.write_bytes(jpeg(face_image.resize((300, 400))))
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    wide = tmp_path / "wide.jpg"
+    from .helpers import small_face_photo
+
+    wide.write_bytes(jpeg(small_face_photo()))
+    fixed = run(["check", str(wide), "--fix", str(folder)])
+    assert fixed.returncode == 2 and "Traceback" not in fixed.stderr
+    assert fixed.stderr.count("\n") == 1 and "Cannot write the fixed photo" in fixed.stderr
+    accented = run(
+        ["analyze", str(FACE_PATH), "--actions", "redness"], key="clé-secrète-1234567890"
+    )
+    assert accented.returncode == 2 and "Traceback" not in accented.stderr
+    assert "clé-secrète" not in accented.stderr

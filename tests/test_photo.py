@@ -242,3 +242,11 @@ def test_faces_are_found_from_many_threads_at_once(face_image):
     with ThreadPoolExecutor(len(frames)) as pool:
         found = list(pool.map(search, frames))
     assert all(runs == [want] * 15 for runs, want in zip(found, expected, strict=True))
+
+
+@pytest.mark.parametrize("size", [(1000, 1), (40000, 1), (1, 1), (3, 5000)])
+def test_strips_of_pixels_are_checked_not_crashed_on(size):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (120, 140, 160)).save(buffer, "PNG")
+    report = check_photo(load_photo(buffer.getvalue()), "sd")
+    assert not report.ok and "face_count" in {c.id for c in report.blocking}
