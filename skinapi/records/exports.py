@@ -149,20 +149,27 @@ def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
     return buffer.getvalue()
 
 
+def run_layers(store: RunStore, run: StoredRun, max_side: int | None = None):
+    """The run's photo and its masks decoded once, ready to composite: (RGB array, layers), or
+    None when the run has no masks or its files are gone."""
+    try:
+        result = store.load_result(run)
+        if result is None or not result.masks:
+            return None
+        return overlay.prepare(result.resized_image or store.photo(run.id), result.masks, max_side)
+    except (StoreError, OSError, ValueError):
+        return None
+
+
 def run_overlay(
     store: RunStore, run: StoredRun, keys: list[str] | None = None, max_side: int | None = None
 ) -> bytes | None:
     """The photo with the run's masks (all raw masks, or `keys`) blended on; None when the run
     has no masks or its files are gone."""
-    try:
-        result = store.load_result(run)
-        if result is None or not result.masks:
-            return None
-        base, layers = overlay.prepare(
-            result.resized_image or store.photo(run.id), result.masks, max_side
-        )
-    except (StoreError, OSError, ValueError):
+    prepared = run_layers(store, run, max_side)
+    if prepared is None:
         return None
+    base, layers = prepared
     chosen = keys or [
         k for k, layer in layers.items() if layer.alpha is not None and k.endswith(":whole")
     ]

@@ -9,7 +9,8 @@ import math
 
 from ..concerns import colour_hex, label, region_label
 from ..errors import StoreError
-from .exports import run_overlay, when
+from ..imaging import overlay
+from .exports import run_layers, when
 from .store import RunStore, StoredRun
 
 
@@ -101,13 +102,15 @@ task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units 
 def mask_gallery(store: RunStore, run: StoredRun) -> str:
     """Each whole-face concern's mask on its own thumbnail, captioned with its colour and name:
     one blend of sixteen masks says nothing, sixteen small ones do."""
+    prepared = run_layers(store, run, max_side=320)  # decoded once for every thumbnail
+    if prepared is None:
+        return ""
+    base, layers = prepared
     figures = []
     for score in run.result.headline_scores():
-        if not score.mask_key or score.mask_key not in run.mask_files:
+        if score.mask_key not in layers or layers[score.mask_key].alpha is None:
             continue
-        jpeg = run_overlay(store, run, [score.mask_key], max_side=320)
-        if jpeg is None:
-            continue
+        jpeg = overlay.to_jpeg(overlay.composite(base, layers, [score.mask_key], {}, 0.6))
         chip = f'<span class=chip style="background:{colour_hex(score.type)}"></span>'
         figures.append(
             f'<figure><img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}" '

@@ -25,7 +25,6 @@ IN_FLIGHT_STATES: tuple[RunState, ...] = ("pending", "sending", "running")
 RESUMABLE_STATES: tuple[RunState, ...] = ("pending", "sending", "running", "stalled")
 """Left in one of these by an earlier session: resumed by task_id, or marked unsent (nothing
 was sent) or unconfirmed (the create went out)."""
-FAILED_STATES: tuple[RunState, ...] = ("error", "expired", "stalled", "unsent", "unconfirmed")
 
 STATE_LABELS: dict[RunState, str] = {
     "pending": "⏳ pending",

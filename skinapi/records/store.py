@@ -158,6 +158,10 @@ class RunStore:
                     f"SkinScope reads version {SCHEMA_VERSION}",
                     hint=FRESH_HINT,
                 )
+            try:  # looking a photo up (a new tab, a restart) must not scan every run
+                self._db.execute("CREATE INDEX IF NOT EXISTS runs_photo ON runs (photo_hash)")
+            except sqlite3.OperationalError:
+                pass  # a read-only history is still read, just without the index
         except sqlite3.Error as exc:
             raise StoreError(
                 f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
