@@ -18,7 +18,7 @@ from skinapi import AnalysisSettings, Client, InvalidTaskIdError, StoreError, pr
 from skinapi.demo import DEMO_API_KEY
 from skinapi.records import exports, report, tables
 from skinapi.records.runner import Run, run_analysis, run_from_store
-from skinapi.records.store import RunStore
+from skinapi.records.store import SCHEMA_VERSION, RunStore
 
 from .helpers import FAKE_KEY, ManualClock, free_port, record_run
 
@@ -283,8 +283,25 @@ def test_a_version_1_history_is_upgraded_in_place(tmp_path):
     assert done.result.scores[0].mask_key == "redness:whole"
     assert done.mask_files == {"redness:whole": "redness_whole.png"}
     assert unsent.backend == "demo" and unsent.state == "unsent"
+    assert done.batch == "" and done.meta == {} and done.visit == ""  # 2 → 3 added cohorts
     store.close()
-    assert RunStore(path).get("a").backend == "live"  # upgraded once, opens again as version 2
+    reopened = RunStore(path)  # upgraded once, opens again as the current version
+    assert reopened.get("a").backend == "live"
+    assert reopened._meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_a_batch_run_keeps_its_file_meta_and_visit(store):
+    run_id = store.begin(
+        photo=b"not a photo", settings=SETTINGS, backend="demo", source="batch",
+        photo_hash="h", batch="set-a", file="dark/01.jpg", meta={"group": "dark", "n": "3"},
+        visit="baseline",
+    )  # fmt: skip
+    stored = store.get(run_id)
+    assert (stored.batch, stored.file, stored.visit) == ("set-a", "dark/01.jpg", "baseline")
+    assert stored.meta == {"group": "dark", "n": "3"}
+    assert [r.id for r in store.batch_runs("set-a")] == [run_id]
+    assert store.batch_runs("other") == []
+    assert [(name, count) for name, count, _ in store.batches()] == [("set-a", 1)]
 
 
 def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client, face_bytes):

@@ -58,6 +58,10 @@ class Run:
     label: str = ""
     trial: str = ""
     participant: str = ""
+    batch: str = ""
+    file: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    visit: str = ""
     not_saved: str | None = None
     """Why the run store does not hold this run (or its result), when it does not."""
 
@@ -175,6 +179,10 @@ class _Book:
                 label=run.label,
                 trial=run.trial,
                 participant=run.participant,
+                batch=run.batch,
+                file=run.file,
+                meta=run.meta,
+                visit=run.visit,
             )
         except StoreError as exc:
             run.not_saved = str(exc)
@@ -256,6 +264,10 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
         label=stored.label,
         trial=stored.trial,
         participant=stored.participant,
+        batch=stored.batch,
+        file=stored.file,
+        meta=stored.meta,
+        visit=stored.visit,
     )
 
 

@@ -24,15 +24,18 @@ from ..errors import StoreError
 from ..results import AnalysisResult, mask_file_name
 from .states import RESUMABLE_STATES, RunState
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1 → 2: the demo/live column is `backend` (was `mode`); runs stopped before their create are
-`unsent` (were `error` with the code NotSent). Version 1 files are upgraded in place."""
+`unsent` (were `error` with the code NotSent). 2 → 3: cohorts — a run's `batch`, the photo's
+`file` name within it, its `meta` columns (JSON) and a trial participant's `visit`. Older files
+are upgraded in place."""
 _COLUMNS = (
     "id", "created", "backend", "api_version", "settings", "actions", "source", "photo_hash",
     "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
-    "note", "trial", "participant", "debug",
+    "note", "trial", "participant", "debug", "batch", "file", "meta", "visit",
 )  # fmt: skip
-_JSON_COLUMNS = ("result", "debug", "settings")
+_JSON_COLUMNS = ("result", "debug", "settings", "meta")
+_TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit")
 
 
 def default_path() -> Path:
@@ -70,6 +73,15 @@ class StoredRun:
     trial: str = ""
     participant: str = ""
     debug: dict = field(default_factory=dict)
+    batch: str = ""
+    """The batch (cohort) this run belongs to, when it came from `skinapi batch` or the Batch
+    page."""
+    file: str = ""
+    """The photo's path within its batch's input."""
+    meta: dict = field(default_factory=dict)
+    """The batch's meta CSV columns for this photo (group, device, …), all text."""
+    visit: str = ""
+    """A trial participant's visit (``baseline``, ``week 4``, …)."""
 
     @property
     def quality(self) -> str:
@@ -151,7 +163,10 @@ class RunStore:
             version = int(stored_version)
             if version == 1:
                 self._upgrade_from_1()
-                version = SCHEMA_VERSION
+                version = 2
+            if version == 2:
+                self._upgrade_from_2()
+                version = 3
             if version != SCHEMA_VERSION:
                 raise StoreError(
                     f"The run history at {self.path} has schema version {version}; this "
@@ -160,6 +175,7 @@ class RunStore:
                 )
             try:  # looking a photo up (a new tab, a restart) must not scan every run
                 self._db.execute("CREATE INDEX IF NOT EXISTS runs_photo ON runs (photo_hash)")
+                self._db.execute("CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch)")
             except sqlite3.OperationalError:
                 pass  # a read-only history is still read, just without the index
         except sqlite3.Error as exc:
@@ -177,7 +193,8 @@ class RunStore:
                 state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
                 error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
                 trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
-                thumbnail BLOB
+                thumbnail BLOB, batch TEXT DEFAULT '', file TEXT DEFAULT '',
+                meta TEXT DEFAULT '{}', visit TEXT DEFAULT ''
             );
             CREATE INDEX runs_created ON runs (created);
             CREATE INDEX runs_state ON runs (state);
@@ -192,6 +209,19 @@ class RunStore:
             ALTER TABLE runs RENAME COLUMN mode TO backend;
             UPDATE runs SET state = 'unsent' WHERE state = 'error' AND error_code = 'NotSent';
             UPDATE meta SET value = '2' WHERE key = 'schema_version';
+            COMMIT;
+            """
+        )
+
+    def _upgrade_from_2(self) -> None:
+        self._db.executescript(
+            """
+            BEGIN;
+            ALTER TABLE runs ADD COLUMN batch TEXT DEFAULT '';
+            ALTER TABLE runs ADD COLUMN file TEXT DEFAULT '';
+            ALTER TABLE runs ADD COLUMN meta TEXT DEFAULT '{}';
+            ALTER TABLE runs ADD COLUMN visit TEXT DEFAULT '';
+            UPDATE meta SET value = '3' WHERE key = 'schema_version';
             COMMIT;
             """
         )
@@ -235,6 +265,10 @@ class RunStore:
         label: str = "",
         trial: str = "",
         participant: str = "",
+        batch: str = "",
+        file: str = "",
+        meta: dict[str, str] | None = None,
+        visit: str = "",
     ) -> str:
         """Record a run before anything is sent; returns its id."""
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
@@ -243,12 +277,12 @@ class RunStore:
         (folder / "photo.jpg").write_bytes(photo)
         self._db.execute(
             "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
-            "photo_hash, state, label, trial, participant, thumbnail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id, time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
                 ",".join(settings.actions), source, photo_hash, label, trial, participant,
-                _thumbnail(photo),
+                _thumbnail(photo), batch, file, json.dumps(meta or {}), visit,
             ),
         )  # fmt: skip
         return run_id
@@ -330,6 +364,32 @@ class RunStore:
         except _DAMAGED:
             return None
 
+    @_guarded
+    def batch_runs(self, batch: str) -> list[StoredRun]:
+        """Every run of one batch, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE batch = ? ORDER BY created",
+            (batch,),
+        ).fetchall()
+        runs = []
+        for row in rows:
+            try:
+                runs.append(_stored(row))
+            except _DAMAGED:
+                self.unreadable.append(str(row[0]))
+        return runs
+
+    @_guarded
+    def batches(self) -> list[tuple[str, int, float]]:
+        """(batch, runs, newest run's time) for every batch, newest first."""
+        return [
+            (str(name), int(count), float(newest))
+            for name, count, newest in self._db.execute(
+                "SELECT batch, COUNT(*), MAX(created) FROM runs WHERE batch != '' "
+                "GROUP BY batch ORDER BY MAX(created) DESC"
+            )
+        ]
+
     def pending(self) -> list[StoredRun]:
         """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
         return [r for r in self.list() if r.state in RESUMABLE_STATES]
@@ -380,8 +440,10 @@ def _stored(row) -> StoredRun:
     values["result"] = AnalysisResult.from_dict(result) if result else None
     values["mask_files"] = (result or {}).get("mask_files") or {}
     values["debug"] = json.loads(values["debug"] or "{}")
-    for text in ("label", "note", "trial", "participant"):
+    for text in _TEXT_COLUMNS:
         values[text] = values[text] or ""
+    meta = json.loads(values["meta"] or "{}")
+    values["meta"] = {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
     values["units"] = values["units"] or 0
     return StoredRun(**values)
 
