@@ -131,3 +131,35 @@ def png_bytes_of(rgba):
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# Hand-labelled boxes (x0, y0, x1, y1) on tests/assets/face.jpg (720×960), read off a 50 px grid.
+HAIR = [(250, 120, 550, 190), (30, 200, 130, 400), (600, 200, 690, 400)]
+TEETH = [(300, 535, 410, 560)]
+SKIN = [(170, 400, 260, 500), (460, 400, 540, 480), (260, 210, 440, 250)]
+
+
+def _share(alpha: np.ndarray, boxes) -> float:
+    hits = sum(int((alpha[y0:y1, x0:x1] > 0).sum()) for x0, y0, x1, y1 in boxes)
+    return hits / sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes)
+
+
+@pytest.mark.parametrize("actions", [SD_ACTIONS, HD_ACTIONS], ids=["sd", "hd"])
+def test_masks_stay_on_skin_and_are_strong_enough_to_see(face_image, actions):
+    """Issue 14: no wrinkles on the fringe or pores on the teeth; a mask's detections are at
+    least half opaque, so they show on the photo."""
+    assert face_image.size == (720, 960)
+    _, out = scores(face_image, actions)
+    union = np.zeros((960, 720), dtype=np.uint8)
+    for name, data in out.masks.items():
+        alpha = np.asarray(Image.open(io.BytesIO(data)))[..., 3]
+        union = np.maximum(union, alpha)
+        if alpha.any() and "skin_type" not in name:
+            # Edges soften when a mask is scaled up to the photo; its core must be strong.
+            assert np.percentile(alpha[alpha > 0], 75) >= 128, name
+    assert _share(union, HAIR) < 0.01
+    assert _share(union, TEETH) < 0.05
+    skin_type = next(d for n, d in out.masks.items() if "skin_type" in n)
+    whole_face = np.asarray(Image.open(io.BytesIO(skin_type)))[..., 3]
+    assert _share(whole_face, SKIN) > 0.9
+    assert _share(whole_face, HAIR) < 0.01

@@ -149,20 +149,7 @@ def _maps(work: np.ndarray, box: FaceBox) -> _Maps:
     gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
     face_oval = region_mask("whole", box, shape)
     features = region_mask("eyes", box, shape) | region_mask("brows", box, shape)
-    # Skin: inside the face oval, close to the colour of the cheeks and nose (hair, brows, eyes
-    # and lips differ in lightness or hue), eyes left out.
-    reference = (region_mask("cheek", box, shape) | region_mask("nose", box, shape)) & face_oval
-    l_ref = float(np.median(lightness[reference])) if reference.any() else 160.0
-    a_ref = float(np.median(a_star[reference])) if reference.any() else 12.0
-    b_ref = float(np.median(b_star[reference])) if reference.any() else 15.0
-    skin = (
-        face_oval
-        & ~features
-        & (lightness > 0.75 * l_ref)
-        & (np.abs(a_star - a_ref) < 12)
-        & (np.abs(b_star - b_ref) < 12)
-    )
-    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    skin = _skin(work, box, lightness, a_star, b_star, gray, face_oval, features)
     if skin.sum() < 0.2 * face_oval.sum():
         skin = face_oval & ~features
     gray_f = gray.astype(np.float32)
@@ -190,6 +177,60 @@ def _maps(work: np.ndarray, box: FaceBox) -> _Maps:
         dark_spots,
         specular,
     )
+
+
+def _skin(work, box, lightness, a_star, b_star, gray, face_oval, features) -> np.ndarray:
+    """The face's skin: inside the face oval, the pixels whose colour is within reach of the
+    cheeks' and nose's colour distribution (Mahalanobis distance in a*b*), not much darker than
+    them, and smooth; then the one connected area, its freckle-sized holes filled. Blond hair
+    matches skin in colour but not in smoothness, and is cut off from the face by the opening;
+    lips, teeth, brows and the background differ in colour or lightness."""
+    shape = work.shape[:2]
+    reference = (region_mask("cheek", box, shape) | region_mask("nose", box, shape)) & face_oval
+    if reference.sum() < 50:
+        return face_oval
+    colour = np.stack([a_star[reference], b_star[reference]], axis=1)
+    centre = colour.mean(axis=0)
+    spread = np.linalg.inv(np.cov(colour.T) + np.eye(2) * 2.0)
+    offset = np.stack([a_star - centre[0], b_star - centre[1]], axis=-1)
+    distance = np.einsum("...i,ij,...j->...", offset, spread, offset)
+    grey = gray.astype(np.float32)
+    mean = cv2.blur(grey, (7, 7))
+    roughness = np.sqrt(np.clip(cv2.blur(grey * grey, (7, 7)) - mean * mean, 0, None))
+    l_ref = float(np.median(lightness[reference]))
+    smooth_ref = float(np.percentile(roughness[reference], 90))
+    candidate = (
+        face_oval
+        & (distance < 9)
+        & (lightness > 0.65 * l_ref)
+        & (roughness < 1.8 * max(smooth_ref, 1.0))
+        & ~(features & (lightness < 0.85 * l_ref))
+    )
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    opened = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=4)
+    if count < 2:
+        return candidate
+    skin = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (~skin).astype(np.uint8), connectivity=4
+    )
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < 0.004 * skin.sum())
+    return skin | np.isin(labels, small[small > 0])
+
+
+def _visible(strength: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    """Alpha for detections: every hit at least half opaque, stronger ones up to opaque, and
+    thin hits (a ridge, a pore) widened a pixel so they show at the photo's size."""
+    alpha = np.where(hits, 0.5 + 0.5 * np.clip(strength, 0, 1), 0).astype(np.float32)
+    return cv2.dilate(alpha, np.ones((2, 2), np.uint8))
+
+
+def _worst(values: np.ndarray, where: np.ndarray, share: float) -> np.ndarray:
+    """The `share` of `where`'s pixels with the highest values: where a concern shows most."""
+    if not where.any():
+        return where
+    return where & (values >= np.percentile(values[where], 100 * (1 - share)))
 
 
 def _score(badness: float, scale: float) -> float:
@@ -228,45 +269,48 @@ def _measure(concern: str, m: _Maps, region: str | None) -> tuple[float, np.ndar
         scale = {"wrinkle": 0.15, "firmness": 0.2, "droopy_upper_eyelid": 0.6}.get(concern, 0.35)
         hits = (m.ridges > 9) & where
         raw = _score(hits.sum() / max(where.sum(), 1), scale)
-        alpha = np.clip(m.ridges / 30, 0, 1) * hits
+        alpha = _visible(m.ridges / 30, hits)
     elif concern == "pore":
         hits = (m.dots > 6) & where
         raw = _score(hits.sum() / max(where.sum(), 1), 0.1)
-        alpha = np.clip(m.dots / 15, 0, 1) * hits
+        alpha = _visible(m.dots / 15, hits)
     elif concern == "texture":
         raw = _score(_mean(m.fine, where), 6.0)
-        alpha = np.clip(m.fine / 8, 0, 1) * where
+        alpha = _visible(m.fine / 12, _worst(m.fine, where, 0.25))
     elif concern == "moisture":
         dryness = m.fine * (1.2 - m.saturation)
         raw = _score(_mean(dryness, where), 6.0)
-        alpha = np.clip(dryness / 8, 0, 1) * where
+        alpha = _visible(dryness / 12, _worst(dryness, where, 0.25))
     elif concern == "acne":
         hits = (m.red_spots > 4) & where
         raw = _score(hits.sum() / max(where.sum(), 1), 0.03)
-        alpha = np.clip(m.red_spots / 8, 0, 1) * hits
+        alpha = _visible(m.red_spots / 8, hits)
     elif concern == "age_spot":
         hits = (m.dark_spots > 8) & where
         raw = _score(hits.sum() / max(where.sum(), 1), 0.12)
-        alpha = np.clip(m.dark_spots / 14, 0, 1) * hits
+        alpha = _visible(m.dark_spots / 14, hits)
     elif concern == "redness":
         excess = np.clip(m.redness - 8, 0, None)
         raw = _score(_mean(excess, where), 12.0)
-        alpha = np.clip(excess / 15, 0, 1) * where
+        alpha = _visible(excess / 15, _worst(excess, where, 0.3) & (excess > 0))
     elif concern == "oiliness":
         hits = m.specular & where
         raw = _score(hits.sum() / max(where.sum(), 1), 0.12)
-        alpha = hits.astype(np.float32)
+        alpha = _visible(np.ones_like(m.lightness), hits)
     elif concern == "radiance":
         level = _mean(m.lightness, where)
         unevenness = float(m.lightness[where].std()) if where.any() else 0.0
         raw = _score(max(0.0, 190 - level) + unevenness, 120.0)
-        alpha = np.clip((190 - m.lightness) / 80, 0, 1) * where
+        dull = 190 - m.lightness
+        alpha = _visible(dull / 80, _worst(dull, where, 0.3))
     elif concern in ("dark_circle", "tear_trough"):
         reference = float(np.percentile(m.lightness[cheek], 75)) if cheek.any() else 0.0
         drop = reference - _mean(m.lightness, where)
         raw = _score(max(drop, 0.0), 45.0)
-        local = np.clip((reference - m.lightness) / 40, 0, 1)
-        alpha = local * where
+        shadow = reference - m.lightness
+        # Soft edges: the regions are rectangles, a shadow is not.
+        soft = cv2.GaussianBlur(_visible(shadow / 40, where & (shadow > 0)), (0, 0), 2)
+        alpha = np.clip(soft * 1.4, 0, 1) * m.skin
     else:
         raise ValueError(f"no heuristic for {concern}")
     return raw, alpha.astype(np.float32)
