@@ -1,4 +1,5 @@
-"""Plotly figures: radar charts of the concern scores, a trial's strip plot, a repeat series."""
+"""Plotly figures: radar charts of the concern scores, a trial's strip plot, a repeat series,
+a cohort's score distributions and a forest plot of paired changes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import plotly.graph_objects as go
 
 from ..concerns import label, region_label
 from ..results import AnalysisResult, ConcernScore
+from .cohort import PairedChange, ScoreRow, score_of
 
 TRACE_COLOURS = ("#6C4CF1", "#F15B4C", "#1FA37A", "#F1A21F")
+GROUP_COLOURS = (*TRACE_COLOURS, "#2B8CBE", "#8E44AD", "#7F8C8D", "#D35400")
+"""One per group of a split distribution; the first four are the radar's."""
+SCORE_AXIS = {"range": [-4, 104], "tickvals": [0, 25, 50, 75, 100]}
+"""Scores run 0–100; the margin keeps markers at 0 and 100 whole instead of cut in half."""
 
 
 def _closed(values: list) -> list:
@@ -98,7 +104,7 @@ def strip_plot(points: list[tuple[str, int]], height: int = 380) -> go.Figure:
     )
     figure.update_layout(
         height=height,
-        yaxis={"range": [0, 100], "title": "score"},
+        yaxis={**SCORE_AXIS, "title": "score"},
         margin={"t": 20, "b": 80},
         paper_bgcolor="rgba(0,0,0,0)",
     )
@@ -120,7 +126,125 @@ def series_chart(series: list[list[ConcernScore]], *, use_raw: bool = False) -> 
         )
     figure.update_layout(
         height=360,
-        yaxis={"range": [0, 100], "title": "raw score" if use_raw else "ui score"},
+        yaxis={**SCORE_AXIS, "title": "raw score" if use_raw else "ui score"},
         margin={"t": 20},
+    )
+    return figure
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def cohort_distribution(
+    rows: list[ScoreRow], score: str = "ui", by: str | None = None, height: int = 440
+) -> go.Figure:
+    """A box per concern (and region) with every run's point, concerns in first-seen order;
+    with `by`, one trace per value of that meta column, side by side and coloured (runs that
+    lack the column are "(none)"). Hovering a point names its photo."""
+    groups: dict[str, list[ScoreRow]] = {}
+    for row in rows:
+        groups.setdefault(row.meta.get(by, "") if by else "", []).append(row)
+    figure = go.Figure()
+    for index, (group, members) in enumerate(sorted(groups.items())):
+        colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
+        figure.add_trace(
+            go.Box(
+                x=[row.label for row in members],
+                y=[score_of(row, score) for row in members],
+                name=(group or "(none)") if by else "all runs",
+                offsetgroup=str(index),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                marker={"color": colour, "size": 6, "opacity": 0.7},
+                line={"color": colour},
+                fillcolor=_rgba(colour, 0.12),
+                customdata=[[row.file or row.run_id] for row in members],
+                hovertemplate="%{x}: %{y}<br>%{customdata[0]}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        height=height,
+        boxmode="group",
+        showlegend=by is not None,
+        legend={"orientation": "h", "y": 1.08, "title": {"text": by or ""}},
+        xaxis={
+            "categoryorder": "array",
+            "categoryarray": list(dict.fromkeys(r.label for r in rows)),
+        },
+        yaxis={**SCORE_AXIS, "title": f"{score} score"},
+        margin={"t": 30, "b": 100},
+        paper_bgcolor="rgba(0,0,0,0)",
+        font={"size": 13},
+    )
+    return figure
+
+
+def forest_plot(
+    changes: list[PairedChange], *, x_title: str = "mean change (b − a)", height: int | None = None
+) -> go.Figure:
+    """One row per concern, top to bottom in the given order, labelled with its n: a point at
+    the mean paired change and a bar for its 95% confidence interval, and a line at zero (no
+    change). A concern with one pair has no interval and shows as an open marker."""
+    figure = go.Figure()
+    labels = [f"{c.label}  (n = {c.estimate.n})" for c in changes]
+    with_ci = [i for i, c in enumerate(changes) if c.estimate.low is not None]
+    single = [i for i, c in enumerate(changes) if c.estimate.low is None]
+    for chosen, name, symbol in (
+        (with_ci, "mean, 95% CI", "circle"),
+        (single, "one pair", "circle-open"),
+    ):
+        if not chosen:
+            continue
+        estimates = [changes[i].estimate for i in chosen]
+        figure.add_trace(
+            go.Scatter(
+                x=[e.mean for e in estimates],
+                y=[labels[i] for i in chosen],
+                mode="markers",
+                name=name,
+                marker={"color": TRACE_COLOURS[0], "size": 10, "symbol": symbol},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [0 if e.high is None else e.high - e.mean for e in estimates],
+                    "arrayminus": [0 if e.low is None else e.mean - e.low for e in estimates],
+                    "color": TRACE_COLOURS[0],
+                    "thickness": 2,
+                    "width": 6,
+                    "visible": symbol == "circle",
+                },
+                text=[
+                    "none (one pair)" if e.low is None else f"{e.low:+.2f} to {e.high:+.2f}"
+                    for e in estimates
+                ],
+                hovertemplate="<b>%{y}</b><br>mean change %{x:+.2f}<br>95% CI %{text}"
+                "<extra></extra>",
+            )
+        )
+    reach = [
+        abs(v)
+        for c in changes
+        for v in (c.estimate.mean, c.estimate.low, c.estimate.high)
+        if v is not None
+    ]
+    span = max(reach, default=1.0) * 1.15 or 1.0
+    figure.add_vline(x=0, line={"color": "#4a4560", "width": 1, "dash": "dash"})
+    figure.update_layout(
+        height=height or 110 + 34 * max(len(changes), 1),
+        showlegend=bool(single) and bool(with_ci),
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        xaxis={"range": [-span, span], "title": x_title, "zeroline": False},
+        # The first concern on top, with room above and below the outer rows.
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "range": [len(labels) - 0.4, -0.6],
+        },
+        margin={"l": 20, "r": 20, "t": 40, "b": 50},
+        paper_bgcolor="rgba(0,0,0,0)",
+        font={"size": 13},
     )
     return figure
