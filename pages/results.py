@@ -42,9 +42,9 @@ results_view.headline(run)
 
 chart_column, mask_column = st.columns(2, gap="large")
 with chart_column:
-    use_raw = results_view.radar_column(run)
+    use_raw, focus = results_view.radar_column(run)
 with mask_column:
-    results_view.mask_column(run)
+    results_view.mask_column(run, focus)
 
 results_view.regional(run, use_raw)
 results_view.score_table(run)

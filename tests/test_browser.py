@@ -332,3 +332,29 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
     expect(phone.get_by_role("heading", name="Results")).to_be_visible()
     settle(phone)
     phone.screenshot(path=SHOTS / f"19-results-{quality.lower()}-390.png", full_page=True)
+
+
+def test_mask_chips_wear_their_colours_and_a_chosen_concern_highlights_its_mask(page, app_url):
+    open_app(page, app_url)
+    pick(page, "Sample photo")
+    analyse_to_results(page)
+    settle(page)
+    chips = page.locator("[class*='st-key-results_masks'] [data-tag-index]")
+    expect(chips.first).to_be_visible()
+    legend = page.get_by_test_id("mask-legend").locator("span > span")
+    colours = [
+        chips.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+        for i in range(chips.count())
+    ]
+    swatches = [
+        legend.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+        for i in range(chips.count())
+    ]
+    assert colours == swatches and len(set(colours)) == len(colours)
+    before = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+    weakest = page.get_by_test_id("stButtonGroup").get_by_role("radio").first
+    weakest.click()
+    expect(page.get_by_text("Highlighting")).to_be_visible()
+    settle(page)
+    assert page.locator("[data-testid='stImage'] img").first.get_attribute("src") != before
+    shot(page, "20-results-a-chosen-concern-highlights-its-mask")

@@ -56,9 +56,22 @@ def overlay_image(
     colours: tuple[tuple[str, str], ...],
     opacity: float,
     _run: Run,
+    focus: str | None = None,
 ) -> bytes:
+    """The chosen masks on the photo; with a `focus` (a concern picked on the radar) the others
+    fade and the focus is painted strongly on top."""
     base, layers = _layers(task_id, _run)
-    return overlay.to_jpeg(overlay.composite(base, layers, list(keys), dict(colours), opacity))
+    if focus is None:
+        return overlay.to_jpeg(overlay.composite(base, layers, list(keys), dict(colours), opacity))
+    others = [k for k in keys if k != focus]
+    faded = overlay.composite(base, layers, others, dict(colours), opacity * FADED)
+    return overlay.to_jpeg(
+        overlay.composite(faded, layers, [focus], dict(colours), max(opacity, FOCUSED))
+    )
+
+
+FADED, FOCUSED = 0.3, 0.9
+"""Opacity factors when one concern is highlighted: the others at 30 %, the focus at ≥ 90 %."""
 
 
 def blended_layers(run: Run, keys: list[str]) -> list[tuple[str, np.ndarray]]:

@@ -4,6 +4,7 @@ concerns, the mask overlays, regional radars, the score table and the downloads.
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 import streamlit as st
@@ -55,8 +56,9 @@ def headline(run: Run) -> None:
     )
 
 
-def radar_column(run: Run) -> bool:
-    """The radar and the weakest and strongest concerns; whether raw scores are shown."""
+def radar_column(run: Run) -> tuple[bool, str | None]:
+    """The radar and its concerns weakest first, each a choice that highlights its mask:
+    (whether raw scores are shown, the score key of the concern chosen, if any)."""
     result = run.result
     use_raw = remembered(
         st.toggle,
@@ -71,19 +73,23 @@ def radar_column(run: Run) -> bool:
     )
     st.caption("1–100 on every axis; the outer edge is healthier.")
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
-    weakest, strongest = st.columns(2)
-    with weakest:
-        st.markdown("**Needs most attention**")
-        for s in ranked[:3]:
-            st.markdown(f":orange[:material/trending_down:] {s.label} · **{s.ui_score}**")
-    with strongest:
-        st.markdown("**Strongest**")
-        for s in reversed(ranked[-3:]):
-            st.markdown(f":green[:material/trending_up:] {s.label} · **{s.ui_score}**")
-    return use_raw
+    names = {
+        s.key: f"{s.label} · {s.raw_score:.0f}" if use_raw else f"{s.label} · {s.ui_score}"
+        for s in ranked
+    }
+    focus = st.pills(
+        "Weakest first: choose one to highlight its mask",
+        [s.key for s in ranked],
+        format_func=names.get,
+        selection_mode="single",
+        key=f"results_focus_{run.key}",
+    )
+    return use_raw, focus
 
 
-def mask_column(run: Run) -> None:
+def mask_column(run: Run, focus: str | None = None) -> None:
+    """The photo with the chosen masks, a legend and the display options; a concern picked on
+    the radar is highlighted."""
     result = run.result
     maskable = [s.key for s in result.scores if s.mask_key in result.masks]
     if result.skin_type_mask_key:
@@ -96,16 +102,20 @@ def mask_column(run: Run) -> None:
     default = [k for k in weakest_first if k in maskable and k.endswith(":whole")][:2] or maskable[
         :1
     ]
+    if focus not in maskable:
+        focus = None
     pick, options = st.columns([3, 1], vertical_alignment="bottom")
+    masks_key = f"results_masks_{run.key}"
     with pick:
-        chosen = remembered(
+        picked = remembered(
             st.multiselect,
             "Masks",
             maskable,
             default=default,
             format_func=lambda k: titles.get(k, k),
-            key=f"results_masks_{run.key}",
+            key=masks_key,
         )
+    chosen = [*picked, focus] if focus and focus not in picked else list(picked)
     blended = media.blended_layers(run, chosen)
     if blended:
         st.caption("Blended by the API (enable_mask_overlay): shown as returned.")
@@ -129,8 +139,9 @@ def mask_column(run: Run) -> None:
             )  # fmt: skip
             for k in chosen
         }
+    chip_colours(masks_key, picked, colours)
     image = media.overlay_image(
-        run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run
+        run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run, focus
     )
     base = media.base_image(run)
     width = _fit(base.shape[1], base.shape[0])
@@ -146,6 +157,11 @@ def mask_column(run: Run) -> None:
         st.image(media.wipe(run, image, position), caption="← masks · original →", width=width)
     else:
         st.image(image, width=width)
+    if focus:
+        st.caption(
+            f"Highlighting **{titles.get(focus, focus)}**; the other masks are faded. Choose it "
+            "again to clear."
+        )
     legend(chosen, colours, titles)
     st.download_button(
         "Download this overlay (JPEG)",
@@ -155,6 +171,25 @@ def mask_column(run: Run) -> None:
         key="do_download_overlay",
         on_click="ignore",
     )
+
+
+def chip_colours(widget_key: str, keys: list[str], colours: dict[str, str]) -> None:
+    """Each chosen mask's chip in the picker takes its mask's colour, so the picker doubles as a
+    legend. Streamlit styles every chip alike; its `st-key-…` class lets one picker be styled."""
+    scope = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", widget_key.strip())
+    rules = []
+    for index, key in enumerate(keys):
+        colour = colours.get(key) or overlay.default_colour(key)
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            continue
+        red, green, blue = overlay.hex_to_rgb(colour)
+        text = "#111" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
+        rules.append(
+            f'.{scope} [data-tag-index="{index}"]'
+            f"{{background-color:{colour} !important;color:{text} !important}}"
+        )
+    if rules:
+        st.html(f"<style>{''.join(rules)}</style>")
 
 
 def legend(keys: list[str], colours: dict[str, str], titles: dict[str, str]) -> None:
