@@ -22,13 +22,11 @@ from PIL import Image
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult, mask_file_name
+from . import store_schema as schema
 from .states import RESUMABLE_STATES, RunState
 
 SCHEMA_VERSION = 3
-"""1 → 2: the demo/live column is `backend` (was `mode`); runs stopped before their create are
-`unsent` (were `error` with the code NotSent). 2 → 3: cohorts — a run's `batch`, the photo's
-`file` name within it, its `meta` columns (JSON) and a trial participant's `visit`. Older files
-are upgraded in place."""
+"""What `store_schema` creates; older histories are upgraded in place."""
 _COLUMNS = (
     "id", "created", "backend", "api_version", "settings", "actions", "source", "photo_hash",
     "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
@@ -147,7 +145,7 @@ class RunStore:
                 r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
             if not tables:
-                self._create_schema()
+                schema.create(self._db, SCHEMA_VERSION)
             elif "meta" not in tables:
                 raise StoreError(
                     f"{self.path} is not a SkinScope run history",
@@ -160,13 +158,7 @@ class RunStore:
                     f"({stored_version[:20]!r})",
                     hint=FRESH_HINT,
                 )
-            version = int(stored_version)
-            if version == 1:
-                self._upgrade_from_1()
-                version = 2
-            if version == 2:
-                self._upgrade_from_2()
-                version = 3
+            version = schema.upgrade(self._db, int(stored_version))
             if version != SCHEMA_VERSION:
                 raise StoreError(
                     f"The run history at {self.path} has schema version {version}; this "
@@ -182,49 +174,6 @@ class RunStore:
             raise StoreError(
                 f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
             ) from None
-
-    def _create_schema(self) -> None:
-        self._db.executescript(
-            """
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE runs (
-                id TEXT PRIMARY KEY, created REAL NOT NULL, backend TEXT, api_version TEXT,
-                settings TEXT, actions TEXT, source TEXT, photo_hash TEXT, task_id TEXT,
-                state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
-                error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
-                trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
-                thumbnail BLOB, batch TEXT DEFAULT '', file TEXT DEFAULT '',
-                meta TEXT DEFAULT '{}', visit TEXT DEFAULT ''
-            );
-            CREATE INDEX runs_created ON runs (created);
-            CREATE INDEX runs_state ON runs (state);
-            """
-        )
-        self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-
-    def _upgrade_from_1(self) -> None:
-        self._db.executescript(
-            """
-            BEGIN;
-            ALTER TABLE runs RENAME COLUMN mode TO backend;
-            UPDATE runs SET state = 'unsent' WHERE state = 'error' AND error_code = 'NotSent';
-            UPDATE meta SET value = '2' WHERE key = 'schema_version';
-            COMMIT;
-            """
-        )
-
-    def _upgrade_from_2(self) -> None:
-        self._db.executescript(
-            """
-            BEGIN;
-            ALTER TABLE runs ADD COLUMN batch TEXT DEFAULT '';
-            ALTER TABLE runs ADD COLUMN file TEXT DEFAULT '';
-            ALTER TABLE runs ADD COLUMN meta TEXT DEFAULT '{}';
-            ALTER TABLE runs ADD COLUMN visit TEXT DEFAULT '';
-            UPDATE meta SET value = '3' WHERE key = 'schema_version';
-            COMMIT;
-            """
-        )
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
