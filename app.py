@@ -20,5 +20,5 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
-frame.start()
+frame.start(navigation.url_path)
 navigation.run()

@@ -358,3 +358,27 @@ def test_mask_chips_wear_their_colours_and_a_chosen_concern_highlights_its_mask(
     settle(page)
     assert page.locator("[data-testid='stImage'] img").first.get_attribute("src") != before
     shot(page, "20-results-a-chosen-concern-highlights-its-mask")
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_results_open_at_their_top_after_analyse_was_scrolled(browser, app_url, width, height):
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(60_000)
+    open_app(page, app_url)
+    pick(page, "Sample photo")
+    start = page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
+    idle(page)
+    page.evaluate(
+        "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+        " m.scrollTop = m.scrollHeight; }"
+    )  # as far down as Analyse goes
+    scrolled = page.evaluate(SCROLL_TOP)
+    assert scrolled > 0  # the case to test: Analyse was scrolled down
+    analyse_to_results(page)
+    settle(page)
+    heading = page.get_by_role("heading", name="Results").bounding_box()
+    assert heading["y"] >= 0 and heading["y"] + heading["height"] <= height, heading
+    assert page.evaluate(SCROLL_TOP) == 0
+
+
+SCROLL_TOP = "() => document.querySelector(\"[data-testid='stMain']\").scrollTop"

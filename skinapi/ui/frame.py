@@ -23,9 +23,13 @@ from .state import runs
 _router = {"has_run": False}
 
 
-def start() -> None:
-    """Called by app.py after st.navigation, before the page runs."""
+def start(page: str | None = None) -> None:
+    """Called by app.py after st.navigation, before the page runs (`page`: its url path)."""
     _router["has_run"] = True
+    if page is not None and st.session_state.get("frame_page") != page:
+        if "frame_page" in st.session_state:
+            scroll_to_top()
+        st.session_state["frame_page"] = page
     sidebar()
     faults_banner()
     if not st.session_state.get("history_checked"):
@@ -48,6 +52,24 @@ def enter_page() -> None:
         PagesManager.uses_pages_directory = False
         st.rerun()
     start()
+
+
+SCROLL_TO_TOP = """<script>
+(() => {
+  const top = () => document.querySelectorAll(
+      "[data-testid='stMain'], [data-testid='stAppViewContainer'], [data-testid='stApp']"
+  ).forEach((box) => { box.scrollTop = 0; });
+  top();
+  setTimeout(top, 50);
+  setTimeout(top, 300);
+})();
+</script>"""
+
+
+def scroll_to_top() -> None:
+    """A page opened from another (Analyse → Results) starts at its top: Streamlit keeps the
+    scroll position of the page before, which opened Results halfway down."""
+    st.sidebar.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
 
 
 def sidebar() -> None:
