@@ -366,7 +366,9 @@ def test_results_open_at_their_top_after_analyse_was_scrolled(browser, app_url, 
     page.set_default_timeout(60_000)
     open_app(page, app_url)
     pick(page, "Sample photo")
-    start = page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
+    expect(
+        page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
+    ).to_be_enabled()
     idle(page)
     page.evaluate(
         "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
