@@ -330,7 +330,13 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     phone.goto(page.url)
     expect(phone.get_by_role("heading", name="Results")).to_be_visible()
+    expect(phone.get_by_test_id("stMetric").nth(2)).to_be_visible()
     settle(phone)
+    numbers = [
+        m.bounding_box() for m in phone.get_by_test_id("stMetric").all()
+    ]  # Overall, skin age, skin type: one row, in the top half of a phone's first screen
+    assert len(numbers) == 3 and len({round(box["y"]) for box in numbers}) == 1, numbers
+    assert max(box["y"] + box["height"] for box in numbers) <= 844 / 2, numbers
     phone.screenshot(path=SHOTS / f"19-results-{quality.lower()}-390.png", full_page=True)
 
 

@@ -35,20 +35,33 @@ IMAGE_HEIGHT = 440
 """The overlay is drawn at most this tall, so it sits beside the radar on the first screen."""
 
 
+HEADLINE_ON_A_PHONE = """<style>@media (max-width: 640px) {
+  .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
+}</style>"""
+
+
 def headline(run: Run) -> None:
     """Three numbers people look for, and one line on how the result was made: compact on a
     desktop, and on a phone the radar is still near the top."""
     result = run.result
     skin_type = {z.region: z.label for z in result.skin_types}
     zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
-    overall, age, kind = st.columns([1, 1, 2])
-    overall.metric(
-        "Overall",
-        f"{result.overall:.0f}" if result.overall is not None else "—",
-        help="1–100, higher is healthier",
-    )
-    age.metric("Skin age", f"{result.skin_age:.0f}" if result.skin_age is not None else "—")
-    kind.metric("Skin type", skin_type.get("whole", "—"), help=zones or None)
+    # A horizontal container stays one row on a phone, where columns would stack the three
+    # numbers into a screenful.
+    st.html(HEADLINE_ON_A_PHONE)
+    with st.container(horizontal=True, gap="medium", key="results_headline"):
+        st.metric(
+            "Overall",
+            f"{result.overall:.0f}" if result.overall is not None else "—",
+            help="1–100, higher is healthier",
+            width="content",
+        )
+        st.metric(
+            "Skin age",
+            f"{result.skin_age:.0f}" if result.skin_age is not None else "—",
+            width="content",
+        )
+        st.metric("Skin type", skin_type.get("whole", "—"), help=zones or None, width="content")
     duration = f" · {run.duration:.1f} s" if run.duration else ""
     st.caption(
         f"{run.settings.quality.upper()} · {result.api_version} · {len(run.settings.actions)} "
