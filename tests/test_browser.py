@@ -390,3 +390,14 @@ def test_results_open_at_their_top_after_analyse_was_scrolled(browser, app_url, 
 
 
 SCROLL_TOP = "() => document.querySelector(\"[data-testid='stMain']\").scrollTop"
+
+
+def test_the_chart_code_loads_at_start_not_on_the_first_click(page, app_url):
+    """The first radar waited 1 s for plotly.js; the app now fetches it while Analyse shows."""
+    open_app(page, app_url)
+    assert not page.get_by_test_id("stPlotlyChart").count()  # Analyse draws no chart
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some(e => e.name.includes('/static/js/PlotlyChart.'))",
+        timeout=20_000,
+    )

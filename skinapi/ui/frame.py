@@ -3,6 +3,10 @@ left unfinished (once per session)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import streamlit
 import streamlit as st
 
 from .connection import (
@@ -26,6 +30,9 @@ _router = {"has_run": False}
 def start(page: str | None = None) -> None:
     """Called by app.py after st.navigation, before the page runs (`page`: its url path)."""
     _router["has_run"] = True
+    if not st.session_state.get("frame_warmed"):
+        st.session_state["frame_warmed"] = True
+        warm_browser()
     if page is not None and st.session_state.get("frame_page") != page:
         if "frame_page" in st.session_state:
             scroll_to_top()
@@ -70,6 +77,26 @@ def scroll_to_top() -> None:
     """A page opened from another (Analyse → Results) starts at its top: Streamlit keeps the
     scroll position of the page before, which opened Results halfway down."""
     st.sidebar.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
+
+
+WARM_CHUNKS = ("PlotlyChart",)
+"""Streamlit's front end loads a chart's code (plotly.js, 4.7 MB) when the first chart is drawn:
+the first analysis's radar waited for it. Loaded at start, it is ready by the first click."""
+
+
+def warm_browser() -> None:
+    folder = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    names = [p.name for c in WARM_CHUNKS for p in sorted(folder.glob(f"{c}.*.js"))[:1]]
+    if not names:
+        return
+    imports = "".join(f"import(new URL({json.dumps(n)}, base).href);" for n in names)
+    st.sidebar.html(
+        "<script>(() => { const entry = document.querySelector("
+        "'script[type=module][src*=\"static/js/index\"]'); if (!entry) return;"
+        f" const base = entry.src; setTimeout(() => {{ {imports} }}, 500); }})();</script>",
+        unsafe_allow_javascript=True,
+        width="content",
+    )
 
 
 def sidebar() -> None:
