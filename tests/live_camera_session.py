@@ -35,7 +35,7 @@ def open_live_page(playwright, url: str, clip: Path):
         ],
     )  # fmt: skip
     page = browser.new_context(
-        viewport={"width": 1400, "height": 1600}, permissions=["camera"]
+        viewport={"width": 1440, "height": 900}, permissions=["camera"]
     ).new_page()
     page.set_default_timeout(90_000)
     page.goto(url)
@@ -74,6 +74,14 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         )
         expect(resolution.filter(has_text="px (≥")).to_be_visible()  # the photo camera's size
         settle(page)
+        # The video, its checks and Capture now all on a laptop's first screen.
+        for name, element in (
+            ("video", page.frame_locator("iframe[title*='streamlit_webrtc']").locator("video")),
+            ("checks", resolution.first),
+            ("capture", page.get_by_role("button", name="Capture now")),
+        ):
+            box = element.bounding_box()
+            assert box and box["y"] + box["height"] <= 900, (name, box)
         page.screenshot(path=out / "10-live-far-face-red.png")
         browser.close()
 

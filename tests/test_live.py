@@ -49,6 +49,14 @@ def test_no_face_and_a_small_photo_are_reported():
     assert assess_frame(np.asarray(webcam_frame()), "hd").checks[-1].ok is False  # 720p < HD
 
 
+def test_resolution_is_judged_on_the_portrait_crop_that_is_sent_not_the_frame():
+    """800×600 has a 600 px short side, but its 3:4 portrait crop is 450 px wide: under SD's
+    480, as the photo Capture would send. 1280×720 crops to 540 × 720: enough for SD."""
+    resolution = assess_frame(np.asarray(webcam_frame(size=(800, 600)))).checks[-1]
+    assert not resolution.ok and resolution.value.startswith("450 px")
+    assert assess_frame(np.asarray(webcam_frame())).checks[-1].value.startswith("540 px")
+
+
 def test_resolution_is_judged_on_the_photo_camera_not_the_scaled_down_video():
     small_video = np.asarray(webcam_frame(size=(640, 360)))
     assert not assess_frame(small_video).ready

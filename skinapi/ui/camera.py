@@ -64,6 +64,15 @@ def live_camera(state):
         },
         video_frame_callback=on_frame,
         async_processing=True,
+        # A portrait video at the column's width was taller than a laptop's screen (the checks
+        # and Capture below the fold). Not in vh: inside the component's frame a vh is a share
+        # of the frame's own height, which shrinks to fit the video.
+        video_html_attrs={
+            "style": {"width": "100%", "maxHeight": "420px", "objectFit": "contain"},
+            "autoPlay": True,
+            "controls": False,
+            "muted": True,
+        },
     )
 
 

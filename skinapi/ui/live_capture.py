@@ -21,15 +21,22 @@ def camera_panel(
     """`missing`: what capture still waits for, in words (empty when it may capture)."""
     st.subheader("Camera")
     ready = not missing
+    # One slot whether or not it holds the notice: the video keeps its place in the page, and
+    # the browser keeps the camera running when consent is ticked or cleared.
+    notice = st.empty()
     if missing:
-        st.warning(f"Capture stays off until you {' and '.join(missing)}.", icon=":material/lock:")
+        notice.warning(
+            f"Capture stays off until you {' and '.join(missing)}.", icon=":material/lock:"
+        )
     simple = st.toggle(
         "Simple camera (no live guidance)",
         value=os.environ.get("SKINSCOPE_SIMPLE_CAMERA") == "1",
         key="live_simple",
         help="A still photo at 720p instead of the live video; SKINSCOPE_SIMPLE_CAMERA=1 makes it the default.",
     )
-    streamer = None if simple else live_camera(state)
+    video, checks = st.columns([1.15, 1], gap="medium")
+    with video:
+        streamer = None if simple else live_camera(state)
     if streamer is None:
         shot = st.camera_input(
             "Take the photo", resolution="720p", key="photo_live_camera", disabled=not ready
@@ -37,15 +44,17 @@ def camera_panel(
         if shot and not has_run and ready and take(shot.getvalue(), False):
             st.rerun()
     else:
-        camera = _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes)
-        guidance_panel(state, ready, has_run)
-        st.button(
-            "Capture now",
-            key="do_capture",
-            disabled=not ready or has_run or camera is None,
-            on_click=state.request_capture,
-            help="Take the photo now, without waiting for every check to pass.",
-        )
+        # The checks and Capture sit beside the video, so all three fit a laptop's screen.
+        with checks:
+            camera = _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes)
+            guidance_panel(state, ready, has_run)
+            st.button(
+                "Capture now",
+                key="do_capture",
+                disabled=not ready or has_run or camera is None,
+                on_click=state.request_capture,
+                help="Take the photo now, without waiting for every check to pass.",
+            )
     if error := st.session_state.get("live_capture_error"):
         st.error(error, icon=":material/crop:")
 
@@ -107,10 +116,9 @@ def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
         if guidance is None:
             st.caption("Start the camera: guidance appears on the picture and here.")
             return
-        cells = st.columns(len(guidance.checks))
-        for cell, check in zip(cells, guidance.checks, strict=True):
+        for check in guidance.checks:
             icon = ":green[:material/check_circle:]" if check.ok else ":red[:material/cancel:]"
-            cell.markdown(f"{icon} **{check.label}**  \n{check.value}")
+            st.markdown(f"{icon} **{check.label}** · {check.value}")
         if has_run:
             st.info("Photo taken: the results are at the top. Next participant when ready.")
             return
