@@ -4,7 +4,7 @@ consent, a large results view for the participant, and the trial's summary."""
 import streamlit as st
 
 from skinapi.imaging.live import LiveState
-from skinapi.ui import connection, live_capture, live_view, messages
+from skinapi.ui import connection, live_capture, live_view, messages, trial_view
 from skinapi.ui.frame import enter_page
 from skinapi.ui.messages import show_error
 
@@ -18,7 +18,7 @@ if conn.backend == connection.DEMO:
 participant_view = st.container()
 setup, camera_column = st.columns([1, 1.6], gap="large")
 with setup:
-    trial, participant, consent, settings = live_view.setup_panel()
+    trial, visit, participant, consent, settings = live_view.setup_panel()
 
 state: LiveState = st.session_state.setdefault("live_state", LiveState())
 missing = [
@@ -34,7 +34,7 @@ with state.lock:
 
 
 def take(data: bytes, check_framing: bool) -> bool:
-    return live_view.analyse_photo(data, trial, participant, settings, conn, check_framing)
+    return live_view.analyse_photo(data, trial, visit, participant, settings, conn, check_framing)
 
 
 with camera_column:
@@ -60,4 +60,4 @@ if current is not None:
         st.divider()
 
 if trial:
-    live_view.trial_summary(trial)
+    trial_view.trial_summary(trial)

@@ -208,10 +208,10 @@ def test_live_trial_simple_camera_runs_a_participant_into_the_kiosk_view_and_sum
     at = app()
     at.switch_page("pages/live.py").run()
     assert at.toggle(key="live_simple").value
-    assert at.camera_input(key="photo_live_camera").disabled  # no consent, no trial yet
+    assert live_camera(at).disabled  # no consent, no trial yet
     at.text_input(key="live_trial").set_value("Pilot").run()
     at.checkbox(key="live_consent").set_value(True).run()
-    camera = at.camera_input(key="photo_live_camera")
+    camera = live_camera(at)
     assert not camera.disabled and camera.resolution == "720p"
     camera.set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
     assert not at.exception, at.exception
@@ -222,6 +222,26 @@ def test_live_trial_simple_camera_runs_a_participant_into_the_kiosk_view_and_sum
     at.button(key="do_next_participant").click().run()
     assert at.text_input(key="live_participant").value != participant
     assert not at.checkbox(key="live_consent").value
+
+
+def live_camera(at: AppTest):
+    """The simple camera's widget: a fresh one per participant."""
+    return next(c for c in at.camera_input if c.key.startswith("photo_live_camera"))
+
+
+def test_a_new_participant_gets_an_empty_camera_not_the_last_persons_photo(quick_emulator):
+    at = app()
+    at.switch_page("pages/live.py").run()
+    at.text_input(key="live_trial").set_value("Pilot").run()
+    at.checkbox(key="live_consent").set_value(True).run()
+    live_camera(at).set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
+    assert quick_emulator.creates == 1
+    at.button(key="do_next_participant").click().run()
+    assert live_camera(at).value is None
+    at.checkbox(key="live_consent").set_value(True).run()  # the next person consents
+    assert not at.exception, at.exception
+    assert quick_emulator.creates == 1  # nothing sent until their own photo is taken
+    assert not any("Skin age" in m.value for m in at.markdown)
 
 
 def test_live_mode_with_a_refused_key_shows_why_and_never_the_key(quick_emulator):
@@ -289,3 +309,49 @@ def test_results_after_a_failed_run_shows_the_latest_result(quick_emulator):
     at.switch_page("pages/results.py").run()
     assert not at.exception and at.get("plotly_chart")
     assert any("did not finish" in i.value for i in at.info)
+
+
+def test_trial_visits_show_each_participants_change_from_baseline():
+    """Two participants at baseline, one back at week 4 with a darker photo: the summary shows
+    that participant's change per concern (after − before, as stored) and names the other as
+    missing a follow-up; the visit is in the history."""
+    from PIL import ImageEnhance
+
+    at = app()
+    at.switch_page("pages/live.py").run()
+    at.text_input(key="live_trial").set_value("Serum").run()
+    first = at.text_input(key="live_participant").value
+    for _ in range(2):
+        at.checkbox(key="live_consent").set_value(True).run()
+        live_camera(at).set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
+        assert not at.exception, at.exception
+        at.button(key="do_next_participant").click().run()
+    assert any("Change from baseline appears once" in c.value for c in at.caption)
+    at.selectbox(key="live_visit").set_value("week 4").run()
+    picker = at.selectbox(key="live_returning")
+    assert len(picker.options) == 2
+    picker.set_value(first).run()
+    assert at.text_input(key="live_participant").value == first
+    at.checkbox(key="live_consent").set_value(True).run()
+    darker = ImageEnhance.Brightness(webcam_frame()).enhance(0.75)
+    live_camera(at).set_value(("week4.jpg", jpeg(darker), "image/jpeg"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Change from baseline" in m.value for m in at.markdown)
+    assert any("1 participant with both visits" in c.value for c in at.caption)
+    assert any("no follow-up" in c.value for c in at.caption)  # the other participant
+    changes = at.dataframe[-1].value
+    from skinapi.records.store import RunStore, default_path
+
+    stored = [r for r in RunStore(default_path()).list() if r.participant == first]
+    by_visit = {r.visit: r.result for r in stored}
+    assert set(by_visit) == {"baseline", "week 4"}
+    radiance = changes[changes["Concern"] == "Radiance"].iloc[0]
+    before = by_visit["baseline"].score("radiance", None).ui_score
+    after = by_visit["week 4"].score("radiance", None).ui_score
+    assert (radiance["Before"], radiance["After"], radiance["Change"]) == (
+        before,
+        after,
+        after - before,
+    )
+    assert after < before  # a darker photo is less radiant

@@ -39,7 +39,7 @@ def camera_panel(
         streamer = None if simple else live_camera(state)
     if streamer is None:
         shot = st.camera_input(
-            "Take the photo", resolution="720p", key="photo_live_camera", disabled=not ready
+            "Take the photo", resolution="720p", key=simple_camera_key(), disabled=not ready
         )
         if shot and not has_run and ready and take(shot.getvalue(), False):
             st.rerun()
@@ -57,6 +57,12 @@ def camera_panel(
             )
     if error := st.session_state.get("live_capture_error"):
         st.error(error, icon=":material/crop:")
+
+
+def simple_camera_key() -> str:
+    """A new camera widget per participant: the last one still holds the previous person's
+    photo, which ticking consent would otherwise send as the next person's."""
+    return f"photo_live_camera_{st.session_state.get('live_camera_round', 0)}"
 
 
 def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):

@@ -1,5 +1,5 @@
-"""The Live trial's parts: the trial and participant setup, analysing a captured photo as the
-participant's (once), the participant's large result view, and the trial's summary."""
+"""The Live trial's parts: the trial, visit and participant setup, analysing a captured photo
+as the participant's (once), and the participant's large result view."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..concerns import AnalysisSettings, preset_actions
 from ..errors import PhotoError
 from ..imaging import live
 from ..imaging.photo import apply_fixes, load_photo
-from ..records import charts, exports, tables
+from ..records import charts
 from ..records.runner import Run
 from .connection import Connection
 from .history import read_runs
@@ -22,6 +22,8 @@ from .media import overlay_image
 from .runflow import execute
 from .state import remembered, runs
 
+VISITS = ["baseline", "week 2", "week 4", "week 8", "week 12"]
+"""Offered visit names; any other can be typed."""
 PRESET_TITLES = {
     "all": "All 16",
     "tone": "Tone & glow",
@@ -41,14 +43,16 @@ def next_participant() -> None:
     from the value the browser still holds."""
     st.session_state["live_participant"] = new_participant_id()
     st.session_state["live_consent"] = False
+    st.session_state["live_camera_round"] = st.session_state.get("live_camera_round", 0) + 1
     for key in ("live_run", "live_capture_error"):
         st.session_state.pop(key, None)
     if "live_state" in st.session_state:
         st.session_state["live_state"].withdraw()
 
 
-def setup_panel() -> tuple[str, str, bool, AnalysisSettings]:
-    """Trial, participant, consent and concerns: (trial, participant, consent, settings)."""
+def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
+    """Trial, visit, participant, consent and concerns: (trial, visit, participant, consent,
+    settings)."""
     st.subheader("Trial")
     trial = remembered(
         st.text_input,
@@ -57,10 +61,20 @@ def setup_panel() -> tuple[str, str, bool, AnalysisSettings]:
         key="live_trial",
         placeholder="e.g. Serum study, week 1",
     )
+    visit = remembered(
+        st.selectbox, "Visit", VISITS, key="live_visit", accept_new_options=True,
+        help="Baseline for a participant's first photo; a follow-up visit for the next ones "
+        "(type any other name). The trial summary shows each participant's change.",
+    )  # fmt: skip
+    visit = (visit or "baseline").strip()[:40] or "baseline"
     if "live_participant" not in st.session_state:
         st.session_state["live_participant"] = new_participant_id()
+    if visit != VISITS[0] and trial.strip():
+        returning_picker(trial.strip(), visit)
     participant = st.text_input(
-        "Participant ID", key="live_participant", help="Typed, or the generated one."
+        "Participant ID",
+        key="live_participant",
+        help="Typed, the generated one, or a returning participant chosen above.",
     )
     consent = st.checkbox("Consent to photo and analysis given", key="live_consent")
     preset = remembered(
@@ -78,7 +92,33 @@ def setup_panel() -> tuple[str, str, bool, AnalysisSettings]:
         width="stretch",
         on_click=next_participant,
     )
-    return trial.strip(), participant.strip(), consent, settings
+    return trial.strip(), visit, participant.strip(), consent, settings
+
+
+def returning_picker(trial: str, visit: str) -> None:
+    """At a follow-up visit, the trial's participants not yet seen at it, to pick from."""
+    seen: dict[str, set[str]] = {}
+    for run in read_runs() or []:
+        if run.trial == trial and run.participant and run.state == "success":
+            seen.setdefault(run.participant, set()).add(run.visit)
+    due = sorted(p for p, visits in seen.items() if visit not in visits)
+    if not due:
+        st.caption(f"Every participant of this trial has a {visit} photo.")
+        return
+
+    def adopt() -> None:
+        if chosen := st.session_state.get("live_returning"):
+            next_participant()
+            st.session_state["live_participant"] = chosen
+
+    st.selectbox(
+        f"Returning participant ({len(due)} due at {visit})",
+        due,
+        index=None,
+        placeholder="Choose one to take their photo",
+        key="live_returning",
+        on_change=adopt,
+    )
 
 
 def current_participant_run() -> Run | None:
@@ -86,7 +126,13 @@ def current_participant_run() -> Run | None:
 
 
 def analyse_photo(
-    data: bytes, trial: str, participant: str, settings, conn: Connection, check_framing=False
+    data: bytes,
+    trial: str,
+    visit: str,
+    participant: str,
+    settings,
+    conn: Connection,
+    check_framing=False,
 ) -> bool:
     """Crop a camera photo to a portrait of the face and run it as this participant's. With
     `check_framing`, an automatic capture must still be framed well (the participant may have
@@ -104,7 +150,7 @@ def analyse_photo(
         return False
     run = Run(
         f"live-{uuid.uuid4().hex[:8]}", photo.data, "live.jpg", "camera", settings, conn.backend,
-        label=trial, trial=trial, participant=participant,
+        label=trial, trial=trial, participant=participant, visit=visit,
     )  # fmt: skip
     runs()[run.key] = run
     st.session_state["live_run"] = run.key
@@ -122,37 +168,6 @@ def still_bytes(still: dict) -> bytes | None:
             "The photo camera sent an unreadable photo. Try again."
         )
         return None
-
-
-def trial_summary(trial: str) -> None:
-    st.divider()
-    st.subheader(f"Trial summary · {trial}")
-    trial_runs = [r for r in read_runs() or [] if r.trial == trial and r.state == "success"]
-    if not trial_runs:
-        st.caption("No analysed participants in this trial yet.")
-        return
-    st.markdown(
-        f"**{len(trial_runs)} participant{'s' if len(trial_runs) != 1 else ''} analysed** · {sum(r.units for r in trial_runs)} units"
-    )
-    summary, radar = st.columns([1.4, 1])
-    summary.plotly_chart(
-        charts.strip_plot(tables.trial_scores(trial_runs)),
-        key="live_strip",
-        config={"displayModeBar": False},
-    )
-    radar.plotly_chart(
-        charts.radar([("Trial mean", tables.mean_scores(trial_runs))], height=380),
-        key="live_mean_radar",
-        config={"displayModeBar": False},
-    )
-    st.download_button(
-        "Export the trial (CSV)",
-        lambda: exports.runs_csv(trial_runs),
-        f"trial-{trial}.csv",
-        "text/csv",
-        key="do_export_trial",
-        on_click="ignore",
-    )
 
 
 def kiosk_view(run: Run) -> None:

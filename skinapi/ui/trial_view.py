@@ -1,0 +1,120 @@
+"""The Live trial's summary: participants and visits, the scores' spread, the mean per visit,
+and each participant's change from baseline with the trial's mean paired change (a forest
+plot)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..concerns import label, region_label
+from ..records import charts, cohort, exports, tables
+from .history import read_runs
+from .state import remembered
+
+BASELINE = "baseline"
+
+
+def trial_summary(trial: str) -> None:
+    st.divider()
+    st.subheader(f"Trial summary · {trial}")
+    trial_runs = [r for r in read_runs() or [] if r.trial == trial and r.state == "success"]
+    if not trial_runs:
+        st.caption("No analysed participants in this trial yet.")
+        return
+    people = {r.participant for r in trial_runs}
+    visits = list(dict.fromkeys(r.visit or "(no visit)" for r in trial_runs))
+    st.markdown(
+        f"**{len(people)} participant{'s' if len(people) != 1 else ''} analysed** · "
+        f"{len(trial_runs)} photo{'s' if len(trial_runs) != 1 else ''} · "
+        f"{sum(r.units for r in trial_runs)} units · visits: {', '.join(visits)}"
+    )
+    summary, radar = st.columns([1.4, 1])
+    summary.plotly_chart(
+        charts.strip_plot(tables.trial_scores(trial_runs)),
+        key="live_strip",
+        config={"displayModeBar": False},
+    )
+    by_visit = [
+        (visit, tables.mean_scores([r for r in trial_runs if (r.visit or "(no visit)") == visit]))
+        for visit in visits[:4]
+    ]
+    radar.plotly_chart(
+        charts.radar([(f"{v} mean", scores) for v, scores in by_visit], height=380),
+        key="live_mean_radar",
+        config={"displayModeBar": False},
+    )
+    st.download_button(
+        "Export the trial (CSV)",
+        lambda: exports.runs_csv(trial_runs),
+        f"trial-{trial}.csv",
+        "text/csv",
+        key="do_export_trial",
+        on_click="ignore",
+    )
+    visit_change_view(trial, trial_runs)
+
+
+def visit_change_view(trial: str, trial_runs) -> None:
+    """Each participant's change from baseline to a follow-up visit, and the trial's mean paired
+    change per concern with its 95% confidence interval (a forest plot)."""
+    named = [r for r in trial_runs if r.visit]
+    follow_ups = list(dict.fromkeys(r.visit for r in named if r.visit != BASELINE))
+    if not any(r.visit == BASELINE for r in named) or not follow_ups:
+        st.caption(
+            "Change from baseline appears once participants have a baseline and a follow-up "
+            "visit (choose the visit above the participant ID)."
+        )
+        return
+    st.markdown("#### Change from baseline")
+    follow_up = remembered(
+        st.segmented_control, "Follow-up visit", ["latest", *follow_ups], key="live_follow_up",
+        format_func=lambda v: "Each one's latest" if v == "latest" else v,
+    )  # fmt: skip
+    change = cohort.visit_changes(
+        named, BASELINE, None if follow_up in (None, "latest") else follow_up
+    )
+    if not change.summary:
+        st.info("No participant has both visits yet.", icon=":material/event_repeat:")
+    else:
+        paired = len({(c.trial, c.participant) for c in change.participants})
+        st.caption(
+            f"{paired} participant{'s' if paired != 1 else ''} with both visits. A point is the "
+            "mean change of the ui score (after − before: right is better), the bar its 95% "
+            "confidence interval; a bar that crosses zero is no clear change."
+        )
+        st.plotly_chart(
+            charts.forest_plot(change.summary, x_title="change from baseline (ui score)"),
+            key="live_forest",
+            config={"displayModeBar": False},
+        )
+        st.dataframe(
+            [
+                {
+                    "Participant": c.participant,
+                    "Concern": label(c.family),
+                    "Region": region_label(c.region),
+                    "Visits": f"{c.baseline_visit} → {c.follow_up_visit}",
+                    "Before": c.before,
+                    "After": c.after,
+                    "Change": c.change,
+                }
+                for c in change.participants
+            ],
+            hide_index=True,
+            width="stretch",
+            height=240,
+        )
+    if change.missing:
+        st.caption(
+            "Not in the change: "
+            + "; ".join(f"{m.participant} ({m.reason})" for m in change.missing[:12])
+            + (" …" if len(change.missing) > 12 else "")
+        )
+    st.download_button(
+        "Export the changes (CSV)",
+        lambda: cohort.visit_changes_csv(change),
+        f"trial-{trial}-changes.csv",
+        "text/csv",
+        key="do_export_changes",
+        on_click="ignore",
+    )
