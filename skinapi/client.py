@@ -367,6 +367,14 @@ class Client:
         with self._http.recording() as trace:
             yield trace
 
+    @contextmanager
+    def retries_told_to(self, listener: Callable[[str], None] | None) -> Iterator[None]:
+        """Within the block, each request this thread retries (after a 429, a server error or
+        a failed connection) is told to `listener` first, with a note that starts with what
+        failed ("Rate limited by the API — …"); a batch takes a request token for it."""
+        with self._http.retries_told_to(listener):
+            yield
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _task_path(self, api_version: str) -> str:
