@@ -80,7 +80,7 @@ class Emulator:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
         self.request_log: list[tuple[str, str]] = []
         """(method, path) of every request received, for tests and benchmarks."""
-        self.creates = 0
+        self.creates = self.rate_limited = self.expired = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -128,8 +128,8 @@ class Emulator:
     def stats(self) -> dict:
         """Counts for tests and the Settings page; served at /_emulator/stats (not an API path)."""
         with self._lock:
-            return {"creates": self.creates, "tasks": len(self._tasks),
-                    "api_requests": self.api_requests()}  # fmt: skip
+            return {"creates": self.creates, "tasks": len(self._tasks), "expired": self.expired,
+                    "api_requests": self.api_requests(), "rate_limited": self.rate_limited}  # fmt: skip
 
     def api_requests(self) -> int:
         """Requests to the API proper (not presigned uploads or result downloads)."""
@@ -158,10 +158,10 @@ class Emulator:
         if handler is None:
             return _error(404, "NotFound", f"No route {method} {route}")
         limited = self._rate_limited(key)  # only requests the API serves count
-        if limited:
-            return limited
-        if config.fault_429_rate and self._rng.random() < config.fault_429_rate:
-            return _json(429, {"status": 429, "error": "Too Many Requests"})
+        if limited or (config.fault_429_rate and self._rng.random() < config.fault_429_rate):
+            with self._lock:
+                self.rate_limited += 1
+            return limited or _json(429, {"status": 429, "error": "Too Many Requests"})
         try:
             payload = json.loads(body) if body else None
         except ValueError:
@@ -359,7 +359,7 @@ class Emulator:
             )
             if task is None or task.key != key or expired:
                 if expired:
-                    self._tasks.pop(task_id, None)
+                    self.expired += self._tasks.pop(task_id).finished_at is None
                 return _error(400, "InvalidTaskId", "Invalid task id")
             task.last_poll = now
         done = task.future.done() and now - task.created >= config.processing_time

@@ -125,6 +125,37 @@ def runs_csv(runs: list[StoredRun]) -> bytes:
     return buffer.getvalue().encode()
 
 
+BATCH_CSV_COLUMNS = (
+    "batch", "file", "run_id", "created", "backend", "api_version", "state", "task_id",
+    "concern", "concern_name", "region", "ui_score", "raw_score", "skin_type", "overall",
+    "skin_age", "units",
+)  # fmt: skip
+
+
+def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
+    """A batch's results.csv: one row per photo × concern × region (skin types name their
+    label), then the meta columns; a meta column named like one of ours gets a ``meta_``
+    prefix."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = [f"meta_{c}" if c in BATCH_CSV_COLUMNS else c for c in meta_columns]
+    writer.writerow([*BATCH_CSV_COLUMNS, *header])
+    for r in runs:
+        if r.result is None:
+            continue
+        head = (r.batch, r.file, r.id, when(r.created), r.backend, r.api_version, r.state,
+                r.task_id)  # fmt: skip
+        tail = (r.result.overall, r.result.skin_age, r.units, *(r.meta.get(c, "") for c in meta_columns))  # fmt: skip
+        for s in r.result.scores:
+            cells = (s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}", "")  # fmt: skip
+            writer.writerow(_cells(*head, *cells, *tail))
+        skin_type = next((a for a in r.settings.actions if a.endswith("skin_type")), "skin_type")
+        for zone in r.result.skin_types:
+            cells = (skin_type, label(skin_type), zone.region, "", "", zone.label)
+            writer.writerow(_cells(*head, *cells, *tail))
+    return buffer.getvalue().encode()
+
+
 def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
     """Photo, masks, a composited overlay and the scores of each run, in one ZIP; a run whose
     files are gone is listed in MISSING.txt instead of failing the whole export."""

@@ -1,0 +1,428 @@
+"""Batch analysis at the rate limit's full speed: every photo of a plan uploaded, created, polled
+and downloaded under one shared request budget, each run recorded in the run store before its
+create, so that an interrupted batch resumes without paying twice. The whole API, importable
+without Streamlit (OpenCV loads only when photos are checked):
+
+    collect_photos(source) -> list[BatchPhoto]         a folder, a ZIP (path or bytes), or
+                                                        (name, bytes) pairs   (batch_input)
+    read_meta(source) -> MetaTable                      a CSV's path or bytes (batch_input)
+    plan_batch(photos, settings, meta=None, *, on_checked=None) -> BatchPlan
+        every photo pre-flighted in parallel: .sendable, .blocked, .skipped, .units (batch_plan)
+    standing_of(plan, store, *, batch, backend) -> Standing
+        what the store already holds for the batch: .succeeded, .in_flight (polled again by
+        task_id), .lost (may have been created: never created again), .to_create, and .units
+        a run may still spend (batch_store)
+    run_batch(plan, client, store, *, batch, backend="live", rate=None, on_progress=None,
+              stop=None, timeout=300.0, workers=8) -> BatchSummary
+        rate: RateLimits (default 5/1,250/300; RateLimits.parse("5/1,250/300")); on_progress
+        gets a BatchProgress (done, running, failed, queued, requests_left_in_window, eta…)
+        in the caller's thread; once `stop` is set no new task is created and the created ones
+        are polled to their end. BatchSummary.to_dict() is the JSON summary, .exit_code the
+        CLI's.
+    results_csv(plan, store, *, batch, backend) -> bytes
+        one row per photo × concern × region, with the meta columns (batch_store)
+
+A photo is the same one again when its batch, photo hash, settings and backend match.
+Polls go first, then creates, then new uploads; a new photo is let in only while every window
+but the shortest keeps enough requests to poll each task in flight to its end (a task created
+with a window's last requests would wait out the window unpolled, and expire). A create that
+went out with no answer is `unconfirmed` and never sent again (see records/states.py).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .. import errors as e
+from ..client import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Client
+from ..names import one_line
+from .batch_calls import BatchCalls, Job
+from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
+from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto, plan_batch
+from .batch_store import (
+    BatchSummary,
+    Failure,
+    Ledger,
+    Standing,
+    results_csv,
+    standing_of,
+    summarise,
+)
+from .budget import RateLimits, RateWindow, RequestBudget
+from .states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
+from .store import RunStore
+
+__all__ = [
+    "BatchInputError", "BatchPhoto", "BatchPlan", "BatchProgress", "BatchSummary",
+    "BlockedPhoto", "MetaTable", "PlannedPhoto", "RateLimits", "RateWindow", "Standing",
+    "collect_photos", "plan_batch", "read_meta", "results_csv", "run_batch", "standing_of",
+]  # fmt: skip
+
+FIRST_POLLS_GUESS = 3
+"""Polls a task is expected to need before any has finished."""
+MAX_ATTEMPTS = 3
+"""Tries of a photo's upload, or of its create after 429s, before it counts as failed."""
+MAX_POLL_FAILURES = 5
+PROGRESS_EVERY = 0.25
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    total: int
+    """Photos to analyse (blocked ones left out)."""
+    done: int
+    running: int
+    failed: int
+    queued: int
+    requests: int
+    rate_limited: int
+    requests_left_in_window: int
+    """Requests that could go out now within the longest rate window."""
+    elapsed: float
+    eta: float
+    """Seconds still needed at the rate limit, as far as it can be told."""
+
+
+def run_batch(
+    plan: BatchPlan,
+    client: Client,
+    store: RunStore,
+    *,
+    batch: str,
+    backend: str = "live",
+    rate: RateLimits | None = None,
+    on_progress: Callable[[BatchProgress], None] | None = None,
+    stop: threading.Event | None = None,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+    workers: int = 8,
+) -> BatchSummary:
+    started = time.monotonic()
+    standing = standing_of(plan, store, batch=batch, backend=backend)
+    ledger = Ledger(store, plan.settings, batch=batch, backend=backend)
+    ledger.settle_earlier_runs(plan, standing)
+    scheduler = _Scheduler(
+        plan, client, ledger, standing, RequestBudget(rate), timeout, stop or threading.Event()
+    )
+    scheduler.run(workers, on_progress)
+    return summarise(
+        plan, store, standing, batch=batch, backend=backend, failed=scheduler.failures,
+        tasks_created=scheduler.tasks_created, budget=scheduler.budget,
+        wall_s=time.monotonic() - started,
+    )  # fmt: skip
+
+
+class _Scheduler:
+    def __init__(self, plan, client, ledger, standing: Standing, budget, timeout, stop):
+        self.plan, self.client, self.ledger, self.budget = plan, client, ledger, budget
+        self.calls = BatchCalls(client, budget, ledger, plan.settings)
+        self.timeout, self.stop = timeout, stop
+        self.limits: RateLimits = budget.limits
+        self.events: queue.Queue = queue.Queue()
+        self.queued: deque[Job] = deque()
+        self.uploaded: deque[Job] = deque()
+        self.polls: list[Job] = []
+        self.active: set[Job] = set()
+        self.failures: list[Failure] = []
+        self.refusal: e.SkinApiError | None = None
+        self.tasks_created = 0
+        self.polls_needed: list[int] = []
+        self.done = len(standing.succeeded)
+        self.total = len(plan.sendable) - len(standing.lost)
+        now = time.monotonic()
+        for photo in standing.to_create:
+            reused = standing.reusable.get(photo.photo_hash)
+            self.queued.append(Job(photo, store_id=reused.id if reused else None))
+        for photo in plan.sendable:
+            stored = standing.in_flight.get(photo.photo_hash)
+            if stored:  # first poll at once: it may have finished long ago
+                job = Job(photo, stored.id, "polling", stored.task_id, next_poll=now)
+                job.waiting_since = job.started = now
+                self.active.add(job)
+                self.polls.append(job)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, workers: int, on_progress) -> None:
+        self.started = time.monotonic()
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="batch")
+        reported = 0.0
+        finished = False
+        try:
+            while True:
+                if self.halted:
+                    self._let_go_of_unsent()
+                if not self.active and not self.queued:
+                    break
+                wait = self._dispatch_what_can_go()
+                self._handle_events(wait)
+                if on_progress and time.monotonic() - reported >= PROGRESS_EVERY:
+                    on_progress(self.progress())
+                    reported = time.monotonic()
+            finished = True
+        finally:  # quitting (a second Ctrl-C) does not wait for the requests out
+            self.pool.shutdown(wait=finished, cancel_futures=True)
+        if on_progress:
+            on_progress(self.progress())
+
+    @property
+    def halted(self) -> bool:
+        return self.stop.is_set() or self.refusal is not None
+
+    def _dispatch_what_can_go(self) -> float:
+        """Send what is due as long as the budget allows; the seconds to wait for more."""
+        while True:
+            now = time.monotonic()
+            job, kind = self._next(now)
+            if job is None:
+                due = min((j.next_poll for j in self.polls), default=now + PROGRESS_EVERY)
+                return min(max(due - now, 0.0), PROGRESS_EVERY)
+            ticket = self.budget.try_take()
+            if ticket is None:
+                return min(self.budget.wait(), PROGRESS_EVERY)
+            if kind == "poll":
+                self.polls.remove(job)
+                self._submit("polled", job, lambda j=job, t=ticket: self.calls.poll(j, t))
+            elif kind == "create":
+                self.uploaded.popleft()
+                try:  # the create's fate is on record before it goes out
+                    self.ledger.update(job.store_id, state="sending")
+                except e.StoreError as exc:
+                    self.budget.give_back(ticket, sent=False)
+                    self._fail(job, exc, state=None)
+                    continue
+                job.stage = "creating"
+                self._submit("created", job, lambda j=job, t=ticket: self.calls.create(j, t))
+            else:
+                self.queued.popleft()
+                job.stage, job.started = "reserving", time.monotonic()
+                self.active.add(job)
+                self._submit("uploaded", job, lambda j=job, t=ticket: self.calls.upload(j, t))
+
+    def _next(self, now: float) -> tuple[Job | None, str]:
+        due = [j for j in self.polls if j.next_poll <= now]
+        if due:
+            return min(due, key=lambda j: j.next_poll), "poll"
+        if self.halted:
+            return None, ""
+        if self.uploaded:
+            return self.uploaded[0], "create"
+        if self.queued and self._room_for_one_more():
+            return self.queued[0], "upload"
+        return None, ""
+
+    def _room_for_one_more(self) -> bool:
+        waiting = sum(1 for j in self.active if j.stage in ("reserving", "uploaded", "creating"))
+        if waiting >= self.limits.shortest.requests:
+            return False
+        expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
+        owed = sum(self._requests_left(j, expected) for j in self.active)
+        # The shortest window refills within a poll interval or so; a longer one may not come
+        # back before a task expires, so its last requests are kept for the tasks in flight.
+        return all(
+            self.budget.headroom(w) - owed >= 2 + expected
+            for w in self.limits.windows
+            if w is not self.limits.shortest
+        )
+
+    @staticmethod
+    def _requests_left(job: Job, expected_polls: int) -> int:
+        if job.stage in ("reserving", "uploaded"):
+            return 1 + expected_polls
+        if job.stage in ("creating", "polling"):
+            return max(expected_polls - job.polls, 1)
+        return 1  # downloading: a poll for fresh URLs if a download fails
+
+    def _submit(self, kind: str, job: Job, work: Callable[[], object]) -> None:
+        def run():
+            with self.client.recording() as trace:
+                try:
+                    value, error = work(), None
+                except Exception as exc:  # handed to the scheduler's thread as it is
+                    value, error = None, exc
+            job.exchanges.extend({k: v for k, v in x.items() if k != "raw"} for x in trace)
+            self.events.put((kind, job, value, error))
+
+        self.pool.submit(run)
+
+    def _handle_events(self, wait: float) -> None:
+        try:
+            event = (
+                self.events.get(timeout=max(wait, 0.0)) if wait > 0 else self.events.get_nowait()
+            )
+        except queue.Empty:
+            return
+        while True:
+            kind, job, value, error = event
+            getattr(self, f"_on_{kind}")(job, value, error)
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return
+
+    # -- work done in the pool -------------------------------------------------------------
+
+    # -- answers, in the scheduler's thread ------------------------------------------------
+
+    def _on_uploaded(self, job: Job, file_id, error) -> None:
+        if error is None:
+            job.file_id, job.stage = file_id, "uploaded"
+            self.uploaded.append(job)
+            return
+        job.attempts += 1
+        if _transient(error) and job.attempts < MAX_ATTEMPTS:
+            job.stage = "queued"
+            self.active.discard(job)
+            self.queued.appendleft(job)
+            return
+        if isinstance(error, e.AuthError):
+            self.refusal = error
+        self._fail(job, error, state=None if isinstance(error, e.StoreError) else "error")
+
+    def _on_created(self, job: Job, created, error) -> None:
+        if error is None:
+            self.tasks_created += 1
+            job.task_id = created.task_id
+            job.interval = self._interval(created.polling_interval, DEFAULT_POLL_INTERVAL)
+            job.stage, job.waiting_since = "polling", time.monotonic()
+            job.next_poll = job.waiting_since + job.interval
+            self.polls.append(job)
+            return
+        if isinstance(error, e.RateLimitError):  # not executed: it may go out again
+            job.attempts += 1
+            self.ledger.note(job.store_id, state="pending")
+            if job.attempts < MAX_ATTEMPTS:
+                job.stage = "uploaded"
+                self.uploaded.appendleft(job)
+                return
+            self._fail(job, error, state="error")
+        elif isinstance(error, e.ApiStatusError) and not isinstance(error, e.ServerError):
+            if isinstance(error, (e.AuthError, e.CreditInsufficientError)) or (
+                isinstance(error, e.InvalidParametersError) and not self.tasks_created
+            ):
+                self.refusal = error  # every other photo would be refused the same way
+            self._fail(job, error, state="error")
+        else:  # it went out and no answer says it was refused: it may exist, and be billed
+            self._fail(job, error, state="unconfirmed", message=UNCONFIRMED_MESSAGE)
+
+    def _on_polled(self, job: Job, state, error) -> None:
+        now = time.monotonic()
+        if error is None:
+            job.polls += 1
+            job.poll_failures = 0
+            if state.status == "success":
+                job.stage = "downloading"
+                self._submit("downloaded", job, lambda: self.calls.download(job, state))
+            elif state.status == "error":
+                code = state.error_code or "unknown_internal_error"
+                self._fail(job, e.EngineError(code, state.error_message or "", task_id=job.task_id))
+            elif now - job.waiting_since > self.timeout:
+                self._fail(job, _stalled(job, self.timeout), state="stalled")
+            else:
+                job.interval = self._interval(state.polling_interval, job.interval)
+                job.next_poll = now + job.interval
+                self.polls.append(job)
+            return
+        if isinstance(error, e.InvalidTaskIdError):
+            self._fail(job, error, state="expired", message=EXPIRED_MESSAGE)
+            return
+        if isinstance(error, e.TaskTimeoutError):  # it ended on the API's side, without a result
+            self._fail(job, error, state="error")
+            return
+        job.poll_failures += int(not isinstance(error, e.RateLimitError))
+        if _transient(error) and job.poll_failures <= MAX_POLL_FAILURES:
+            job.next_poll = now + (0 if isinstance(error, e.RateLimitError) else job.interval)
+            self.polls.append(job)
+            return
+        self._fail(job, error, state="stalled" if _transient(error) else "error")
+
+    def _on_downloaded(self, job: Job, result, error) -> None:
+        if error is None:
+            self.polls_needed.append(job.polls)
+            job.stage = "done"
+            self.active.discard(job)
+            self.done += 1
+            self.ledger.save_debug(job.store_id, job.exchanges)
+            return
+        job.downloads += 1
+        if job.downloads < 2 and not isinstance(error, e.StoreError):
+            job.stage, job.next_poll = "polling", time.monotonic()  # a poll hands out fresh URLs
+            self.polls.append(job)
+            return
+        self._fail(job, error, state=None if isinstance(error, e.StoreError) else "stalled")
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _fail(self, job: Job, error: BaseException, *, state: str | None = "error", message=None):
+        job.stage = "failed"
+        self.active.discard(job)
+        if not isinstance(error, e.SkinApiError):
+            error = e.SkinApiError(f"unexpected {type(error).__name__}: {error}. Please report it")
+        if job.task_id and not error.task_id:
+            error.task_id = job.task_id
+        text = one_line(str(error), 400)
+        if state is not None:
+            self.ledger.note(
+                job.store_id, state=state, error_code=error.error_code,
+                error_message=message or text,
+            )  # fmt: skip
+            self.ledger.save_debug(job.store_id, job.exchanges)
+        if message:
+            text = f"{message} ({text})"
+        code = 5 if state in ("unconfirmed", "stalled", "expired") else error.exit_code
+        self.failures.append(Failure(job.photo.file, text, job.task_id, code))
+
+    def _let_go_of_unsent(self) -> None:
+        """Once stopped or refused: photos not created yet are not sent; their records say
+        nothing was billed."""
+        why = (
+            f"not sent: the API refused the batch ({one_line(self.refusal, 200)})"
+            if self.refusal
+            else "not sent: the batch was stopped; run it again to carry on"
+        )
+        code = self.refusal.exit_code if self.refusal else 5
+        while self.uploaded:
+            job = self.uploaded.popleft()
+            job.stage = "failed"
+            self.active.discard(job)
+            self.ledger.unsent(job.store_id)
+            self.failures.append(Failure(job.photo.file, why, None, code))
+        while self.queued:
+            job = self.queued.popleft()
+            self.ledger.unsent(job.store_id)
+            self.failures.append(Failure(job.photo.file, why, None, code))
+
+    def _interval(self, value: float | None, fallback: float) -> float:
+        """The client's rule (Client.wait): the API's interval when it names one, else the one
+        before (first: DEFAULT_POLL_INTERVAL), never under the client's minimum."""
+        return max(fallback if value is None else value, self.client.min_poll_interval)
+
+    def progress(self) -> BatchProgress:
+        failed = len(self.failures)
+        queued = len(self.queued)
+        running = len(self.active)
+        expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
+        owed = queued * (2 + expected) + sum(self._requests_left(j, expected) for j in self.active)
+        return BatchProgress(
+            total=self.total, done=self.done, running=running, failed=failed, queued=queued,
+            requests=self.budget.requests, rate_limited=self.budget.rate_limited,
+            requests_left_in_window=self.budget.left_in_window(),
+            elapsed=time.monotonic() - self.started, eta=self.limits.bound(owed),
+        )  # fmt: skip
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, e.SkinApiError) and error.exit_code == 5
+
+
+def _stalled(job: Job, timeout: float) -> e.SkinApiError:
+    return e.SkinApiError(
+        f"the task was still running after {timeout:.0f} s",
+        hint="Run the batch again: it polls the task again by its task_id.",
+        task_id=job.task_id,
+    )
