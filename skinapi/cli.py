@@ -1,4 +1,5 @@
-"""`python -m skinapi`: analyse a photo, check it, run the emulator, or benchmark.
+"""`python -m skinapi`: analyse a photo or a batch of them, check one, run the emulator, or
+benchmark.
 
 Exit codes: 0 success; 2 bad usage or input (nothing sent); 3 the API refused; 4 the engine
 failed the task; 5 transient or timed out (the message names the task_id to resume).
@@ -13,6 +14,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from . import cli_batch
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
@@ -20,7 +22,7 @@ from .cli_types import seconds as _seconds
 from .cli_types import share as _share
 from .client import DEFAULT_BASE_URL, Client, Progress
 from .concerns import PRESETS, AnalysisSettings, preset_actions
-from .errors import PhotoError, RequestValidationError, SkinApiError
+from .errors import PhotoError, RequestValidationError, SkinApiError, StoreError
 from .names import is_task_id, one_line, write_inside
 from .results import mask_file_name
 
@@ -45,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-checks", action="store_true", help="send even if pre-flight blocks"
     )
     analyze.add_argument("--out", type=Path, help="folder to save the masks in")
+    analyze.add_argument(
+        "--no-history", action="store_true", help="do not record the run in the run history"
+    )
+
+    cli_batch.add_parser(commands, _add_task_options)
 
     resume = commands.add_parser("resume", help="carry on with a task created earlier")
     resume.add_argument("task_id")
@@ -210,33 +217,41 @@ def _analyze(args) -> int:
         for warning in report.warnings:
             _say(f"warning: {warning.message}")
     _say(f"{len(settings.actions)} concerns, {settings.units} units on success")
+    from .records.runner import Run, run_analysis  # the run store loads only when needed
+
+    store = None if args.no_history else _history()
     with ExitStack() as stack:
         client = _client(args, stack)
-        created: list[str] = []
+        run = Run("cli", data, args.image.name, "cli", settings, "demo" if args.demo else "live")
 
-        def remember(task_id: str) -> None:
-            created.append(task_id)
-            _say(f"task {task_id} created")
+        def progress(p: Progress) -> None:
+            if p.phase == "waiting" and not p.polls and p.task_id:
+                _say(f"task {p.task_id} created")
+            _progress(p)
 
-        try:
-            result = client.analyze(
-                data,
-                settings,
-                file_name=args.image.name,
-                on_progress=_progress,
-                on_task_created=remember,
-                timeout=args.timeout,
-            )
-        except SkinApiError as exc:
-            if created and not exc.task_id:
-                exc.task_id = created[0]
-            if created and exc.exit_code == 5:
-                exc.hint = (
-                    exc.hint + f" Resume with: python -m skinapi resume {created[0]} …"
-                ).strip()
-            raise
-    _emit(result, args.out)
+        outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
+    if run.not_saved:
+        _say(f"warning: not recorded in the run history ({run.not_saved})")
+    if outcome.exception is not None:
+        exc = outcome.exception
+        if run.task_id and not exc.task_id:
+            exc.task_id = run.task_id
+        if run.task_id and exc.exit_code == 5:
+            exc.hint = f"{exc.hint} Resume with: python -m skinapi resume {run.task_id} …".strip()
+        raise exc
+    _emit(outcome.result, args.out)
     return 0
+
+
+def _history():
+    """The run store the app shows in History, or None (said on stderr) when it is unusable."""
+    from .records.store import RunStore
+
+    try:
+        return RunStore()
+    except StoreError as exc:
+        _say(f"warning: the run history cannot be used ({exc}); the analysis is not recorded")
+        return None
 
 
 def _resume(args) -> int:
@@ -409,6 +424,11 @@ def _probe(args) -> int:
     return 0
 
 
+def _batch(args) -> int:
+    settings = _settings(args)
+    return cli_batch.run(args, settings, lambda stack: _client(args, stack), _check_out)
+
+
 def _bench(args) -> int:
     from . import bench
 
@@ -419,6 +439,7 @@ def _bench(args) -> int:
 
 _COMMANDS = {
     "analyze": _analyze,
+    "batch": _batch,
     "resume": _resume,
     "check": _check,
     "emulator": _emulator,

@@ -37,3 +37,17 @@ def count(text: str) -> int:
 
 def port(text: str) -> int:
     return _number(text, int, "a port number", lambda v: 0 <= v <= 65535, "a port is 0 to 65535")
+
+
+def units(text: str) -> int:
+    return _number(text, int, "a whole number", lambda v: v >= 0, "give 0 or more")
+
+
+def rate_limits(text: str):
+    """``R/S,N/WINDOW_S``, e.g. 5/1,250/300."""
+    from .records.budget import RateLimits
+
+    try:
+        return RateLimits.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -1,8 +1,21 @@
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from skinapi.demo import Emulator
 
 from .helpers import FACE_PATH, face_image, start_emulator, test_client
+
+# `analyze` and `batch` record into the run store: CLI children write into this session's own
+# history, never the developer's (a child environment without SKINSCOPE_* falls back on
+# XDG_DATA_HOME). Tests that need a history of their own still set SKINSCOPE_DATA_DIR.
+_DATA_HOME = tempfile.mkdtemp(prefix="skinscope-tests-")
+atexit.register(shutil.rmtree, _DATA_HOME, ignore_errors=True)
+os.environ["XDG_DATA_HOME"] = _DATA_HOME
+os.environ["SKINSCOPE_DATA_DIR"] = os.path.join(_DATA_HOME, "skinscope")
 
 
 @pytest.fixture

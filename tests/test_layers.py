@@ -14,7 +14,7 @@ from .helpers import ROOT
 
 PACKAGE = ROOT / "skinapi"
 CORE = {"errors", "names", "concerns", "schema", "results", "transport", "client"}
-TOP = {"cli", "cli_types", "probe", "bench", "__main__"}
+TOP = {"cli", "cli_batch", "cli_types", "probe", "bench", "__main__"}
 # What each layer may import from the package (besides itself).
 MAY_IMPORT = {
     "core": set(),

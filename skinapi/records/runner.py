@@ -11,9 +11,9 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..client import Client, Progress
+from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
 from ..concerns import AnalysisSettings
 from ..errors import (
     ApiStatusError,
@@ -79,6 +79,8 @@ class Outcome:
     state: RunState
     result: AnalysisResult | None = None
     error: dict | None = None
+    exception: SkinApiError | None = None
+    """The error as raised, for a caller that reports it as it is (the CLI)."""
 
 
 def photo_hash(data: bytes) -> str:
@@ -100,6 +102,7 @@ def run_analysis(
     store: RunStore | None,
     *,
     on_progress: Callable[[Progress], None] | None = None,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
 ) -> Outcome:
     """Run `run`, or resume it when it has a task_id; record it in `store` (None: history is
     unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
@@ -134,7 +137,9 @@ def run_analysis(
     with client.recording() as trace:
         try:
             if resuming:
-                result = client.resume(run.task_id, run.settings, on_progress=progress)
+                result = client.resume(
+                    run.task_id, run.settings, on_progress=progress, timeout=timeout
+                )
             else:
                 result = client.analyze(
                     run.photo,
@@ -143,9 +148,10 @@ def run_analysis(
                     on_progress=progress,
                     on_task_created=created,
                     on_create_sending=sending,
+                    timeout=timeout,
                 )
         except SkinApiError as exc:
-            outcome = _failure(exc, create_sent=run.state == "sending")
+            outcome = replace(_failure(exc, create_sent=run.state == "sending"), exception=exc)
         else:
             outcome = Outcome("success", result)
     run.state, run.result, run.error = outcome.state, outcome.result, outcome.error
