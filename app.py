@@ -15,6 +15,7 @@ PAGES = {
     "Product testing": [
         st.Page("pages/history.py", title="History", icon=":material/history:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:"),
     ],
     "Setup": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
 }

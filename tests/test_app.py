@@ -17,6 +17,7 @@ PAGES = [
     "pages/compare.py",
     "pages/live.py",
     "pages/settings.py",
+    "pages/batch.py",
 ]
 
 

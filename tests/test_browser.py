@@ -401,3 +401,57 @@ def test_the_chart_code_loads_at_start_not_on_the_first_click(page, app_url):
         ".some(e => e.name.includes('/static/js/PlotlyChart.'))",
         timeout=20_000,
     )
+
+
+def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
+    """The plan (one photo blocked), the live progress, then the cohort split by group."""
+    from PIL import ImageEnhance
+
+    from .helpers import face_image, jpeg
+
+    names = []
+    for index, (group, brightness) in enumerate(
+        [("light", 1.1), ("light", 1.0), ("dark", 0.8), ("dark", 0.7), ("dark", 0.75)]
+    ):
+        path = tmp_path / f"{group}-{index}.jpg"
+        path.write_bytes(jpeg(ImageEnhance.Brightness(face_image()).enhance(brightness)))
+        names.append(path)
+    wall = tmp_path / "wall.jpg"
+    Image.new("RGB", (720, 960), (180, 170, 160)).save(wall)
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,group\n" + "".join(f"{p.name},{p.name.split('-')[0]}\n" for p in names))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(60_000)
+    open_app(page, app_url)
+    go_to(page, "Batch")
+    uploaders = page.locator("input[type=file]")
+    uploaders.nth(0).set_input_files([str(p) for p in [*names, wall]])
+    uploaders.nth(1).set_input_files(str(meta))
+    expect(page.get_by_text("5 photos to send")).to_be_visible()
+    page.get_by_label("Batch name").fill("browser-set")
+    page.get_by_label("Batch name").press("Enter")
+    idle(page)
+    shot(page, "21-batch-plan")
+    page.get_by_role("button", name=re.compile("^Run the batch")).click()
+    expect(page.get_by_text("Requests left in the window")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "22-batch-progress.png")
+    expect(page.get_by_text("5 succeeded")).to_be_visible()
+    idle(page)
+    page.screenshot(path=SHOTS / "23-batch-done.png", full_page=True)
+    split = page.get_by_role("combobox", name="Split by")
+    split.click()
+    split.fill("group")
+    page.get_by_role("option", name="group").click()
+    idle(page)
+    expect(page.get_by_text("Means with 95% confidence intervals")).to_be_visible()
+    page.get_by_text("Means with 95% confidence intervals").scroll_into_view_if_needed()
+    shot(page, "23-batch-cohort")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.goto(page.url)
+    means = phone.get_by_text("Means with 95% confidence intervals")
+    expect(means).to_be_visible()
+    settle(phone)
+    phone.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
+    settle(phone)
+    phone.screenshot(path=SHOTS / "23-batch-cohort-390.png", full_page=True)

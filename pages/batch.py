@@ -1,0 +1,50 @@
+"""Batch: a photo set analysed at the rate limit's full speed, then read as a cohort."""
+
+import streamlit as st
+
+from skinapi.ui import batch_job, batch_view, cohort_view, connection, messages
+from skinapi.ui.frame import enter_page
+from skinapi.ui.history import history
+from skinapi.ui.state import remembered
+
+enter_page()
+
+conn = connection.connection()
+st.title("Batch")
+if conn.backend == connection.DEMO:
+    messages.demo_notice()
+st.caption(
+    "A folder or ZIP of photos, each checked first; every task recorded before it is created, "
+    "so a stopped batch resumes without paying twice. Requests stay within the API's limits "
+    "(5 per second, 250 per 5 minutes)."
+)
+
+source = batch_view.choose_input()
+meta_file = st.file_uploader(
+    "Meta CSV (optional): a `file` column naming each photo, and any others (group, device…)",
+    type=["csv"],
+    key="batch_meta",
+)
+settings = batch_view.choose_settings()
+batch = remembered(st.text_input, "Batch name", value=batch_view.default_name(), key="batch_name")
+batch = batch.strip()[:80]
+
+if source is not None:
+    plan = batch_view.plan(source, meta_file, settings)
+    if plan is not None:
+        batch_view.show_plan(plan, "5 requests/s, 250 per 300 s")
+        batch_view.run_controls(plan, batch, conn)
+
+shown = st.session_state.get("batch_name_shown") or batch
+if batch_job.job(shown) is not None:
+    batch_view.live_progress(shown)
+
+store = history()
+if store is not None:
+    st.divider()
+    st.subheader("Cohort")
+    chosen = cohort_view.choose_batch(store, shown)
+    if chosen:
+        cohort_view.cohort_view(store, chosen)
+        st.markdown("#### Paired comparison")
+        cohort_view.paired_view(store, chosen)

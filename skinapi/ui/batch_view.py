@@ -1,0 +1,203 @@
+"""The Batch page's first half: the photo set and its meta CSV, the settings, the plan (what
+pre-flight blocks and what it costs), and the run with its live counts, stop and resume."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import streamlit as st
+
+from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
+from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta
+from ..records.batch_plan import BatchPlan
+from . import batch_job
+from .connection import Connection
+from .history import history
+from .messages import show_error
+from .state import remembered
+
+IMAGE_TYPES = ["jpg", "jpeg", "png"]
+MAX_UPLOAD_MB = 500
+"""Per file: a ZIP of a test set can be large; every photo in it is still capped."""
+
+
+def choose_input() -> list[tuple[str, bytes]] | bytes | None:
+    """The photos as (name, bytes) pairs, a ZIP's bytes, or None before anything is chosen."""
+    kind = remembered(
+        st.segmented_control, "Photos", ["files", "folder"], key="batch_input_kind",
+        format_func={"folder": "A folder", "files": "Photos or a ZIP"}.get, default="files",
+    )  # fmt: skip
+    if kind == "folder":
+        files = st.file_uploader(
+            "A folder of JPG/PNG photos (subfolders too)",
+            type=IMAGE_TYPES,
+            accept_multiple_files="directory",
+            key="batch_folder",
+        )
+    else:
+        files = st.file_uploader(
+            "JPG/PNG photos, or one ZIP of them",
+            type=[*IMAGE_TYPES, "zip"],
+            accept_multiple_files=True,
+            key="batch_files",
+            max_upload_size=MAX_UPLOAD_MB,
+        )
+    if not files:
+        return None
+    zips = [f for f in files if f.name.lower().endswith(".zip")]
+    if zips and (len(zips) > 1 or len(files) > 1):
+        st.error("Choose either photos or one ZIP, not both.", icon=":material/folder_zip:")
+        return None
+    return zips[0].getvalue() if zips else [(f.name, f.getvalue()) for f in files]
+
+
+def choose_settings() -> AnalysisSettings:
+    left, middle, right = st.columns(3)
+    with left:
+        quality = remembered(
+            st.segmented_control, "Quality", ["sd", "hd"], key="batch_quality",
+            format_func=str.upper, default="sd",
+        ) or "sd"  # fmt: skip
+    with middle:
+        preset = remembered(
+            st.selectbox, "Concerns", list(PRESETS), key="batch_preset",
+            format_func=PRESET_LABELS.get,
+        )  # fmt: skip
+    with right:
+        version = remembered(st.selectbox, "API version", ["v2.1", "v2.0"], key="batch_version")
+    return AnalysisSettings.build(preset_actions(preset, quality), api_version=version)
+
+
+def plan(source, meta_file, settings: AnalysisSettings) -> BatchPlan | None:
+    """Pre-flight every photo once per input and settings (kept for the session)."""
+    digest = hashlib.sha256()
+    for name, data in source if isinstance(source, list) else [("zip", source)]:
+        digest.update(name.encode() + hashlib.sha256(data).digest())
+    meta = meta_file.getvalue() if meta_file else b""
+    digest.update(hashlib.sha256(meta).digest() + repr(settings.to_dict()).encode())
+    key = digest.hexdigest()
+    kept = st.session_state.get("batch_plan")
+    if kept and kept[0] == key:
+        return kept[1]
+    try:
+        photos = collect_photos(source)
+        table = read_meta(meta) if meta else None
+        bar = st.progress(0.0, text="Checking the photos…")
+        result = plan_batch(
+            photos, settings, table,
+            on_checked=lambda done, total: bar.progress(
+                done / max(total, 1), text=f"Checking the photos… {done} of {total}"
+            ),
+        )  # fmt: skip
+        bar.empty()
+    except BatchInputError as exc:
+        show_error(exc.as_dict())
+        return None
+    st.session_state["batch_plan"] = (key, result)
+    return result
+
+
+def show_plan(plan: BatchPlan, limits_note: str) -> None:
+    sendable, blocked = len(plan.sendable), len(plan.blocked)
+    st.markdown(
+        f"**{sendable} photo{'s' if sendable != 1 else ''} to send** · {blocked} blocked by the "
+        f"photo check · {plan.units} units at most ({plan.settings.units} per photo, spent on "
+        f"success only) · {limits_note}"
+    )
+    if plan.skipped:
+        st.caption(f"Not images, left out: {', '.join(plan.skipped[:8])}")
+    if plan.unmatched_meta:
+        st.caption(f"Meta rows naming no photo: {', '.join(plan.unmatched_meta[:8])}")
+    if blocked:
+        with st.expander(f"{blocked} blocked: never sent", icon=":material/block:"):
+            st.dataframe(
+                [{"Photo": b.file, "Why": "; ".join(b.reasons)} for b in plan.blocked],
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
+    """Start (or resume) the batch; one batch at a time shares the key's rate limit."""
+    running = batch_job.running_job()
+    store = history()
+    if running is not None:
+        st.info(f"Batch **{running.batch}** is running.", icon=":material/pending:")
+        return
+    if conn.client is None:
+        st.warning("No API key: add one on the Settings page, or switch to demo.")
+        return
+    if store is None:
+        st.error("The run history cannot be used (see History): a batch must be recorded "
+                 "before its tasks are created, so it cannot start.")  # fmt: skip
+        return
+    if not plan.sendable or not batch:
+        st.caption("Name the batch and add photos that pass the check to start.")
+        return
+    if st.button(f"Run the batch · up to {plan.units} units", type="primary", key="do_batch"):
+        batch_job.start(plan, conn.client, store, batch=batch, backend=conn.backend)
+        st.session_state["batch_name_shown"] = batch
+        st.rerun()
+
+
+@st.fragment(run_every=0.5)
+def live_progress(batch: str) -> None:
+    """The running batch's counts, twice a second; its result once it ends."""
+    job = batch_job.job(batch)
+    if job is None:
+        return
+    p = job.progress
+    if job.running:
+        total = p.total if p else len(job.plan.sendable)
+        done = (p.done + p.failed) if p else 0
+        eta = f" · about {p.eta:.0f} s left" if p and p.eta is not None else ""
+        st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")
+        if p:
+            cells = st.columns(5)
+            for cell, (name, value) in zip(cells, (
+                ("Done", p.done), ("Running", p.running), ("Failed", p.failed),
+                ("Queued", p.queued), ("Requests left in the window", p.requests_left_in_window),
+            ), strict=True):  # fmt: skip
+                cell.metric(name, value)
+        if job.stop.is_set():
+            st.caption("Stopping: no new tasks; the ones created are followed to their end.")
+        elif st.button("Stop", icon=":material/stop_circle:", key="do_batch_stop"):
+            job.stop.set()
+        return
+    if st.session_state.get("batch_shown_end") != (batch, job.started):
+        st.session_state["batch_shown_end"] = (batch, job.started)
+        st.rerun(scope="app")  # the cohort view below reads the finished batch
+    finished(job)
+
+
+def finished(job: batch_job.BatchJob) -> None:
+    s = job.summary
+    if job.error:
+        st.error(
+            f"{job.error} Runs already created are in the history; run the batch again to "
+            "resume it (nothing that succeeded is sent again).",
+            icon=":material/error:",
+        )
+    if s is None:
+        return
+    text = (
+        f"**{s.succeeded} succeeded**, {len(s.failed)} failed · {s.tasks_created} tasks created"
+        f" · {s.units} units · {s.requests} requests ({s.rate_limited} rate-limited) in "
+        f"{s.wall_s:.0f} s"
+    )
+    if s.already_done or s.resumed:
+        text += f" · {s.already_done} done before, {s.resumed} resumed"
+    (st.success if not s.failed else st.warning)(text)
+    if s.failed:
+        st.dataframe(
+            [{"Photo": f.file, "Error": f.error, "Task": f.task_id or ""} for f in s.failed],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption("Run the batch again to resume: only these are retried, by task id when "
+                   "they have one.")  # fmt: skip
+
+
+def default_name() -> str:
+    return time.strftime("batch-%Y%m%d-%H%M")

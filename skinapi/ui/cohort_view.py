@@ -1,0 +1,168 @@
+"""The Batch page's second half, the cohort view: per-concern distributions split by a meta
+column, group means with 95% confidence intervals, the outliers as an overlay gallery, CSV
+exports, and a paired comparison with a second batch of the same photos."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..errors import StoreError
+from ..imaging import overlay
+from ..records import charts, cohort
+from ..records.store import RunStore, StoredRun
+from .state import remembered
+
+GALLERY = 8
+"""Outliers shown as photos; the CSV holds all of them."""
+
+
+def choose_batch(store: RunStore, preferred: str | None) -> str | None:
+    batches = store.batches()
+    if not batches:
+        st.caption("No batch has run yet.")
+        return None
+    names = [name for name, _, _ in batches]
+    counts = {name: count for name, count, _ in batches}
+    if preferred in names and st.session_state.get("cohort_batch") not in names:
+        st.session_state["cohort_batch"] = preferred
+    return st.selectbox(
+        "Batch", names, key="cohort_batch", format_func=lambda n: f"{n} · {counts[n]} runs"
+    )
+
+
+def cohort_view(store: RunStore, batch: str) -> None:
+    runs = [r for r in store.batch_runs(batch) if r.state == "success"]
+    rows = cohort.cohort_scores(runs)
+    if not rows:
+        st.info("No successful run in this batch yet.", icon=":material/hourglass_empty:")
+        return
+    columns = cohort.meta_columns(rows)
+    left, right = st.columns(2)
+    with left:
+        score = remembered(
+            st.segmented_control, "Score", ["ui", "raw"], key="cohort_score",
+            format_func={"ui": "ui (shown to people)", "raw": "raw (to reason with)"}.get,
+            default="ui",
+        ) or "ui"  # fmt: skip
+    with right:
+        by = remembered(
+            st.selectbox, "Split by", ["", *columns], key="cohort_by",
+            format_func=lambda c: c or "nothing (the whole batch)", disabled=not columns,
+            help="A column of the batch's meta CSV, e.g. group or device.",
+        ) or None  # fmt: skip
+    st.plotly_chart(
+        charts.cohort_distribution(rows, score=score, by=by),
+        key="cohort_distribution",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        f"{len(runs)} photos. A box spans the middle half of the scores, its line the median; "
+        "every dot is a photo (hover for its file). Higher is healthier."
+    )
+    means = cohort.group_means(rows, by=by, score=score)
+    st.markdown("**Means with 95% confidence intervals**")
+    st.dataframe(
+        [
+            {
+                "Concern": cohort.concern_label(m.concern, m.region),
+                **({by: m.group} if by else {}),
+                "n": m.estimate.n,
+                "Mean": round(m.estimate.mean, 1),
+                "95% CI": _interval(m.estimate),
+            }
+            for m in means
+        ],
+        hide_index=True,
+        width="stretch",
+        height=280,
+    )
+    found = cohort.outliers(rows, score=score)
+    outlier_gallery(store, runs, found)
+    exports(batch, rows, means, found, by, score)
+
+
+def _interval(estimate) -> str:
+    if estimate.low is None:
+        return "— (one photo)"
+    return f"{estimate.low:.1f} – {estimate.high:.1f}"
+
+
+def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:
+    st.markdown(f"**Outliers** · {len(found)} beyond the boxes' whiskers (1.5 × IQR)")
+    if not found:
+        st.caption("None: every score is within its concern's usual range.")
+        return
+    by_id = {r.id: r for r in runs}
+    cells = st.columns(4)
+    for index, item in enumerate(found[:GALLERY]):
+        row = item.row
+        image = outlier_image(store, by_id.get(row.run_id), row.mask_key)
+        with cells[index % 4]:
+            if image is not None:
+                st.image(image, width="stretch")
+            st.caption(f"**{row.label}** {item.value:.0f} ({item.side}) · {row.file or row.run_id}")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _outlier_jpeg(_store: RunStore, run_id: str, mask_key: str | None, _run: StoredRun):
+    try:
+        result = _store.load_result(_run)
+        base = result.resized_image or _store.photo(run_id)
+    except StoreError:
+        return None
+    rgb, layers = overlay.prepare(base, result.masks, 480)
+    keys = [mask_key] if mask_key in layers else []
+    painted = overlay.composite(rgb, layers, keys, {}, 0.75)
+    return overlay.to_jpeg(painted, quality=85)
+
+
+def outlier_image(store: RunStore, run: StoredRun | None, mask_key: str | None):
+    if run is None:
+        return None
+    return _outlier_jpeg(store, run.id, mask_key, run)
+
+
+def exports(batch, rows, means, found, by, score) -> None:
+    files = (
+        ("Scores (CSV)", lambda: cohort.scores_csv(rows), "scores"),
+        ("Means (CSV)", lambda: cohort.group_means_csv(means, by), "means"),
+        ("Outliers (CSV)", lambda: cohort.outliers_csv(found, score), "outliers"),
+    )
+    for column, (title, data, suffix) in zip(st.columns(3), files, strict=True):
+        column.download_button(
+            title, data, f"skinscope-{batch}-{suffix}.csv", "text/csv",
+            key=f"do_cohort_{suffix}", width="stretch", on_click="ignore",
+        )  # fmt: skip
+
+
+def paired_view(store: RunStore, batch: str) -> None:
+    """Two batches of the same photos (v2.0 vs v2.1, SD vs HD…): the change per concern."""
+    others = [name for name, _, _ in store.batches() if name != batch]
+    if not others:
+        st.caption("Run the same photos as a second batch (other settings) to compare them.")
+        return
+    other = st.selectbox("Compare with batch", others, index=None, key="cohort_other",
+                         placeholder="Choose a second batch of the same photos")  # fmt: skip
+    if not other:
+        return
+    first = [r for r in store.batch_runs(batch) if r.state == "success"]
+    second = [r for r in store.batch_runs(other) if r.state == "success"]
+    changes = cohort.paired_differences(first, second)
+    if not changes:
+        st.info("These batches share no photo (by content) with a concern in common.")
+        return
+    st.caption(
+        f"{other} − {batch}, per photo (the same photo by its content), concerns matched by "
+        "family (SD redness with HD redness). Right of zero: higher in the second batch. A bar "
+        "that crosses zero is no clear difference."
+    )
+    st.plotly_chart(
+        charts.forest_plot(changes, x_title=f"{other} − {batch} (ui score)"),
+        key="cohort_forest",
+        config={"displayModeBar": False},
+    )
+    st.download_button(
+        "Paired differences (CSV)", lambda: cohort.changes_csv(changes),
+        f"skinscope-{batch}-vs-{other}.csv", "text/csv", key="do_cohort_pairs",
+        on_click="ignore",
+    )  # fmt: skip

@@ -1,0 +1,122 @@
+"""The Batch page through AppTest: a small photo set with a meta CSV, one blocked photo, the
+plan and its cost, the run in the background, and the cohort view over what was stored."""
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image, ImageEnhance
+from streamlit.testing.v1 import AppTest
+
+from skinapi.records.store import RunStore, default_path
+from skinapi.ui import batch_job
+from skinapi.ui.connection import demo_emulator
+
+from .helpers import APP, face_image, jpeg, quick_demo_env, wait_until
+
+
+@pytest.fixture(autouse=True)
+def quick_emulator(monkeypatch, tmp_path):
+    quick_demo_env(monkeypatch, tmp_path / "data")
+    demo_emulator.clear()
+    emulator = demo_emulator()
+    yield emulator
+    emulator.stop()
+    demo_emulator.clear()
+
+
+def photo_set() -> list[tuple[str, bytes, str]]:
+    """Four faces in two groups (lighter and darker), and a photo with no face."""
+    files = []
+    for index, (group, brightness) in enumerate(
+        [("light", 1.1), ("light", 1.05), ("dark", 0.8), ("dark", 0.75)]
+    ):
+        image = ImageEnhance.Brightness(face_image()).enhance(brightness)
+        files.append((f"{group}-{index}.jpg", jpeg(image), "image/jpeg"))
+    files.append(("wall.jpg", jpeg(Image.new("RGB", (720, 960), (180, 170, 160))), "image/jpeg"))
+    return files
+
+
+META = "file,group\nlight-0.jpg,light\nlight-1.jpg,light\ndark-2.jpg,dark\ndark-3.jpg,dark\n"
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["placeholder"] = "no key here"
+    at.run()
+    return at.switch_page("pages/batch.py").run()
+
+
+def run_batch_page(at: AppTest, files, name: str) -> AppTest:
+    at.file_uploader(key="batch_files").set_value(files).run()
+    at.file_uploader(key="batch_meta").set_value(("meta.csv", META.encode(), "text/csv")).run()
+    at.text_input(key="batch_name").set_value(name).run()
+    assert not at.exception, at.exception
+    at.button(key="do_batch").click().run()
+    wait_until(lambda: not batch_job.job(name).running, timeout=60, what="the batch to end")
+    return at.run()
+
+
+def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
+    at = page()
+    files = photo_set()
+    at.file_uploader(key="batch_files").set_value(files).run()
+    plan = " ".join(m.value for m in at.markdown)
+    assert "4 photos to send" in plan and "1 blocked" in plan and "64 units" in plan
+    at = run_batch_page(at, files, "set-a")
+    job = batch_job.job("set-a")
+    assert job.error is None and job.summary.succeeded == 4 and not job.summary.failed
+    assert quick_emulator.creates == 4  # the blocked photo was never sent
+    assert any("4 succeeded" in s.value for s in at.success)
+    stored = RunStore(default_path()).batch_runs("set-a")
+    assert sorted(r.file for r in stored) == ["dark-2.jpg", "dark-3.jpg", "light-0.jpg",
+                                              "light-1.jpg"]  # fmt: skip
+    assert {r.meta["group"] for r in stored} == {"light", "dark"}
+    # The cohort view, split by the meta column: group means as stored.
+    at.selectbox(key="cohort_by").set_value("group").run()
+    assert not at.exception, at.exception
+    means = at.dataframe[-1].value
+    radiance = means[(means["Concern"] == "Radiance") & (means["group"] == "dark")].iloc[0]
+    dark = [r.result.score("radiance", None).ui_score for r in stored if r.meta["group"] == "dark"]
+    assert radiance["n"] == 2 and radiance["Mean"] == round(sum(dark) / 2, 1)
+
+
+def test_running_the_same_batch_again_sends_nothing_new(quick_emulator):
+    at = page()
+    files = photo_set()
+    at = run_batch_page(at, files, "again")
+    assert quick_emulator.creates == 4
+    at = run_batch_page(at, files, "again")
+    assert quick_emulator.creates == 4
+    assert batch_job.job("again").summary.already_done == 4
+
+
+def test_a_zip_with_a_folder_inside_runs_and_a_damaged_zip_is_a_clear_error(quick_emulator):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, _ in photo_set()[:2]:
+            archive.writestr(f"set/{name}", data)
+    at = page()
+    at.file_uploader(key="batch_files").set_value(
+        ("set.zip", buffer.getvalue(), "application/zip")
+    ).run()
+    assert any("2 photos to send" in m.value for m in at.markdown)
+    at.file_uploader(key="batch_files").set_value(
+        ("broken.zip", b"PK\x03\x04 not really", "application/zip")
+    ).run()
+    assert not at.exception, at.exception
+    assert at.error and "ZIP" in at.error[0].value
+
+
+def test_comparing_two_batches_of_the_same_photos_shows_paired_differences(quick_emulator):
+    at = page()
+    files = photo_set()[:3]
+    at = run_batch_page(at, files, "v21")
+    at.selectbox(key="batch_version").set_value("v2.0").run()
+    at = run_batch_page(at, files, "v20")
+    at.selectbox(key="cohort_batch").set_value("v21").run()
+    at.selectbox(key="cohort_other").set_value("v20").run()
+    assert not at.exception, at.exception
+    assert any("v20 − v21" in c.value for c in at.caption)
+    forest = at.get("plotly_chart")[-1].proto.spec
+    assert "(n = 3)" in forest  # every photo paired across the two batches
