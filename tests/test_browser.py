@@ -455,3 +455,29 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     phone.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
     settle(phone)
     phone.screenshot(path=SHOTS / "23-batch-cohort-390.png", full_page=True)
+
+
+PAGE_PATHS = ["", "results", "live", "history", "compare", "batch", "settings"]
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_every_page_fits_the_screen_without_an_exception(browser, app_url, width, height):
+    """After a run exists, each page at a laptop's and a phone's size: no exception, nothing
+    wider than the screen; a screenshot of each."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(60_000)
+    open_app(page, app_url)
+    pick(page, "Sample photo")
+    analyse_to_results(page)
+    for path in PAGE_PATHS:
+        page.goto(f"{app_url}/{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        settle(page)
+        assert not page.get_by_test_id("stException").count(), path
+        overflow = page.evaluate(
+            "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+            " return m.scrollWidth - m.clientWidth; }"
+        )
+        assert overflow <= 1, (path, overflow)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"30-{path or 'analyse'}-{width}.png")
