@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
-from . import exports
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
 from .runner import mark_interrupted
@@ -237,9 +236,13 @@ def summarise(
 
 
 def results_csv(plan: BatchPlan, store: RunStore, *, batch: str, backend: str) -> bytes:
+    """results.csv: a row per photo × concern × region of the plan's succeeded runs, with the
+    meta columns (the plan's, then any older runs carry)."""
+    from .exports import batch_csv  # exports composites overlays: OpenCV loads only here
+
     standing = standing_of(plan, store, batch=batch, backend=backend)
     runs = [standing.succeeded[p.photo_hash] for p in plan.sendable if p.photo_hash in standing.succeeded]  # fmt: skip
     columns = list(plan.meta_columns)
     for run in runs:
         columns += [k for k in run.meta if k not in columns]
-    return exports.batch_csv(runs, columns)
+    return batch_csv(runs, columns)
