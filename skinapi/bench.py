@@ -1,7 +1,8 @@
 """`python -m skinapi bench`: performance figures as medians, printed, never asserted.
 
-The dashboard's benchmarks (`results`, `history`) drive app.py through AppTest, so they live with
-the tests (`tests/app_bench.py`) and run from a checkout; this module starts them there."""
+The dashboard's benchmarks (`results`, `history` through AppTest; `first`, click → radar in
+Chromium) drive app.py, so they live with the tests (`tests/app_bench.py`) and run from a
+checkout; this module starts them there."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from PIL import Image
 from .imaging.photo import SAMPLE_PHOTO
 from .imaging.photo import sample_jpeg as _photo
 
-APP_BENCHMARKS = ("results", "history")
+APP_BENCHMARKS = ("results", "history", "first")
 
 
 def _median(samples: list[float]) -> float:
