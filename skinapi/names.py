@@ -2,7 +2,8 @@
 
 Everything that becomes part of a path goes through `safe_name`, and files are only written
 with `write_inside`, which checks the resolved path; text for a terminal goes through
-`one_line`, text for a spreadsheet through `csv_cell`."""
+`one_line`, text for a spreadsheet through `csv_cell`, and a user's text inside the dashboard's
+Markdown through `markdown_text`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f]")  # whole sequences first
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:.-])")
 _TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._:=-]{0,199}$")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,3 +53,10 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def markdown_text(text: object, limit: int = 200) -> str:
+    """A name typed by a user or read from a file (a label, a participant, a photo's path),
+    shown in Markdown as typed: one line, bounded, every Markdown character escaped, so that
+    `**x**`, a link or a heading stays text."""
+    return _MARKDOWN.sub(r"\\\1", one_line(str(text), limit))

@@ -356,3 +356,14 @@ def test_trial_visits_show_each_participants_change_from_baseline():
         after - before,
     )
     assert after < before  # a darker photo is less radiant
+
+
+def test_a_trial_name_with_markdown_is_shown_as_typed(quick_emulator):
+    at = app()
+    at.switch_page("pages/live.py").run()
+    at.text_input(key="live_trial").set_value("**Big** [x](javascript:alert(1))").run()
+    at.checkbox(key="live_consent").set_value(True).run()
+    live_camera(at).set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
+    assert not at.exception, at.exception
+    heading = next(h.value for h in at.subheader if h.value.startswith("Trial summary"))
+    assert heading.endswith(r"\*\*Big\*\* \[x\]\(javascript\:alert\(1\)\)")

@@ -11,6 +11,7 @@ import streamlit as st
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
 from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta
 from ..records.batch_plan import BatchPlan
+from ..names import markdown_text
 from . import batch_job
 from .connection import Connection
 from .history import history
@@ -106,9 +107,11 @@ def show_plan(plan: BatchPlan, limits_note: str) -> None:
         f"success only) · {limits_note}"
     )
     if plan.skipped:
-        st.caption(f"Not images, left out: {', '.join(plan.skipped[:8])}")
+        st.caption("Not images, left out: " + ", ".join(map(markdown_text, plan.skipped[:8])))
     if plan.unmatched_meta:
-        st.caption(f"Meta rows naming no photo: {', '.join(plan.unmatched_meta[:8])}")
+        st.caption(
+            "Meta rows naming no photo: " + ", ".join(map(markdown_text, plan.unmatched_meta[:8]))
+        )
     if blocked:
         with st.expander(f"{blocked} blocked: never sent", icon=":material/block:"):
             st.dataframe(
@@ -123,7 +126,7 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
     running = batch_job.running_job()
     store = history()
     if running is not None:
-        st.info(f"Batch **{running.batch}** is running.", icon=":material/pending:")
+        st.info(f"Batch **{markdown_text(running.batch)}** is running.", icon=":material/pending:")
         return
     if conn.client is None:
         st.warning("No API key: add one on the Settings page, or switch to demo.")
@@ -175,7 +178,7 @@ def finished(job: batch_job.BatchJob) -> None:
     s = job.summary
     if job.error:
         st.error(
-            f"{job.error} Runs already created are in the history; run the batch again to "
+            f"{markdown_text(job.error, 400)} Runs already created are in the history; run the batch again to "
             "resume it (nothing that succeeded is sent again).",
             icon=":material/error:",
         )

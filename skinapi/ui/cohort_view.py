@@ -10,6 +10,7 @@ from ..errors import StoreError
 from ..imaging import overlay
 from ..records import charts, cohort
 from ..records.store import RunStore, StoredRun
+from ..names import markdown_text
 from .state import remembered
 
 GALLERY = 8
@@ -100,7 +101,9 @@ def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:
         with cells[index % 4]:
             if image is not None:
                 st.image(image, width="stretch")
-            st.caption(f"**{row.label}** {item.value:.0f} ({item.side}) · {row.file or row.run_id}")
+            st.caption(
+                f"**{row.label}** {item.value:.0f} ({item.side}) · {markdown_text(row.file or row.run_id)}"
+            )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..imaging.live import LiveState
+from ..names import markdown_text
 from .camera import live_camera, photo_camera
 
 Take = Callable[[bytes, bool], bool]
@@ -80,7 +81,7 @@ def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):
         with state.lock:
             state.photo_size = camera.size
     if camera.label:
-        st.caption(f"Photos are taken at full resolution from: {camera.label}")
+        st.caption(f"Photos are taken at full resolution from: {markdown_text(camera.label)}")
     if camera.error:
         st.error(
             f"The photo camera could not open ({camera.error}). Allow the camera in the "

@@ -13,6 +13,7 @@ from ..concerns import CONCERNS, label, region_label
 from ..imaging import overlay
 from ..records import charts, exports
 from ..records.runner import Run
+from ..names import markdown_text
 from . import media
 from .state import remembered
 
@@ -20,10 +21,10 @@ from .state import remembered
 def run_header(run: Run) -> None:
     """Which run this is: label, date, source, participant, task, and whose scores they are."""
     when = datetime.fromtimestamp(run.started).strftime("%d %b %Y, %H:%M")
-    parts = [f"**{run.label}**"] if run.label else []
+    parts = [f"**{markdown_text(run.label)}**"] if run.label else []
     parts += [when, SOURCES.get(run.source, run.source)]
     if run.participant:
-        parts.append(f"participant {run.participant}")
+        parts.append(f"participant {markdown_text(run.participant)}")
     parts.append(f"task `{run.task_id}`")
     if run.backend == "demo":
         parts.append(":material/science: demo engine scores, not YouCam's AI")

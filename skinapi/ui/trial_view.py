@@ -8,6 +8,7 @@ import streamlit as st
 
 from ..concerns import label, region_label
 from ..records import charts, cohort, exports, tables
+from ..names import markdown_text
 from .history import read_runs
 from .state import remembered
 
@@ -16,7 +17,7 @@ BASELINE = "baseline"
 
 def trial_summary(trial: str) -> None:
     st.divider()
-    st.subheader(f"Trial summary · {trial}")
+    st.subheader(f"Trial summary · {markdown_text(trial)}")
     trial_runs = [r for r in read_runs() or [] if r.trial == trial and r.state == "success"]
     if not trial_runs:
         st.caption("No analysed participants in this trial yet.")
@@ -107,7 +108,7 @@ def visit_change_view(trial: str, trial_runs) -> None:
     if change.missing:
         st.caption(
             "Not in the change: "
-            + "; ".join(f"{m.participant} ({m.reason})" for m in change.missing[:12])
+            + "; ".join(f"{markdown_text(m.participant)} ({m.reason})" for m in change.missing[:12])
             + (" …" if len(change.missing) > 12 else "")
         )
     st.download_button(

@@ -1,0 +1,30 @@
+"""A user's text inside the dashboard's Markdown stays text."""
+
+import re
+
+import pytest
+
+from skinapi.names import markdown_text
+
+HOSTILE = [
+    "**bold** and _it_",
+    "[click](javascript:alert(1))",
+    "# heading",
+    "<img src=x onerror=alert(1)>",
+    "`code` | table | ~~gone~~",
+    "P-001.5 + $x$ :material/bomb:",
+    "line one\nline two\x1b[31m",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_every_markdown_character_is_escaped_and_the_text_survives(text):
+    shown = markdown_text(text)
+    assert "\n" not in shown and "\x1b" not in shown
+    assert not re.search(r"(?<!\\)[*_\[\]()#<>`|~$:]", shown.replace("\\\\", ""))
+    unescaped = re.sub(r"\\(.)", r"\1", shown)
+    assert unescaped == " ".join(text.replace("\x1b[31m", " ").split())  # no stray "[31m"
+
+
+def test_long_text_is_bounded():
+    assert len(markdown_text("a" * 5000)) <= 200
