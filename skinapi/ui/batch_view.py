@@ -9,9 +9,9 @@ import time
 import streamlit as st
 
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
+from ..names import markdown_text
 from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta
 from ..records.batch_plan import BatchPlan
-from ..names import markdown_text
 from . import batch_job
 from .connection import Connection
 from .history import history

@@ -8,9 +8,9 @@ import streamlit as st
 
 from ..errors import StoreError
 from ..imaging import overlay
+from ..names import markdown_text
 from ..records import charts, cohort
 from ..records.store import RunStore, StoredRun
-from ..names import markdown_text
 from .state import remembered
 
 GALLERY = 8

@@ -11,9 +11,9 @@ import streamlit as st
 
 from ..concerns import CONCERNS, label, region_label
 from ..imaging import overlay
+from ..names import markdown_text
 from ..records import charts, exports
 from ..records.runner import Run
-from ..names import markdown_text
 from . import media
 from .state import remembered
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ..concerns import label, region_label
-from ..records import charts, cohort, exports, tables
 from ..names import markdown_text
+from ..records import charts, cohort, exports, tables
 from .history import read_runs
 from .state import remembered
 
