@@ -343,3 +343,30 @@ def test_csv_columns_say_what_they_hold(store, client, face_bytes):
     ]
     row = dict(zip(header, first, strict=True))
     assert row["run_label"] == "A" and row["run_note"] == "n1" and row["concern_name"] == "Redness"
+
+
+OPEN_STORE = "import sys; from skinapi.records.store import RunStore; RunStore(sys.argv[1]).list()"
+
+
+@pytest.mark.parametrize("start_version", [None, 2])
+def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, start_version):
+    """The app and a CLI batch may open the same history at the same moment: creating or
+    upgrading it happens once, and nobody sees half of it ('table meta already exists')."""
+    path = tmp_path / "runs.sqlite3"
+    if start_version == 2:
+        import sqlite3
+
+        from skinapi.records import store_schema
+
+        db = sqlite3.connect(path, isolation_level=None)
+        store_schema.create(db, 2)
+        for column in ("batch", "file", "meta", "visit"):  # version 2 had none of these
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.close()
+    children = [
+        subprocess.Popen([sys.executable, "-c", OPEN_STORE, str(path)], stderr=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    errors = [child.communicate(timeout=60)[1].decode() for child in children]
+    assert [child.returncode for child in children] == [0] * 8, errors
+    assert RunStore(path)._meta("schema_version") == str(SCHEMA_VERSION)
