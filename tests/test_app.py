@@ -340,7 +340,7 @@ def test_trial_visits_show_each_participants_change_from_baseline():
     assert not at.exception, at.exception
     assert any("Change from baseline" in m.value for m in at.markdown)
     assert any("1 participant with both visits" in c.value for c in at.caption)
-    assert any("no follow-up" in c.value for c in at.caption)  # the other participant
+    assert any("no follow\\-up" in c.value for c in at.caption)  # the other participant
     changes = at.dataframe[-1].value
     from skinapi.records.store import RunStore, default_path
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from skinapi import AnalysisSettings, RetryPolicy
+from skinapi import AnalysisSettings, RetryPolicy, StoreError
 from skinapi.records.batch import (
     BatchInputError,
     RateLimits,
@@ -466,3 +466,54 @@ def test_cli_hostile_inputs_end_in_one_line_with_exit_2(emulator, tmp_path):
         assert done.returncode == 2 and words in done.stderr, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert emulator.request_log == []
+
+
+# -- a batch beside other writers of the same history ------------------------------------------
+
+
+def test_the_same_batch_started_twice_at_once_is_refused_and_creates_once(emulator_factory, store):
+    emulator = emulator_factory(processing_time=0.6, polling_interval=0.2)
+    client = test_client(emulator)
+    plan = plan_batch(collect_photos(faces(4)), SETTINGS)
+    results = {}
+    first = threading.Thread(
+        target=lambda: results.setdefault("first", run_batch(plan, client, store, batch="b",
+                                                             rate=QUICK)),
+    )  # fmt: skip
+    first.start()
+    wait_until(lambda: creates(emulator) >= 1, timeout=30, what="the first batch's creates")
+    with pytest.raises(BatchInputError, match="already running"):
+        run_batch(plan, client, RunStore(store.path), batch="b", rate=QUICK)  # a second writer
+    first.join(timeout=60)
+    assert results["first"].succeeded == 4 and creates(emulator) == 4
+
+
+def test_a_batch_name_holds_one_set_of_settings(emulator, store):
+    client = test_client(emulator)
+    plan = plan_batch(collect_photos(faces(2)), SETTINGS)
+    run_batch(plan, client, store, batch="v21", rate=QUICK)
+    other = plan_batch(collect_photos(faces(2)), AnalysisSettings.build(["redness", "pore"],
+                                                                         api_version="v2.0"))  # fmt: skip
+    with pytest.raises(BatchInputError, match="other settings"):
+        run_batch(other, client, store, batch="v21", rate=QUICK)
+    assert creates(emulator) == 2
+    assert run_batch(other, client, store, batch="v20", rate=QUICK).succeeded == 2
+
+
+def test_a_run_with_damaged_meta_is_still_found_and_not_paid_for_again(emulator, store):
+    client = test_client(emulator)
+    plan = plan_batch(collect_photos(faces(2)), SETTINGS)
+    run_batch(plan, client, store, batch="m", rate=QUICK)
+    damaged = store.batch_runs("m")[0]
+    store._db.execute("UPDATE runs SET meta = 'not json' WHERE id = ?", (damaged.id,))
+    assert [r.id for r in store.batch_runs("m")].count(damaged.id) == 1
+    again = run_batch(plan, client, store, batch="m", rate=QUICK)
+    assert again.tasks_created == 0 and creates(emulator) == 2
+
+
+def test_a_run_deleted_while_its_batch_runs_is_reported_not_silently_lost(emulator, store):
+    run_id = store.begin(photo=b"x", settings=SETTINGS, backend="demo", source="batch",
+                         photo_hash="h", batch="d")  # fmt: skip
+    store.delete(run_id)
+    with pytest.raises(StoreError, match="no longer in the history"):
+        store.update(run_id, task_id="task_1")

@@ -76,7 +76,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     at.selectbox(key="cohort_by").set_value("group").run()
     assert not at.exception, at.exception
     means = at.dataframe[-1].value
-    radiance = means[(means["Concern"] == "Radiance") & (means["group"] == "dark")].iloc[0]
+    radiance = means[(means["Concern"] == "Radiance") & (means["Group (group)"] == "dark")].iloc[0]
     dark = [r.result.score("radiance", None).ui_score for r in stored if r.meta["group"] == "dark"]
     assert radiance["n"] == 2 and radiance["Mean"] == round(sum(dark) / 2, 1)
 

@@ -16,16 +16,14 @@ from skinapi.records.cohort import (
     cohort_scores,
     group_means,
     group_means_csv,
-    mean_ci,
     outliers,
     outliers_csv,
     paired_differences,
     scores_csv,
-    t_cdf,
-    t_quantile,
     visit_changes,
     visit_changes_csv,
 )
+from skinapi.records.stats import mean_ci, t_cdf, t_quantile
 from skinapi.records.store import StoredRun
 from skinapi.results import AnalysisResult, ConcernScore
 
@@ -324,6 +322,16 @@ def test_visit_changes_to_a_named_visit_by_hand():
     assert {m.participant for m in trial.missing} == {"P3", "P4", "P6"}
     with pytest.raises(ValueError):
         visit_changes(TRIAL, follow_up="baseline")
+
+
+def test_a_baseline_retaken_after_the_follow_up_is_not_its_baseline():
+    runs = [
+        stored("b1", [("redness", None, 60)], created=1, trial="T", participant="P", visit="baseline"),
+        stored("f", [("redness", None, 70)], created=2, trial="T", participant="P", visit="week 4"),
+        stored("b2", [("redness", None, 90)], created=3, trial="T", participant="P", visit="baseline"),
+    ]  # fmt: skip
+    (change,) = visit_changes(runs).participants
+    assert (change.baseline_run, change.before, change.after) == ("b1", 60, 70)  # not b2's 90
 
 
 # -- CSV -----------------------------------------------------------------------------------------

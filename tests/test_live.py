@@ -180,3 +180,13 @@ def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_
         "13-live-trial-summary",
     ):
         assert (out / f"{name}.png").exists(), name
+
+
+def test_visit_names_as_typed_with_one_baseline():
+    from skinapi.ui.live_view import visit_name
+
+    assert [visit_name(v) for v in ("Baseline ", "BASELINE", None, "  ", "week 4")] == [
+        "baseline", "baseline", "baseline", "baseline", "week 4"
+    ]  # fmt: skip
+    assert visit_name("week\n4\x1b[31m" + "x" * 100).startswith("week 4")
+    assert len(visit_name("x" * 100)) <= 40

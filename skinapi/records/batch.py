@@ -50,6 +50,8 @@ from .batch_store import (
     Failure,
     Ledger,
     Standing,
+    batch_lock,
+    refuse_other_settings,
     results_csv,
     standing_of,
     summarise,
@@ -103,13 +105,15 @@ def run_batch(
     workers: int = 8,
 ) -> BatchSummary:
     started = time.monotonic()
-    standing = standing_of(plan, store, batch=batch, backend=backend)
-    ledger = Ledger(store, plan.settings, batch=batch, backend=backend)
-    ledger.settle_earlier_runs(plan, standing)
-    scheduler = _Scheduler(
-        plan, client, ledger, standing, RequestBudget(rate), timeout, stop or threading.Event()
-    )
-    scheduler.run(workers, on_progress)
+    with batch_lock(store, batch):
+        refuse_other_settings(store, batch, plan.settings, backend)
+        standing = standing_of(plan, store, batch=batch, backend=backend)
+        ledger = Ledger(store, plan.settings, batch=batch, backend=backend)
+        ledger.settle_earlier_runs(plan, standing)
+        scheduler = _Scheduler(
+            plan, client, ledger, standing, RequestBudget(rate), timeout, stop or threading.Event()
+        )
+        scheduler.run(workers, on_progress)
     return summarise(
         plan, store, standing, batch=batch, backend=backend, failed=scheduler.failures,
         tasks_created=scheduler.tasks_created, budget=scheduler.budget,

@@ -10,13 +10,18 @@ billed); recorded but never sent → recorded again in the same run; failed → 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
+from ..names import safe_name
 from ..results import AnalysisResult
+from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
 from .runner import mark_interrupted
@@ -246,3 +251,48 @@ def results_csv(plan: BatchPlan, store: RunStore, *, batch: str, backend: str) -
     for run in runs:
         columns += [k for k in run.meta if k not in columns]
     return batch_csv(runs, columns)
+
+
+@contextmanager
+def batch_lock(store: RunStore, batch: str):
+    """Held while a batch runs: the same batch started again elsewhere (a second window, the
+    CLI beside the app) would find the same photos unsent and create their tasks twice."""
+    folder = store.path.parent / "batch-locks"
+    digest = hashlib.sha256(batch.encode()).hexdigest()[:12]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"{safe_name(batch, max_length=60)}-{digest}.lock", "a+b")  # noqa: SIM115
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot lock the batch in {folder} ({exc.strerror or exc})",
+            hint="Point SKINSCOPE_DATA_DIR at a folder you can write.",
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchInputError(
+                f"Batch {batch!r} is already running (another window or process)",
+                hint="Wait for it to end, or give this batch another name.",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def refuse_other_settings(
+    store: RunStore, batch: str, settings: AnalysisSettings, backend: str
+) -> None:
+    """One batch, one set of settings and one backend: a cohort that mixed v2.0 and v2.1 (or
+    demo and live) runs of the same photos would count each photo twice."""
+    other = next(
+        (r for r in store.batch_runs(batch) if r.settings != settings or r.backend != backend),
+        None,
+    )
+    if other is not None:
+        ran = f"{other.settings.quality.upper()}, {other.settings.api_version}, {other.backend}"
+        raise BatchInputError(
+            f"Batch {batch!r} already holds runs made with other settings ({ran})",
+            hint="Give this batch another name; Batch → Paired comparison compares the two.",
+        )

@@ -139,7 +139,7 @@ def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = [f"meta_{c}" if c in BATCH_CSV_COLUMNS else c for c in meta_columns]
-    writer.writerow([*BATCH_CSV_COLUMNS, *header])
+    writer.writerow([*BATCH_CSV_COLUMNS, *(csv_cell(h) for h in header)])
     for r in runs:
         if r.result is None:
             continue

@@ -243,7 +243,14 @@ class RunStore:
             raise ValueError(f"unknown run fields: {sorted(unknown)}")
         encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
         assignments = ", ".join(f"{k} = ?" for k in encoded)
-        self._db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id))
+        changed = self._db.execute(
+            f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id)
+        ).rowcount
+        if not changed:  # deleted or purged meanwhile: its task and result must not go unseen
+            raise StoreError(
+                f"Run {run_id} is no longer in the history (deleted or purged while it ran)",
+                hint="Its task id is in the debug log and the summary; look it up there.",
+            )
 
     @_guarded
     def save_result(
@@ -320,12 +327,13 @@ class RunStore:
             f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE batch = ? ORDER BY created",
             (batch,),
         ).fetchall()
-        runs = []
+        runs, unreadable = [], []
         for row in rows:
             try:
                 runs.append(_stored(row))
             except _DAMAGED:
-                self.unreadable.append(str(row[0]))
+                unreadable.append(str(row[0]))
+        self.unreadable = unreadable
         return runs
 
     @_guarded
@@ -391,10 +399,19 @@ def _stored(row) -> StoredRun:
     values["debug"] = json.loads(values["debug"] or "{}")
     for text in _TEXT_COLUMNS:
         values[text] = values[text] or ""
-    meta = json.loads(values["meta"] or "{}")
-    values["meta"] = {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+    values["meta"] = _meta_columns(values["meta"])
     values["units"] = values["units"] or 0
     return StoredRun(**values)
+
+
+def _meta_columns(text) -> dict[str, str]:
+    """A run's meta columns; damaged ones are dropped rather than hiding the run (a run the
+    store cannot read would be paid for again by the batch that looks for it)."""
+    try:
+        meta = json.loads(text or "{}")
+    except (ValueError, TypeError):
+        return {}
+    return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
 
 
 def _thumbnail(photo: bytes) -> bytes | None:

@@ -20,7 +20,8 @@ from ..records.store import RunStore
 @dataclass
 class BatchJob:
     batch: str
-    plan: BatchPlan
+    plan: BatchPlan | None
+    """None once the batch has ended."""
     backend: str
     stop: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.time)
@@ -29,6 +30,7 @@ class BatchJob:
     error: str | None = None
     """Why the batch ended early, in one line; the runs it created are in the history."""
     thread: threading.Thread | None = None
+    sendable: int = 0
 
     @property
     def running(self) -> bool:
@@ -60,7 +62,7 @@ def start(
 ) -> BatchJob:
     """Run `plan` as `batch` on a thread of its own; one batch at a time shares the key's
     rate limit, so a second start while one runs is refused by the caller."""
-    started = BatchJob(batch, plan, backend)
+    started = BatchJob(batch, plan, backend, sendable=len(plan.sendable))
 
     def work() -> None:
         try:
@@ -73,6 +75,9 @@ def start(
             started.error = one_line(str(exc))
         except Exception as exc:  # the thread must end with a reason, never silently
             started.error = one_line(f"The batch stopped unexpectedly ({type(exc).__name__})")
+        finally:
+            started.sendable = len(plan.sendable)
+            started.plan = None  # its photos' bytes (a whole ZIP) would stay for the process
 
     started.thread = threading.Thread(target=work, name=f"batch {batch}", daemon=True)
     _jobs()[batch] = started

@@ -152,7 +152,7 @@ def live_progress(batch: str) -> None:
         return
     p = job.progress
     if job.running:
-        total = p.total if p else len(job.plan.sendable)
+        total = p.total if p else job.sendable
         done = (p.done + p.failed) if p else 0
         eta = f" · about {p.eta:.0f} s left" if p and p.eta is not None else ""
         st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")

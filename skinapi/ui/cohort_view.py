@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import StoreError
 from ..imaging import overlay
 from ..names import markdown_text
 from ..records import charts, cohort
@@ -66,7 +65,7 @@ def cohort_view(store: RunStore, batch: str) -> None:
         [
             {
                 "Concern": cohort.concern_label(m.concern, m.region),
-                **({by: m.group} if by else {}),
+                **({f"Group ({by})": m.group} if by else {}),
                 "n": m.estimate.n,
                 "Mean": round(m.estimate.mean, 1),
                 "95% CI": _interval(m.estimate),
@@ -111,12 +110,11 @@ def _outlier_jpeg(_store: RunStore, run_id: str, mask_key: str | None, _run: Sto
     try:
         result = _store.load_result(_run)
         base = result.resized_image or _store.photo(run_id)
-    except StoreError:
+        rgb, layers = overlay.prepare(base, result.masks, 480)
+        keys = [mask_key] if mask_key in layers else []
+        return overlay.to_jpeg(overlay.composite(rgb, layers, keys, {}, 0.75), quality=85)
+    except Exception:  # a damaged stored photo or mask: the gallery shows the caption alone
         return None
-    rgb, layers = overlay.prepare(base, result.masks, 480)
-    keys = [mask_key] if mask_key in layers else []
-    painted = overlay.composite(rgb, layers, keys, {}, 0.75)
-    return overlay.to_jpeg(painted, quality=85)
 
 
 def outlier_image(store: RunStore, run: StoredRun | None, mask_key: str | None):
@@ -155,7 +153,7 @@ def paired_view(store: RunStore, batch: str) -> None:
         st.info("These batches share no photo (by content) with a concern in common.")
         return
     st.caption(
-        f"{other} − {batch}, per photo (the same photo by its content), concerns matched by "
+        f"{markdown_text(other)} − {markdown_text(batch)}, per photo (the same photo by its content), concerns matched by "
         "family (SD redness with HD redness). Right of zero: higher in the second batch. A bar "
         "that crosses zero is no clear difference."
     )

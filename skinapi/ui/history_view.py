@@ -8,9 +8,11 @@ from datetime import date, datetime
 import streamlit as st
 
 from ..concerns import CONCERNS
+from ..names import markdown_text
 from ..records import exports, report, tables
 from ..records.states import STATE_LABELS
 from ..records.store import RunStore, StoredRun
+from . import batch_job
 from .connection import LIVE, find_key, show_balance
 from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
 from .history import store_path as history_path
@@ -129,7 +131,11 @@ def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
         cell.download_button(title, data, name, kind, key=key, width="stretch", on_click="ignore")
     if len(picked) == 1:
         edit_panel(picked[0], store)
-    if st.button(f"Delete {len(picked)} run(s)…", key="do_delete", icon=":material/delete:"):
+    busy = batch_busy()
+    if st.button(
+        f"Delete {len(picked)} run(s)…", key="do_delete", icon=":material/delete:",
+        disabled=busy is not None, help=busy,
+    ):  # fmt: skip
         delete_dialog(picked, store)
 
 
@@ -204,8 +210,25 @@ def privacy(runs: list[StoredRun], store: RunStore) -> None:
     st.caption(
         "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."
     )
-    if st.button("Purge all local data…", key="do_purge", icon=":material/delete_forever:"):
+    busy = batch_busy()
+    if busy:
+        st.caption(busy)
+    if st.button(
+        "Purge all local data…", key="do_purge", icon=":material/delete_forever:",
+        disabled=busy is not None,
+    ):  # fmt: skip
         purge_dialog(len(runs), store)
+
+
+def batch_busy() -> str | None:
+    """Why runs cannot be deleted now: a batch writing its results would lose them."""
+    running = batch_job.running_job()
+    if running is None:
+        return None
+    return (
+        f"A batch ({markdown_text(running.batch)}) is running: deleting now would lose the "
+        "results it is saving. Wait for it or stop it on the Batch page."
+    )
 
 
 @st.dialog("Purge all local data")

@@ -14,6 +14,7 @@ from ..concerns import AnalysisSettings, preset_actions
 from ..errors import PhotoError
 from ..imaging import live
 from ..imaging.photo import apply_fixes, load_photo
+from ..names import markdown_text, one_line
 from ..records import charts
 from ..records.runner import Run
 from .connection import Connection
@@ -66,7 +67,7 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
         help="Baseline for a participant's first photo; a follow-up visit for the next ones "
         "(type any other name). The trial summary shows each participant's change.",
     )  # fmt: skip
-    visit = (visit or "baseline").strip()[:40] or "baseline"
+    visit = visit_name(visit)
     if "live_participant" not in st.session_state:
         st.session_state["live_participant"] = new_participant_id()
     if visit != VISITS[0] and trial.strip():
@@ -95,15 +96,26 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
     return trial.strip(), visit, participant.strip(), consent, settings
 
 
+def visit_name(typed: str | None) -> str:
+    """A visit as typed, one line and bounded; "Baseline " and "BASELINE" are the baseline."""
+    name = one_line(typed or "", 40) or VISITS[0]
+    return VISITS[0] if name.casefold() == VISITS[0] else name
+
+
 def returning_picker(trial: str, visit: str) -> None:
     """At a follow-up visit, the trial's participants not yet seen at it, to pick from."""
+    stored = read_runs()
+    if stored is None:
+        st.caption("The history cannot be read, so returning participants cannot be listed: "
+                   "type the participant's ID.")  # fmt: skip
+        return
     seen: dict[str, set[str]] = {}
-    for run in read_runs() or []:
+    for run in stored:
         if run.trial == trial and run.participant and run.state == "success":
             seen.setdefault(run.participant, set()).add(run.visit)
     due = sorted(p for p, visits in seen.items() if visit not in visits)
     if not due:
-        st.caption(f"Every participant of this trial has a {visit} photo.")
+        st.caption(f"Every participant of this trial has a {markdown_text(visit)} photo.")
         return
 
     def adopt() -> None:
@@ -112,7 +124,7 @@ def returning_picker(trial: str, visit: str) -> None:
             st.session_state["live_participant"] = chosen
 
     st.selectbox(
-        f"Returning participant ({len(due)} due at {visit})",
+        f"Returning participant ({len(due)} due at {markdown_text(visit)})",
         due,
         index=None,
         placeholder="Choose one to take their photo",

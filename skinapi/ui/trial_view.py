@@ -27,7 +27,8 @@ def trial_summary(trial: str) -> None:
     st.markdown(
         f"**{len(people)} participant{'s' if len(people) != 1 else ''} analysed** · "
         f"{len(trial_runs)} photo{'s' if len(trial_runs) != 1 else ''} · "
-        f"{sum(r.units for r in trial_runs)} units · visits: {', '.join(visits)}"
+        f"{sum(r.units for r in trial_runs)} units · visits: "
+        + ", ".join(map(markdown_text, visits))
     )
     summary, radar = st.columns([1.4, 1])
     summary.plotly_chart(
@@ -67,13 +68,12 @@ def visit_change_view(trial: str, trial_runs) -> None:
         )
         return
     st.markdown("#### Change from baseline")
+    # "" stands for each participant's latest visit: no visit is named "" (see visit_name).
     follow_up = remembered(
-        st.segmented_control, "Follow-up visit", ["latest", *follow_ups], key="live_follow_up",
-        format_func=lambda v: "Each one's latest" if v == "latest" else v,
+        st.segmented_control, "Follow-up visit", ["", *follow_ups], key="live_follow_up",
+        format_func=lambda v: markdown_text(v) if v else "Each one's latest", default="",
     )  # fmt: skip
-    change = cohort.visit_changes(
-        named, BASELINE, None if follow_up in (None, "latest") else follow_up
-    )
+    change = cohort.visit_changes(named, BASELINE, follow_up or None)
     if not change.summary:
         st.info("No participant has both visits yet.", icon=":material/event_repeat:")
     else:
@@ -108,7 +108,10 @@ def visit_change_view(trial: str, trial_runs) -> None:
     if change.missing:
         st.caption(
             "Not in the change: "
-            + "; ".join(f"{markdown_text(m.participant)} ({m.reason})" for m in change.missing[:12])
+            + "; ".join(
+                f"{markdown_text(m.participant)} ({markdown_text(m.reason)})"
+                for m in change.missing[:12]
+            )
             + (" …" if len(change.missing) > 12 else "")
         )
     st.download_button(
