@@ -81,14 +81,34 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     assert radiance["n"] == 2 and radiance["Mean"] == round(sum(dark) / 2, 1)
 
 
-def test_running_the_same_batch_again_sends_nothing_new(quick_emulator):
+def test_a_finished_batch_offers_nothing_more_and_a_stopped_one_resumes(quick_emulator):
     at = page()
     files = photo_set()
     at = run_batch_page(at, files, "again")
     assert quick_emulator.creates == 4
-    at = run_batch_page(at, files, "again")
-    assert quick_emulator.creates == 4
-    assert batch_job.job("again").summary.already_done == 4
+    assert "do_batch" not in _keys(at)
+    assert any("nothing left to send" in s.value for s in at.success)
+    # A second batch, stopped as soon as it starts: the page offers to resume what is left.
+    quick_emulator.configure(processing_time=1.0)
+    at.text_input(key="batch_name").set_value("stopped").run()
+    at.button(key="do_batch").click().run()
+    batch_job.job("stopped").stop.set()
+    wait_until(lambda: not batch_job.job("stopped").running, timeout=60, what="the stop")
+    at.run()
+    made = quick_emulator.creates - 4
+    assert made < 4
+    resume = at.button(key="do_batch")
+    assert resume.label.startswith(f"Resume the batch · {4 - made} photos left")
+    quick_emulator.configure(processing_time=0.05)
+    resume.click().run()
+    wait_until(lambda: not batch_job.job("stopped").running, timeout=60, what="the resume")
+    at.run()
+    stored = RunStore(default_path()).batch_runs("stopped")
+    assert quick_emulator.creates == 8 and len({r.task_id for r in stored if r.task_id}) == 4
+
+
+def _keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button}
 
 
 def test_a_zip_with_a_folder_inside_runs_and_a_damaged_zip_is_a_clear_error(quick_emulator):

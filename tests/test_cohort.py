@@ -433,3 +433,16 @@ def test_the_strip_plot_draws_points_at_0_and_100_whole():
     figure = charts.strip_plot([("Redness", 100), ("Redness", 0), ("Pores", 55)])
     low, high = figure.layout.yaxis.range
     assert low < 0 and high > 100
+
+
+def test_a_run_missing_concerns_leaves_gaps_on_a_shared_radar():
+    """Compare's radar: a 2-concern run beside a 3-concern one is not drawn across the axis it
+    lacks (which read as a low score), but with a gap there, unfilled, its count in its name."""
+    full = [ConcernScore(t, None, 50.0, 60, None) for t in ("redness", "pore", "acne")]
+    part = [ConcernScore(t, None, 40.0, 45, None) for t in ("redness", "acne")]
+    figure = charts.radar([("Run 1", full), ("Run 2", part)])
+    whole, partial = figure.data
+    assert whole.fill == "toself" and list(whole.r) == [60, 60, 60, 60]
+    assert list(partial.theta) == ["Redness", "Pores", "Acne", "Redness"]
+    assert list(partial.r) == [45, None, 45, 45] and partial.fill == "none"
+    assert partial.name == "Run 2 (2 of 3 concerns)"

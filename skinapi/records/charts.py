@@ -37,18 +37,33 @@ def radar(
     figure = go.Figure()
     for index, (name, scores) in enumerate(traces):
         by_axis = {(region_label(s.region) if by_region else label(s.type)): s for s in scores}
-        present = [a for a in axes if a in by_axis]
-        values = [by_axis[a].raw_score if use_raw else by_axis[a].ui_score for a in present]
         colour = TRACE_COLOURS[index % len(TRACE_COLOURS)]
+        # A run without some concerns is drawn over every axis with gaps where it has no
+        # score: joined across them, its outline read as low scores it never had.
+        partial = len(by_axis) < len(axes)
+        shown = axes if partial else [a for a in axes if a in by_axis]
+        values = [
+            (by_axis[a].raw_score if use_raw else by_axis[a].ui_score) if a in by_axis else None
+            for a in shown
+        ]
         figure.add_trace(
             go.Scatterpolar(
                 r=_closed(values),
-                theta=_closed(present),
-                name=name,
-                fill="toself",
-                line={"color": colour, "width": 2},
+                theta=_closed(shown),
+                name=name + (f" ({len(by_axis)} of {len(axes)} concerns)" if partial else ""),
+                fill="none" if partial else "toself",
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": colour, "width": 2, "dash": "dot" if partial else "solid"},
                 opacity=0.85,
-                customdata=_closed([[by_axis[a].ui_score, by_axis[a].raw_score] for a in present]),
+                customdata=_closed(
+                    [
+                        [by_axis[a].ui_score, by_axis[a].raw_score]
+                        if a in by_axis
+                        else [None, None]
+                        for a in shown
+                    ]
+                ),
                 hovertemplate="<b>%{theta}</b><br>ui score %{customdata[0]}"
                 "<br>raw score %{customdata[1]:.1f}<extra>" + name + "</extra>",
             )

@@ -9,8 +9,9 @@ import time
 import streamlit as st
 
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
+from ..errors import StoreError
 from ..names import markdown_text
-from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta
+from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
 from ..records.batch_plan import BatchPlan
 from . import batch_job
 from .connection import Connection
@@ -113,7 +114,9 @@ def show_plan(plan: BatchPlan, limits_note: str) -> None:
             "Meta rows naming no photo: " + ", ".join(map(markdown_text, plan.unmatched_meta[:8]))
         )
     if blocked:
-        with st.expander(f"{blocked} blocked: never sent", icon=":material/block:"):
+        with st.expander(
+            f"{blocked} blocked: never sent", icon=":material/block:", expanded=blocked <= 5
+        ):
             st.dataframe(
                 [{"Photo": b.file, "Why": "; ".join(b.reasons)} for b in plan.blocked],
                 hide_index=True,
@@ -138,7 +141,29 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
     if not plan.sendable or not batch:
         st.caption("Name the batch and add photos that pass the check to start.")
         return
-    if st.button(f"Run the batch · up to {plan.units} units", type="primary", key="do_batch"):
+    try:
+        standing = standing_of(plan, store, batch=batch, backend=conn.backend)
+    except StoreError as exc:
+        show_error(exc.as_dict())
+        return
+    left = len(standing.to_create) + len(standing.in_flight)
+    if not left:
+        st.success(
+            f"Every photo of batch **{markdown_text(batch)}** has its result: nothing left to "
+            "send. Its cohort is below; a new name runs the photos again.",
+            icon=":material/task_alt:",
+        )
+        return
+    resumed = (
+        len(standing.succeeded)
+        + len(standing.lost)
+        + len(standing.reusable)
+        + len(standing.in_flight)
+    )
+    label = f"Run the batch · up to {standing.units} units"
+    if resumed:
+        label = f"Resume the batch · {left} photos left, up to {standing.units} units"
+    if st.button(label, type="primary", key="do_batch"):
         batch_job.start(plan, conn.client, store, batch=batch, backend=conn.backend)
         st.session_state["batch_name_shown"] = batch
         st.rerun()

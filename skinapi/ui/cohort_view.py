@@ -22,12 +22,9 @@ def choose_batch(store: RunStore, preferred: str | None) -> str | None:
         st.caption("No batch has run yet.")
         return None
     names = [name for name, _, _ in batches]
-    counts = {name: count for name, count, _ in batches}
     if preferred in names and st.session_state.get("cohort_batch") not in names:
         st.session_state["cohort_batch"] = preferred
-    return st.selectbox(
-        "Batch", names, key="cohort_batch", format_func=lambda n: f"{n} · {counts[n]} runs"
-    )
+    return st.selectbox("Batch", names, key="cohort_batch")
 
 
 def cohort_view(store: RunStore, batch: str) -> None:
@@ -56,7 +53,8 @@ def cohort_view(store: RunStore, batch: str) -> None:
         config={"displayModeBar": False},
     )
     st.caption(
-        f"{len(runs)} photos. A box spans the middle half of the scores, its line the median; "
+        f"{len(runs)} photos ({len(store.batch_runs(batch)) - len(runs)} failed or unfinished)."
+        " A box spans the middle half of the scores, its line the median; "
         "every dot is a photo (hover for its file). Higher is healthier."
     )
     means = cohort.group_means(rows, by=by, score=score)
@@ -82,9 +80,11 @@ def cohort_view(store: RunStore, batch: str) -> None:
 
 
 def _interval(estimate) -> str:
+    """The interval as shown: cut at the scale's ends (scores run 1–100; with few photos the
+    t interval reaches past them)."""
     if estimate.low is None:
         return "— (one photo)"
-    return f"{estimate.low:.1f} – {estimate.high:.1f}"
+    return f"{max(estimate.low, 0):.1f} – {min(estimate.high, 100):.1f}"
 
 
 def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:

@@ -27,9 +27,16 @@ from .state import runs
 _router = {"has_run": False}
 
 
+PAGE_STYLE = """<style>
+[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }
+</style>"""
+"""Streamlit's 6 rem above every page's title cost Results its first screen."""
+
+
 def start(page: str | None = None) -> None:
     """Called by app.py after st.navigation, before the page runs (`page`: its url path)."""
     _router["has_run"] = True
+    st.html(PAGE_STYLE)
     if not st.session_state.get("frame_warmed"):
         st.session_state["frame_warmed"] = True
         warm_browser()

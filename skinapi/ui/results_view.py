@@ -25,7 +25,7 @@ def run_header(run: Run) -> None:
     parts += [when, SOURCES.get(run.source, run.source)]
     if run.participant:
         parts.append(f"participant {markdown_text(run.participant)}")
-    parts.append(f"task `{run.task_id}`")
+    parts.append(f"task `…{(run.task_id or '')[-10:]}`")
     if run.backend == "demo":
         parts.append(":material/science: demo engine scores, not YouCam's AI")
     st.caption(" · ".join(parts))
@@ -38,7 +38,9 @@ IMAGE_HEIGHT = 440
 
 HEADLINE_ON_A_PHONE = """<style>@media (max-width: 640px) {
   .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
-}</style>"""
+}
+[class*='st-key-results_focus'] [role='radiogroup'] { flex-wrap: wrap; overflow: visible; }
+</style>"""
 
 
 def headline(run: Run) -> None:
@@ -66,7 +68,7 @@ def headline(run: Run) -> None:
     duration = f" · {run.duration:.1f} s" if run.duration else ""
     st.caption(
         f"{run.settings.quality.upper()} · {result.api_version} · {len(run.settings.actions)} "
-        f"concerns{duration} · {run.units} units (the documented table; spent on success only)"
+        f"concerns{duration} · cost {run.units} units (charged only when a task succeeds)"
     )
 
 
@@ -118,7 +120,7 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     ]
     if focus not in maskable:
         focus = None
-    pick, options = st.columns([3, 1], vertical_alignment="bottom")
+    pick, options = st.columns([2.4, 1], vertical_alignment="bottom")
     masks_key = f"results_masks_{run.key}"
     with pick:
         picked = remembered(
@@ -254,6 +256,7 @@ def score_table(run: Run) -> None:
         ],
         hide_index=True,
         width="stretch",
+        height=38 + 35 * len(run.result.scores),  # every row, no scroll box within the page
         column_config={
             "Score": st.column_config.ProgressColumn(
                 "Score", min_value=0, max_value=100, format="%d"
@@ -264,6 +267,7 @@ def score_table(run: Run) -> None:
 
 def downloads(run: Run) -> None:
     result = run.result
+    st.caption(f"Task id (for support or the API): `{result.task_id}`")
     extra = {"settings": run.settings.to_dict(), "backend": run.backend}
     files = (
         ("Result (JSON)", lambda: exports.result_json(result, extra), ".json", "application/json",
