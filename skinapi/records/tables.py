@@ -58,12 +58,12 @@ class HistoryFilter:
 
 
 def run_title(run: StoredRun) -> str:
+    """What tells runs apart first (label, settings), then when: a phone cuts the end off."""
     when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
-    tag = f" · {run.label}" if run.label else ""
+    tag = f"{run.label} · " if run.label else ""
     score = f" · overall {run.overall:.0f}" if run.overall is not None else ""
-    fmt = run.settings.format
-    quality = run.quality.upper()
-    return f"{when} · {quality} × {len(run.actions)} · {run.api_version} · {fmt}{tag}{score}"
+    settings = f"{run.quality.upper()} × {len(run.actions)} · {run.api_version}"
+    return f"{tag}{settings}{score} · {when}"
 
 
 def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> list[dict]:

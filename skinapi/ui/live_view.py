@@ -196,7 +196,8 @@ def kiosk_view(run: Run) -> None:
     cells = "".join(
         f'<div style="flex:1;background:#1E1B2E;color:#fff;border-radius:16px;padding:18px 24px">'
         f'<div style="font-size:22px;opacity:.8">{html.escape(name)}</div>'
-        f'<div style="font-size:64px;font-weight:700;line-height:1.1">{html.escape(value)}</div></div>'
+        f'<div style="font-size:clamp(28px,4.2vw,64px);font-weight:700;line-height:1.1;'
+        f'white-space:nowrap">{html.escape(value)}</div></div>'
         for name, value in numbers
     )
     st.markdown(
