@@ -481,3 +481,50 @@ def test_every_page_fits_the_screen_without_an_exception(browser, app_url, width
         assert overflow <= 1, (path, overflow)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"30-{path or 'analyse'}-{width}.png")
+
+
+def test_trial_visits_show_the_change_from_baseline(browser, tmp_path):
+    """A trial of three participants at baseline and week 4 (one missing it): the summary's
+    forest plot and table, at 1440×900 and 390×844."""
+    from PIL import ImageEnhance
+
+    from skinapi import AnalysisSettings
+    from skinapi.records.store import RunStore
+
+    from .helpers import face_image, jpeg, record_run, start_emulator, test_client
+
+    emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
+    store = RunStore(tmp_path / "data" / "runs.sqlite3")
+    settings = AnalysisSettings.build(["redness", "radiance", "pore", "wrinkle"])
+    client = test_client(emulator)
+    for index, person in enumerate(("P-1", "P-2", "P-3")):
+        for visit, light in (("baseline", 1.0 + index * 0.03), ("week 4", 0.85 + index * 0.03)):
+            if person == "P-3" and visit == "week 4":
+                continue
+            photo = jpeg(ImageEnhance.Brightness(face_image()).enhance(light))
+            record_run(store, client, photo, settings, source="camera", trial="Serum",
+                       participant=person, visit=visit)  # fmt: skip
+    store.close()
+    emulator.stop()
+    server, url = serve_app(tmp_path / "data", tmp_path / "server.log")
+    try:
+        for width, height in ((1440, 900), (390, 844)):
+            page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/live")
+            trial = page.get_by_label("Trial name")
+            expect(trial).to_be_visible()
+            trial.fill("Serum")
+            trial.press("Enter")
+            heading = page.get_by_text("Change from baseline", exact=True)
+            expect(heading).to_be_visible()
+            expect(page.get_by_text("2 participants with both visits")).to_be_visible()
+            expect(page.get_by_text(re.compile(r"P-3 \(no follow-up\)"))).to_be_visible()
+            heading.scroll_into_view_if_needed()
+            settle(page)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / f"24-trial-change-from-baseline-{width}.png")
+            page.context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
