@@ -364,6 +364,15 @@ def test_mask_chips_wear_their_colours_and_a_chosen_concern_highlights_its_mask(
     settle(page)
     assert page.locator("[data-testid='stImage'] img").first.get_attribute("src") != before
     shot(page, "20-results-a-chosen-concern-highlights-its-mask")
+    # A click on the radar's Wrinkles point (the first, at the top) chooses Wrinkles.
+    points = page.get_by_test_id("stPlotlyChart").first.locator(".scatterlayer .trace").last
+    box = points.locator(".point").first.bounding_box()  # a person's click, through plotly's
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # drag layer
+    expect(page.get_by_text("Highlighting Wrinkles")).to_be_visible()
+    chosen = page.get_by_test_id("stButtonGroup").get_by_role("radio", checked=True)
+    expect(chosen).to_have_text(re.compile("^Wrinkles"))
+    settle(page)
+    shot(page, "20b-results-a-radar-point-highlights-its-mask")
 
 
 @pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])

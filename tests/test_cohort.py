@@ -446,3 +446,20 @@ def test_a_run_missing_concerns_leaves_gaps_on_a_shared_radar():
     assert list(partial.theta) == ["Redness", "Pores", "Acne", "Redness"]
     assert list(partial.r) == [45, None, 45, 45] and partial.fill == "none"
     assert partial.name == "Run 2 (2 of 3 concerns)"
+
+
+def test_the_clickable_radar_puts_each_concern_on_its_spoke_with_its_key():
+    """Results' radar on cartesian axes (a click on a point is a selection Streamlit reports):
+    concern i of n sits at angle 90° − 360°·i/n, at its score's share of the radius."""
+    scores = [ConcernScore(t, None, 50.0, ui, None) for t, ui in
+              (("redness", 100), ("pore", 50), ("acne", 80), ("wrinkle", 20))]  # fmt: skip
+    result = AnalysisResult("task", "v2.1", "json", scores=scores)
+    figure = charts.clickable_radar(result, focus="pore:whole")
+    points = figure.data[-1]
+    expected = [(0.0, 1.0), (0.5, 0.0), (0.0, -0.8), (-0.2, 0.0)]  # top, right, bottom, left
+    for x, y, (ex, ey) in zip(points.x, points.y, expected, strict=True):
+        assert x == pytest.approx(ex, abs=1e-9) and y == pytest.approx(ey, abs=1e-9)
+    assert [c[0] for c in points.customdata] == [s.key for s in scores]
+    assert list(points.marker.size) == [11, 16, 11, 11]  # the focus is drawn larger
+    labels = {a.text for a in figure.layout.annotations}
+    assert {"Redness", "Pores", "Acne", "Wrinkles", "25", "100"} <= labels

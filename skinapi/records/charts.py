@@ -3,6 +3,9 @@ a cohort's score distributions and a forest plot of paired changes."""
 
 from __future__ import annotations
 
+import html
+import math
+
 import plotly.graph_objects as go
 
 from ..concerns import label, region_label
@@ -95,6 +98,88 @@ def result_radar(
     result: AnalysisResult, *, use_raw: bool = False, name: str = "This photo", height: int = 440
 ):
     return radar([(name, result.headline_scores())], use_raw=use_raw, height=height)
+
+
+def clickable_radar(
+    result: AnalysisResult, *, use_raw: bool = False, height: int = 440, focus: str | None = None
+) -> go.Figure:
+    """The result's radar drawn on cartesian axes, so that a click on a concern's point is a
+    selection Streamlit reports (it reports none from a polar chart). Looks like `radar`: rings
+    at 25–100, a spoke per concern clockwise from the top, the outer edge healthier. Each
+    point's customdata holds its score key; `focus` (a score key) is drawn larger."""
+    scores = result.headline_scores()
+    count = max(len(scores), 1)
+    angles = [math.pi / 2 - 2 * math.pi * i / count for i in range(count)]
+    values = [s.raw_score if use_raw else s.ui_score for s in scores]
+    xs = [v / 100 * math.cos(a) for v, a in zip(values, angles, strict=True)]
+    ys = [v / 100 * math.sin(a) for v, a in zip(values, angles, strict=True)]
+    figure = go.Figure()
+    ring = [2 * math.pi * k / 96 for k in range(97)]
+    for level in (0.25, 0.5, 0.75, 1.0):
+        figure.add_trace(
+            go.Scatter(
+                x=[level * math.cos(t) for t in ring], y=[level * math.sin(t) for t in ring],
+                mode="lines", line={"color": "#d9d6e6" if level < 1 else "#4a4560", "width": 1},
+                hoverinfo="skip", showlegend=False,
+            )
+        )  # fmt: skip
+    for angle in angles:
+        figure.add_trace(
+            go.Scatter(
+                x=[0, math.cos(angle)], y=[0, math.sin(angle)], mode="lines",
+                line={"color": "#d9d6e6", "width": 1}, hoverinfo="skip", showlegend=False,
+            )
+        )  # fmt: skip
+    colour = TRACE_COLOURS[0]
+    figure.add_trace(
+        go.Scatter(
+            x=_closed(xs), y=_closed(ys), mode="lines", fill="toself", hoverinfo="skip",
+            line={"color": colour, "width": 2}, fillcolor="rgba(108,76,241,0.35)",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(
+            x=xs, y=ys, mode="markers", name="concerns",
+            marker={"color": colour, "size": [16 if s.key == focus else 11 for s in scores],
+                    "line": {"color": "white", "width": 1.5}},
+            customdata=[[s.key, s.label, s.ui_score, s.raw_score] for s in scores],
+            hovertemplate="<b>%{customdata[1]}</b><br>ui score %{customdata[2]}"
+            "<br>raw score %{customdata[3]:.1f}<br>click: show its mask<extra></extra>",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    for s, angle in zip(scores, angles, strict=True):
+        figure.add_annotation(
+            x=1.08 * math.cos(angle), y=1.08 * math.sin(angle), text=html.escape(s.label),
+            showarrow=False, font={"size": 13, "color": "#4a4560"},
+            # Labels grow away from the circle: beside it sideways, above or below it at the
+            # top and bottom, so neighbours at the bottom do not run into each other.
+            xanchor="center" if abs(math.cos(angle)) < 0.1 else
+            ("left" if math.cos(angle) > 0 else "right"),
+            yanchor="middle" if abs(math.sin(angle)) < 0.5 else
+            ("bottom" if math.sin(angle) > 0 else "top"),
+        )  # fmt: skip
+    between = math.pi / 2 - math.pi / count  # the ticks sit between the first two spokes
+    for level in (25, 50, 75, 100):
+        figure.add_annotation(
+            x=level / 100 * math.cos(between), y=level / 100 * math.sin(between),
+            text=str(level), showarrow=False, font={"size": 11, "color": "#4a4560"},
+        )  # fmt: skip
+    hidden = {"visible": False, "range": [-1.7, 1.7], "fixedrange": True}  # room for labels
+    figure.update_layout(
+        xaxis=hidden,
+        yaxis=hidden | {"scaleanchor": "x", "range": [-1.25, 1.25]},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=height,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"size": 13},
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode=False,
+    )
+    return figure
 
 
 def regional_radar(result: AnalysisResult, concern: str, *, use_raw: bool = False):

@@ -82,12 +82,26 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         key="results_raw",
         help="The score shown to people (ui) or the one to compare and reason with (raw).",
     )
+    focus_key, radar_key = f"results_focus_{run.key}", f"results_radar_{run.key}"
+
+    def picked_on_radar() -> None:
+        """A click on a concern's point chooses it, as its button below would."""
+        event = st.session_state.get(radar_key) or {}
+        points = (event.get("selection") or {}).get("points") or []
+        keys = [p["customdata"][0] for p in points if p.get("customdata")]
+        if keys:
+            st.session_state[focus_key] = keys[0]
+
     st.plotly_chart(
-        charts.result_radar(result, use_raw=use_raw, height=IMAGE_HEIGHT),
-        key="results_radar",
+        charts.clickable_radar(
+            result, use_raw=use_raw, height=IMAGE_HEIGHT, focus=st.session_state.get(focus_key)
+        ),
+        key=radar_key,
         config={"displayModeBar": False},
+        on_select=picked_on_radar,
+        selection_mode="points",
     )
-    st.caption("1–100 on every axis; the outer edge is healthier.")
+    st.caption("1–100 on every axis; the outer edge is healthier. Click a point to see its mask.")
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
     names = {
         s.key: f"{s.label} · {s.raw_score:.0f}" if use_raw else f"{s.label} · {s.ui_score}"
@@ -98,7 +112,7 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         [s.key for s in ranked],
         format_func=names.get,
         selection_mode="single",
-        key=f"results_focus_{run.key}",
+        key=focus_key,
     )
     return use_raw, focus
 
