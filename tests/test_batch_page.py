@@ -63,6 +63,8 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     at.file_uploader(key="batch_files").set_value(files).run()
     plan = " ".join(m.value for m in at.markdown)
     assert "4 photos to send" in plan and "1 blocked" in plan and "64 units" in plan
+    at.file_uploader(key="batch_meta").set_value(("meta.csv", META.encode(), "text/csv")).run()
+    assert any(c.value == "Meta columns read: group" for c in at.caption)
     at = run_batch_page(at, files, "set-a")
     job = batch_job.job("set-a")
     assert job.error is None and job.summary.succeeded == 4 and not job.summary.failed

@@ -437,6 +437,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     uploaders.nth(0).set_input_files([str(p) for p in [*names, wall]])
     uploaders.nth(1).set_input_files(str(meta))
     expect(page.get_by_text("5 photos to send")).to_be_visible()
+    expect(page.get_by_text("Meta columns read: group")).to_be_visible()  # the plan has them
     page.get_by_label("Batch name").fill("browser-set")
     page.get_by_label("Batch name").press("Enter")
     idle(page)

@@ -107,6 +107,12 @@ def show_plan(plan: BatchPlan, limits_note: str) -> None:
         f"photo check · {plan.units} units at most ({plan.settings.units} per photo, spent on "
         f"success only) · {limits_note}"
     )
+    if plan.meta_columns:
+        st.caption(
+            "Meta columns read: "
+            + ", ".join(map(markdown_text, plan.meta_columns[:12]))
+            + (" …" if len(plan.meta_columns) > 12 else "")
+        )
     if plan.skipped:
         st.caption("Not images, left out: " + ", ".join(map(markdown_text, plan.skipped[:8])))
     if plan.unmatched_meta:
