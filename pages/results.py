@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from skinapi.ui import results_view
+from skinapi.ui import mask_view, results_view
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import latest_result
 from skinapi.ui.state import current_run
@@ -44,7 +44,7 @@ chart_column, mask_column = st.columns(2, gap="large")
 with chart_column:
     use_raw, focus = results_view.radar_column(run)
 with mask_column:
-    results_view.mask_column(run, focus)
+    mask_view.mask_column(run, focus)
 
 results_view.regional(run, use_raw)
 results_view.score_table(run)

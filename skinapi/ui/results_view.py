@@ -1,20 +1,17 @@
-"""The Results page's parts: headline numbers, the radar with the weakest and strongest
-concerns, the mask overlays, regional radars, the score table and the downloads."""
+"""The Results page's parts: the run's header, headline numbers, the radar with its concerns
+weakest first, regional radars, the score table and the downloads (the masks: mask_view)."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime
 
 import streamlit as st
 
 from ..concerns import CONCERNS, label, region_label
-from ..imaging import overlay
 from ..names import markdown_text
 from ..records import charts, exports
 from ..records.runner import Run
-from . import media
+from .mask_view import IMAGE_HEIGHT
 from .state import remembered
 
 
@@ -32,8 +29,6 @@ def run_header(run: Run) -> None:
 
 
 SOURCES = {"camera": "camera photo", "upload": "uploaded photo", "sample": "sample photo"}
-IMAGE_HEIGHT = 440
-"""The overlay is drawn at most this tall, so it sits beside the radar on the first screen."""
 
 
 HEADLINE_ON_A_PHONE = """<style>@media (max-width: 640px) {
@@ -115,128 +110,6 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         key=focus_key,
     )
     return use_raw, focus
-
-
-def mask_column(run: Run, focus: str | None = None) -> None:
-    """The photo with the chosen masks, a legend and the display options; a concern picked on
-    the radar is highlighted."""
-    result = run.result
-    maskable = [s.key for s in result.scores if s.mask_key in result.masks]
-    if result.skin_type_mask_key:
-        maskable.append(result.skin_type_mask_key)
-    titles = {s.key: s.label for s in result.scores} | {result.skin_type_mask_key: "Skin type"}
-    if not maskable:
-        st.info("This result carries no masks.")
-        return
-    weakest_first = [s.key for s in sorted(result.scores, key=lambda s: s.raw_score)]
-    default = [k for k in weakest_first if k in maskable and k.endswith(":whole")][:2] or maskable[
-        :1
-    ]
-    if focus not in maskable:
-        focus = None
-    pick, options = st.columns([2.4, 1], vertical_alignment="bottom")
-    masks_key = f"results_masks_{run.key}"
-    with pick:
-        picked = remembered(
-            st.multiselect,
-            "Masks",
-            maskable,
-            default=default,
-            format_func=lambda k: titles.get(k, k),
-            key=masks_key,
-        )
-    chosen = [*picked, focus] if focus and focus not in picked else list(picked)
-    blended = media.blended_layers(run, chosen)
-    if blended:
-        st.caption("Blended by the API (enable_mask_overlay): shown as returned.")
-        for key, image in blended:
-            st.image(
-                image, caption=titles.get(key, key), width=_fit(image.shape[1], image.shape[0])
-            )
-        return
-    with options.popover("Display", icon=":material/tune:", width="stretch"):
-        opacity = remembered(
-            st.slider, "Opacity", min_value=0.0, max_value=1.0, value=0.65, step=0.05,
-            key="results_opacity",
-        )  # fmt: skip
-        view = remembered(st.radio, "View", ["Overlay", "Side by side", "Wipe"], key="results_view")
-        colours = {
-            k: remembered(
-                st.color_picker,
-                titles.get(k, k),
-                value=overlay.default_colour(k),
-                key=f"results_colour_{k}",
-            )  # fmt: skip
-            for k in chosen
-        }
-    chip_colours(masks_key, picked, colours)
-    image = media.overlay_image(
-        run.task_id, tuple(chosen), tuple(sorted(colours.items())), opacity, run, focus
-    )
-    base = media.base_image(run)
-    width = _fit(base.shape[1], base.shape[0])
-    if view == "Side by side":
-        left, right = st.columns(2)
-        left.image(base, caption="Original", width="stretch")
-        right.image(image, caption="With masks", width="stretch")
-    elif view == "Wipe":
-        position = remembered(
-            st.slider, "Wipe", min_value=0, max_value=100, value=50, key="results_wipe",
-            format="%d%%",
-        )  # fmt: skip
-        st.image(media.wipe(run, image, position), caption="← masks · original →", width=width)
-    else:
-        st.image(image, width=width)
-    if focus:
-        st.caption(
-            f"Highlighting **{titles.get(focus, focus)}**; the other masks are faded. Choose it "
-            "again to clear."
-        )
-    legend(chosen, colours, titles)
-    st.download_button(
-        "Download this overlay (JPEG)",
-        image,
-        exports.download_name(run.started, run.label, result.task_id, "-overlay.jpg"),
-        "image/jpeg",
-        key="do_download_overlay",
-        on_click="ignore",
-    )
-
-
-def chip_colours(widget_key: str, keys: list[str], colours: dict[str, str]) -> None:
-    """Each chosen mask's chip in the picker takes its mask's colour, so the picker doubles as a
-    legend. Streamlit styles every chip alike; its `st-key-…` class lets one picker be styled."""
-    scope = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", widget_key.strip())
-    rules = []
-    for index, key in enumerate(keys):
-        colour = colours.get(key) or overlay.default_colour(key)
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
-            continue
-        red, green, blue = overlay.hex_to_rgb(colour)
-        text = "#111" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
-        rules.append(
-            f'.{scope} [data-tag-index="{index}"]'
-            f"{{background-color:{colour} !important;color:{text} !important}}"
-        )
-    if rules:
-        st.html(f"<style>{''.join(rules)}</style>")
-
-
-def legend(keys: list[str], colours: dict[str, str], titles: dict[str, str]) -> None:
-    """Which colour is which concern, beside the overlay."""
-    chips = "".join(
-        f'<span style="display:inline-block;margin:2px 10px 2px 0">'
-        f'<span style="display:inline-block;width:12px;height:12px;border-radius:3px;'
-        f'background:{html.escape(colours[k])};vertical-align:middle;margin-right:5px"></span>'
-        f"{html.escape(titles.get(k, k))}</span>"
-        for k in keys
-    )
-    st.markdown(f'<div data-testid="mask-legend">{chips}</div>', unsafe_allow_html=True)
-
-
-def _fit(width: int, height: int) -> int:
-    """The display width that keeps an image within IMAGE_HEIGHT px."""
-    return max(160, min(int(width * IMAGE_HEIGHT / max(height, 1)), 640))
 
 
 def regional(run: Run, use_raw: bool) -> None:
