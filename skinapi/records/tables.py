@@ -76,7 +76,7 @@ def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> li
                 if thumb
                 else None,
                 "When": datetime.fromtimestamp(run.created),
-                "Backend": run.backend,
+                "Connection": run.backend,
                 "Quality": run.quality.upper(),
                 "Version": run.api_version,
                 "Format": run.settings.format,

@@ -58,7 +58,7 @@ def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
     )
     start_day, end_day = (*days, date.today())[:2] if days else (first_day, date.today())
     choices = (
-        (cells[1], "Backend", ["demo", "live"], "history_backend", "all"),
+        (cells[1], "Connection", ["demo", "live"], "history_backend", "all"),
         (cells[2], "Quality", ["SD", "HD"], "history_quality", "all"),
         (cells[3], "Version", ["v2.1", "v2.0"], "history_version", "all"),
         (cells[4], "State", list(STATE_LABELS), "history_state", "all"),
