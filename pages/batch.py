@@ -19,7 +19,7 @@ st.caption(
     "(5 per second, 250 per 5 minutes)."
 )
 
-source = batch_view.choose_input()
+files = batch_view.choose_input()
 meta_file = st.file_uploader(
     "Meta CSV (optional): a `file` column naming each photo, and any others (group, device…)",
     type=["csv"],
@@ -29,8 +29,8 @@ settings = batch_view.choose_settings()
 batch = remembered(st.text_input, "Batch name", value=batch_view.default_name(), key="batch_name")
 batch = batch.strip()[:80]
 
-if source is not None:
-    plan = batch_view.plan(source, meta_file, settings)
+if files is not None:
+    plan = batch_view.plan(files, meta_file, settings)
     if plan is not None:
         batch_view.show_plan(plan, "5 requests/s, 250 per 300 s")
         batch_view.run_controls(plan, batch, conn)
@@ -45,6 +45,7 @@ if store is not None:
     st.subheader("Cohort")
     chosen = cohort_view.choose_batch(store, shown)
     if chosen:
-        cohort_view.cohort_view(store, chosen)
+        stored = store.batch_runs(chosen)
+        cohort_view.cohort_view(store, chosen, stored)
         st.markdown("#### Paired comparison")
-        cohort_view.paired_view(store, chosen)
+        cohort_view.paired_view(store, chosen, stored)

@@ -24,8 +24,8 @@ MAX_UPLOAD_MB = 500
 """Per file: a ZIP of a test set can be large; every photo in it is still capped."""
 
 
-def choose_input() -> list[tuple[str, bytes]] | bytes | None:
-    """The photos as (name, bytes) pairs, a ZIP's bytes, or None before anything is chosen."""
+def choose_input() -> list | None:
+    """The uploaded photos, or one ZIP (a list of one), or None before anything usable."""
     kind = remembered(
         st.segmented_control, "Photos", ["files", "folder"], key="batch_input_kind",
         format_func={"folder": "A folder", "files": "Photos or a ZIP"}.get, default="files",
@@ -51,7 +51,7 @@ def choose_input() -> list[tuple[str, bytes]] | bytes | None:
     if zips and (len(zips) > 1 or len(files) > 1):
         st.error("Choose either photos or one ZIP, not both.", icon=":material/folder_zip:")
         return None
-    return zips[0].getvalue() if zips else [(f.name, f.getvalue()) for f in files]
+    return zips or files
 
 
 def choose_settings() -> AnalysisSettings:
@@ -71,17 +71,17 @@ def choose_settings() -> AnalysisSettings:
     return AnalysisSettings.build(preset_actions(preset, quality), api_version=version)
 
 
-def plan(source, meta_file, settings: AnalysisSettings) -> BatchPlan | None:
-    """Pre-flight every photo once per input and settings (kept for the session)."""
-    digest = hashlib.sha256()
-    for name, data in source if isinstance(source, list) else [("zip", source)]:
-        digest.update(name.encode() + hashlib.sha256(data).digest())
-    meta = meta_file.getvalue() if meta_file else b""
-    digest.update(hashlib.sha256(meta).digest() + repr(settings.to_dict()).encode())
-    key = digest.hexdigest()
+def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None:
+    """Pre-flight every photo once per upload and settings (kept for the session): the upload
+    ids name the input, so a rerun neither reads nor hashes the photos again."""
+    identity = [(f.file_id, f.name, f.size) for f in [*files, *([meta_file] if meta_file else [])]]
+    key = hashlib.sha256(repr((identity, settings.to_dict())).encode()).hexdigest()
     kept = st.session_state.get("batch_plan")
     if kept and kept[0] == key:
         return kept[1]
+    zipped = len(files) == 1 and files[0].name.lower().endswith(".zip")
+    source = files[0].getvalue() if zipped else [(f.name, f.getvalue()) for f in files]
+    meta = meta_file.getvalue() if meta_file else b""
     try:
         photos = collect_photos(source)
         table = read_meta(meta) if meta else None

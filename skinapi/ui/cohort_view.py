@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..imaging import overlay
-from ..names import markdown_text
-from ..records import charts, cohort
+from ..names import markdown_text, safe_name
+from ..records import charts, cohort, exports
 from ..records.store import RunStore, StoredRun
 from .state import remembered
 
@@ -27,8 +26,9 @@ def choose_batch(store: RunStore, preferred: str | None) -> str | None:
     return st.selectbox("Batch", names, key="cohort_batch")
 
 
-def cohort_view(store: RunStore, batch: str) -> None:
-    runs = [r for r in store.batch_runs(batch) if r.state == "success"]
+def cohort_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
+    """`stored`: every run of `batch`, as the store holds them."""
+    runs = [r for r in stored if r.state == "success"]
     rows = cohort.cohort_scores(runs)
     if not rows:
         st.info("No successful run in this batch yet.", icon=":material/hourglass_empty:")
@@ -53,7 +53,7 @@ def cohort_view(store: RunStore, batch: str) -> None:
         config={"displayModeBar": False},
     )
     st.caption(
-        f"{len(runs)} photos ({len(store.batch_runs(batch)) - len(runs)} failed or unfinished)."
+        f"{len(runs)} photos ({len(stored) - len(runs)} failed or unfinished)."
         " A box spans the middle half of the scores, its line the median; "
         "every dot is a photo (hover for its file). Higher is healthier."
     )
@@ -76,7 +76,7 @@ def cohort_view(store: RunStore, batch: str) -> None:
     )
     found = cohort.outliers(rows, score=score)
     outlier_gallery(store, runs, found)
-    exports(batch, rows, means, found, by, score)
+    export_buttons(batch, rows, means, found, by, score)
 
 
 def _interval(estimate) -> str:
@@ -106,24 +106,21 @@ def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _outlier_jpeg(_store: RunStore, run_id: str, mask_key: str | None, _run: StoredRun):
-    try:
-        result = _store.load_result(_run)
-        base = result.resized_image or _store.photo(run_id)
-        rgb, layers = overlay.prepare(base, result.masks, 480)
-        keys = [mask_key] if mask_key in layers else []
-        return overlay.to_jpeg(overlay.composite(rgb, layers, keys, {}, 0.75), quality=85)
-    except Exception:  # a damaged stored photo or mask: the gallery shows the caption alone
-        return None
+def _outlier_jpeg(run_id: str, mask_key: str | None, _store: RunStore, _run: StoredRun):
+    return exports.run_overlay(_store, _run, [mask_key], max_side=480) if mask_key else None
 
 
 def outlier_image(store: RunStore, run: StoredRun | None, mask_key: str | None):
+    """The run's photo with that concern's mask, or None (no such run, damaged files)."""
     if run is None:
         return None
-    return _outlier_jpeg(store, run.id, mask_key, run)
+    try:
+        return _outlier_jpeg(run.id, mask_key, store, run)
+    except Exception:  # a damaged stored mask: the gallery shows the caption alone
+        return None
 
 
-def exports(batch, rows, means, found, by, score) -> None:
+def export_buttons(batch, rows, means, found, by, score) -> None:
     files = (
         ("Scores (CSV)", lambda: cohort.scores_csv(rows), "scores"),
         ("Means (CSV)", lambda: cohort.group_means_csv(means, by), "means"),
@@ -131,12 +128,12 @@ def exports(batch, rows, means, found, by, score) -> None:
     )
     for column, (title, data, suffix) in zip(st.columns(3), files, strict=True):
         column.download_button(
-            title, data, f"skinscope-{batch}-{suffix}.csv", "text/csv",
+            title, data, f"skinscope-{safe_name(batch)}-{suffix}.csv", "text/csv",
             key=f"do_cohort_{suffix}", width="stretch", on_click="ignore",
         )  # fmt: skip
 
 
-def paired_view(store: RunStore, batch: str) -> None:
+def paired_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
     """Two batches of the same photos (v2.0 vs v2.1, SD vs HD…): the change per concern."""
     others = [name for name, _, _ in store.batches() if name != batch]
     if not others:
@@ -146,7 +143,7 @@ def paired_view(store: RunStore, batch: str) -> None:
                          placeholder="Choose a second batch of the same photos")  # fmt: skip
     if not other:
         return
-    first = [r for r in store.batch_runs(batch) if r.state == "success"]
+    first = [r for r in stored if r.state == "success"]
     second = [r for r in store.batch_runs(other) if r.state == "success"]
     changes = cohort.paired_differences(first, second)
     if not changes:
@@ -164,6 +161,7 @@ def paired_view(store: RunStore, batch: str) -> None:
     )
     st.download_button(
         "Paired differences (CSV)", lambda: cohort.changes_csv(changes),
-        f"skinscope-{batch}-vs-{other}.csv", "text/csv", key="do_cohort_pairs",
+        f"skinscope-{safe_name(batch)}-vs-{safe_name(other)}.csv", "text/csv",
+        key="do_cohort_pairs",
         on_click="ignore",
     )  # fmt: skip

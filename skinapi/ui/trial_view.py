@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..concerns import label, region_label
-from ..names import markdown_text
+from ..names import markdown_text, safe_name
 from ..records import charts, cohort, exports, tables
 from .history import read_runs
 from .state import remembered
@@ -48,7 +48,7 @@ def trial_summary(trial: str) -> None:
     st.download_button(
         "Export the trial (CSV)",
         lambda: exports.runs_csv(trial_runs),
-        f"trial-{trial}.csv",
+        f"trial-{safe_name(trial)}.csv",
         "text/csv",
         key="do_export_trial",
         on_click="ignore",
@@ -117,7 +117,7 @@ def visit_change_view(trial: str, trial_runs) -> None:
     st.download_button(
         "Export the changes (CSV)",
         lambda: cohort.visit_changes_csv(change),
-        f"trial-{trial}-changes.csv",
+        f"trial-{safe_name(trial)}-changes.csv",
         "text/csv",
         key="do_export_changes",
         on_click="ignore",
