@@ -434,8 +434,11 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     open_app(page, app_url)
     go_to(page, "Batch")
     uploaders = page.locator("input[type=file]")
-    uploaders.nth(0).set_input_files([str(p) for p in [*names, wall]])
+    # One upload at a time: a file set while the page reruns for the last one can be lost.
     uploaders.nth(1).set_input_files(str(meta))
+    expect(page.get_by_text("meta.csv")).to_be_visible()
+    idle(page)
+    uploaders.nth(0).set_input_files([str(p) for p in [*names, wall]])
     expect(page.get_by_text("5 photos to send")).to_be_visible()
     expect(page.get_by_text("Meta columns read: group")).to_be_visible()  # the plan has them
     page.get_by_label("Batch name").fill("browser-set")
