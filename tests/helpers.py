@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -151,11 +152,13 @@ def serve_app(data_dir: Path, log_path: Path, **settings: str) -> tuple[subproce
     and `settings` as extra environment; (process, url) once it answers its health check."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    env |= {"SKINSCOPE_DATA_DIR": str(data_dir), **settings}
+    hooks = str(Path(__file__).parent / "server_hooks")
+    python_path = os.pathsep.join(filter(None, [hooks, env.get("PYTHONPATH")]))
+    env |= {"SKINSCOPE_DATA_DIR": str(data_dir), "PYTHONPATH": python_path, **settings}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -173,4 +176,20 @@ def serve_app(data_dir: Path, log_path: Path, **settings: str) -> tuple[subproce
         raise RuntimeError(
             f"streamlit did not become healthy within 60 s; see {log_path}"
         ) from None
+    SERVERS[url] = (server, log_path)
     return server, url
+
+
+SERVERS: dict[str, tuple[subprocess.Popen, Path]] = {}
+"""Each test server by its url: its process and log, for `server_stacks`."""
+
+
+def server_stacks(url: str) -> str:
+    """Every thread's stack in the test server at `url` (by SIGUSR1, see server_hooks), and the
+    end of its log."""
+    server, log_path = SERVERS.get(url.rstrip("/"), (None, None))
+    if server is None or server.poll() is not None:
+        return f"(no running test server at {url})"
+    server.send_signal(signal.SIGUSR1)
+    time.sleep(1)
+    return log_path.read_text(errors="replace")[-12_000:]

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .helpers import CHROMIUM, FACE_PATH, SHOTS, serve_app, webcam_frame, write_y4m
+from .helpers import (
+    CHROMIUM,
+    FACE_PATH,
+    SHOTS,
+    serve_app,
+    server_stacks,
+    webcam_frame,
+    write_y4m,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -71,7 +79,21 @@ def page(browser):
 
 
 def idle(page) -> None:
-    page.wait_for_selector(IDLE)
+    try:
+        page.wait_for_selector(IDLE)
+    except sync_api.TimeoutError:
+        fail_with_server_state(page, "the app never became idle")
+
+
+def fail_with_server_state(page, what: str) -> None:
+    """A wait timed out: a screenshot, the page's address and what the server's threads were
+    doing, so a failure on a CI machine can be read without rerunning it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    picture = SHOTS / f"failed-{re.sub(r'[^a-z0-9]+', '-', what)}.png"
+    page.screenshot(path=picture, full_page=True)
+    base = re.match(r"https?://[^/]+", page.url)
+    stacks = server_stacks(base.group(0)) if base else "(no server address)"
+    pytest.fail(f"{what} at {page.url} (screenshot {picture}); server:\n{stacks}")
 
 
 PAINTED = """() => [...document.images].every(i => i.complete && i.naturalWidth > 0)

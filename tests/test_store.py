@@ -370,3 +370,23 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
     errors = [child.communicate(timeout=60)[1].decode() for child in children]
     assert [child.returncode for child in children] == [0] * 8, errors
     assert RunStore(path)._meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_a_run_id_from_a_damaged_history_never_becomes_a_path(store, tmp_path):
+    """The ids are read back from a file on disk: one that climbs out of the data folder is
+    refused, and a delete never reaches outside it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the history's")
+    hostile = "../outside"  # files live in tmp_path / "runs"
+    with sqlite3.connect(store.path) as db:
+        db.execute(
+            "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
+            "photo_hash, state) VALUES (?, 0, 'demo', 'v2.1', '{}', '', 'upload', 'h', 'error')",
+            (hostile,),
+        )
+    with pytest.raises(StoreError, match="never writes"):
+        store.delete(hostile)
+    with pytest.raises(StoreError, match="never writes"):
+        store.photo(hostile)
+    assert (outside / "keep.txt").exists()

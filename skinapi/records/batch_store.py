@@ -10,20 +10,18 @@ billed); recorded but never sent → recorded again in the same run; failed → 
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..names import safe_name
 from ..results import AnalysisResult
 from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
+from .leases import batch_lock_path, lock_file
 from .runner import mark_interrupted
 from .states import EXPIRED_MESSAGE, NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
 from .store import RunStore, StoredRun
@@ -256,29 +254,23 @@ def results_csv(plan: BatchPlan, store: RunStore, *, batch: str, backend: str) -
 @contextmanager
 def batch_lock(store: RunStore, batch: str):
     """Held while a batch runs: the same batch started again elsewhere (a second window, the
-    CLI beside the app) would find the same photos unsent and create their tasks twice."""
-    folder = store.path.parent / "batch-locks"
-    digest = hashlib.sha256(batch.encode()).hexdigest()[:12]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / f"{safe_name(batch, max_length=60)}-{digest}.lock", "a+b")  # noqa: SIM115
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot lock the batch in {folder} ({exc.strerror or exc})",
-            hint="Point SKINSCOPE_DATA_DIR at a folder you can write.",
-        ) from None
-    with handle:
+    CLI beside the app) would find the same photos unsent and create their tasks twice. It is
+    the lease of all the batch's runs (see leases)."""
+    path = batch_lock_path(store, batch)
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+            held = stack.enter_context(lock_file(path))
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot lock the batch in {path.parent} ({exc.strerror or exc})",
+                hint="Point SKINSCOPE_DATA_DIR at a folder you can write.",
+            ) from None
+        if not held:
             raise BatchInputError(
                 f"Batch {batch!r} is already running (another window or process)",
                 hint="Wait for it to end, or give this batch another name.",
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            )
+        yield
 
 
 def refuse_other_settings(

@@ -24,6 +24,7 @@ from ..errors import (
     StoreError,
 )
 from ..results import AnalysisResult
+from .leases import run_lease
 from .states import (
     EXPIRED_MESSAGE,
     IN_FLIGHT_STATES,
@@ -31,7 +32,7 @@ from .states import (
     UNCONFIRMED_MESSAGE,
     RunState,
 )
-from .store import RunStore, StoredRun
+from .store import RunStore, StoredRun, new_run_id
 
 
 @dataclass
@@ -110,8 +111,16 @@ def run_analysis(
     fails never costs the result: it stays in the run, with the reason in `run.not_saved`."""
     resuming = run.task_id is not None
     book = _Book(store, run)
-    if not resuming and run.store_id is None:
-        book.begin()
+    fresh = not resuming and run.store_id is None
+    run_id = new_run_id() if fresh else run.store_id
+    # Leased before its record exists: another window never sees it unclaimed (see leases).
+    with run_lease(store, run_id):
+        if fresh:
+            book.begin(run_id)
+        return _run(run, client, book, resuming, on_progress, timeout)
+
+
+def _run(run: Run, client: Client, book: _Book, resuming: bool, on_progress, timeout) -> Outcome:
     run.state = "running" if resuming else "pending"
 
     def sending() -> None:
@@ -171,12 +180,13 @@ class _Book:
     def open(self) -> bool:
         return self.store is not None and self.run.store_id is not None
 
-    def begin(self) -> None:
+    def begin(self, run_id: str) -> None:
         if self.store is None:
             return
         run = self.run
         try:
             run.store_id = self.store.begin(
+                run_id=run_id,
                 photo=run.photo,
                 settings=run.settings,
                 backend=run.backend,

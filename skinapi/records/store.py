@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -34,6 +35,13 @@ _COLUMNS = (
 )  # fmt: skip
 _JSON_COLUMNS = ("result", "debug", "settings", "meta")
 _TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit")
+
+
+_RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def default_path() -> Path:
@@ -218,10 +226,12 @@ class RunStore:
         file: str = "",
         meta: dict[str, str] | None = None,
         visit: str = "",
+        run_id: str | None = None,
     ) -> str:
-        """Record a run before anything is sent; returns its id."""
-        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        folder = self.files / run_id
+        """Record a run before anything is sent; returns its id (`run_id`, from `new_run_id`,
+        when the caller needs it before the record exists)."""
+        run_id = run_id or new_run_id()
+        folder = self.folder(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "photo.jpg").write_bytes(photo)
         self._db.execute(
@@ -256,7 +266,7 @@ class RunStore:
     def save_result(
         self, run_id: str, result: AnalysisResult, *, duration: float, units: int
     ) -> None:
-        folder = self.files / run_id / "masks"
+        folder = self.folder(run_id) / "masks"
         folder.mkdir(parents=True, exist_ok=True)
         names = {}
         for key, data in result.masks.items():
@@ -264,14 +274,14 @@ class RunStore:
             (folder / name).write_bytes(data)
             names[key] = name
         if result.resized_image:
-            (self.files / run_id / "resized.jpg").write_bytes(result.resized_image)
+            (self.folder(run_id) / "resized.jpg").write_bytes(result.resized_image)
         stored = result.to_dict() | {"mask_files": names}
         self.update(run_id, state="success", result=stored, duration=duration, units=units)
 
     @_guarded
     def delete(self, run_id: str) -> None:
         self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.files / run_id, ignore_errors=True)
+        shutil.rmtree(self.folder(run_id), ignore_errors=True)
 
     @_guarded
     def purge(self) -> None:
@@ -355,9 +365,19 @@ class RunStore:
     def thumbnails(self) -> dict[str, bytes]:
         return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
 
+    def folder(self, run_id: str) -> Path:
+        """The run's files. Its id is read back from a file on disk, so it is checked before it
+        becomes a path: a damaged history must not point a delete outside the data folder."""
+        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+            raise StoreError(
+                f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
+                hint=FRESH_HINT,
+            )
+        return self.files / run_id
+
     @_guarded
     def photo(self, run_id: str) -> bytes:
-        return (self.files / run_id / "photo.jpg").read_bytes()
+        return (self.folder(run_id) / "photo.jpg").read_bytes()
 
     @_guarded
     def load_result(self, run: StoredRun) -> AnalysisResult | None:
@@ -365,7 +385,7 @@ class RunStore:
         if run.result is None:
             return None
         result = replace(run.result, masks={}, resized_image=None)
-        folder = self.files / run.id
+        folder = self.folder(run.id)
         for key, name in run.mask_files.items():
             path = folder / "masks" / name
             if path.exists():

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ..client import Client, Progress
 from ..errors import StoreError
+from ..records.leases import batch_busy, run_busy
 from ..records.runner import Run, mark_interrupted, run_analysis, run_from_store
 from .connection import client_for
 from .history import history
@@ -71,7 +72,8 @@ def finish_interrupted(client: Client | None) -> Run | None:
 
 def resume_stored_runs() -> None:
     """Runs left pending, running or stalled by an earlier session (or a crash) are polled again
-    by task_id — once per session, so a failing resume cannot loop."""
+    by task_id — once per session, so a failing resume cannot loop — unless someone still works
+    on them (a second tab, the CLI, a batch: see records/leases)."""
     store = history()
     if store is None:
         return
@@ -83,6 +85,8 @@ def resume_stored_runs() -> None:
     for stored in pending:
         if stored.id in tried or any(r.store_id == stored.id for r in runs().values()):
             continue
+        if (stored.batch and batch_busy(store, stored.batch)) or run_busy(store, stored.id):
+            continue  # another window, the CLI or a running batch is on it now
         tried.add(stored.id)
         if not stored.task_id:
             mark_interrupted(store, stored)
