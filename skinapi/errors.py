@@ -169,6 +169,16 @@ class TransportError(SkinApiError):
     default_hint = "Check the network and the base URL."
 
 
+class NotSentError(TransportError):
+    """The connection was never made (refused, unresolved or timed out while connecting): the
+    request cannot have reached the API, so nothing was billed, even for a create."""
+
+    default_hint = (
+        "Nothing reached the API, so nothing was billed. Check the network and the base URL, "
+        "then try again."
+    )
+
+
 class ProtocolError(SkinApiError):
     """The API answered with something the contract does not describe."""
 

@@ -150,11 +150,16 @@ class Transport:
                 raise self._transport_error(what, "ran past the deadline", idempotent) from None
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 self._record(method, url, kwargs, started, error=exc)
-                if idempotent and attempt + 1 < self.retry.attempts:
+                not_sent = _never_connected(exc)
+                if (idempotent or not_sent) and attempt + 1 < self.retry.attempts:
                     self._pause(attempt, deadline, "The connection failed")
                     attempt += 1
                     continue
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+                if not_sent:
+                    raise e.NotSentError(
+                        self.scrub(f"{what} could not connect: {type(exc).__name__}")
+                    ) from None
                 raise self._transport_error(
                     what, f"{kind}: {type(exc).__name__}", idempotent
                 ) from None
@@ -396,3 +401,23 @@ def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:
     if status >= 500:
         return e.ServerError
     return e.ApiStatusError
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """The failure came before a connection existed, so the server never saw the request:
+    even a create may go again. Anything later (a reset, a read timeout) may have reached it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(
+            cause,
+            (requests.ConnectTimeout, urllib3.exceptions.NewConnectionError,
+             urllib3.exceptions.ConnectTimeoutError, ConnectionRefusedError),
+        ):  # fmt: skip
+            return True
+        nested = getattr(cause, "reason", None)
+        if not isinstance(nested, BaseException) and cause.args:
+            nested = cause.args[0]
+        cause = nested if isinstance(nested, BaseException) else None
+    return False

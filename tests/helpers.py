@@ -3,6 +3,7 @@ recorded run, Chromium's fake-camera clips and a Streamlit server for the browse
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +88,59 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Gate:
+    """A door in front of a local server: open, each connection to its port is carried
+    through; closed, nothing listens there (a connection is refused, as when a host is down)
+    and the connections it carried are cut."""
+
+    def __init__(self, target_port: int):
+        self.port, self.target = free_port(), target_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._listener: socket.socket | None = None
+        self._carried: list[socket.socket] = []
+
+    def open(self) -> Gate:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        return self
+
+    def close(self) -> None:
+        if self._listener is not None:
+            # shutdown, not only close: a thread blocked in accept() keeps a closed socket
+            # listening on Linux.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        for connection in self._carried:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+        self._carried.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                inside, _ = listener.accept()
+            except OSError:
+                return  # closed
+            outside = socket.create_connection(("127.0.0.1", self.target))
+            self._carried += [inside, outside]
+            # The emulator answers only requests addressed to its own host (DNS rebinding).
+            host = (f"Host: 127.0.0.1:{self.port}\r\n".encode(),
+                    f"Host: 127.0.0.1:{self.target}\r\n".encode())  # fmt: skip
+            for source, sink, swap in ((inside, outside, host), (outside, inside, None)):
+                threading.Thread(target=self._pump, args=(source, sink, swap), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, swap) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data.replace(*swap) if swap else data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
 
 
 class ManualClock:

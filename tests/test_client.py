@@ -18,6 +18,7 @@ from skinapi import (
     EngineError,
     InvalidParametersError,
     InvalidTaskIdError,
+    NotSentError,
     ProtocolError,
     RateLimitError,
     RetryPolicy,
@@ -28,7 +29,7 @@ from skinapi import (
 )
 from skinapi.client import interval_seconds
 
-from .helpers import FAKE_KEY
+from .helpers import FAKE_KEY, Gate, free_port
 
 SD_ALL = AnalysisSettings.build(preset_actions("all", "sd"))
 
@@ -180,6 +181,35 @@ def test_dropped_create_is_a_transport_error_and_is_not_resent(emulator_factory,
         client.create_task(settings(), src_file_id=file_id)
     assert emulator.creates == 1
     assert "billed" in caught.value.hint
+
+
+def test_a_create_whose_connection_was_refused_goes_again_and_creates_one_task(
+    emulator_factory, face_bytes
+):
+    """Refused before a connection existed, the create cannot have reached the API: unlike a
+    dropped one, it is sent again."""
+    emulator = emulator_factory()
+    gate = Gate(emulator.port).open()
+    client = Client(FAKE_KEY, base_url=gate.url, retry=RetryPolicy(attempts=6, base_delay=0.1))
+    file_id = client.upload_photo(face_bytes)
+    gate.close()
+    threading.Timer(0.25, gate.open).start()
+    with client.recording() as trace:
+        created = client.create_task(settings(), src_file_id=file_id)
+    gate.close()
+    assert created.task_id and emulator.creates == 1
+    assert len(trace) >= 2  # refused at least once, then sent
+
+
+def test_a_create_that_never_connects_says_nothing_was_billed(face_bytes):
+    client = Client(
+        FAKE_KEY, base_url=f"http://127.0.0.1:{free_port()}",
+        retry=RetryPolicy(attempts=3, base_delay=0.001),
+    )  # fmt: skip
+    with client.recording() as trace, pytest.raises(NotSentError) as caught:
+        client.create_task(settings(), src_file_id="file_1")
+    assert len(trace) == 3
+    assert "nothing was billed" in caught.value.hint and FAKE_KEY not in str(caught.value)
 
 
 def test_polls_retry_dropped_connections(emulator_factory, face_bytes):

@@ -14,13 +14,20 @@ import zipfile
 
 import pytest
 
-from skinapi import AnalysisSettings, Client, InvalidTaskIdError, StoreError, preset_actions
+from skinapi import (
+    AnalysisSettings,
+    Client,
+    InvalidTaskIdError,
+    RetryPolicy,
+    StoreError,
+    preset_actions,
+)
 from skinapi.demo import DEMO_API_KEY
 from skinapi.records import exports, report, tables
 from skinapi.records.runner import Run, run_analysis, run_from_store
 from skinapi.records.store import SCHEMA_VERSION, RunStore
 
-from .helpers import FAKE_KEY, ManualClock, free_port, record_run
+from .helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
@@ -390,3 +397,22 @@ def test_a_run_id_from_a_damaged_history_never_becomes_a_path(store, tmp_path):
     with pytest.raises(StoreError, match="never writes"):
         store.photo(hostile)
     assert (outside / "keep.txt").exists()
+
+
+def test_a_create_that_never_reached_the_api_is_an_error_not_unconfirmed(
+    store, emulator, face_bytes
+):
+    """The connection for the create was refused: nothing can have been billed, so the run is
+    a plain failure that may be run again, not one that must never be created again."""
+    gate = Gate(emulator.port).open()
+    client = Client(FAKE_KEY, base_url=gate.url, retry=RetryPolicy(attempts=2, base_delay=0.01))
+    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
+
+    def close_before_the_create(progress):
+        if progress.phase == "creating":
+            gate.close()
+
+    outcome = run_analysis(run, client, store, on_progress=close_before_the_create)
+    assert outcome.state == "error" and emulator.creates == 0
+    stored = store.get(run.store_id)
+    assert stored.state == "error" and "nothing was billed" in outcome.error["hint"]

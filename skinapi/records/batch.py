@@ -297,7 +297,7 @@ class _Scheduler:
             job.next_poll = job.waiting_since + job.interval
             self.polls.append(job)
             return
-        if isinstance(error, e.RateLimitError):  # not executed: it may go out again
+        if isinstance(error, (e.RateLimitError, e.NotSentError)):  # not executed: may go again
             job.attempts += 1
             self.ledger.note(job.store_id, state="pending")
             if job.attempts < MAX_ATTEMPTS:

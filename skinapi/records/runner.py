@@ -19,6 +19,7 @@ from ..errors import (
     ApiStatusError,
     DeadlineExceeded,
     InvalidTaskIdError,
+    NotSentError,
     ServerError,
     SkinApiError,
     StoreError,
@@ -290,7 +291,7 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
 def _failure(exc: SkinApiError, *, create_sent: bool) -> Outcome:
     error = error_dict(exc)
     refused = isinstance(exc, ApiStatusError) and not isinstance(exc, ServerError)
-    if create_sent and not refused:
+    if create_sent and not refused and not isinstance(exc, NotSentError):
         # The create went out and no answer says it was refused: it may exist and be billed.
         return Outcome("unconfirmed", error=error | {"message": UNCONFIRMED_MESSAGE})
     if isinstance(exc, DeadlineExceeded):

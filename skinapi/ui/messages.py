@@ -16,6 +16,7 @@ HEADLINES = {
     "TaskTimeoutError": "The analysis took too long on the API's side.",
     "ServerError": "The API had a server error.",
     "TransportError": "The API could not be reached.",
+    "NotSentError": "The API could not be reached; nothing was sent, so nothing was billed.",
     "ProtocolError": "The API answered in a way SkinScope does not understand.",
     "DeadlineExceeded": "The analysis is still running at the API.",
     "EngineError": "The analysis engine could not analyse this photo.",
