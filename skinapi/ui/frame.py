@@ -29,8 +29,16 @@ _router = {"has_run": False}
 
 PAGE_STYLE = """<style>
 [data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }
+@media (max-width: 640px) {
+  .st-key-history_filters [data-testid='stHorizontalBlock'] { flex-wrap: wrap; row-gap: 0.75rem; }
+  .st-key-history_filters [data-testid='stColumn'] {
+    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important;
+  }
+  .st-key-history_filters [data-testid='stColumn']:first-child { flex-basis: 100% !important; }
+}
 </style>"""
-"""Streamlit's 6 rem above every page's title cost Results its first screen."""
+"""Streamlit's 6 rem above every page's title cost Results its first screen; on a phone,
+Streamlit stacks every column, and History's seven filters filled two screens."""
 
 
 def start(page: str | None = None) -> None:

@@ -52,7 +52,8 @@ def unreadable_note(store: RunStore) -> None:
 
 def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
     first_day = datetime.fromtimestamp(min(r.created for r in runs)).date()
-    cells = st.columns([1.5, 1, 1, 1, 1, 1.2, 1.5])
+    # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
+    cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.5])
     days = remembered(
         cells[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
     )
