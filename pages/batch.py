@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from skinapi.ui import batch_job, batch_view, cohort_view, connection, messages
+from skinapi.ui import batch_view, cohort_view, connection, messages
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history
 from skinapi.ui.state import remembered
@@ -36,8 +36,7 @@ if files is not None:
         batch_view.run_controls(plan, batch, conn)
 
 shown = st.session_state.get("batch_name_shown") or batch
-if batch_job.job(shown) is not None:
-    batch_view.live_progress(shown)
+batch_view.progress(shown)
 
 store = history()
 if store is not None:

@@ -78,11 +78,47 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def open_page(browser):
+    """New windows (each its own context) of a given size, closed when the test ends: a window
+    left open keeps its session, and its fragments, running for the rest of the module."""
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 def idle(page) -> None:
     try:
         page.wait_for_selector(IDLE)
     except sync_api.TimeoutError:
         fail_with_server_state(page, "the app never became idle")
+
+
+def script_runs_within(page, seconds: float) -> int:
+    """How many times the app's script (or a fragment of it) starts running within `seconds`."""
+    return page.evaluate(
+        """async (ms) => {
+            const app = document.querySelector("[data-testid='stApp']");
+            let runs = 0;
+            const watch = new MutationObserver(() => {
+                if (app.dataset.testScriptState === "running") runs++;
+            });
+            watch.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+            await new Promise((done) => setTimeout(done, ms));
+            watch.disconnect();
+            return runs;
+        }""",
+        seconds * 1000,
+    )
 
 
 def fail_with_server_state(page, what: str) -> None:
@@ -294,10 +330,10 @@ def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
     expect(page.get_by_text("No runs yet")).to_be_visible()
 
 
-def test_a_second_tab_offers_the_stored_result_and_creates_no_task(browser, app_url):
+def test_a_second_tab_offers_the_stored_result_and_creates_no_task(open_page, app_url):
     """Never billed twice across tabs: the same photo and settings in a new tab (a new session)
     find the first tab's result in the run store."""
-    first = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    first = open_page(1440, 900)
     open_app(first, app_url)
     pick(first, "Sample photo")
     choose_preset(first, "Tone & glow")
@@ -305,7 +341,7 @@ def test_a_second_tab_offers_the_stored_result_and_creates_no_task(browser, app_
     analyse_to_results(first)
     before = tasks_created(first, app_url)
 
-    second = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    second = open_page(1440, 900)
     open_app(second, app_url)
     pick(second, "Sample photo")
     choose_preset(second, "Tone & glow")
@@ -320,10 +356,9 @@ def test_a_second_tab_offers_the_stored_result_and_creates_no_task(browser, app_
 
 @pytest.mark.parametrize("quality", ["SD", "HD"])
 def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
-    browser, app_url, tmp_path, quality
+    open_page, app_url, tmp_path, quality
 ):
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    page.set_default_timeout(60_000)
+    page = open_page(1440, 900)
     open_app(page, app_url)
     if quality == "HD":
         photo = tmp_path / "hd.jpg"
@@ -345,7 +380,7 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
     assert face["x"] > radar["x"] + radar["width"] / 2  # side by side, not stacked
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"18-results-first-screen-{quality.lower()}-1440.png")
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone = open_page(390, 844)
     phone.goto(page.url)
     expect(phone.get_by_role("heading", name="Results")).to_be_visible()
     expect(phone.get_by_test_id("stMetric").nth(2)).to_be_visible()
@@ -394,9 +429,8 @@ def test_mask_chips_wear_their_colours_and_a_chosen_concern_highlights_its_mask(
 
 
 @pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
-def test_results_open_at_their_top_after_analyse_was_scrolled(browser, app_url, width, height):
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.set_default_timeout(60_000)
+def test_results_open_at_their_top_after_analyse_was_scrolled(open_page, app_url, width, height):
+    page = open_page(width, height)
     open_app(page, app_url)
     pick(page, "Sample photo")
     expect(
@@ -430,7 +464,7 @@ def test_the_chart_code_loads_at_start_not_on_the_first_click(page, app_url):
     )
 
 
-def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
+def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path):
     """The plan (one photo blocked), the live progress, then the cohort split by group."""
     from PIL import ImageEnhance
 
@@ -447,8 +481,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     Image.new("RGB", (720, 960), (180, 170, 160)).save(wall)
     meta = tmp_path / "meta.csv"
     meta.write_text("file,group\n" + "".join(f"{p.name},{p.name.split('-')[0]}\n" for p in names))
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    page.set_default_timeout(60_000)
+    page = open_page(1440, 900)
     open_app(page, app_url)
     go_to(page, "Batch")
     uploaders = page.locator("input[type=file]")
@@ -469,6 +502,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     page.screenshot(path=SHOTS / "22-batch-progress.png")
     expect(page.get_by_text("5 succeeded")).to_be_visible()
     idle(page)
+    assert script_runs_within(page, 2.0) == 0  # once ended, the page stops redrawing itself
     page.screenshot(path=SHOTS / "23-batch-done.png", full_page=True)
     split = page.get_by_role("combobox", name="Split by")
     split.click()
@@ -478,7 +512,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(browser, app_url, tmp_path):
     expect(page.get_by_text("Means with 95% confidence intervals")).to_be_visible()
     page.get_by_text("Means with 95% confidence intervals").scroll_into_view_if_needed()
     shot(page, "23-batch-cohort")
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone = open_page(390, 844)
     phone.goto(page.url)
     means = phone.get_by_text("Means with 95% confidence intervals")
     expect(means).to_be_visible()
@@ -492,11 +526,10 @@ PAGE_PATHS = ["", "results", "live", "history", "compare", "batch", "settings"]
 
 
 @pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
-def test_every_page_fits_the_screen_without_an_exception(browser, app_url, width, height):
+def test_every_page_fits_the_screen_without_an_exception(open_page, app_url, width, height):
     """After a run exists, each page at a laptop's and a phone's size: no exception, nothing
     wider than the screen; a screenshot of each."""
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.set_default_timeout(60_000)
+    page = open_page(width, height)
     open_app(page, app_url)
     pick(page, "Sample photo")
     analyse_to_results(page)
@@ -505,6 +538,8 @@ def test_every_page_fits_the_screen_without_an_exception(browser, app_url, width
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         settle(page)
         assert not page.get_by_test_id("stException").count(), path
+        # Idle, a page stays idle (the camera component's first report may rerun it once).
+        assert script_runs_within(page, 1.2) <= 1, f"{path} keeps rerunning while idle"
         overflow = page.evaluate(
             "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
             " return m.scrollWidth - m.clientWidth; }"
@@ -517,7 +552,7 @@ def test_every_page_fits_the_screen_without_an_exception(browser, app_url, width
         page.screenshot(path=SHOTS / f"30-{path or 'analyse'}-{width}.png")
 
 
-def test_trial_visits_show_the_change_from_baseline(browser, tmp_path):
+def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
     """A trial of three participants at baseline and week 4 (one missing it): the summary's
     forest plot and table, at 1440×900 and 390×844."""
     from PIL import ImageEnhance
@@ -543,7 +578,7 @@ def test_trial_visits_show_the_change_from_baseline(browser, tmp_path):
     server, url = serve_app(tmp_path / "data", tmp_path / "server.log")
     try:
         for width, height in ((1440, 900), (390, 844)):
-            page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+            page = open_page(width, height)
             page.set_default_timeout(60_000)
             page.goto(f"{url}/live")
             trial = page.get_by_label("Trial name")

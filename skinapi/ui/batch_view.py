@@ -175,34 +175,39 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         st.rerun()
 
 
-@st.fragment(run_every=0.5)
-def live_progress(batch: str) -> None:
-    """The running batch's counts, twice a second; its result once it ends."""
+def progress(batch: str) -> None:
+    """The batch's counts while it runs (a fragment redrawn twice a second), its result once it
+    has ended (drawn once: a page left open no longer reruns twice a second for ever)."""
     job = batch_job.job(batch)
     if job is None:
         return
-    p = job.progress
     if job.running:
-        total = p.total if p else job.sendable
-        done = (p.done + p.failed) if p else 0
-        eta = f" · about {p.eta:.0f} s left" if p and p.eta is not None else ""
-        st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")
-        if p:
-            cells = st.columns(5)
-            for cell, (name, value) in zip(cells, (
-                ("Done", p.done), ("Running", p.running), ("Failed", p.failed),
-                ("Queued", p.queued), ("Requests left in the window", p.requests_left_in_window),
-            ), strict=True):  # fmt: skip
-                cell.metric(name, value)
-        if job.stop.is_set():
-            st.caption("Stopping: no new tasks; the ones created are followed to their end.")
-        elif st.button("Stop", icon=":material/stop_circle:", key="do_batch_stop"):
-            job.stop.set()
-        return
-    if st.session_state.get("batch_shown_end") != (batch, job.started):
-        st.session_state["batch_shown_end"] = (batch, job.started)
-        st.rerun(scope="app")  # the cohort view below reads the finished batch
-    finished(job)
+        _live_progress(batch)
+    else:
+        finished(job)
+
+
+@st.fragment(run_every=0.5)
+def _live_progress(batch: str) -> None:
+    job = batch_job.job(batch)
+    if job is None or not job.running:
+        st.rerun(scope="app")  # the result and the cohort below read the finished batch
+    p = job.progress
+    total = p.total if p else job.sendable
+    done = (p.done + p.failed) if p else 0
+    eta = f" · about {p.eta:.0f} s left" if p and p.eta is not None else ""
+    st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")
+    if p:
+        cells = st.columns(5)
+        for cell, (name, value) in zip(cells, (
+            ("Done", p.done), ("Running", p.running), ("Failed", p.failed),
+            ("Queued", p.queued), ("Requests left in the window", p.requests_left_in_window),
+        ), strict=True):  # fmt: skip
+            cell.metric(name, value)
+    if job.stop.is_set():
+        st.caption("Stopping: no new tasks; the ones created are followed to their end.")
+    elif st.button("Stop", icon=":material/stop_circle:", key="do_batch_stop"):
+        job.stop.set()
 
 
 def finished(job: batch_job.BatchJob) -> None:

@@ -48,7 +48,10 @@ def camera_panel(
         # The checks and Capture sit beside the video, so all three fit a laptop's screen.
         with checks:
             camera = _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes)
-            guidance_panel(state, ready, has_run)
+            if streamer.state.playing:
+                guidance_panel(state, ready, has_run)
+            else:  # nothing to follow: no redraw twice a second while the camera is off
+                st.caption("Start the camera: guidance appears on the picture and here.")
             st.button(
                 "Capture now",
                 key="do_capture",
