@@ -19,11 +19,18 @@ from .state import kept, remembered
 QUALITY_LABELS = {"sd": "SD · short side ≥ 480 px", "hd": "HD · short side ≥ 1080 px"}
 
 
-def _apply_preset():
-    preset = st.session_state["analyse_preset"]
-    if preset in PRESETS:
-        quality = st.session_state["analyse_mode"]
-        st.session_state[f"analyse_actions_{quality}"] = list(preset_actions(preset, quality))
+def _apply_preset(quality: str, preset: str) -> None:
+    """A new quality or preset fills the concerns with the preset's, before they are drawn.
+    Not an on_change callback: a second click that interrupts the run a callback belongs to
+    could leave the concerns empty ("Choose at least one concern")."""
+    applied = st.session_state.get("analyse_preset_applied")
+    st.session_state["analyse_preset_applied"] = (quality, preset)
+    actions_key = f"analyse_actions_{quality}"
+    first = actions_key not in st.session_state and f"kept_{actions_key}" not in st.session_state
+    if preset in PRESETS and (first or applied not in (None, (quality, preset))):
+        st.session_state[actions_key] = list(preset_actions(preset, quality))
+    elif first:
+        st.session_state[actions_key] = []
 
 
 def choose_concerns() -> tuple[str, list[str]]:
@@ -35,22 +42,16 @@ def choose_concerns() -> tuple[str, list[str]]:
         format_func=QUALITY_LABELS.get,
         horizontal=True,
         key="analyse_mode",
-        on_change=_apply_preset,
     )
-    remembered(
+    preset = remembered(
         st.selectbox,
         "Preset",
         [*PRESETS, "custom"],
         format_func=lambda p: PRESET_LABELS.get(p, "Custom selection"),
         key="analyse_preset",
-        on_change=_apply_preset,
     )
+    _apply_preset(quality, preset)
     actions_key = f"analyse_actions_{quality}"
-    if actions_key not in st.session_state and f"kept_{actions_key}" not in st.session_state:
-        preset = st.session_state["analyse_preset"]
-        st.session_state[actions_key] = (
-            list(preset_actions(preset, quality)) if preset in PRESETS else []
-        )
     offered = SD_ACTIONS if quality == "sd" else HD_ACTIONS
     actions = remembered(
         st.multiselect,
