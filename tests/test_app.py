@@ -39,6 +39,11 @@ def app() -> AppTest:
     return at.run()
 
 
+def concerns(at: AppTest):
+    """The Analyse page's concerns (its key changes with each preset or quality applied)."""
+    return next(m for m in at.multiselect if m.label == "Concerns to analyse")
+
+
 def analyse_sample(at: AppTest) -> AppTest:
     at.radio(key="analyse_source").set_value("sample").run()
     return at.button(key="do_run").click().run()
@@ -94,7 +99,7 @@ def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
     at = app()
     at.radio(key="analyse_source").set_value("sample").run()
     at.radio(key="analyse_mode").set_value("hd").run()
-    chosen = at.multiselect(key="analyse_actions_hd")
+    chosen = concerns(at)
     assert chosen.value and all(a.startswith("hd_") for a in chosen.value)
     assert at.button(key="do_run").disabled
     assert any("1080" in m.value for m in at.markdown)
@@ -103,13 +108,24 @@ def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
 def test_unit_cost_follows_the_documented_table():
     at = app()
     at.selectbox(key="analyse_preset").set_value("custom").run()
-    at.multiselect(key="analyse_actions_sd").set_value(
-        ["redness", "pore", "acne", "texture", "moisture"]
-    ).run()
+    concerns(at).set_value(["redness", "pore", "acne", "texture", "moisture"]).run()
     assert any("12 units" in m.value for m in at.markdown)
     at.radio(key="analyse_mode").set_value("hd").run()
-    at.multiselect(key="analyse_actions_hd").set_value(["hd_redness"]).run()
+    concerns(at).set_value(["hd_redness"]).run()
     assert any("12 units" in m.value for m in at.markdown)
+
+
+def test_the_concerns_chosen_survive_a_visit_to_another_page_and_follow_the_preset():
+    at = app()
+    at.selectbox(key="analyse_preset").set_value("custom").run()
+    concerns(at).set_value(["redness", "pore"]).run()
+    at.switch_page("pages/history.py").run()
+    at.switch_page("pages/analyse.py").run()
+    assert concerns(at).value == ["redness", "pore"]
+    at.selectbox(key="analyse_preset").set_value("all").run()
+    assert len(concerns(at).value) == 16
+    at.radio(key="analyse_mode").set_value("hd").run()
+    assert concerns(at).value and all(a.startswith("hd_") for a in concerns(at).value)
 
 
 def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):

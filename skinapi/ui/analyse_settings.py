@@ -19,18 +19,23 @@ from .state import kept, remembered
 QUALITY_LABELS = {"sd": "SD · short side ≥ 480 px", "hd": "HD · short side ≥ 1080 px"}
 
 
-def _apply_preset(quality: str, preset: str) -> None:
-    """A new quality or preset fills the concerns with the preset's, before they are drawn.
-    Not an on_change callback: a second click that interrupts the run a callback belongs to
-    could leave the concerns empty ("Choose at least one concern")."""
+def _concerns_widget(quality: str, preset: str) -> tuple[int, list[str]]:
+    """The concerns widget's generation (part of its key) and default: a new quality or preset makes a new widget whose
+    default is the preset's concerns; otherwise the concerns last chosen (kept across pages).
+
+    Its value is never seeded through session state: when a second click (Upload, right after
+    HD) interrupted the run that first drew the widget, Streamlit sent the next run's widget
+    with its declared default instead of the seeded value, and the browser sent that back —
+    the concerns came out empty and Analyse disabled, in about 1 of 13 tries."""
     applied = st.session_state.get("analyse_preset_applied")
+    chosen = st.session_state.setdefault("analyse_concerns_chosen", {})
+    if quality not in chosen or (preset in PRESETS and applied not in (None, (quality, preset))):
+        generation = st.session_state.get("analyse_concerns_generation", 0) + 1
+        st.session_state["analyse_concerns_generation"] = generation
+        actions = list(preset_actions(preset, quality)) if preset in PRESETS else []
+        chosen[quality] = (generation, actions)
     st.session_state["analyse_preset_applied"] = (quality, preset)
-    actions_key = f"analyse_actions_{quality}"
-    first = actions_key not in st.session_state and f"kept_{actions_key}" not in st.session_state
-    if preset in PRESETS and (first or applied not in (None, (quality, preset))):
-        st.session_state[actions_key] = list(preset_actions(preset, quality))
-    elif first:
-        st.session_state[actions_key] = []
+    return chosen[quality]
 
 
 def choose_concerns() -> tuple[str, list[str]]:
@@ -50,17 +55,17 @@ def choose_concerns() -> tuple[str, list[str]]:
         format_func=lambda p: PRESET_LABELS.get(p, "Custom selection"),
         key="analyse_preset",
     )
-    _apply_preset(quality, preset)
-    actions_key = f"analyse_actions_{quality}"
+    generation, last = _concerns_widget(quality, preset)
     offered = SD_ACTIONS if quality == "sd" else HD_ACTIONS
-    actions = remembered(
-        st.multiselect,
+    actions = st.multiselect(
         "Concerns to analyse",
         offered,
+        default=[a for a in last if a in offered],
         format_func=lambda name: CONCERNS[name].label,
-        key=actions_key,
+        key=f"analyse_actions_{quality}_{generation}",
         help="All SD or all HD: the API cannot mix them in one task.",
     )
+    st.session_state["analyse_concerns_chosen"][quality] = (generation, actions)
     with st.expander("What each concern measures"):
         st.markdown(
             "\n".join(
