@@ -7,7 +7,7 @@ import pytest
 
 from skinapi.demo import Emulator
 
-from .helpers import FACE_PATH, face_image, start_emulator, test_client
+from .helpers import FACE_PATH, face_image, quick_demo_env, start_emulator, test_client
 
 # `analyze` and `batch` record into the run store: CLI children write into this session's own
 # history, never the developer's (a child environment without SKINSCOPE_* falls back on
@@ -26,6 +26,21 @@ def face_bytes() -> bytes:
 @pytest.fixture(name="face_image")
 def face_image_fixture():
     return face_image()
+
+
+@pytest.fixture
+def quick_emulator(monkeypatch, tmp_path):
+    """For the app under AppTest: a fresh demo emulator and history for the test, quick but
+    not instant, with no key from this machine — what the app builds through its cached
+    `demo_emulator`."""
+    from skinapi.ui.connection import demo_emulator
+
+    quick_demo_env(monkeypatch, tmp_path / "data")
+    demo_emulator.clear()
+    emulator = demo_emulator()
+    yield emulator
+    emulator.stop()
+    demo_emulator.clear()
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from streamlit.testing.v1 import AppTest
 from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
 from skinapi.records.runner import Run, run_key
-from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, FACE_PATH, SAMPLE, jpeg, quick_demo_env, small_face_photo, webcam_frame
+from .helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",
@@ -21,16 +20,7 @@ PAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def quick_emulator(monkeypatch, tmp_path):
-    """A fresh demo emulator and history for every test, quick but not instant, with no key
-    from this machine: what the app builds through its cached `demo_emulator`."""
-    quick_demo_env(monkeypatch, tmp_path / "data")
-    demo_emulator.clear()
-    emulator = demo_emulator()
-    yield emulator
-    emulator.stop()
-    demo_emulator.clear()
+pytestmark = pytest.mark.usefixtures("quick_emulator")
 
 
 def app() -> AppTest:

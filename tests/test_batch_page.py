@@ -10,19 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from skinapi.records.store import RunStore, default_path
 from skinapi.ui import batch_job
-from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, face_image, jpeg, quick_demo_env, wait_until
+from .helpers import APP, face_image, jpeg, wait_until
 
-
-@pytest.fixture(autouse=True)
-def quick_emulator(monkeypatch, tmp_path):
-    quick_demo_env(monkeypatch, tmp_path / "data")
-    demo_emulator.clear()
-    emulator = demo_emulator()
-    yield emulator
-    emulator.stop()
-    demo_emulator.clear()
+pytestmark = pytest.mark.usefixtures("quick_emulator")
 
 
 def photo_set() -> list[tuple[str, bytes, str]]:

@@ -15,9 +15,8 @@ from skinapi.records.batch_store import batch_lock
 from skinapi.records.leases import batch_busy, run_busy, run_lease
 from skinapi.records.runner import Run, run_analysis
 from skinapi.records.store import RunStore
-from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, FAKE_KEY, SAMPLE, quick_demo_env
+from .helpers import APP, FAKE_KEY, SAMPLE
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
@@ -79,16 +78,6 @@ def test_a_batch_lock_marks_the_batch_busy(tmp_path):
     assert not batch_busy(store, "set A")
 
 
-@pytest.fixture
-def demo(monkeypatch, tmp_path):
-    quick_demo_env(monkeypatch, tmp_path / "data")
-    demo_emulator.clear()
-    emulator = demo_emulator()
-    yield emulator
-    emulator.stop()
-    demo_emulator.clear()
-
-
 def unfinished_run(store: RunStore, emulator, *, created: bool, batch: str = "") -> str:
     """A run as another window leaves it while it works: created (task_id, running) or with
     its create still out (sending, no task_id)."""
@@ -119,10 +108,10 @@ def task_polls(emulator) -> int:
 
 @pytest.mark.parametrize("created", [True, False], ids=["created", "create in flight"])
 @pytest.mark.parametrize("owner", ["another window", "a running batch"])
-def test_a_new_window_leaves_alone_a_run_someone_is_on(demo, tmp_path, created, owner):
+def test_a_new_window_leaves_alone_a_run_someone_is_on(quick_emulator, tmp_path, created, owner):
     store = RunStore(tmp_path / "data" / "runs.sqlite3")
     batch = "set A" if owner == "a running batch" else ""
-    run_id = unfinished_run(store, demo, created=created, batch=batch)
+    run_id = unfinished_run(store, quick_emulator, created=created, batch=batch)
     state = store.get(run_id).state
     release = threading.Event()
     holding = threading.Event()
@@ -137,11 +126,11 @@ def test_a_new_window_leaves_alone_a_run_someone_is_on(demo, tmp_path, created, 
     holder.start()
     try:
         assert holding.wait(10)
-        polls = task_polls(demo)
+        polls = task_polls(quick_emulator)
         at = open_app()
         assert not at.exception
         assert store.get(run_id).state == state, "a run someone is on was taken over"
-        assert task_polls(demo) == polls
+        assert task_polls(quick_emulator) == polls
     finally:
         release.set()
         holder.join(10)
