@@ -114,6 +114,11 @@ def test_the_concerns_chosen_survive_a_visit_to_another_page_and_follow_the_pres
     assert concerns(at).value == ["redness", "pore"]
     at.selectbox(key="analyse_preset").set_value("all").run()
     assert len(concerns(at).value) == 16
+    concerns(at).set_value(["redness", "pore", "acne"]).run()  # edited by hand
+    assert at.selectbox(key="analyse_preset").value == "custom"
+    assert concerns(at).value == ["redness", "pore", "acne"]
+    at.selectbox(key="analyse_preset").set_value("all").run()
+    assert len(concerns(at).value) == 16
     at.radio(key="analyse_mode").set_value("hd").run()
     assert concerns(at).value and all(a.startswith("hd_") for a in concerns(at).value)
 

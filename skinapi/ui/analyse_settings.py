@@ -38,6 +38,13 @@ def _concerns_widget(quality: str, preset: str) -> tuple[int, list[str]]:
     return chosen[quality]
 
 
+def _concerns_edited(key: str, quality: str) -> None:
+    """Concerns picked by hand no longer match the preset: it says "Custom selection"."""
+    preset = st.session_state.get("analyse_preset")
+    if preset in PRESETS and set(st.session_state[key]) != set(preset_actions(preset, quality)):
+        st.session_state["analyse_preset"] = "custom"
+
+
 def choose_concerns() -> tuple[str, list[str]]:
     """Quality, preset and concerns: (quality, chosen actions)."""
     quality = remembered(
@@ -57,13 +64,16 @@ def choose_concerns() -> tuple[str, list[str]]:
     )
     generation, last = _concerns_widget(quality, preset)
     offered = SD_ACTIONS if quality == "sd" else HD_ACTIONS
+    key = f"analyse_actions_{quality}_{generation}"
     actions = st.multiselect(
         "Concerns to analyse",
         offered,
         default=[a for a in last if a in offered],
         format_func=lambda name: CONCERNS[name].label,
-        key=f"analyse_actions_{quality}_{generation}",
+        key=key,
         help="All SD or all HD: the API cannot mix them in one task.",
+        on_change=_concerns_edited,
+        args=(key, quality),
     )
     st.session_state["analyse_concerns_chosen"][quality] = (generation, actions)
     with st.expander("What each concern measures"):
