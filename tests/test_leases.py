@@ -13,7 +13,7 @@ from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
 from skinapi.records.batch_store import batch_lock
 from skinapi.records.leases import batch_busy, run_busy, run_lease
-from skinapi.records.runner import Run, run_analysis
+from skinapi.records.runner import Run, run_analysis, run_from_store
 from skinapi.records.store import RunStore
 
 from .helpers import APP, FAKE_KEY, SAMPLE
@@ -137,3 +137,20 @@ def test_a_new_window_leaves_alone_a_run_someone_is_on(quick_emulator, tmp_path,
     at = open_app()  # the owner is gone: a new window takes the run over
     assert not at.exception
     assert store.get(run_id).state == ("success" if created else "unconfirmed")
+
+
+def test_a_resume_leaves_a_task_another_holder_follows_alone(quick_emulator, tmp_path):
+    """The check and the resume are one step: a run whose lease is held is not polled, even
+    when the caller got past an earlier check (two windows at the same moment)."""
+    store = RunStore(tmp_path / "data" / "runs.sqlite3")
+    run_id = unfinished_run(store, quick_emulator, created=True)
+    stored = store.get(run_id)
+    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
+    with run_lease(store, run_id) as held:
+        assert held is True
+        polls = task_polls(quick_emulator)
+        outcome = run_analysis(run_from_store(store, stored), client, store)
+        assert outcome.state == "running" and task_polls(quick_emulator) == polls
+        assert store.get(run_id).state == "running"
+    outcome = run_analysis(run_from_store(store, stored), client, store)
+    assert outcome.state == "success" and store.get(run_id).state == "success"

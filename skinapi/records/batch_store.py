@@ -21,7 +21,7 @@ from ..results import AnalysisResult
 from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
-from .leases import batch_lock_path, lock_file
+from .leases import batch_lock_path, take
 from .runner import mark_interrupted
 from .states import EXPIRED_MESSAGE, NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
 from .store import RunStore, StoredRun
@@ -259,7 +259,7 @@ def batch_lock(store: RunStore, batch: str):
     path = batch_lock_path(store, batch)
     with ExitStack() as stack:
         try:
-            held = stack.enter_context(lock_file(path))
+            held = take(stack, path)
         except OSError as exc:
             raise StoreError(
                 f"Cannot lock the batch in {path.parent} ({exc.strerror or exc})",

@@ -165,7 +165,11 @@ def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
         archive.writestr("runs.json", runs_json(runs))
         archive.writestr("scores.csv", runs_csv(runs))
         for r in runs:
-            folder = store.files / r.id
+            try:
+                folder = store.folder(r.id)
+            except StoreError:
+                missing.append(f"{r.id}: not an id SkinScope writes; its files were not read")
+                continue
             if not (folder / "photo.jpg").is_file():
                 missing.append(f"{r.id}: its photo and masks are no longer in {folder}")
                 continue
@@ -243,7 +247,10 @@ def debug_bundle(store: RunStore, run: StoredRun) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("summary.json", json.dumps(summary, indent=2))
         archive.writestr("exchanges.json", json.dumps(attempts, indent=2))
-        raw = store.files / run.id / "raw_result.zip"
-        if raw.exists():
+        try:
+            raw = store.folder(run.id) / "raw_result.zip"
+        except StoreError:
+            raw = None
+        if raw is not None and raw.exists():
             archive.write(raw, "raw_result.zip")
     return buffer.getvalue()

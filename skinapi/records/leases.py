@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -50,18 +51,37 @@ def batch_lock_path(store: RunStore, batch: str) -> Path:
     return store.path.parent / "batch-locks" / f"{safe_name(batch, max_length=60)}-{digest}.lock"
 
 
+UNLEASED = "unleased"
+"""What `run_lease` yields when the data folder cannot hold a lock: go on, as before leases."""
+LEASE_TRIES = 5
+"""A check (`run_busy`) holds the lock for a moment: a holder tries again before giving up."""
+
+
 @contextmanager
-def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool]:
-    """Held while the caller works on run `run_id`: yields whether it is held (False: someone
-    else holds it, or the data folder cannot hold a lock)."""
+def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool | str]:
+    """Held while the caller works on run `run_id`. Yields True when held, False when someone
+    else holds it, and UNLEASED when there is no store or it cannot hold a lock."""
     with ExitStack() as stack:
-        held = False
+        held: bool | str = UNLEASED
         if store is not None and run_id is not None:
             try:
-                held = stack.enter_context(lock_file(run_lease_path(store, run_id)))
+                held = take(stack, run_lease_path(store, run_id))
             except (OSError, StoreError):
-                pass
+                held = UNLEASED
         yield held
+
+
+def take(stack: ExitStack, path: Path) -> bool:
+    """The lock on `path`, entered into `stack`, trying LEASE_TRIES times; whether it is held.
+    Raises OSError when the file cannot be opened."""
+    for attempt in range(LEASE_TRIES):
+        inner = ExitStack()
+        if inner.enter_context(lock_file(path)):
+            stack.push(inner.pop_all())
+            return True
+        inner.close()
+        time.sleep(0.02 * (attempt + 1))
+    return False
 
 
 def _busy(path: Path) -> bool:

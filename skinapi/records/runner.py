@@ -115,7 +115,9 @@ def run_analysis(
     fresh = not resuming and run.store_id is None
     run_id = new_run_id() if fresh else run.store_id
     # Leased before its record exists: another window never sees it unclaimed (see leases).
-    with run_lease(store, run_id):
+    with run_lease(store, run_id) as held:
+        if held is False:  # another window, the CLI or a batch follows this task right now
+            return Outcome("running")
         if fresh:
             book.begin(run_id)
         return _run(run, client, book, resuming, on_progress, timeout)
@@ -325,7 +327,7 @@ def _record(store: RunStore, run: Run, outcome: Outcome) -> None:
 
 def _save_debug(store: RunStore, run: Run, trace: list[dict], phases: list[Progress]) -> None:
     """What was sent and received, for a precise report to the vendor (the key is never in it)."""
-    folder = store.files / run.store_id
+    folder = store.folder(run.store_id)
     folder.mkdir(parents=True, exist_ok=True)
     for entry in trace:
         raw = entry.pop("raw", None)

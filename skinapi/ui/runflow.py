@@ -49,6 +49,13 @@ def execute(run: Run, client: Client) -> None:
             status.update(label=PHASE_LABELS[p.phase])
 
         outcome = run_analysis(run, client, history(), on_progress=on_progress)
+        if outcome.state == "running":  # leased: another window, the CLI or a batch has it
+            line.markdown(
+                f"Task `{run.task_id}` is being followed in another window or process; "
+                "its result will be in History."
+            )
+            status.update(label="Followed elsewhere", state="complete", expanded=True)
+            return
         if outcome.state != "success":
             status.update(label=FAILURE_LABELS[outcome.state], state="error")
             return
