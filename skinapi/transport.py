@@ -155,11 +155,11 @@ class Transport:
                     self._pause(attempt, deadline, "The connection failed")
                     attempt += 1
                     continue
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
                 if not_sent:
                     raise e.NotSentError(
                         self.scrub(f"{what} could not connect: {type(exc).__name__}")
                     ) from None
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
                 raise self._transport_error(
                     what, f"{kind}: {type(exc).__name__}", idempotent
                 ) from None

@@ -20,8 +20,9 @@ QUALITY_LABELS = {"sd": "SD · short side ≥ 480 px", "hd": "HD · short side �
 
 
 def _concerns_widget(quality: str, preset: str) -> tuple[int, list[str]]:
-    """The concerns widget's generation (part of its key) and default: a new quality or preset makes a new widget whose
-    default is the preset's concerns; otherwise the concerns last chosen (kept across pages).
+    """The concerns widget's generation (part of its key) and default: a new quality or preset
+    makes a new widget whose default is the preset's concerns; otherwise the concerns last
+    chosen (kept across pages).
 
     Its value is never seeded through session state: when a second click (Upload, right after
     HD) interrupted the run that first drew the widget, Streamlit sent the next run's widget
@@ -30,8 +31,7 @@ def _concerns_widget(quality: str, preset: str) -> tuple[int, list[str]]:
     applied = st.session_state.get("analyse_preset_applied")
     chosen = st.session_state.setdefault("analyse_concerns_chosen", {})
     if quality not in chosen or (preset in PRESETS and applied not in (None, (quality, preset))):
-        generation = st.session_state.get("analyse_concerns_generation", 0) + 1
-        st.session_state["analyse_concerns_generation"] = generation
+        generation = chosen.get(quality, (0, []))[0] + 1
         actions = list(preset_actions(preset, quality)) if preset in PRESETS else []
         chosen[quality] = (generation, actions)
     st.session_state["analyse_preset_applied"] = (quality, preset)

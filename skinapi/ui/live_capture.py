@@ -12,6 +12,8 @@ from ..imaging.live import LiveState
 from ..names import markdown_text
 from .camera import live_camera, photo_camera
 
+START_HINT = "Start the camera: guidance appears on the picture and here."
+
 Take = Callable[[bytes, bool], bool]
 """Analyse a photo (bytes, check its framing again); whether it was used."""
 
@@ -51,7 +53,7 @@ def camera_panel(
             if streamer.state.playing:
                 guidance_panel(state, ready, has_run)
             else:  # nothing to follow: no redraw twice a second while the camera is off
-                st.caption("Start the camera: guidance appears on the picture and here.")
+                st.caption(START_HINT)
             st.button(
                 "Capture now",
                 key="do_capture",
@@ -124,7 +126,7 @@ def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
             + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
         )
         if guidance is None:
-            st.caption("Start the camera: guidance appears on the picture and here.")
+            st.caption(START_HINT)
             return
         for check in guidance.checks:
             icon = ":green[:material/check_circle:]" if check.ok else ":red[:material/cancel:]"
