@@ -9,7 +9,7 @@ enter_page()
 
 conn = connection.connection()
 st.title("Analyse a face")
-if conn.backend == connection.DEMO:
+if conn.mode == connection.DEMO:
     messages.demo_notice()
 elif conn.client is None:
     st.warning("Live mode needs an API key: add it on the Settings page, or switch to Demo.")

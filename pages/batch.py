@@ -11,7 +11,7 @@ enter_page()
 
 conn = connection.connection()
 st.title("Batch")
-if conn.backend == connection.DEMO:
+if conn.mode == connection.DEMO:
     messages.demo_notice()
 st.caption(
     "A folder or ZIP of photos, each checked first; every task recorded before it is created, "

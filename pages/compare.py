@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from skinapi.records import tables
+from skinapi.backends import EMULATOR
+from skinapi.statistics import tables
 from skinapi.ui import compare_view, messages
-from skinapi.ui.connection import DEMO
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history, read_runs
 
@@ -30,7 +30,7 @@ if len(chosen) < 2:
     st.info("Pick at least two runs.")
     st.stop()
 
-if any(r.backend == DEMO for r in chosen):
+if any(r.backend == EMULATOR for r in chosen):
     messages.demo_notice()
 for warning in tables.mixing_warnings(chosen):
     st.warning(warning, icon=":material/warning:")

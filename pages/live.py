@@ -12,7 +12,7 @@ enter_page()
 
 conn = connection.connection()
 st.title("Live trial")
-if conn.backend == connection.DEMO:
+if conn.mode == connection.DEMO:
     messages.demo_notice()
 
 participant_view = st.container()

@@ -168,8 +168,8 @@ def bench_batch(runs: int) -> None:
     from .client import Client
     from .concerns import AnalysisSettings, preset_actions
     from .demo import DEMO_API_KEY, Emulator, EmulatorConfig
-    from .records.batch import RateLimits, collect_photos, plan_batch, run_batch
-    from .records.store import RunStore
+    from .runs.batch import RateLimits, collect_photos, plan_batch, run_batch
+    from .store import open_store
 
     settings = AnalysisSettings.build(preset_actions("eyes", "sd"))
     cases = [(30, RateLimits.parse("5/1,250/300"), min(runs, 3)),
@@ -187,7 +187,7 @@ def bench_batch(runs: int) -> None:
         rows = []
         for repeat in range(repeats):
             with Emulator(config) as emulator, tempfile.TemporaryDirectory() as folder:
-                store = RunStore(Path(folder) / "runs.sqlite3")
+                store = open_store(Path(folder) / "runs.sqlite3")
                 client = Client(DEMO_API_KEY, base_url=emulator.url)
                 summary = run_batch(plan, client, store, batch=f"bench-{repeat}", rate=limits)
                 stats = emulator.stats()

@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from . import cli_batch
+from .backends import EMULATOR, LIVE
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
@@ -217,12 +218,12 @@ def _analyze(args) -> int:
         for warning in report.warnings:
             _say(f"warning: {warning.message}")
     _say(f"{len(settings.actions)} concerns, {settings.units} units on success")
-    from .records.runner import Run, run_analysis  # the run store loads only when needed
+    from .runs.lifecycle import Run, run_analysis  # the run store loads only when needed
 
     store = None if args.no_history else _history()
     with ExitStack() as stack:
         client = _client(args, stack)
-        run = Run("cli", data, args.image.name, "cli", settings, "demo" if args.demo else "live")
+        run = Run("cli", data, args.image.name, "cli", settings, EMULATOR if args.demo else LIVE)
 
         def progress(p: Progress) -> None:
             if p.phase == "waiting" and not p.polls and p.task_id:
@@ -245,10 +246,10 @@ def _analyze(args) -> int:
 
 def _history():
     """The run store the app shows in History, or None (said on stderr) when it is unusable."""
-    from .records.store import RunStore
+    from .store import open_store
 
     try:
-        return RunStore()
+        return open_store()
     except StoreError as exc:
         _say(f"warning: the run history cannot be used ({exc}); the analysis is not recorded")
         return None

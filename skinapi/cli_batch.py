@@ -20,12 +20,13 @@ from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from .backends import EMULATOR, LIVE
 from .cli_types import rate_limits, units
 from .client import Client
 from .concerns import AnalysisSettings
 from .errors import RequestValidationError
 from .names import one_line, write_inside
-from .records.budget import RateLimits
+from .runs.budget import RateLimits
 
 SHOWN_BLOCKED = 20
 
@@ -57,16 +58,16 @@ def run(
     open_client: Callable[[ExitStack], Client],
     check_out: Callable[[Path], None],
 ) -> int:
-    from .records.batch import (
+    from .presentation.exports import batch_results_csv  # composites overlays: loads OpenCV
+    from .runs.batch import (
         BatchSummary,
         collect_photos,
         plan_batch,
         read_meta,
-        results_csv,
         run_batch,
         standing_of,
     )
-    from .records.store import RunStore
+    from .store import open_store
 
     label = one_line(args.label if args.label is not None else _label_of(args.input), 80)
     if not label:
@@ -74,14 +75,15 @@ def run(
     meta = read_meta(args.meta) if args.meta else None
     photos = collect_photos(args.input)
     check_out(args.out)
-    store = RunStore()
-    backend = "demo" if args.demo else "live"
+    store = open_store()
+    backend = EMULATOR if args.demo else LIVE
     plan = plan_batch(photos, settings, meta, on_checked=_Checking())
     if not plan.sendable:
         empty = BatchSummary(label, plan.photos, plan.blocked, plan.skipped, 0, [], 0, 0, 0, 0, 0.0)
         print(json.dumps(empty.to_dict(), indent=2))
         raise RequestValidationError([f"No photo of {args.input} can be sent: see 'blocked'."])
-    standing = standing_of(plan, store, batch=label, backend=backend)
+    url = None if args.demo else args.base_url  # the embedded emulator's port is new each time
+    standing = standing_of(plan, store, batch=label, backend=backend, base_url=url or "")
     _print_plan(args, plan, standing, label)
     if args.max_units is not None and standing.units > args.max_units:
         raise RequestValidationError(
@@ -99,7 +101,9 @@ def run(
         )  # fmt: skip
     try:
         csv_path = write_inside(
-            args.out, "results.csv", results_csv(plan, store, batch=label, backend=backend)
+            args.out,
+            "results.csv",
+            batch_results_csv(plan, store, batch=label, backend=backend, base_url=client.base_url),
         )
         _say(f"results: {csv_path}")
     except (OSError, ValueError) as exc:

@@ -45,7 +45,7 @@ def units(text: str) -> int:
 
 def rate_limits(text: str):
     """``R/S,N/WINDOW_S``, e.g. 5/1,250/300."""
-    from .records.budget import RateLimits
+    from .runs.budget import RateLimits
 
     try:
         return RateLimits.parse(text)

@@ -37,6 +37,13 @@ MAX_ZIP_BYTES = 100 * 1024 * 1024
 Phase = Literal["uploading", "creating", "waiting", "retrying", "downloading", "done"]
 
 
+def poll_interval(answered: float | None, previous: float, minimum: float) -> float:
+    """The one polling rule, for a single run and a batch alike: the API's `polling_interval`
+    when its answer names one, else the interval before (first: DEFAULT_POLL_INTERVAL), never
+    faster than `minimum` (the rate limit)."""
+    return max(previous if answered is None else answered, minimum)
+
+
 @dataclass(frozen=True)
 class Progress:
     phase: Phase
@@ -102,6 +109,11 @@ class Client:
     @property
     def session(self) -> requests.Session:
         return self._http.session
+
+    @property
+    def answered_by(self) -> str | None:
+        """The backend (``emulator`` or ``live``) whose answer came last; None before any."""
+        return self._http.answered_by
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, api_version={self.api_version!r})"
@@ -394,10 +406,7 @@ class Client:
         ).body  # fmt: skip
 
     def _interval(self, value: float | None, fallback: float = DEFAULT_POLL_INTERVAL) -> float:
-        """The interval to poll at: the API's when it names a usable one, never faster than
-        the rate limit allows."""
-        chosen = fallback if value is None else value
-        return max(chosen, self.min_poll_interval)
+        return poll_interval(value, fallback, self.min_poll_interval)
 
     def _short_deadline(self) -> float:
         return self._clock() + SHORT_CALL_TIMEOUT

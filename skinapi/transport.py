@@ -22,6 +22,7 @@ import requests
 import urllib3
 
 from . import errors as e
+from .backends import backend_of
 
 Target = Literal["api", "upload", "download"]
 """Who answers: the API itself, the presigned upload storage, or the result file host."""
@@ -99,6 +100,8 @@ class Transport:
         self.clock = clock
         self._rng = random.Random(seed)
         self._local = threading.local()
+        self.answered_by: str | None = None
+        """The backend of the last API answer (`backends.backend_of`); None before any."""
 
     def call_api(
         self, method: str, url: str, path: str, *, json=None, idempotent: bool, deadline=None
@@ -110,6 +113,7 @@ class Transport:
             method, url, json=json, headers=headers, what=what, target="api",
             idempotent=idempotent, deadline=deadline,
         )  # fmt: skip
+        self.answered_by = backend_of(reply.headers)
         request_id = self.scrub(reply.request_id) if reply.request_id else None
         try:
             payload = reply.json()

@@ -60,11 +60,11 @@ def bench_history(runs: int, stored: int = 1000) -> None:
 
     from skinapi.concerns import SD_ACTIONS, AnalysisSettings
     from skinapi.demo.engine import ui_score
-    from skinapi.records.store import RunStore
+    from skinapi.store import SqliteRunStore
 
     folder = tempfile.mkdtemp(prefix="skinscope-history-")
     os.environ["SKINSCOPE_DATA_DIR"] = folder
-    store = RunStore(Path(folder) / "runs.sqlite3")
+    store = SqliteRunStore(Path(folder) / "runs.sqlite3")
     rng = random.Random(1)
     photo = _photo((96, 128))
     settings = AnalysisSettings.build(SD_ACTIONS)

@@ -20,8 +20,8 @@ from PIL import Image
 
 from skinapi import AnalysisSettings, Client, RetryPolicy
 from skinapi.demo import DEMO_API_KEY, Emulator, EmulatorConfig
-from skinapi.records.runner import Run, run_analysis
-from skinapi.records.store import RunStore
+from skinapi.runs.lifecycle import Run, run_analysis
+from skinapi.store import RunStore
 
 ROOT = Path(__file__).parent.parent
 ASSETS = Path(__file__).parent / "assets"

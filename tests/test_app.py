@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
-from skinapi.records.runner import Run, run_key
+from skinapi.runs.lifecycle import Run, run_key
 
 from .helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
 
@@ -353,9 +353,9 @@ def test_trial_visits_show_each_participants_change_from_baseline():
     assert any("1 participant with both visits" in c.value for c in at.caption)
     assert any("no follow\\-up" in c.value for c in at.caption)  # the other participant
     changes = at.dataframe[-1].value
-    from skinapi.records.store import RunStore, default_path
+    from skinapi.store import SqliteRunStore, default_path
 
-    stored = [r for r in RunStore(default_path()).list() if r.participant == first]
+    stored = [r for r in SqliteRunStore(default_path()).list() if r.participant == first]
     by_visit = {r.visit: r.result for r in stored}
     assert set(by_visit) == {"baseline", "week 4"}
     radiance = changes[changes["Concern"] == "Radiance"].iloc[0]

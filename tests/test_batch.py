@@ -21,19 +21,19 @@ from pathlib import Path
 import pytest
 
 from skinapi import AnalysisSettings, RetryPolicy, StoreError
-from skinapi.records.batch import (
+from skinapi.presentation.exports import batch_results_csv
+from skinapi.runs.batch import (
     BatchInputError,
     RateLimits,
     collect_photos,
     plan_batch,
     read_meta,
-    results_csv,
     run_batch,
     standing_of,
 )
-from skinapi.records.budget import RETURN_MARGIN, RequestBudget
-from skinapi.records.states import UNCONFIRMED_MESSAGE
-from skinapi.records.store import RunStore
+from skinapi.runs.budget import RETURN_MARGIN, RequestBudget
+from skinapi.store import RunStore, SqliteRunStore
+from skinapi.store.states import UNCONFIRMED_MESSAGE
 
 from .helpers import FAKE_KEY, ROOT, ManualClock, face_image, jpeg, test_client, wait_until
 
@@ -57,7 +57,7 @@ def faces(count: int, start: int = 0) -> list[tuple[str, bytes]]:
 
 @pytest.fixture
 def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "data" / "runs.sqlite3")
+    return SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
 
 
 def creates(emulator) -> int:
@@ -139,7 +139,9 @@ def test_summary_and_results_csv_hold_the_stored_numbers(emulator, store):
     assert summary.requests == emulator.api_requests()
     assert runs["face-001.jpg"].meta == {"group": "B", "device": "phone"}
     rows = list(
-        csv.DictReader(io.StringIO(results_csv(plan, store, batch="set", backend="live").decode()))
+        csv.DictReader(
+            io.StringIO(batch_results_csv(plan, store, batch="set", backend="emulator").decode())
+        )
     )
     assert len(rows) == sum(len(r.result.scores) for r in runs.values())
     for row in rows:
@@ -206,13 +208,13 @@ def test_a_task_left_in_flight_is_polled_again_and_an_unconfirmed_create_never_s
     for photo in (flying, lost):
         data = photo.read()
         ids[photo.file] = store.begin(
-            photo=data, settings=SETTINGS, backend="live", source="batch",
-            photo_hash=photo.photo_hash, batch="r", file=photo.file,
+            photo=data, settings=SETTINGS, backend="emulator", source="batch",
+            photo_hash=photo.photo_hash, batch="r", file=photo.file, base_url=client.base_url,
         )  # fmt: skip
     task = client.create_task(SETTINGS, src_file_id=client.upload_photo(flying.read()))
     store.update(ids[flying.file], state="running", task_id=task.task_id)
     store.update(ids[lost.file], state="sending")  # killed while its create was on the wire
-    standing = standing_of(plan, store, batch="r", backend="live")
+    standing = standing_of(plan, store, batch="r", backend="emulator")
     assert standing.units == 2 * SETTINGS.units  # the one in flight, and the fresh one
     summary = run_batch(plan, client, store, batch="r", rate=QUICK)
     assert summary.resumed == 1 and summary.tasks_created == 1 and creates(emulator) == 2
@@ -316,7 +318,7 @@ def test_cli_batch_killed_half_way_resumes_with_one_task_per_photo(emulator_fact
     try:
         wait_until(
             lambda: (data / "runs.sqlite3").exists()
-            and sum(1 for r in RunStore(data / "runs.sqlite3").batch_runs("photos") if r.task_id) >= 3,
+            and sum(1 for r in SqliteRunStore(data / "runs.sqlite3").batch_runs("photos") if r.task_id) >= 3,
             timeout=60, what="three tasks created",
         )  # fmt: skip
     finally:
@@ -326,7 +328,7 @@ def test_cli_batch_killed_half_way_resumes_with_one_task_per_photo(emulator_fact
     assert killed_at < 8
     done = batch_cli([folder, "--yes", "--out", tmp_path], emulator=emulator, data_dir=data)
     summary = json.loads(done.stdout)
-    runs = RunStore(data / "runs.sqlite3").batch_runs("photos")
+    runs = SqliteRunStore(data / "runs.sqlite3").batch_runs("photos")
     unconfirmed = [r for r in runs if r.state == "unconfirmed"]
     assert summary["succeeded"] + len(unconfirmed) == 8
     assert done.returncode == (5 if unconfirmed else 0), done.stderr
@@ -484,7 +486,9 @@ def test_the_same_batch_started_twice_at_once_is_refused_and_creates_once(emulat
     first.start()
     wait_until(lambda: creates(emulator) >= 1, timeout=30, what="the first batch's creates")
     with pytest.raises(BatchInputError, match="already running"):
-        run_batch(plan, client, RunStore(store.path), batch="b", rate=QUICK)  # a second writer
+        run_batch(
+            plan, client, SqliteRunStore(store.path), batch="b", rate=QUICK
+        )  # a second writer
     first.join(timeout=60)
     assert results["first"].succeeded == 4 and creates(emulator) == 4
 

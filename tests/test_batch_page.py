@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageEnhance
 from streamlit.testing.v1 import AppTest
 
-from skinapi.records.store import RunStore, default_path
+from skinapi.store import SqliteRunStore, default_path
 from skinapi.ui import batch_job
 
 from .helpers import APP, face_image, jpeg, wait_until
@@ -61,7 +61,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     assert job.error is None and job.summary.succeeded == 4 and not job.summary.failed
     assert quick_emulator.creates == 4  # the blocked photo was never sent
     assert any("4 succeeded" in s.value for s in at.success)
-    stored = RunStore(default_path()).batch_runs("set-a")
+    stored = SqliteRunStore(default_path()).batch_runs("set-a")
     assert sorted(r.file for r in stored) == ["dark-2.jpg", "dark-3.jpg", "light-0.jpg",
                                               "light-1.jpg"]  # fmt: skip
     assert {r.meta["group"] for r in stored} == {"light", "dark"}
@@ -96,7 +96,7 @@ def test_a_finished_batch_offers_nothing_more_and_a_stopped_one_resumes(quick_em
     resume.click().run()
     wait_until(lambda: not batch_job.job("stopped").running, timeout=60, what="the resume")
     at.run()
-    stored = RunStore(default_path()).batch_runs("stopped")
+    stored = SqliteRunStore(default_path()).batch_runs("stopped")
     assert quick_emulator.creates == 8 and len({r.task_id for r in stored if r.task_id}) == 4
 
 

@@ -575,12 +575,12 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
     from PIL import ImageEnhance
 
     from skinapi import AnalysisSettings
-    from skinapi.records.store import RunStore
+    from skinapi.store import SqliteRunStore
 
     from .helpers import face_image, jpeg, record_run, start_emulator, test_client
 
     emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
-    store = RunStore(tmp_path / "data" / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
     settings = AnalysisSettings.build(["redness", "radiance", "pore", "wrinkle"])
     client = test_client(emulator)
     for index, person in enumerate(("P-1", "P-2", "P-3")):

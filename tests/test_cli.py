@@ -221,29 +221,31 @@ def test_check_fix_into_a_folder_and_a_key_with_accents_end_in_one_line(tmp_path
 def test_analyze_records_its_run_in_the_history_and_no_history_opts_out(
     emulator, tmp_path, monkeypatch
 ):
-    from skinapi.records.store import RunStore
+    from skinapi.store import SqliteRunStore
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     done = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
     assert done.returncode == 0, done.stderr
-    [stored] = RunStore(tmp_path / "data" / "runs.sqlite3").list()
-    assert stored.state == "success" and stored.source == "cli" and stored.backend == "live"
+    [stored] = SqliteRunStore(tmp_path / "data" / "runs.sqlite3").list()
+    assert stored.state == "success" and stored.source == "cli"
+    # A CLI run against `python -m skinapi emulator` is demo scores, whatever it was asked for.
+    assert stored.backend == "emulator" and stored.base_url == emulator.url
     assert stored.task_id == json.loads(done.stdout)["task_id"] and stored.result is not None
     skipped = run(["analyze", str(FACE_PATH), "--actions", "redness", "--no-history"], emulator)
     assert skipped.returncode == 0 and emulator.creates == 2
-    assert len(RunStore(tmp_path / "data" / "runs.sqlite3").list()) == 1
+    assert len(SqliteRunStore(tmp_path / "data" / "runs.sqlite3").list()) == 1
 
 
 def test_analyze_records_a_failed_run_and_still_analyses_without_a_usable_history(
     emulator, tmp_path, monkeypatch
 ):
-    from skinapi.records.store import RunStore
+    from skinapi.store import SqliteRunStore
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     emulator.configure(fault_engine_error="error_no_face")
     failed = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
     assert failed.returncode == 4
-    [stored] = RunStore(tmp_path / "data" / "runs.sqlite3").list()
+    [stored] = SqliteRunStore(tmp_path / "data" / "runs.sqlite3").list()
     assert stored.state == "error" and stored.error_code == "error_no_face"
     emulator.configure(fault_engine_error="")
     (tmp_path / "a-file").write_text("not a folder")

@@ -10,8 +10,9 @@ import math
 import pytest
 
 from skinapi.concerns import AnalysisSettings
-from skinapi.records import charts
-from skinapi.records.cohort import (
+from skinapi.presentation import charts
+from skinapi.results import AnalysisResult, ConcernScore
+from skinapi.statistics.cohort import (
     changes_csv,
     cohort_scores,
     group_means,
@@ -23,9 +24,8 @@ from skinapi.records.cohort import (
     visit_changes,
     visit_changes_csv,
 )
-from skinapi.records.stats import mean_ci, t_cdf, t_quantile
-from skinapi.records.store import StoredRun
-from skinapi.results import AnalysisResult, ConcernScore
+from skinapi.statistics.stats import mean_ci, t_cdf, t_quantile
+from skinapi.store import StoredRun
 
 
 def stored(run_id, scores, *, created=0.0, state="success", **fields) -> StoredRun:

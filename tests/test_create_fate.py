@@ -14,9 +14,9 @@ import requests
 
 from skinapi import Client
 from skinapi.demo import DEMO_API_KEY
-from skinapi.records.runner import mark_interrupted, run_analysis, run_from_store
-from skinapi.records.states import NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
-from skinapi.records.store import RunStore
+from skinapi.runs.lifecycle import mark_interrupted, run_analysis, run_from_store
+from skinapi.store import RunStore, SqliteRunStore
+from skinapi.store.states import NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
 
 from .helpers import FACE_PATH, ROOT, free_port, wait_until
 
@@ -25,10 +25,10 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys, threading
     from skinapi import AnalysisSettings, Client
-    from skinapi.records.runner import Run, run_analysis
-    from skinapi.records.store import RunStore
+    from skinapi.runs.lifecycle import Run, run_analysis
+    from skinapi.store import RunStore, SqliteRunStore
     moment, db, url, photo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-    store = RunStore(db)
+    store = SqliteRunStore(db)
     run = Run("r", open(photo, "rb").read(), "face.jpg", "upload",
               AnalysisSettings.build(["redness", "pore"]), "demo")
     kill = lambda: os.kill(os.getpid(), signal.SIGKILL)
@@ -70,7 +70,7 @@ def killed_at(moment: str, tmp_path, url: str) -> RunStore:
         cwd=ROOT, timeout=60, capture_output=True, text=True,
     )  # fmt: skip
     assert child.returncode == -signal.SIGKILL, child.stderr[-500:]
-    return RunStore(db)
+    return SqliteRunStore(db)
 
 
 def test_killed_before_the_create_is_unsent(tmp_path, slow_emulator):

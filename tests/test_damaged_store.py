@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from skinapi import AnalysisSettings, Client
 from skinapi.demo import DEMO_API_KEY
-from skinapi.records.runner import Run, run_analysis
-from skinapi.records.store import RunStore
+from skinapi.runs.lifecycle import Run, run_analysis
+from skinapi.store import RunStore, SqliteRunStore
 from skinapi.ui import history as ui_history
 from skinapi.ui.connection import demo_emulator
 
@@ -31,7 +31,7 @@ def demo_client(emulator) -> Client:
 
 
 def history_with_runs(folder: Path, emulator, count: int = 2) -> RunStore:
-    store = RunStore(folder / "runs.sqlite3")
+    store = SqliteRunStore(folder / "runs.sqlite3")
     for _ in range(count):
         record_run(store, demo_client(emulator), FACE_PATH.read_bytes(), SETTINGS)
     return store
@@ -137,7 +137,7 @@ def test_start_fresh_keeps_the_old_file_and_the_app_works_again(
 
 
 def test_a_run_whose_folder_is_gone_still_exports(tmp_path, fresh_app_state):
-    from skinapi.records import exports, report
+    from skinapi.presentation import exports, report
 
     store = history_with_runs(tmp_path, fresh_app_state)
     runs = store.list()
@@ -168,7 +168,7 @@ def mounted(folder: Path, *options: str):
 
 def test_a_full_disk_after_the_create_keeps_the_paid_result(tmp_path, fresh_app_state):
     with mounted(tmp_path / "small", "size=160k") as folder:
-        store = RunStore(folder / "runs.sqlite3")
+        store = SqliteRunStore(folder / "runs.sqlite3")
         filler = folder / "filler"
         run = Run("r", FACE_PATH.read_bytes(), "face.jpg", "upload", SETTINGS, "demo")
 

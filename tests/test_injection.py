@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from skinapi import AnalysisSettings
-from skinapi.records import exports, report
-from skinapi.records.store import RunStore
+from skinapi.presentation import exports, report
 from skinapi.results import AnalysisResult, ConcernScore, SkinTypeZone
+from skinapi.store import RunStore, SqliteRunStore
 
 from .helpers import CHROMIUM, FACE_PATH
 
@@ -39,7 +39,7 @@ def hostile_result(task_id: str = "task_1") -> AnalysisResult:
 
 @pytest.fixture
 def hostile_store(tmp_path) -> tuple[RunStore, list]:
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     for index, text in enumerate(FORMULAS):
         run_id = store.begin(
             photo=FACE_PATH.read_bytes(),
@@ -83,7 +83,7 @@ def test_every_csv_export_neutralises_formulas(hostile_store):
 def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from skinapi.records.runner import Run
+    from skinapi.runs.lifecycle import Run
 
     from .helpers import APP
 

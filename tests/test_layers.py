@@ -1,5 +1,6 @@
 """The layers point down only, read from the imports themselves (ast), so the layout the README
-describes stays true: core → imaging → records → ui and the CLI, the demo server beside them."""
+describes stays true: core → imaging → store → runs → statistics/presentation → ui and the CLI, the demo server
+beside them."""
 
 from __future__ import annotations
 
@@ -13,23 +14,30 @@ import pytest
 from .helpers import ROOT
 
 PACKAGE = ROOT / "skinapi"
-CORE = {"errors", "names", "concerns", "schema", "results", "transport", "client"}
+CORE = {"backends", "errors", "names", "concerns", "schema", "results", "transport", "client"}
 TOP = {"cli", "cli_batch", "cli_types", "probe", "bench", "__main__"}
 # What each layer may import from the package (besides itself).
+BELOW_UI = {"core", "imaging", "store", "runs", "statistics", "presentation"}
 MAY_IMPORT = {
     "core": set(),
     "imaging": {"core"},
-    "records": {"core", "imaging"},
+    "store": {"core"},
+    "runs": {"core", "imaging", "store"},
+    "statistics": {"core", "store"},
+    "presentation": {"core", "imaging", "store", "runs", "statistics"},
     "demo": {"core", "imaging"},
-    "ui": {"core", "imaging", "records", "demo"},
-    "top": {"core", "imaging", "records", "demo"},  # cli, bench and __main__ may use each other
+    "ui": BELOW_UI | {"demo"},
+    "top": BELOW_UI | {"demo"},  # cli, bench and __main__ may use each other
     "package": {"core"},  # skinapi/__init__.py: the public API is the core
 }
 # Third-party packages a layer may import; the standard library is always allowed.
 THIRD_PARTY = {
     "core": {"requests", "urllib3"},
     "imaging": {"PIL", "cv2", "numpy"},
-    "records": {"PIL", "numpy", "plotly"},
+    "store": {"PIL"},
+    "runs": {"PIL", "numpy"},
+    "statistics": set(),
+    "presentation": {"PIL", "numpy", "plotly"},
     "demo": {"PIL", "cv2", "numpy"},
     "ui": {"streamlit", "PIL", "numpy", "cv2", "av", "aioice", "streamlit_webrtc"},
     "top": {"PIL", "numpy"},
@@ -139,7 +147,7 @@ def test_each_layer_uses_only_its_own_third_party_packages(path):
 
 
 def test_pages_and_the_app_stay_thin():
-    """Pages call the ui layer (and read core and records); they never start the demo server or
+    """Pages call the ui layer (and read the layers below it); they never start the demo server or
     touch HTTP, pixels or OpenCV themselves, and each fits on a screen or two."""
     for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
         imported = {
@@ -176,9 +184,9 @@ def test_the_checker_sees_an_upward_edge_and_a_cycle():
     """The checks above can fail: an imaging module that imports the run store, and two core
     modules that import each other, are both caught."""
     graph = package_graph()
-    graph["skinapi.imaging.overlay"] = graph["skinapi.imaging.overlay"] | {"skinapi.records.store"}
+    graph["skinapi.imaging.overlay"] = graph["skinapi.imaging.overlay"] | {"skinapi.store.sqlite"}
     assert upward_edges(graph) == [
-        "skinapi.imaging.overlay (imaging) imports skinapi.records.store (records)"
+        "skinapi.imaging.overlay (imaging) imports skinapi.store.sqlite (store)"
     ]
     graph["skinapi.errors"] = {"skinapi.client"}
     found = cycles(graph)

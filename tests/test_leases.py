@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
-from skinapi.records.batch_store import batch_lock
-from skinapi.records.leases import batch_busy, run_busy, run_lease
-from skinapi.records.runner import Run, run_analysis, run_from_store
-from skinapi.records.store import RunStore
+from skinapi.runs.batch_ledger import batch_lock
+from skinapi.runs.lifecycle import Run, run_analysis, run_from_store
+from skinapi.store import RunStore, SqliteRunStore
+from skinapi.store.leases import batch_busy, run_busy, run_lease
 
 from .helpers import APP, FAKE_KEY, SAMPLE
 
@@ -25,7 +25,7 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
     tmp_path, emulator_factory, face_bytes
 ):
     emulator = emulator_factory(processing_time=0.4, polling_interval=0.1)
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
     seen = []
 
@@ -41,16 +41,16 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
 
 
 def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     run_id = store.begin(
         photo=face_bytes, settings=SETTINGS, backend="demo", source="cli", photo_hash="x"
     )
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
-            from skinapi.records.leases import run_lease
-            from skinapi.records.store import RunStore
-            with run_lease(RunStore({str(store.path)!r}), {run_id!r}) as held:
+            from skinapi.store.leases import run_lease
+            from skinapi.store import RunStore, SqliteRunStore
+            with run_lease(SqliteRunStore({str(store.path)!r}), {run_id!r}) as held:
                 print(held, flush=True)
                 time.sleep(60)
             """)],
@@ -71,7 +71,7 @@ def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
 
 
 def test_a_batch_lock_marks_the_batch_busy(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     assert not batch_busy(store, "set A")
     with batch_lock(store, "set A"):
         assert batch_busy(store, "set A") and not batch_busy(store, "set B")
@@ -109,7 +109,7 @@ def task_polls(emulator) -> int:
 @pytest.mark.parametrize("created", [True, False], ids=["created", "create in flight"])
 @pytest.mark.parametrize("owner", ["another window", "a running batch"])
 def test_a_new_window_leaves_alone_a_run_someone_is_on(quick_emulator, tmp_path, created, owner):
-    store = RunStore(tmp_path / "data" / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
     batch = "set A" if owner == "a running batch" else ""
     run_id = unfinished_run(store, quick_emulator, created=created, batch=batch)
     state = store.get(run_id).state
@@ -142,7 +142,7 @@ def test_a_new_window_leaves_alone_a_run_someone_is_on(quick_emulator, tmp_path,
 def test_a_resume_leaves_a_task_another_holder_follows_alone(quick_emulator, tmp_path):
     """The check and the resume are one step: a run whose lease is held is not polled, even
     when the caller got past an earlier check (two windows at the same moment)."""
-    store = RunStore(tmp_path / "data" / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
     run_id = unfinished_run(store, quick_emulator, created=True)
     stored = store.get(run_id)
     client = Client(DEMO_API_KEY, base_url=quick_emulator.url)

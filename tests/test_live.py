@@ -13,8 +13,8 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from skinapi import AnalysisSettings
 from skinapi.imaging.live import HOLD_SECONDS, LiveState, assess_frame
-from skinapi.records import tables
-from skinapi.records.store import RunStore
+from skinapi.statistics import tables
+from skinapi.store import SqliteRunStore
 
 from .helpers import CHROMIUM, ROOT, record_run, webcam_frame
 
@@ -126,7 +126,7 @@ def test_an_unanswered_ask_is_withdrawn():
 
 
 def test_trial_summary_over_stored_runs(tmp_path, client, face_bytes):
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     settings = AnalysisSettings.build(["redness", "pore"])
     for participant in ("P-1", "P-2", "P-3"):
         record_run(

@@ -23,9 +23,10 @@ from skinapi import (
     preset_actions,
 )
 from skinapi.demo import DEMO_API_KEY
-from skinapi.records import exports, report, tables
-from skinapi.records.runner import Run, run_analysis, run_from_store
-from skinapi.records.store import SCHEMA_VERSION, RunStore
+from skinapi.presentation import exports, report
+from skinapi.runs.lifecycle import Run, run_analysis, run_from_store
+from skinapi.statistics import tables
+from skinapi.store import SCHEMA_VERSION, SqliteRunStore
 
 from .helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
 
@@ -34,7 +35,7 @@ SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
 @pytest.fixture
 def store(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite3")
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     yield store
     store.close()
 
@@ -88,9 +89,9 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
             f"""
             import os, signal
             from skinapi import AnalysisSettings, Client
-            from skinapi.records.runner import Run, run_analysis
-            from skinapi.records.store import RunStore
-            store = RunStore({str(tmp_path / "runs.sqlite3")!r})
+            from skinapi.runs.lifecycle import Run, run_analysis
+            from skinapi.store import RunStore, SqliteRunStore
+            store = SqliteRunStore({str(tmp_path / "runs.sqlite3")!r})
             settings = AnalysisSettings.build(["redness", "pore"])
             photo = open({str(photo)!r}, "rb").read()
             run = Run("r", photo, "face.jpg", "upload", settings, "demo")
@@ -103,7 +104,7 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
         )
         killed = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), timeout=60)
         assert killed.returncode == -signal.SIGKILL
-        store = RunStore(tmp_path / "runs.sqlite3")
+        store = SqliteRunStore(tmp_path / "runs.sqlite3")
         [interrupted] = store.pending()
         assert interrupted.state == "running" and interrupted.task_id
         client = Client(DEMO_API_KEY, base_url=f"http://127.0.0.1:{port}")
@@ -224,9 +225,9 @@ def test_a_corrupt_file_gives_a_clear_error_and_a_way_out(tmp_path):
     path = tmp_path / "runs.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError) as caught:
-        RunStore(path)
+        SqliteRunStore(path)
     assert "cannot be read" in str(caught.value) and "fresh history" in str(caught.value)
-    fresh = RunStore.fresh(path)
+    fresh = SqliteRunStore.fresh(path)
     assert fresh.list() == [] and list(tmp_path.glob("runs.sqlite3.broken-*"))
 
 
@@ -238,7 +239,7 @@ def test_an_old_schema_gives_a_clear_error(tmp_path):
     )
     db.close()
     with pytest.raises(StoreError) as caught:
-        RunStore(path)
+        SqliteRunStore(path)
     assert "schema version 0" in str(caught.value)
 
 
@@ -284,15 +285,15 @@ def test_a_version_1_history_is_upgraded_in_place(tmp_path):
     )
     db.commit()
     db.close()
-    store = RunStore(path)
+    store = SqliteRunStore(path)
     done, unsent = store.get("a"), store.get("b")
     assert done.backend == "live" and done.result.overall == 71.5
     assert done.result.scores[0].mask_key == "redness:whole"
     assert done.mask_files == {"redness:whole": "redness_whole.png"}
-    assert unsent.backend == "demo" and unsent.state == "unsent"
+    assert unsent.backend == "emulator" and unsent.state == "unsent"  # renamed in version 4
     assert done.batch == "" and done.meta == {} and done.visit == ""  # 2 → 3 added cohorts
     store.close()
-    reopened = RunStore(path)  # upgraded once, opens again as the current version
+    reopened = SqliteRunStore(path)  # upgraded once, opens again as the current version
     assert reopened.get("a").backend == "live"
     assert reopened._meta("schema_version") == str(SCHEMA_VERSION)
 
@@ -352,7 +353,9 @@ def test_csv_columns_say_what_they_hold(store, client, face_bytes):
     assert row["run_label"] == "A" and row["run_note"] == "n1" and row["concern_name"] == "Redness"
 
 
-OPEN_STORE = "import sys; from skinapi.records.store import RunStore; RunStore(sys.argv[1]).list()"
+OPEN_STORE = (
+    "import sys; from skinapi.store import SqliteRunStore; SqliteRunStore(sys.argv[1]).list()"
+)
 
 
 @pytest.mark.parametrize("start_version", [None, 2])
@@ -363,11 +366,11 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
     if start_version == 2:
         import sqlite3
 
-        from skinapi.records import store_schema
+        from skinapi.store import sqlite_schema as store_schema
 
         db = sqlite3.connect(path, isolation_level=None)
         store_schema.create(db, 2)
-        for column in ("batch", "file", "meta", "visit"):  # version 2 had none of these
+        for column in ("batch", "file", "meta", "visit", "base_url"):  # version 2 had none
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         db.close()
     children = [
@@ -376,7 +379,7 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
     ]
     errors = [child.communicate(timeout=60)[1].decode() for child in children]
     assert [child.returncode for child in children] == [0] * 8, errors
-    assert RunStore(path)._meta("schema_version") == str(SCHEMA_VERSION)
+    assert SqliteRunStore(path)._meta("schema_version") == str(SCHEMA_VERSION)
 
 
 def test_a_run_id_from_a_damaged_history_never_becomes_a_path(store, tmp_path):

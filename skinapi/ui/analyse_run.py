@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from ..concerns import AnalysisSettings
-from ..records.runner import Run, run_key
+from ..runs.lifecycle import Run, run_key
 from .analyse_photo import ChosenPhoto
 from .connection import LIVE, Connection
 from .history import adopt_stored_result
@@ -19,7 +19,7 @@ from .state import remembered, runs
 
 def blocked_because(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Connection):
     """Why nothing can be sent yet, in words; None when a run can start."""
-    if conn.backend == LIVE and conn.client is None:
+    if conn.mode == LIVE and conn.client is None:
         return "Add an API key on the Settings page to run live."
     if photo.data is None:
         return "Take, upload or pick a photo."

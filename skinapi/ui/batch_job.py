@@ -12,9 +12,9 @@ import streamlit as st
 from ..client import Client
 from ..errors import SkinApiError
 from ..names import one_line
-from ..records.batch import BatchProgress, BatchSummary, RateLimits, run_batch
-from ..records.batch_plan import BatchPlan
-from ..records.store import RunStore
+from ..runs.batch import BatchProgress, BatchSummary, RateLimits, run_batch
+from ..runs.batch_plan import BatchPlan
+from ..store import RunStore
 
 
 @dataclass

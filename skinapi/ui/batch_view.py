@@ -11,8 +11,8 @@ import streamlit as st
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
 from ..errors import StoreError
 from ..names import markdown_text
-from ..records.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
-from ..records.batch_plan import BatchPlan
+from ..runs.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
+from ..runs.batch_plan import BatchPlan
 from . import batch_job
 from .connection import Connection
 from .history import history

@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ..names import markdown_text, safe_name
-from ..records import charts, cohort, exports
-from ..records.store import RunStore, StoredRun
+from ..presentation import charts, exports
+from ..statistics import cohort
+from ..store import RunStore, StoredRun
 from .state import remembered
 
 GALLERY = 8

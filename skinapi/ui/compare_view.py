@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..backends import EMULATOR
 from ..concerns import label, region_label
-from ..records import charts, exports, tables
-from ..records.store import RunStore, StoredRun
+from ..presentation import charts, exports
+from ..statistics import tables
+from ..store import RunStore, StoredRun
 
 
 def pick_runs(done: list[StoredRun]) -> list[StoredRun]:
@@ -86,7 +88,7 @@ def repeatability(done: list[StoredRun], use_raw: bool) -> None:
         return
     picked = st.selectbox("Repeat series", series, key="compare_series")
     repeated = [r for r in done if r.label == picked]
-    if all(r.backend == "demo" for r in repeated) and not any(
+    if all(r.backend == EMULATOR for r in repeated) and not any(
         row["ui sd"] for row in tables.spread(repeated)
     ):
         st.info(

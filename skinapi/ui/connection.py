@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ..backends import EMULATOR
 from ..client import DEFAULT_BASE_URL, Client
 from ..demo import DEMO_API_KEY, Emulator, EmulatorConfig
 from ..errors import SkinApiError
@@ -15,7 +16,9 @@ from .messages import show_error
 from .state import kept
 
 DEMO, LIVE = "demo", "live"
+"""The sidebar's connection modes."""
 BACKEND_LABELS = {DEMO: "Demo (emulator)", LIVE: "Live (YouCam API)"}
+BACKEND_OF_MODE = {DEMO: EMULATOR, LIVE: LIVE}
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,23 +77,29 @@ def base_url() -> str:
 
 @dataclass(frozen=True)
 class Connection:
-    backend: str
+    mode: str
+    """``demo`` or ``live``, as the sidebar says."""
     client: Client | None
     key_source: str | None
     base_url: str
 
     @property
+    def backend(self) -> str:
+        """Who will answer this connection's runs: ``emulator`` or ``live``."""
+        return BACKEND_OF_MODE[self.mode]
+
+    @property
     def label(self) -> str:
-        return BACKEND_LABELS[self.backend]
+        return BACKEND_LABELS[self.mode]
 
 
-def chosen_backend() -> str:
+def chosen_mode() -> str:
     key, _ = find_key()
     return st.session_state.get("connection_backend") or (LIVE if key else DEMO)
 
 
 def connection() -> Connection:
-    backend = chosen_backend()
+    backend = chosen_mode()
     version = kept("settings_api_version", "v2.1")
     timeout = float(kept("settings_timeout", 30.0))
     if backend == DEMO:
@@ -104,8 +113,9 @@ def connection() -> Connection:
 
 
 def client_for(backend: str) -> Client | None:
-    """The client for a stored run's backend, whatever the sidebar says now."""
-    if backend == DEMO:
+    """The client for a stored run's backend (or a connection mode), whatever the sidebar
+    says now."""
+    if backend in (DEMO, EMULATOR):
         return _client(DEMO_API_KEY, demo_emulator().url, "v2.1", 30.0)
     key, _ = find_key()
     return _client(key, base_url(), "v2.1", 30.0) if key else None
@@ -117,9 +127,9 @@ def masked(key: str | None) -> str:
 
 def show_balance(backend: str | None = None) -> None:
     """Test a connection by reading its unit balance: `backend`'s, else the sidebar's."""
-    backend = backend or chosen_backend()
+    backend = backend or chosen_mode()
     client = client_for(backend)
-    url = demo_emulator().url if backend == DEMO else base_url()
+    url = demo_emulator().url if backend in (DEMO, EMULATOR) else base_url()
     if client is None:
         st.warning("No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY.")
         return
@@ -128,4 +138,5 @@ def show_balance(backend: str | None = None) -> None:
     except SkinApiError as exc:
         show_error(exc.as_dict())
     else:
-        st.success(f"Connected to {BACKEND_LABELS[backend]} at {url}: {balance:g} units left.")
+        name = BACKEND_LABELS[DEMO if backend == EMULATOR else backend]
+        st.success(f"Connected to {name} at {url}: {balance:g} units left.")

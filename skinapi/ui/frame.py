@@ -13,7 +13,7 @@ from .connection import (
     BACKEND_LABELS,
     DEMO,
     LIVE,
-    chosen_backend,
+    chosen_mode,
     demo_emulator,
     emulator_config_problem,
     find_key,
@@ -121,7 +121,7 @@ def sidebar() -> None:
         choice = st.radio(
             "Connection",
             [DEMO, LIVE],
-            index=[DEMO, LIVE].index(chosen_backend()),
+            index=[DEMO, LIVE].index(chosen_mode()),
             format_func=BACKEND_LABELS.get,
             label_visibility="collapsed",
             key="sidebar_connection",
@@ -149,7 +149,7 @@ def sidebar() -> None:
 
 def faults_banner() -> None:
     """While the demo emulator injects faults, every page says so: a failure is then expected."""
-    if chosen_backend() != DEMO:
+    if chosen_mode() != DEMO:
         return
     config = demo_emulator().config
     faults = [

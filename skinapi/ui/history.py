@@ -6,15 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from ..errors import InvalidTaskIdError, SkinApiError, StoreError
-from ..records.runner import Run, photo_hash, run_from_store
-from ..records.store import RunStore, StoredRun, default_path
+from ..runs.lifecycle import Run, photo_hash, run_from_store
+from ..store import RunStore, SqliteRunStore, StoredRun, default_path, open_store
 from .connection import client_for
 from .state import runs
 
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> RunStore:
-    return RunStore(path)
+    return open_store(path)
 
 
 def store_path() -> str:
@@ -60,7 +60,7 @@ def start_fresh_history() -> StoreError | None:
     _store.clear()
     _failures.pop(store_path(), None)
     try:
-        RunStore.fresh(store_path()).close()
+        SqliteRunStore.fresh(store_path()).close()
     except StoreError as exc:
         return exc
     return None

@@ -7,11 +7,13 @@ from datetime import date, datetime
 
 import streamlit as st
 
+from ..backends import BACKENDS
 from ..concerns import CONCERNS
 from ..names import markdown_text
-from ..records import exports, report, tables
-from ..records.states import STATE_LABELS
-from ..records.store import RunStore, StoredRun
+from ..presentation import exports, report
+from ..statistics import tables
+from ..store import RunStore, StoredRun
+from ..store.states import STATE_LABELS
 from . import batch_job
 from .connection import LIVE, find_key, show_balance
 from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
@@ -59,7 +61,7 @@ def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
     )
     start_day, end_day = (*days, date.today())[:2] if days else (first_day, date.today())
     choices = (
-        (cells[1], "Connection", ["demo", "live"], "history_backend", "all"),
+        (cells[1], "Backend", list(BACKENDS), "history_backend", "all"),
         (cells[2], "Quality", ["SD", "HD"], "history_quality", "all"),
         (cells[3], "Version", ["v2.1", "v2.0"], "history_version", "all"),
         (cells[4], "State", list(STATE_LABELS), "history_state", "all"),

@@ -15,8 +15,8 @@ from ..errors import PhotoError
 from ..imaging import live
 from ..imaging.photo import apply_fixes, load_photo
 from ..names import markdown_text, one_line
-from ..records import charts
-from ..records.runner import Run
+from ..presentation import charts
+from ..runs.lifecycle import Run
 from .connection import Connection
 from .history import read_runs
 from .media import overlay_image

@@ -9,8 +9,8 @@ import re
 import streamlit as st
 
 from ..imaging import overlay
-from ..records import exports
-from ..records.runner import Run
+from ..presentation import exports
+from ..runs.lifecycle import Run
 from . import media
 from .state import remembered
 

@@ -13,7 +13,7 @@ from ..errors import PhotoError
 from ..imaging import overlay
 from ..imaging.checks import PhotoReport, check_photo
 from ..imaging.photo import load_photo, upload_bytes
-from ..records.runner import Run
+from ..runs.lifecycle import Run
 
 DISPLAY_SIDE = 1600
 """Overlays are drawn at most this large: the page never shows more, and it keeps them fast."""

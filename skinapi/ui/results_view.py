@@ -7,10 +7,11 @@ from datetime import datetime
 
 import streamlit as st
 
+from ..backends import EMULATOR
 from ..concerns import CONCERNS, label, region_label
 from ..names import markdown_text
-from ..records import charts, exports
-from ..records.runner import Run
+from ..presentation import charts, exports
+from ..runs.lifecycle import Run
 from .mask_view import IMAGE_HEIGHT
 from .state import remembered
 
@@ -23,7 +24,7 @@ def run_header(run: Run) -> None:
     if run.participant:
         parts.append(f"participant {markdown_text(run.participant)}")
     parts.append(f"task `…{(run.task_id or '')[-10:]}`")
-    if run.backend == "demo":
+    if run.backend == EMULATOR:
         parts.append(":material/science: demo engine scores, not YouCam's AI")
     st.caption(" · ".join(parts))
 

@@ -1,4 +1,4 @@
-"""The run flow in the dashboard: the session's runs, and `records.runner.run_analysis` wrapped
+"""The run flow in the dashboard: the session's runs, and `runs.lifecycle.run_analysis` wrapped
 in `st.status`. A rerun that interrupts the wait leaves the run `running` with its task_id, and
 the next script run resumes it instead of creating another task."""
 
@@ -8,8 +8,8 @@ import streamlit as st
 
 from ..client import Client, Progress
 from ..errors import StoreError
-from ..records.leases import batch_busy, run_busy
-from ..records.runner import Run, mark_interrupted, run_analysis, run_from_store
+from ..runs.lifecycle import Run, mark_interrupted, run_analysis, run_from_store
+from ..store.leases import batch_busy, run_busy
 from .connection import client_for
 from .history import history
 from .state import runs
@@ -49,7 +49,7 @@ def execute(run: Run, client: Client) -> None:
             status.update(label=PHASE_LABELS[p.phase])
 
         outcome = run_analysis(run, client, history(), on_progress=on_progress)
-        if outcome.state == "running":  # leased: another window, the CLI or a batch has it
+        if outcome.elsewhere:  # leased: another window, the CLI or a batch has it
             line.markdown(
                 f"Task `{run.task_id}` is being followed in another window or process; "
                 "its result will be in History."
@@ -80,7 +80,7 @@ def finish_interrupted(client: Client | None) -> Run | None:
 def resume_stored_runs() -> None:
     """Runs left pending, running or stalled by an earlier session (or a crash) are polled again
     by task_id — once per session, so a failing resume cannot loop — unless someone still works
-    on them (a second tab, the CLI, a batch: see records/leases)."""
+    on them (a second tab, the CLI, a batch: see store/leases)."""
     store = history()
     if store is None:
         return

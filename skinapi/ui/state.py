@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..records.runner import Run
+from ..runs.lifecycle import Run
 
 
 def remembered(widget, *args, key: str, **kwargs):

@@ -8,7 +8,8 @@ import streamlit as st
 
 from ..concerns import label, region_label
 from ..names import markdown_text, safe_name
-from ..records import charts, cohort, exports, tables
+from ..presentation import charts, exports
+from ..statistics import cohort, tables
 from .history import read_runs
 from .state import remembered
 

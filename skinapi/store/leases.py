@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..names import safe_name
-from .store import RunStore
+from . import RunStore
 
 
 @contextmanager

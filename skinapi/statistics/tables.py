@@ -9,10 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from ..backends import EMULATOR, LIVE
 from ..concerns import CONCERNS, family, family_label, label, region_label
 from ..results import ConcernScore
-from .states import STATE_LABELS
-from .store import StoredRun
+from ..store import StoredRun
+from ..store.states import STATE_LABELS
 
 
 def scores_of(run: StoredRun) -> list[ConcernScore]:
@@ -66,6 +67,9 @@ def run_title(run: StoredRun) -> str:
     return f"{tag}{settings}{score} · {when}"
 
 
+BACKEND_LABELS = {EMULATOR: "emulator (demo scores)", LIVE: "live"}
+
+
 def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> list[dict]:
     rows = []
     for run in runs:
@@ -76,7 +80,7 @@ def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> li
                 if thumb
                 else None,
                 "When": datetime.fromtimestamp(run.created),
-                "Connection": run.backend,
+                "Backend": BACKEND_LABELS.get(run.backend, run.backend),
                 "Quality": run.quality.upper(),
                 "Version": run.api_version,
                 "Format": run.settings.format,

@@ -2,7 +2,8 @@
 
 1 → 2: the demo/live column is `backend` (was `mode`); runs stopped before their create are
 `unsent` (were `error` with the code NotSent). 2 → 3: cohorts — a run's `batch`, the photo's
-`file` name within it, its `meta` columns (JSON) and a trial participant's `visit`.
+`file` name within it, its `meta` columns (JSON) and a trial participant's `visit`. 3 → 4: where
+a run was sent (`base_url`), and the backend that answered is named `emulator` (was `demo`).
 
 The app and the CLI may open a new or old history at the same moment: creating and upgrading
 each happen in one write transaction that looks again once it holds the lock.
@@ -21,7 +22,7 @@ CREATE = (
         error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
         trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
         thumbnail BLOB, batch TEXT DEFAULT '', file TEXT DEFAULT '',
-        meta TEXT DEFAULT '{}', visit TEXT DEFAULT ''
+        meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT ''
     )""",
     "CREATE INDEX IF NOT EXISTS runs_created ON runs (created)",
     "CREATE INDEX IF NOT EXISTS runs_state ON runs (state)",
@@ -37,6 +38,10 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "ALTER TABLE runs ADD COLUMN file TEXT DEFAULT ''",
         "ALTER TABLE runs ADD COLUMN meta TEXT DEFAULT '{}'",
         "ALTER TABLE runs ADD COLUMN visit TEXT DEFAULT ''",
+    ),
+    3: (
+        "ALTER TABLE runs ADD COLUMN base_url TEXT DEFAULT ''",
+        "UPDATE runs SET backend = 'emulator' WHERE backend = 'demo'",
     ),
 }
 """The statements that take a history from each version to the next."""

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from ..concerns import label, region_label
 from ..results import AnalysisResult, ConcernScore
-from .cohort import PairedChange, ScoreRow, score_of
+from ..statistics.cohort import PairedChange, ScoreRow, score_of
 
 TRACE_COLOURS = ("#6C4CF1", "#F15B4C", "#1FA37A", "#F1A21F")
 GROUP_COLOURS = (*TRACE_COLOURS, "#2B8CBE", "#8E44AD", "#7F8C8D", "#D35400")

@@ -15,7 +15,9 @@ from ..errors import StoreError
 from ..imaging import overlay
 from ..names import csv_cell, safe_name
 from ..results import AnalysisResult, mask_file_name
-from .store import RunStore, StoredRun
+from ..runs.batch_ledger import standing_of
+from ..runs.batch_plan import BatchPlan
+from ..store import RunStore, StoredRun
 
 CSV_COLUMNS = (
     "task_id", "api_version", "concern", "concern_name", "region", "ui_score", "raw_score",
@@ -154,6 +156,20 @@ def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
             cells = (skin_type, label(skin_type), zone.region, "", "", zone.label)
             writer.writerow(_cells(*head, *cells, *tail))
     return buffer.getvalue().encode()
+
+
+def batch_results_csv(
+    plan: BatchPlan, store: RunStore, *, batch: str, backend: str, base_url: str = ""
+) -> bytes:
+    """results.csv: a row per photo × concern × region of the plan's succeeded runs, with the
+    meta columns (the plan's, then any older runs carry)."""
+    standing = standing_of(plan, store, batch=batch, backend=backend, base_url=base_url)
+    succeeded = standing.succeeded
+    runs = [succeeded[p.photo_hash] for p in plan.sendable if p.photo_hash in succeeded]
+    columns = list(plan.meta_columns)
+    for run in runs:
+        columns += [k for k in run.meta if k not in columns]
+    return batch_csv(runs, columns)
 
 
 def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:

@@ -1,4 +1,4 @@
-"""The run store: every analysis in SQLite (standard library), its photo and masks as files.
+"""The SQLite run store: every run in one file (standard library), its photo and masks as files.
 
 A run is written *before* its task is created and updated as it goes, so a task_id is never lost
 and an interrupted run can be resumed after a restart. The API key is never stored.
@@ -9,13 +9,10 @@ from __future__ import annotations
 import functools
 import io
 import json
-import os
-import re
 import shutil
 import sqlite3
 import time
-import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -23,82 +20,19 @@ from PIL import Image
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult, mask_file_name
-from . import store_schema as schema
-from .states import RESUMABLE_STATES, RunState
+from . import sqlite_schema as schema
+from .base import FRESH_HINT, RUN_ID, StoredRun, default_path, new_run_id
+from .states import RESUMABLE_STATES
 
-SCHEMA_VERSION = 3
-"""What `store_schema` creates; older histories are upgraded in place."""
+SCHEMA_VERSION = 4
+"""What `sqlite_schema` creates; older histories are upgraded in place."""
 _COLUMNS = (
     "id", "created", "backend", "api_version", "settings", "actions", "source", "photo_hash",
     "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
-    "note", "trial", "participant", "debug", "batch", "file", "meta", "visit",
+    "note", "trial", "participant", "debug", "batch", "file", "meta", "visit", "base_url",
 )  # fmt: skip
 _JSON_COLUMNS = ("result", "debug", "settings", "meta")
-_TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit")
-
-
-_RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def default_path() -> Path:
-    """$SKINSCOPE_DATA_DIR, else the per-user data folder (XDG), ``skinscope/runs.sqlite3``."""
-    folder = os.environ.get("SKINSCOPE_DATA_DIR")
-    if folder:
-        return Path(folder) / "runs.sqlite3"
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "skinscope" / "runs.sqlite3"
-
-
-@dataclass
-class StoredRun:
-    id: str
-    created: float
-    backend: str
-    """``demo`` (the emulator) or ``live`` (YouCam's API)."""
-    api_version: str
-    settings: AnalysisSettings
-    actions: list[str]
-    source: str
-    photo_hash: str
-    task_id: str | None = None
-    state: RunState = "pending"
-    result: AnalysisResult | None = None
-    """The scores without masks; `RunStore.load_result` reads the masks too."""
-    mask_files: dict[str, str] = field(default_factory=dict)
-    """The saved mask file of each mask key, under the run's ``masks/`` folder."""
-    duration: float | None = None
-    units: int = 0
-    error_code: str | None = None
-    error_message: str | None = None
-    label: str = ""
-    note: str = ""
-    trial: str = ""
-    participant: str = ""
-    debug: dict = field(default_factory=dict)
-    batch: str = ""
-    """The batch (cohort) this run belongs to, when it came from `skinapi batch` or the Batch
-    page."""
-    file: str = ""
-    """The photo's path within its batch's input."""
-    meta: dict = field(default_factory=dict)
-    """The batch's meta CSV columns for this photo (group, device, …), all text."""
-    visit: str = ""
-    """A trial participant's visit (``baseline``, ``week 4``, …)."""
-
-    @property
-    def quality(self) -> str:
-        return self.settings.quality
-
-    @property
-    def overall(self) -> float | None:
-        return self.result.overall if self.result else None
-
-
-FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+_TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
 
 
 def _guarded(method):
@@ -125,7 +59,9 @@ def _guarded(method):
     return guarded
 
 
-class RunStore:
+class SqliteRunStore:
+    """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
+
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
         self.files = self.path.parent / "runs"
@@ -188,7 +124,7 @@ class RunStore:
         return row[0] if row else None
 
     @classmethod
-    def fresh(cls, path: Path | str | None = None) -> RunStore:
+    def fresh(cls, path: Path | str | None = None) -> SqliteRunStore:
         """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
         path = Path(path) if path else default_path()
         try:
@@ -219,6 +155,7 @@ class RunStore:
         backend: str,
         source: str,
         photo_hash: str,
+        base_url: str = "",
         label: str = "",
         trial: str = "",
         participant: str = "",
@@ -236,12 +173,12 @@ class RunStore:
         (folder / "photo.jpg").write_bytes(photo)
         self._db.execute(
             "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
-            "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+            "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit, "
+            "base_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id, time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
                 ",".join(settings.actions), source, photo_hash, label, trial, participant,
-                _thumbnail(photo), batch, file, json.dumps(meta or {}), visit,
+                _thumbnail(photo), batch, file, json.dumps(meta or {}), visit, base_url,
             ),
         )  # fmt: skip
         return run_id
@@ -368,7 +305,7 @@ class RunStore:
     def folder(self, run_id: str) -> Path:
         """The run's files. Its id is read back from a file on disk, so it is checked before it
         becomes a path: a damaged history must not point a delete outside the data folder."""
-        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
             raise StoreError(
                 f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
                 hint=FRESH_HINT,

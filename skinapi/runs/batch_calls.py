@@ -18,8 +18,8 @@ from ..errors import RateLimitError, SkinApiError
 from ..names import safe_name
 from ..results import AnalysisResult
 from ..schema import CreatedTask, TaskState
+from .batch_ledger import Ledger
 from .batch_plan import PlannedPhoto
-from .batch_store import Ledger
 from .budget import RequestBudget, Ticket
 
 REQUEST_DEADLINE = 60.0
@@ -99,7 +99,7 @@ class BatchCalls:
             deadline=time.monotonic() + REQUEST_DEADLINE,
         ))  # fmt: skip
         # Stored from this thread the moment it is known: a kill a moment later loses nothing.
-        self.ledger.update(job.store_id, task_id=created.task_id, state="running")
+        self.ledger.recorder.created(job.store_id, created.task_id, self.client.answered_by)
         return created
 
     def poll(self, job: Job, ticket: Ticket) -> TaskState:
@@ -113,5 +113,8 @@ class BatchCalls:
             state, self.settings, deadline=time.monotonic() + TRANSFER_DEADLINE
         )
         result.note_missing(self.settings.actions)
-        self.ledger.save_result(job.store_id, result, duration=time.monotonic() - job.started)
+        self.ledger.recorder.succeeded(
+            job.store_id, result, duration=time.monotonic() - job.started,
+            units=self.settings.units,
+        )  # fmt: skip
         return result

@@ -14,8 +14,8 @@ from typing import Literal
 
 from ..concerns import family, family_label, region_label
 from ..names import csv_cell
+from ..store import StoredRun
 from .stats import Estimate, mean_ci
-from .store import StoredRun
 from .tables import concern_key
 
 Score = Literal["ui", "raw"]

@@ -20,7 +20,7 @@ from ..concerns import AnalysisSettings
 from ..errors import PhotoError
 from ..names import one_line
 from .batch_input import BatchPhoto, MetaTable
-from .runner import photo_hash
+from .lifecycle import photo_hash
 
 
 @dataclass(frozen=True)

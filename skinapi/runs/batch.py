@@ -11,7 +11,7 @@ without Streamlit (OpenCV loads only when photos are checked):
     standing_of(plan, store, *, batch, backend) -> Standing
         what the store already holds for the batch: .succeeded, .in_flight (polled again by
         task_id), .lost (may have been created: never created again), .to_create, and .units
-        a run may still spend (batch_store)
+        a run may still spend (batch_ledger)
     run_batch(plan, client, store, *, batch, backend="live", rate=None, on_progress=None,
               stop=None, timeout=300.0, workers=8) -> BatchSummary
         rate: RateLimits (default 5/1,250/300; RateLimits.parse("5/1,250/300")); on_progress
@@ -19,8 +19,9 @@ without Streamlit (OpenCV loads only when photos are checked):
         in the caller's thread; once `stop` is set no new task is created and the created ones
         are polled to their end. BatchSummary.to_dict() is the JSON summary, .exit_code the
         CLI's.
-    results_csv(plan, store, *, batch, backend) -> bytes
-        one row per photo × concern × region, with the meta columns (batch_store)
+
+results.csv (a row per photo × concern × region, with the meta columns) is
+`skinapi.presentation.exports.batch_results_csv`.
 
 A photo is the same one again when its batch, photo hash, settings and backend match.
 Polls go first, then creates, then new uploads; a new photo is let in only while every window
@@ -40,30 +41,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import errors as e
-from ..client import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Client
+from ..client import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Client, poll_interval
 from ..names import one_line
+from ..store import RunStore
 from .batch_calls import BatchCalls, Job
 from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
-from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto, plan_batch
-from .batch_store import (
+from .batch_ledger import (
     BatchSummary,
     Failure,
     Ledger,
     Standing,
     batch_lock,
     refuse_other_settings,
-    results_csv,
     standing_of,
     summarise,
 )
+from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto, plan_batch
 from .budget import RateLimits, RateWindow, RequestBudget
-from .states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
-from .store import RunStore
+from .lifecycle import FIXED_MESSAGES, create_fate, poll_fate, transient
 
 __all__ = [
     "BatchInputError", "BatchPhoto", "BatchPlan", "BatchProgress", "BatchSummary",
     "BlockedPhoto", "MetaTable", "PlannedPhoto", "RateLimits", "RateWindow", "Standing",
-    "collect_photos", "plan_batch", "read_meta", "results_csv", "run_batch", "standing_of",
+    "collect_photos", "plan_batch", "read_meta", "run_batch", "standing_of",
 ]  # fmt: skip
 
 FIRST_POLLS_GUESS = 3
@@ -106,16 +106,18 @@ def run_batch(
 ) -> BatchSummary:
     started = time.monotonic()
     with batch_lock(store, batch):
-        refuse_other_settings(store, batch, plan.settings, backend)
-        standing = standing_of(plan, store, batch=batch, backend=backend)
-        ledger = Ledger(store, plan.settings, batch=batch, backend=backend)
+        url = client.base_url
+        refuse_other_settings(store, batch, plan.settings, backend, url)
+        standing = standing_of(plan, store, batch=batch, backend=backend, base_url=url)
+        ledger = Ledger(store, plan.settings, batch=batch, backend=backend, base_url=url)
         ledger.settle_earlier_runs(plan, standing)
         scheduler = _Scheduler(
             plan, client, ledger, standing, RequestBudget(rate), timeout, stop or threading.Event()
         )
         scheduler.run(workers, on_progress)
     return summarise(
-        plan, store, standing, batch=batch, backend=backend, failed=scheduler.failures,
+        plan, store, standing, batch=batch, backend=backend, base_url=url,
+        failed=scheduler.failures,
         tasks_created=scheduler.tasks_created, budget=scheduler.budget,
         wall_s=time.monotonic() - started,
     )  # fmt: skip
@@ -125,6 +127,7 @@ class _Scheduler:
     def __init__(self, plan, client, ledger, standing: Standing, budget, timeout, stop):
         self.plan, self.client, self.ledger, self.budget = plan, client, ledger, budget
         self.calls = BatchCalls(client, budget, ledger, plan.settings)
+        self.recorder = ledger.recorder
         self.timeout, self.stop = timeout, stop
         self.limits: RateLimits = budget.limits
         self.events: queue.Queue = queue.Queue()
@@ -195,7 +198,7 @@ class _Scheduler:
             elif kind == "create":
                 self.uploaded.popleft()
                 try:  # the create's fate is on record before it goes out
-                    self.ledger.update(job.store_id, state="sending")
+                    self.recorder.sending(job.store_id)
                 except e.StoreError as exc:
                     self.budget.give_back(ticket, sent=False)
                     self._fail(job, exc, state=None)
@@ -279,7 +282,7 @@ class _Scheduler:
             self.uploaded.append(job)
             return
         job.attempts += 1
-        if _transient(error) and job.attempts < MAX_ATTEMPTS:
+        if transient(error) and job.attempts < MAX_ATTEMPTS:
             job.stage = "queued"
             self.active.discard(job)
             self.queued.appendleft(job)
@@ -297,22 +300,23 @@ class _Scheduler:
             job.next_poll = job.waiting_since + job.interval
             self.polls.append(job)
             return
-        if isinstance(error, (e.RateLimitError, e.NotSentError)):  # not executed: may go again
+        fate = create_fate(error)
+        if fate == "again":
             job.attempts += 1
-            self.ledger.note(job.store_id, state="pending")
+            self.recorder.not_executed(job.store_id)
             if job.attempts < MAX_ATTEMPTS:
                 job.stage = "uploaded"
                 self.uploaded.appendleft(job)
                 return
             self._fail(job, error, state="error")
-        elif isinstance(error, e.ApiStatusError) and not isinstance(error, e.ServerError):
+        elif fate == "refused":
             if isinstance(error, (e.AuthError, e.CreditInsufficientError)) or (
                 isinstance(error, e.InvalidParametersError) and not self.tasks_created
             ):
                 self.refusal = error  # every other photo would be refused the same way
             self._fail(job, error, state="error")
-        else:  # it went out and no answer says it was refused: it may exist, and be billed
-            self._fail(job, error, state="unconfirmed", message=UNCONFIRMED_MESSAGE)
+        else:
+            self._fail(job, error, state="unconfirmed")
 
     def _on_polled(self, job: Job, state, error) -> None:
         now = time.monotonic()
@@ -332,18 +336,16 @@ class _Scheduler:
                 job.next_poll = now + job.interval
                 self.polls.append(job)
             return
-        if isinstance(error, e.InvalidTaskIdError):
-            self._fail(job, error, state="expired", message=EXPIRED_MESSAGE)
-            return
-        if isinstance(error, e.TaskTimeoutError):  # it ended on the API's side, without a result
-            self._fail(job, error, state="error")
+        fate = poll_fate(error)
+        if fate != "again":
+            self._fail(job, error, state=fate)
             return
         job.poll_failures += int(not isinstance(error, e.RateLimitError))
-        if _transient(error) and job.poll_failures <= MAX_POLL_FAILURES:
+        if job.poll_failures <= MAX_POLL_FAILURES:
             job.next_poll = now + (0 if isinstance(error, e.RateLimitError) else job.interval)
             self.polls.append(job)
             return
-        self._fail(job, error, state="stalled" if _transient(error) else "error")
+        self._fail(job, error, state="stalled")
 
     def _on_downloaded(self, job: Job, result, error) -> None:
         if error is None:
@@ -351,7 +353,7 @@ class _Scheduler:
             job.stage = "done"
             self.active.discard(job)
             self.done += 1
-            self.ledger.save_debug(job.store_id, job.exchanges)
+            self.recorder.debug(job.store_id, self.plan.settings, job.exchanges)
             return
         job.downloads += 1
         if job.downloads < 2 and not isinstance(error, e.StoreError):
@@ -362,7 +364,7 @@ class _Scheduler:
 
     # -- endings ---------------------------------------------------------------------------
 
-    def _fail(self, job: Job, error: BaseException, *, state: str | None = "error", message=None):
+    def _fail(self, job: Job, error: BaseException, *, state: str | None = "error"):
         job.stage = "failed"
         self.active.discard(job)
         if not isinstance(error, e.SkinApiError):
@@ -371,12 +373,9 @@ class _Scheduler:
             error.task_id = job.task_id
         text = one_line(str(error), 400)
         if state is not None:
-            self.ledger.note(
-                job.store_id, state=state, error_code=error.error_code,
-                error_message=message or text,
-            )  # fmt: skip
-            self.ledger.save_debug(job.store_id, job.exchanges)
-        if message:
+            self.recorder.failed(job.store_id, state, error)
+            self.recorder.debug(job.store_id, self.plan.settings, job.exchanges)
+        if message := FIXED_MESSAGES.get(state):
             text = f"{message} ({text})"
         code = 5 if state in ("unconfirmed", "stalled", "expired") else error.exit_code
         self.failures.append(Failure(job.photo.file, text, job.task_id, code))
@@ -394,17 +393,15 @@ class _Scheduler:
             job = self.uploaded.popleft()
             job.stage = "failed"
             self.active.discard(job)
-            self.ledger.unsent(job.store_id)
+            self.recorder.unsent(job.store_id)
             self.failures.append(Failure(job.photo.file, why, None, code))
         while self.queued:
             job = self.queued.popleft()
-            self.ledger.unsent(job.store_id)
+            self.recorder.unsent(job.store_id)
             self.failures.append(Failure(job.photo.file, why, None, code))
 
     def _interval(self, value: float | None, fallback: float) -> float:
-        """The client's rule (Client.wait): the API's interval when it names one, else the one
-        before (first: DEFAULT_POLL_INTERVAL), never under the client's minimum."""
-        return max(fallback if value is None else value, self.client.min_poll_interval)
+        return poll_interval(value, fallback, self.client.min_poll_interval)
 
     def progress(self) -> BatchProgress:
         failed = len(self.failures)
@@ -418,10 +415,6 @@ class _Scheduler:
             requests_left_in_window=self.budget.left_in_window(),
             elapsed=time.monotonic() - self.started, eta=self.limits.bound(owed),
         )  # fmt: skip
-
-
-def _transient(error: BaseException) -> bool:
-    return isinstance(error, e.SkinApiError) and error.exit_code == 5
 
 
 def _stalled(job: Job, timeout: float) -> e.SkinApiError:

@@ -10,21 +10,18 @@ billed); recorded but never sent → recorded again in the same run; failed → 
 
 from __future__ import annotations
 
-import json
-import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..results import AnalysisResult
+from ..store import RunStore, StoredRun
+from ..store.leases import batch_lock_path, take
+from ..store.states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
 from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
-from .leases import batch_lock_path, take
-from .runner import mark_interrupted
-from .states import EXPIRED_MESSAGE, NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
-from .store import RunStore, StoredRun
+from .lifecycle import Recorder
 
 NOT_AGAIN = " It is not created again: delete its run in History to analyse the photo anew."
 
@@ -109,11 +106,20 @@ class Standing:
         return failures
 
 
-def standing_of(plan: BatchPlan, store: RunStore, *, batch: str, backend: str) -> Standing:
+def same_backend(run: StoredRun, backend: str, base_url: str = "") -> bool:
+    """Whether `run` was answered where a batch for `backend` at `base_url` sends: a run's
+    backend is what answered its create (an emulator names itself), which a caller that has
+    not sent anything yet cannot know, so the same URL counts as the same backend."""
+    return run.backend == backend or bool(base_url and run.base_url == base_url)
+
+
+def standing_of(
+    plan: BatchPlan, store: RunStore, *, batch: str, backend: str, base_url: str = ""
+) -> Standing:
     settings = plan.settings.to_dict()
     runs: dict[str, list[StoredRun]] = {}
     for run in store.batch_runs(batch):  # oldest first
-        if run.backend == backend and run.settings.to_dict() == settings:
+        if same_backend(run, backend, base_url) and run.settings.to_dict() == settings:
             runs.setdefault(run.photo_hash, []).append(run)
     standing = Standing()
     for photo in plan.sendable:
@@ -141,90 +147,50 @@ def _newest(runs: list[StoredRun], wanted) -> StoredRun | None:
 
 
 class Ledger:
-    """A running batch's writes to the run store, one at a time."""
+    """A running batch's writes to the run store, through the lifecycle's one recorder (safe
+    from the batch's threads)."""
 
-    def __init__(self, store: RunStore, settings: AnalysisSettings, *, batch: str, backend: str):
+    def __init__(
+        self, store: RunStore, settings: AnalysisSettings, *, batch: str, backend: str,
+        base_url: str = "",
+    ):  # fmt: skip
         self.store, self.settings = store, settings
-        self.batch, self.backend = batch, backend
-        self._lock = threading.Lock()
+        self.batch, self.backend, self.base_url = batch, backend, base_url
+        self.recorder = Recorder(store)
 
     def settle_earlier_runs(self, plan: BatchPlan, standing: Standing) -> None:
         """Before anything is sent: a create an earlier run left going out is now known to be
         unconfirmed; succeeded runs take this run's file name and meta row (a corrected CSV)."""
-        with self._lock:
-            for run in standing.lost.values():
-                if run.state == "sending":
-                    mark_interrupted(self.store, run)
-                    run.state = "unconfirmed"
-            if not plan.meta_columns:
-                return
-            for photo in plan.sendable:
-                run = standing.succeeded.get(photo.photo_hash)
-                if run and (run.file != photo.file or run.meta != photo.meta):
-                    try:
-                        self.store.update(run.id, file=photo.file, meta=photo.meta)
-                    except StoreError:
-                        pass  # the result stands; only its labels are older
+        for run in standing.lost.values():
+            if run.state == "sending":
+                run.state = self.recorder.interrupted(run.id, create_sent=True)
+        if not plan.meta_columns:
+            return
+        for photo in plan.sendable:
+            run = standing.succeeded.get(photo.photo_hash)
+            if run and (run.file != photo.file or run.meta != photo.meta):
+                self.recorder.note(run.id, file=photo.file, meta=photo.meta)
 
     def begin(self, photo: PlannedPhoto, data: bytes, reuse: str | None) -> str:
         """The run's record before anything of it is sent; StoreError if it cannot be kept."""
-        with self._lock:
-            if reuse:
-                self.store.update(
-                    reuse, state="pending", file=photo.file, meta=photo.meta, error_code=None,
-                    error_message=None,
-                )  # fmt: skip
-                return reuse
-            return self.store.begin(
-                photo=data, settings=self.settings, backend=self.backend, source="batch",
-                photo_hash=photo.photo_hash, label=self.batch, batch=self.batch, file=photo.file,
-                meta=photo.meta,
-            )  # fmt: skip
-
-    def update(self, run_id: str | None, **fields) -> None:
-        """StoreError when it cannot be written."""
-        if run_id:
-            with self._lock:
-                self.store.update(run_id, **fields)
-
-    def note(self, run_id: str | None, **fields) -> None:
-        """As far as the store allows: the batch goes on either way."""
-        try:
-            self.update(run_id, **fields)
-        except StoreError:
-            pass
-
-    def unsent(self, run_id: str | None) -> None:
-        self.note(run_id, state="unsent", error_code="NotSent", error_message=NOT_SENT_MESSAGE)
-
-    def save_result(self, run_id: str, result: AnalysisResult, *, duration: float) -> None:
-        with self._lock:
-            self.store.save_result(run_id, result, duration=duration, units=self.settings.units)
-
-    def save_debug(self, run_id: str | None, exchanges: list[dict]) -> None:
-        """What was sent and received (the key never is), for the run's debug bundle."""
-        if not run_id:
-            return
-        with self._lock:
-            try:
-                stored = self.store.get(run_id)
-                debug = stored.debug if stored else {}
-                debug.setdefault("attempts", []).append(
-                    {"settings": self.settings.to_dict(), "exchanges": exchanges, "phases": []}
-                )
-                json.dumps(debug)
-                self.store.update(run_id, debug=debug)
-            except (StoreError, TypeError, ValueError):
-                pass  # a debug trace is a convenience; the run itself is recorded
+        if reuse:
+            self.recorder.reopen(reuse, file=photo.file, meta=photo.meta)
+            return reuse
+        return self.recorder.begin(
+            photo=data, settings=self.settings, backend=self.backend, base_url=self.base_url,
+            source="batch", photo_hash=photo.photo_hash, label=self.batch, batch=self.batch,
+            file=photo.file, meta=photo.meta,
+        )  # fmt: skip
 
 
 def summarise(
     plan: BatchPlan, store: RunStore, standing: Standing, *, batch: str, backend: str,
-    failed: list[Failure], tasks_created: int, budget: RequestBudget, wall_s: float,
+    base_url: str, failed: list[Failure], tasks_created: int, budget: RequestBudget, wall_s: float,
 ) -> BatchSummary:  # fmt: skip
     """The summary of a run of the batch: what succeeded and its units, as stored."""
     try:
-        stored = list(standing_of(plan, store, batch=batch, backend=backend).succeeded.values())
+        now = standing_of(plan, store, batch=batch, backend=backend, base_url=base_url)
+        stored = list(now.succeeded.values())
         succeeded, units = len(stored), sum(r.units for r in stored)
     except StoreError:  # the history gave way during the run: what this run saw
         done = len(plan.sendable) - len(failed) - len(standing.lost)
@@ -236,19 +202,6 @@ def summarise(
         rate_limited=budget.rate_limited, wall_s=wall_s, resumed=len(standing.in_flight),
         already_done=len(standing.succeeded),
     )  # fmt: skip
-
-
-def results_csv(plan: BatchPlan, store: RunStore, *, batch: str, backend: str) -> bytes:
-    """results.csv: a row per photo × concern × region of the plan's succeeded runs, with the
-    meta columns (the plan's, then any older runs carry)."""
-    from .exports import batch_csv  # exports composites overlays: OpenCV loads only here
-
-    standing = standing_of(plan, store, batch=batch, backend=backend)
-    runs = [standing.succeeded[p.photo_hash] for p in plan.sendable if p.photo_hash in standing.succeeded]  # fmt: skip
-    columns = list(plan.meta_columns)
-    for run in runs:
-        columns += [k for k in run.meta if k not in columns]
-    return batch_csv(runs, columns)
 
 
 @contextmanager
@@ -274,12 +227,16 @@ def batch_lock(store: RunStore, batch: str):
 
 
 def refuse_other_settings(
-    store: RunStore, batch: str, settings: AnalysisSettings, backend: str
+    store: RunStore, batch: str, settings: AnalysisSettings, backend: str, base_url: str = ""
 ) -> None:
     """One batch, one set of settings and one backend: a cohort that mixed v2.0 and v2.1 (or
     demo and live) runs of the same photos would count each photo twice."""
     other = next(
-        (r for r in store.batch_runs(batch) if r.settings != settings or r.backend != backend),
+        (
+            r
+            for r in store.batch_runs(batch)
+            if r.settings != settings or not same_backend(r, backend, base_url)
+        ),
         None,
     )
     if other is not None:

@@ -7,11 +7,12 @@ import base64
 import html
 import math
 
+from ..backends import EMULATOR
 from ..concerns import colour_hex, label, region_label
 from ..errors import StoreError
 from ..imaging import overlay
+from ..store import RunStore, StoredRun
 from .exports import run_layers, when
-from .store import RunStore, StoredRun
 
 
 def radar_svg(scores: list[tuple[str, float]], size: int = 420) -> str:
@@ -73,7 +74,7 @@ def html_report(store: RunStore, run: StoredRun) -> bytes:
     gallery = mask_gallery(store, run)
     demo = (
         "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
-        if run.backend == "demo"
+        if run.backend == EMULATOR
         else ""
     )
     # Rounded as the app shows them.

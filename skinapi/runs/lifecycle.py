@@ -1,0 +1,428 @@
+"""A run's lifecycle: the one place that says which state a run moves to, and the one recorder
+that writes it. A page, the live trial, `analyze`, `resume` and a batch all drive their runs
+through it; nothing else writes a run's state.
+
+    pending ──▶ sending ──▶ running ──▶ success
+       │           │           ├──▶ error      (the API refused the task, the engine failed it)
+       │           │           ├──▶ expired    (the API no longer knows the task)
+       │           │           └──▶ stalled    (our deadline passed; resumed later by task_id)
+       │           ├──▶ unconfirmed  (the create went out, no answer: it may be billed)
+       │           ├──▶ pending      (the create was not executed: 429, or it never connected)
+       │           └──▶ error        (the API refused the create)
+       └──▶ unsent   (stopped before its create went out: nothing was billed)
+
+A run is recorded *before* its task is created and its task_id the moment the create answers,
+so an interrupted run (a rerun, a closed tab, a crash) resumes by task_id instead of paying
+again. The dashboard wraps `run_analysis` in `st.status`; nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
+from ..concerns import AnalysisSettings
+from ..errors import (
+    ApiStatusError,
+    DeadlineExceeded,
+    InvalidTaskIdError,
+    NotSentError,
+    RateLimitError,
+    ServerError,
+    SkinApiError,
+    StoreError,
+    TaskTimeoutError,
+)
+from ..names import one_line
+from ..results import AnalysisResult
+from ..store import RunStore, StoredRun, new_run_id
+from ..store.leases import run_lease
+from ..store.states import (
+    EXPIRED_MESSAGE,
+    IN_FLIGHT_STATES,
+    NOT_SENT_MESSAGE,
+    UNCONFIRMED_MESSAGE,
+    RunState,
+)
+
+# -- the transitions ----------------------------------------------------------------------
+
+CreateFate = Literal["again", "refused", "unconfirmed"]
+PollFate = Literal["expired", "error", "again"]
+
+
+def create_fate(exc: BaseException) -> CreateFate:
+    """What a failed create means: ``again`` (not executed — a 429, or a connection never
+    made — so it may be sent again), ``refused`` (the API said no: nothing billed), or
+    ``unconfirmed`` (it went out and no answer says it was refused: it may exist, and be
+    billed; never sent again)."""
+    if isinstance(exc, (RateLimitError, NotSentError)):
+        return "again"
+    if isinstance(exc, ApiStatusError) and not isinstance(exc, ServerError):
+        return "refused"
+    return "unconfirmed"
+
+
+def poll_fate(exc: BaseException) -> PollFate:
+    """What a failed poll means: ``expired`` (the API no longer knows the task), ``error``
+    (the task ended without a result, or the answer cannot be used), or ``again`` (transient:
+    poll again by task_id)."""
+    if isinstance(exc, InvalidTaskIdError):
+        return "expired"
+    if isinstance(exc, TaskTimeoutError) or not transient(exc):
+        return "error"
+    return "again"
+
+
+def transient(exc: BaseException) -> bool:
+    return isinstance(exc, SkinApiError) and exc.exit_code == 5
+
+
+def failure_state(exc: SkinApiError, *, create_sent: bool) -> RunState:
+    """The state a run ends in when `exc` stopped it; `create_sent`: its create had gone out
+    with no answer yet."""
+    if create_sent and create_fate(exc) == "unconfirmed":
+        return "unconfirmed"
+    if isinstance(exc, DeadlineExceeded):
+        return "stalled"
+    if isinstance(exc, InvalidTaskIdError):
+        return "expired"
+    return "error"
+
+
+FIXED_MESSAGES: dict[str, str] = {
+    "expired": EXPIRED_MESSAGE,
+    "unconfirmed": UNCONFIRMED_MESSAGE,
+    "unsent": NOT_SENT_MESSAGE,
+}
+"""States whose record carries a fixed explanation rather than the error's own words."""
+
+
+def error_dict(exc: SkinApiError) -> dict:
+    return exc.as_dict() | {"text": str(exc)}
+
+
+# -- the recorder -------------------------------------------------------------------------
+
+
+class Recorder:
+    """The one writer of runs' records. Safe to share between threads (a batch's pool); with
+    no store (an unusable history) it records nothing. Writes that `strict` callers need
+    raise StoreError; the others keep the reason in `problem` and let the run go on."""
+
+    def __init__(self, store: RunStore | None):
+        self.store = store
+        self.problem: str | None = None
+        self._lock = threading.Lock()
+
+    def begin(self, run_id: str | None = None, **record) -> str | None:
+        """The run's record before anything of it is sent; its id. Raises StoreError."""
+        if self.store is None:
+            return None
+        with self._lock:
+            return self.store.begin(run_id=run_id, **record)
+
+    def reopen(self, run_id: str, **fields) -> None:
+        """A run that failed before its create, sent again (a batch run again)."""
+        self.write(run_id, state="pending", error_code=None, error_message=None, **fields)
+
+    def write(self, run_id: str | None, **fields) -> None:
+        """Raises StoreError when it cannot be written."""
+        if self.store is not None and run_id:
+            with self._lock:
+                self.store.update(run_id, **fields)
+
+    def note(self, run_id: str | None, **fields) -> None:
+        """As far as the store allows: the run goes on either way."""
+        try:
+            self.write(run_id, **fields)
+        except StoreError as exc:
+            self.problem = str(exc)
+
+    def sending(self, run_id: str | None) -> None:
+        """The billed create goes out now. Raises StoreError: a create whose fate cannot be
+        put on record first is not sent."""
+        self.write(run_id, state="sending")
+
+    def not_executed(self, run_id: str | None) -> None:
+        self.note(run_id, state="pending")
+
+    def created(self, run_id: str | None, task_id: str, backend: str | None) -> None:
+        fields = {"task_id": task_id, "state": "running"}
+        if backend:
+            fields["backend"] = backend
+        self.note(run_id, **fields)
+
+    def succeeded(
+        self, run_id: str | None, result: AnalysisResult, *, duration: float, units: int
+    ) -> None:
+        if self.store is not None and run_id:
+            with self._lock:
+                self.store.save_result(run_id, result, duration=duration, units=units)
+
+    def failed(self, run_id: str | None, state: RunState, exc: BaseException | None) -> None:
+        code = exc.error_code if isinstance(exc, SkinApiError) else None
+        text = FIXED_MESSAGES.get(state)
+        if text is None and exc is not None:
+            text = one_line(str(exc), 400)
+        self.note(run_id, state=state, error_code=code, error_message=text)
+
+    def unsent(self, run_id: str | None) -> None:
+        self.note(run_id, state="unsent", error_code="NotSent", error_message=NOT_SENT_MESSAGE)
+
+    def interrupted(self, run_id: str | None, *, create_sent: bool) -> RunState:
+        """A run an interruption stopped before its task_id came back: unsent when its create
+        never went out (nothing was billed), unconfirmed when it did (it may have been)."""
+        if create_sent:
+            self.note(
+                run_id, state="unconfirmed", error_code="Unconfirmed",
+                error_message=UNCONFIRMED_MESSAGE,
+            )  # fmt: skip
+            return "unconfirmed"
+        self.unsent(run_id)
+        return "unsent"
+
+    def debug(self, run_id: str | None, settings: AnalysisSettings, exchanges, phases=()) -> None:
+        """What was sent and received (the key never is), for the run's debug bundle; a
+        trace is a convenience, so a failure to keep it is ignored."""
+        if self.store is None or not run_id:
+            return
+        with self._lock:
+            try:
+                folder = self.store.folder(run_id)
+                for entry in exchanges:
+                    raw = entry.pop("raw", None)
+                    if raw is not None:
+                        folder.mkdir(parents=True, exist_ok=True)
+                        (folder / "raw_result.zip").write_bytes(raw)
+                        entry["response"]["saved_as"] = "raw_result.zip"
+                stored = self.store.get(run_id)
+                debug = stored.debug if stored else {}
+                debug.setdefault("attempts", []).append(
+                    {"settings": settings.to_dict(), "exchanges": exchanges,
+                     "phases": _timeline(phases)}
+                )  # fmt: skip
+                json.dumps(debug)  # fail here, not in the store, if anything is not JSON
+                self.store.update(run_id, debug=debug)
+            except (StoreError, OSError, TypeError, ValueError):
+                pass
+
+
+def _timeline(phases) -> list[dict]:
+    timeline: list[dict] = []
+    for p in phases:
+        if not timeline or timeline[-1]["phase"] != p.phase or p.phase == "waiting":
+            timeline.append(
+                {"phase": p.phase, "at": round(p.elapsed, 3), "polls": p.polls,
+                 "interval": p.interval, "task_status": p.task_status}
+            )  # fmt: skip
+    return timeline
+
+
+# -- a single run -------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One analysis as a session knows it: what is sent, and how far it got."""
+
+    key: str
+    photo: bytes
+    photo_name: str
+    source: str
+    settings: AnalysisSettings
+    backend: str
+    """``emulator`` or ``live`` (see skinapi.backends)."""
+    state: RunState = "pending"
+    task_id: str | None = None
+    result: AnalysisResult | None = None
+    error: dict | None = None
+    """`SkinApiError.as_dict()` plus its one-line ``text``."""
+    started: float = field(default_factory=time.time)
+    duration: float | None = None
+    polls: int = 0
+    store_id: str | None = None
+    """The run's id in the run store, when the history is usable."""
+    label: str = ""
+    trial: str = ""
+    participant: str = ""
+    batch: str = ""
+    file: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    visit: str = ""
+    base_url: str = ""
+    """Where its task was sent (the client's base URL); a task is resumed only there."""
+    not_saved: str | None = None
+    """Why the run store does not hold this run (or its result), when it does not."""
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT_STATES
+
+    @property
+    def units(self) -> int:
+        return self.settings.units if self.state == "success" else 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: RunState
+    result: AnalysisResult | None = None
+    error: dict | None = None
+    exception: SkinApiError | None = None
+    """The error as raised, for a caller that reports it as it is (the CLI)."""
+    elsewhere: bool = False
+    """Another window, process or batch holds the run's lease: nothing was sent or polled."""
+
+
+def photo_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def run_key(photo: bytes, settings: AnalysisSettings, backend: str) -> str:
+    """The same photo, settings and backend give the same key: one result, paid once."""
+    return hashlib.sha256((photo_hash(photo) + repr(settings) + backend).encode()).hexdigest()[:16]
+
+
+def run_analysis(
+    run: Run,
+    client: Client,
+    store: RunStore | None,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+) -> Outcome:
+    """Run `run`, or resume it when it has a task_id; record it in `store` (None: history is
+    unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
+    and the task_id the moment they are known — and the outcome is returned. While another
+    window, process or batch holds the run's lease nothing is sent or polled, and the outcome
+    is ``running`` and `elsewhere`. A store that fails never costs the
+    result: it stays in the run, with the reason in `run.not_saved`."""
+    resuming = run.task_id is not None
+    run.base_url = run.base_url or client.base_url
+    recorder = Recorder(store)
+    fresh = not resuming and run.store_id is None
+    run_id = new_run_id() if fresh else run.store_id
+    # Leased before its record exists: another window never sees it unclaimed (see leases).
+    with run_lease(store, run_id) as held:
+        if held is False:
+            return Outcome("running", elsewhere=True)
+        if fresh:
+            _begin(run, recorder, run_id)
+        outcome = _drive(run, client, recorder, resuming, on_progress, timeout)
+    if recorder.problem:
+        run.not_saved = recorder.problem
+    return outcome
+
+
+def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
+    try:
+        run.store_id = recorder.begin(
+            run_id, photo=run.photo, settings=run.settings, backend=run.backend,
+            base_url=run.base_url, source=run.source, photo_hash=photo_hash(run.photo),
+            label=run.label, trial=run.trial, participant=run.participant, batch=run.batch,
+            file=run.file, meta=run.meta, visit=run.visit,
+        )  # fmt: skip
+    except StoreError as exc:
+        run.not_saved = str(exc)
+
+
+def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_progress, timeout):
+    run.state = "running" if resuming else "pending"
+
+    def sending() -> None:
+        run.state = "sending"
+        recorder.note(run.store_id, state="sending")
+
+    def created(task_id: str) -> None:
+        # No Streamlit call may come between the create's answer and this line: a rerun that
+        # stops the script later still finds the task_id, in the session and in the store.
+        run.task_id, run.state = task_id, "running"
+        run.backend = client.answered_by or run.backend
+        recorder.created(run.store_id, task_id, client.answered_by)
+
+    phases: list[Progress] = []
+
+    def progress(p: Progress) -> None:
+        if p.phase == "waiting" and p.polls:
+            run.polls = p.polls
+        phases.append(p)
+        if on_progress:
+            on_progress(p)
+
+    start = time.monotonic()
+    with client.recording() as trace:
+        try:
+            if resuming:
+                result = client.resume(
+                    run.task_id, run.settings, on_progress=progress, timeout=timeout
+                )
+            else:
+                result = client.analyze(
+                    run.photo, run.settings, file_name=run.photo_name, on_progress=progress,
+                    on_task_created=created, on_create_sending=sending, timeout=timeout,
+                )  # fmt: skip
+        except SkinApiError as exc:
+            state = failure_state(exc, create_sent=run.state == "sending")
+            error = error_dict(exc)
+            if state in ("expired", "unconfirmed"):
+                error["message"] = FIXED_MESSAGES[state]
+            outcome = Outcome(state, error=error, exception=exc)
+        else:
+            outcome = Outcome("success", result)
+    run.state, run.result, run.error = outcome.state, outcome.result, outcome.error
+    recorder.debug(run.store_id, run.settings, trace, phases)
+    if outcome.state == "success":
+        run.duration = (run.duration or 0.0) + time.monotonic() - start
+        try:
+            recorder.succeeded(
+                run.store_id, outcome.result, duration=run.duration, units=run.settings.units
+            )
+        except StoreError as exc:
+            recorder.problem = str(exc)
+            # The run must not stay "running" in the history when its end cannot be saved.
+            recorder.note(
+                run.store_id, state="error", error_code="NotSaved", error_message=str(exc)[:300]
+            )
+    else:
+        recorder.failed(run.store_id, outcome.state, outcome.exception)
+    return outcome
+
+
+def mark_interrupted(store: RunStore | None, run: Run | StoredRun) -> None:
+    """A run an interruption stopped before its task_id came back (see Recorder.interrupted)."""
+    run_id = run.store_id if isinstance(run, Run) else run.id
+    state = Recorder(store).interrupted(run_id, create_sent=run.state == "sending")
+    if isinstance(run, Run):
+        run.state = state
+
+
+def run_from_store(store: RunStore, stored: StoredRun) -> Run:
+    """A stored run as a session's Run, to open it in Results or resume it."""
+    try:
+        photo = store.photo(stored.id)
+    except StoreError:
+        photo = b""
+    error = None
+    if stored.state in ("error", "expired", "unsent", "unconfirmed"):
+        error = {
+            "message": stored.error_message or "The run failed.",
+            "hint": "",
+            "error_code": stored.error_code,
+            "task_id": stored.task_id,
+        }
+    return replace(
+        Run(f"stored-{stored.id}", photo, "photo.jpg", stored.source, stored.settings,
+            stored.backend),
+        state={"pending": "unsent", "sending": "unconfirmed"}.get(stored.state, stored.state),
+        task_id=stored.task_id, result=store.load_result(stored), error=error,
+        duration=stored.duration, store_id=stored.id, label=stored.label, trial=stored.trial,
+        participant=stored.participant, batch=stored.batch, file=stored.file, meta=stored.meta,
+        visit=stored.visit, base_url=stored.base_url,
+    )  # fmt: skip

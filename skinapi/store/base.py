@@ -1,0 +1,155 @@
+"""What every run store is: the record of one run (`StoredRun`) and the interface (`RunStore`)
+that the run lifecycle, the pages and the CLI use, whichever database keeps the runs.
+
+An implementation lives beside this module (`sqlite`: one file and a folder on this machine);
+nothing above the store layer knows which one it talks to.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..concerns import AnalysisSettings
+from ..results import AnalysisResult
+from .states import RunState
+
+RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def default_path() -> Path:
+    """$SKINSCOPE_DATA_DIR, else the per-user data folder (XDG), ``skinscope/runs.sqlite3``."""
+    folder = os.environ.get("SKINSCOPE_DATA_DIR")
+    if folder:
+        return Path(folder) / "runs.sqlite3"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "skinscope" / "runs.sqlite3"
+
+
+@dataclass
+class StoredRun:
+    id: str
+    created: float
+    backend: str
+    """Who answered: ``emulator`` (SkinScope's own: demo scores) or ``live`` (YouCam's API)."""
+    api_version: str
+    settings: AnalysisSettings
+    actions: list[str]
+    source: str
+    photo_hash: str
+    task_id: str | None = None
+    state: RunState = "pending"
+    result: AnalysisResult | None = None
+    """The scores without masks; `RunStore.load_result` reads the masks too."""
+    mask_files: dict[str, str] = field(default_factory=dict)
+    """The saved mask file of each mask key, under the run's ``masks/`` folder."""
+    duration: float | None = None
+    units: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    label: str = ""
+    note: str = ""
+    trial: str = ""
+    participant: str = ""
+    debug: dict = field(default_factory=dict)
+    batch: str = ""
+    """The batch (cohort) this run belongs to, when it came from `skinapi batch` or the Batch
+    page."""
+    file: str = ""
+    """The photo's path within its batch's input."""
+    meta: dict = field(default_factory=dict)
+    """The batch's meta CSV columns for this photo (group, device, …), all text."""
+    visit: str = ""
+    """A trial participant's visit (``baseline``, ``week 4``, …)."""
+    base_url: str = ""
+    """Where the run was sent (empty for runs recorded before SkinScope kept it): a task
+    is resumed there and nowhere else."""
+
+    @property
+    def quality(self) -> str:
+        return self.settings.quality
+
+    @property
+    def overall(self) -> float | None:
+        return self.result.overall if self.result else None
+
+
+FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+
+
+class RunStore(Protocol):
+    """Where runs are kept. Every method raises `StoreError` (with a hint) when the store
+    cannot be used; none takes the app down."""
+
+    unreadable: list[str]
+    """Ids of runs whose stored row could not be read (left out of `list`)."""
+
+    def close(self) -> None: ...
+
+    def begin(
+        self,
+        *,
+        photo: bytes,
+        settings: AnalysisSettings,
+        backend: str,
+        source: str,
+        photo_hash: str,
+        base_url: str = "",
+        label: str = "",
+        trial: str = "",
+        participant: str = "",
+        batch: str = "",
+        file: str = "",
+        meta: dict[str, str] | None = None,
+        visit: str = "",
+        run_id: str | None = None,
+    ) -> str:
+        """Record a run before anything of it is sent; returns its id."""
+
+    def update(self, run_id: str, **fields) -> None:
+        """Change a run's columns; StoreError when the run is gone."""
+
+    def save_result(
+        self, run_id: str, result: AnalysisResult, *, duration: float, units: int
+    ) -> None: ...
+
+    def delete(self, run_id: str) -> None: ...
+
+    def purge(self) -> None: ...
+
+    def get(self, run_id: str) -> StoredRun | None: ...
+
+    def list(self, *, limit: int | None = None) -> list[StoredRun]:
+        """Every readable run, newest first."""
+
+    def find_result(
+        self, photo_hash: str, settings: AnalysisSettings, backend: str
+    ) -> StoredRun | None:
+        """The newest successful run of this photo with these settings on this backend."""
+
+    def batch_runs(self, batch: str) -> list[StoredRun]: ...
+
+    def batches(self) -> list[tuple[str, int, float]]: ...
+
+    def pending(self) -> list[StoredRun]:
+        """Runs an earlier session left unfinished."""
+
+    def thumbnails(self) -> dict[str, bytes]: ...
+
+    def folder(self, run_id: str) -> Path:
+        """The run's files (a checked id: never a path outside the store)."""
+
+    def photo(self, run_id: str) -> bytes: ...
+
+    def load_result(self, run: StoredRun) -> AnalysisResult | None: ...
+
+    def size_on_disk(self) -> int: ...
