@@ -14,18 +14,16 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import cli_batch
-from .backends import EMULATOR, LIVE
+from . import cli_batch, cli_runs
+from .cli_common import check_out, client_from, read_photo, say, settings_from
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
 from .cli_types import seconds as _seconds
 from .cli_types import share as _share
-from .client import DEFAULT_BASE_URL, Client, Progress
-from .concerns import PRESETS, AnalysisSettings, preset_actions
-from .errors import PhotoError, RequestValidationError, SkinApiError, StoreError
-from .names import is_task_id, one_line, write_inside
-from .results import mask_file_name
+from .client import DEFAULT_BASE_URL
+from .concerns import PRESETS, AnalysisSettings
+from .errors import PhotoError, RequestValidationError, SkinApiError
 
 
 class _UsageError(Exception):
@@ -54,10 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_batch.add_parser(commands, _add_task_options)
 
-    resume = commands.add_parser("resume", help="carry on with a task created earlier")
-    resume.add_argument("task_id")
-    _add_task_options(resume)
-    resume.add_argument("--out", type=Path)
+    cli_runs.add_parsers(commands, _add_task_options)
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
@@ -98,8 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_task_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group(required=True)
+def _add_task_options(
+    parser: argparse.ArgumentParser, *, required: bool = True, base_url_default: str | None = ""
+) -> None:
+    """The options that make a task's settings and its connection; `base_url_default` None
+    leaves --base-url unset unless given (resume goes to a stored run's own URL)."""
+    group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--actions", help="comma-separated concerns, e.g. redness,hd_pore")
     group.add_argument(
         "--preset",
@@ -109,14 +108,15 @@ def _add_task_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-version", choices=("v2.1", "v2.0"), default="v2.1")
     parser.add_argument("--overlay", action="store_true", help="masks blended onto the photo")
     parser.add_argument("--camera-kit", action="store_true", help="pf_camera_kit=true (v2.1)")
-    _add_connection_options(parser)
+    _add_connection_options(parser, base_url_default)
     parser.add_argument(
         "--timeout", type=_seconds, default=300.0, help="seconds the whole analysis may take"
     )
 
 
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", default=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL))
+def _add_connection_options(parser: argparse.ArgumentParser, base_url: str | None = "") -> None:
+    default = os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL) if base_url == "" else base_url
+    parser.add_argument("--base-url", default=default)
     parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
     parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
     if not parser.get_default("api_version"):
@@ -128,194 +128,24 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return _COMMANDS[args.command](args)
     except _UsageError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     except SkinApiError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        _say("interrupted")
+        say("interrupted")
         return 130
     except Exception as exc:  # a bug of ours: still one line, never a traceback or the key
-        _say(f"error: unexpected {type(exc).__name__}: {exc}. Please report it.")
+        say(f"error: unexpected {type(exc).__name__}: {exc}. Please report it.")
         return 1
-
-
-def _say(message: str) -> None:
-    """One line on stderr, whatever a server put in the text: no control characters."""
-    print(one_line(message, 600), file=sys.stderr, flush=True)
-
-
-def _settings(args) -> AnalysisSettings:
-    if args.preset:
-        quality, _, preset = args.preset.partition("-")
-        if quality not in ("sd", "hd") or not preset:
-            raise RequestValidationError(
-                [f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."]
-            )
-        actions = preset_actions(preset, quality)  # type: ignore[arg-type]
-    else:
-        actions = tuple(a.strip() for a in args.actions.split(",") if a.strip())
-    miniserver_args = {"enable_mask_overlay": True} if args.overlay else None
-    return AnalysisSettings.build(
-        actions,
-        format=args.format,
-        api_version=args.api_version,
-        miniserver_args=miniserver_args,
-        pf_camera_kit=True if args.camera_kit else None,
-    )
-
-
-def _client(args, stack: ExitStack) -> Client:
-    if args.demo:
-        from .demo import DEMO_API_KEY, Emulator
-
-        emulator = stack.enter_context(Emulator())
-        _say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")
-        return Client(DEMO_API_KEY, base_url=emulator.url, api_version=args.api_version)
-    key = args.api_key or os.environ.get("YOUCAM_API_KEY")
-    if not key:
-        raise RequestValidationError(
-            ["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."]
-        )
-    return Client(key, base_url=args.base_url, api_version=args.api_version)
-
-
-def _progress(progress: Progress) -> None:
-    if progress.phase == "retrying":
-        _say(f"retrying: {progress.note}")
-    elif progress.phase == "waiting" and progress.polls:
-        _say(
-            f"waiting: {progress.elapsed:5.1f} s, poll {progress.polls}, "
-            f"every {progress.interval:g} s, task {progress.task_status}"
-        )
-    elif progress.phase != "waiting":
-        _say(f"{progress.phase}…" if progress.phase != "done" else "done")
-
-
-def _analyze(args) -> int:
-    settings = _settings(args)
-    data = _read_photo(args.image)
-    _check_out(args.out)
-    if not args.skip_checks:
-        from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
-        from .imaging.photo import load_photo, upload_bytes
-
-        photo = load_photo(data)
-        data = upload_bytes(photo)
-        report = check_photo(photo, settings.quality)
-        if not report.ok:
-            problems = " ".join(c.message for c in report.blocking)
-            fixes = (
-                f" Fix with: python -m skinapi check {args.image} --mode {settings.quality} --fix OUT."
-                if report.fixes
-                else ""
-            )
-            raise PhotoError(
-                f"The photo would be refused: {problems}{fixes}",
-                hint="Nothing was sent; --skip-checks sends anyway.",
-            )
-        for warning in report.warnings:
-            _say(f"warning: {warning.message}")
-    _say(f"{len(settings.actions)} concerns, {settings.units} units on success")
-    from .runs.lifecycle import Run, run_analysis  # the run store loads only when needed
-
-    store = None if args.no_history else _history()
-    with ExitStack() as stack:
-        client = _client(args, stack)
-        run = Run("cli", data, args.image.name, "cli", settings, EMULATOR if args.demo else LIVE)
-
-        def progress(p: Progress) -> None:
-            if p.phase == "waiting" and not p.polls and p.task_id:
-                _say(f"task {p.task_id} created")
-            _progress(p)
-
-        outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
-    if run.not_saved:
-        _say(f"warning: not recorded in the run history ({run.not_saved})")
-    if outcome.exception is not None:
-        exc = outcome.exception
-        if run.task_id and not exc.task_id:
-            exc.task_id = run.task_id
-        if run.task_id and exc.exit_code == 5:
-            exc.hint = f"{exc.hint} Resume with: python -m skinapi resume {run.task_id} …".strip()
-        raise exc
-    _emit(outcome.result, args.out)
-    return 0
-
-
-def _history():
-    """The run store the app shows in History, or None (said on stderr) when it is unusable."""
-    from .store import open_store
-
-    try:
-        return open_store()
-    except StoreError as exc:
-        _say(f"warning: the run history cannot be used ({exc}); the analysis is not recorded")
-        return None
-
-
-def _resume(args) -> int:
-    settings = _settings(args)
-    if not is_task_id(args.task_id):
-        raise RequestValidationError([f"{args.task_id!r:.60} is not a task id."])
-    _check_out(args.out)
-    with ExitStack() as stack:
-        client = _client(args, stack)
-        result = client.resume(args.task_id, settings, on_progress=_progress, timeout=args.timeout)
-    _emit(result, args.out)
-    return 0
-
-
-def _read_photo(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > 64 * 1024 * 1024:
-            raise PhotoError(f"Cannot read {path}: it is over 64 MB, far more than a photo")
-        return path.read_bytes()
-    except OSError as exc:
-        raise PhotoError(f"Cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _check_out(out: Path | None) -> None:
-    """--out must be a folder we can write, checked before anything is sent or billed."""
-    if out is None:
-        return
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".skinscope-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise RequestValidationError(
-            [f"--out {out} is not a folder SkinScope can write ({exc.strerror or exc})."]
-        ) from None
-
-
-def _emit(result, out: Path | None) -> None:
-    """Print the result; save its masks under OUT/<task_id>. The analysis is paid for: a mask
-    that cannot be saved is reported, and the result is printed all the same."""
-    if result.missing:
-        _say(
-            f"warning: a partial answer: {len(result.missing)} of the concerns asked for did not "
-            f"come back ({', '.join(result.missing)}); they are listed under 'missing'"
-        )
-    paths: dict[str, str] = {}
-    if out:
-        try:
-            folder = out / result.task_id
-            folder.mkdir(parents=True, exist_ok=True)
-            for key, data in result.masks.items():
-                paths[key] = str(write_inside(folder, mask_file_name(key, data), data))
-        except (OSError, ValueError) as exc:
-            _say(f"warning: masks not saved under {out} ({exc}); the scores follow")
-    print(json.dumps(result.as_document(paths), indent=2))
 
 
 def _check(args) -> int:
     from .imaging.checks import check_photo
     from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
 
-    data = _read_photo(args.image)
+    data = read_photo(args.image)
     try:
         photo = load_photo(data)
     except PhotoError as exc:
@@ -391,7 +221,7 @@ def _emulator(args) -> int:
 
 def _balance(args) -> int:
     with ExitStack() as stack:
-        client = _client(args, stack)
+        client = client_from(args, stack)
         balance = client.credit_balance()
     source = "demo" if args.demo else ("--api-key" if args.api_key else "YOUCAM_API_KEY")
     print(json.dumps({"balance": balance, "source": source, "base_url": client.base_url}))
@@ -402,32 +232,32 @@ def _probe(args) -> int:
     from .imaging.photo import sample_jpeg
     from .probe import CHEAPEST, run_probe
 
-    _check_out(args.out)
+    check_out(args.out)
     spend = args.spend_units
     if spend:
         settings = AnalysisSettings.build(CHEAPEST)
-        _say(f"one SD task with {len(CHEAPEST)} concern costs {settings.units} units on success")
+        say(f"one SD task with {len(CHEAPEST)} concern costs {settings.units} units on success")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise RequestValidationError(
                     ["--spend-units asks before spending; give --yes to run without asking."]
                 )
             if input(f"Spend {settings.units} units? [y/N] ").strip().lower() not in ("y", "yes"):
-                _say("nothing was spent")
+                say("nothing was spent")
                 spend = False
     with ExitStack() as stack:
-        client = _client(args, stack)
+        client = client_from(args, stack)
         report = run_probe(client, args.out, spend=spend, photo=sample_jpeg() if spend else None)
     print(json.dumps(report, indent=2))
     if report.get("error"):
-        _say(f"error: {report['error']}")
+        say(f"error: {report['error']}")
         return report["exit_code"]
     return 0
 
 
 def _batch(args) -> int:
-    settings = _settings(args)
-    return cli_batch.run(args, settings, lambda stack: _client(args, stack), _check_out)
+    settings = settings_from(args)
+    return cli_batch.run(args, settings, lambda stack: client_from(args, stack), check_out)
 
 
 def _bench(args) -> int:
@@ -439,9 +269,10 @@ def _bench(args) -> int:
 
 
 _COMMANDS = {
-    "analyze": _analyze,
+    "analyze": cli_runs.analyze,
     "batch": _batch,
-    "resume": _resume,
+    "resume": cli_runs.resume,
+    "runs": cli_runs.list_runs,
     "check": _check,
     "emulator": _emulator,
     "balance": _balance,

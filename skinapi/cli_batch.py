@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .backends import EMULATOR, LIVE
+from .cli_common import say as _say
 from .cli_types import rate_limits, units
 from .client import Client
 from .concerns import AnalysisSettings
@@ -118,10 +119,6 @@ def run(
     else:
         _say(f"done: {summary.succeeded} of {sendable} photos succeeded")
     return summary.exit_code
-
-
-def _say(message: str) -> None:
-    print(one_line(message, 600), file=sys.stderr, flush=True)
 
 
 def _label_of(path: Path) -> str:

@@ -37,6 +37,16 @@ MAX_ZIP_BYTES = 100 * 1024 * 1024
 Phase = Literal["uploading", "creating", "waiting", "retrying", "downloading", "done"]
 
 
+def engine_error(state: TaskState) -> e.EngineError:
+    """The error a task that ended in ``error`` stands for, however it was polled."""
+    return e.EngineError(
+        state.error_code or "unknown_internal_error",
+        state.error_message or "",
+        task_id=state.task_id,
+        request_id=state.request_id,
+    )
+
+
 def poll_interval(answered: float | None, previous: float, minimum: float) -> float:
     """The one polling rule, for a single run and a batch alike: the API's `polling_interval`
     when its answer names one, else the interval before (first: DEFAULT_POLL_INTERVAL), never
@@ -253,12 +263,7 @@ class Client:
             if state.status == "success":
                 return state
             if state.status == "error":
-                raise e.EngineError(
-                    state.error_code or "unknown_internal_error",
-                    state.error_message or "",
-                    task_id=task_id,
-                    request_id=state.request_id,
-                )
+                raise engine_error(state)
 
     def fetch_result(
         self, state: TaskState, settings: AnalysisSettings, *, deadline: float | None = None

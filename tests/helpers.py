@@ -174,7 +174,7 @@ test_client.__test__ = False  # a helper, not a test
 def record_run(store: RunStore, client: Client, photo: bytes, settings: AnalysisSettings, **labels):
     """Run an analysis through the one run path, recorded in `store`; the stored run."""
     run = Run(
-        "test", photo, "photo.jpg", labels.pop("source", "upload"), settings, "demo", **labels
+        "test", photo, "photo.jpg", labels.pop("source", "upload"), settings, "emulator", **labels
     )
     run_analysis(run, client, store)
     return store.get(run.store_id)

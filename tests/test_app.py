@@ -173,10 +173,17 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     photo = SAMPLE.read_bytes()
     client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
     task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
-    key = run_key(photo, settings, "demo")
+    key = run_key(photo, settings, "emulator")
     at.session_state["runs"] = {
         key: Run(
-            key, photo, "sample.jpg", "sample", settings, "demo", state="running", task_id=task_id
+            key,
+            photo,
+            "sample.jpg",
+            "sample",
+            settings,
+            "emulator",
+            state="running",
+            task_id=task_id,
         )
     }
     creates = quick_emulator.creates

@@ -517,7 +517,7 @@ def test_a_run_with_damaged_meta_is_still_found_and_not_paid_for_again(emulator,
 
 
 def test_a_run_deleted_while_its_batch_runs_is_reported_not_silently_lost(emulator, store):
-    run_id = store.begin(photo=b"x", settings=SETTINGS, backend="demo", source="batch",
+    run_id = store.begin(photo=b"x", settings=SETTINGS, backend="emulator", source="batch",
                          photo_hash="h", batch="d")  # fmt: skip
     store.delete(run_id)
     with pytest.raises(StoreError, match="no longer in the history"):

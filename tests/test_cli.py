@@ -252,3 +252,85 @@ def test_analyze_records_a_failed_run_and_still_analyses_without_a_usable_histor
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "a-file"))
     done = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
     assert done.returncode == 0 and "not recorded" in done.stderr
+
+
+def _task_in_history(emulator, data_dir, **stored):
+    """A run of the history whose task runs on `emulator` now, as `analyze` leaves it when
+    it is stopped while polling."""
+    from skinapi import AnalysisSettings
+    from skinapi.store import SqliteRunStore
+
+    from .helpers import test_client
+
+    settings = AnalysisSettings.build(["redness"])
+    client = test_client(emulator)
+    task = client.create_task(settings, src_file_id=client.upload_photo(FACE_PATH.read_bytes()))
+    store = SqliteRunStore(data_dir / "runs.sqlite3")
+    run_id = store.begin(
+        photo=FACE_PATH.read_bytes(), settings=settings, backend="emulator", source="cli",
+        photo_hash="h", base_url=emulator.url, label="stopped",
+    )  # fmt: skip
+    store.update(run_id, task_id=task.task_id, state="running", **stored)
+    return store, run_id, task.task_id
+
+
+def test_resume_goes_to_the_runs_own_url_and_refuses_another(emulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    store, run_id, task_id = _task_in_history(emulator, tmp_path / "data")
+    polls = lambda: sum(1 for m, p in emulator.request_log if m == "GET" and task_id in p)  # noqa: E731
+
+    elsewhere = run(["resume", task_id, "--base-url", "http://127.0.0.1:9"], key=FAKE_KEY)
+    assert elsewhere.returncode == 2 and emulator.url in elsewhere.stderr
+    assert "Traceback" not in elsewhere.stderr and polls() == 0
+    assert store.get(run_id).state == "running"  # still resumable
+
+    # No --base-url and no --actions: the run's own URL and settings, and the result is
+    # recorded in the run.
+    done = run(["resume", task_id], key=FAKE_KEY)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["task_id"] == task_id and polls() >= 1
+    stored = store.get(run_id)
+    assert stored.state == "success" and stored.result is not None
+
+
+def test_resume_says_a_task_followed_elsewhere_and_polls_nothing(emulator, tmp_path, monkeypatch):
+    from skinapi.store.leases import run_lease
+
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    store, run_id, task_id = _task_in_history(emulator, tmp_path / "data")
+    with run_lease(store, run_id) as held:  # what `analyze` polling in another terminal holds
+        assert held is True
+        busy = run(["resume", task_id], key=FAKE_KEY)
+    assert busy.returncode == 5 and "followed by another window or process" in busy.stderr
+    assert not [p for m, p in emulator.request_log if m == "GET" and task_id in p]
+    assert store.get(run_id).state == "running"
+
+
+def test_resume_of_a_task_the_history_does_not_know_needs_its_concerns(emulator):
+    done = run(["resume", "task_not_in_history_123"], emulator)
+    assert done.returncode == 2 and "--actions or --preset" in done.stderr
+
+
+def test_runs_lists_the_stored_runs_as_json_and_filters_them(emulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    analysed = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
+    assert analysed.returncode == 0, analysed.stderr
+    _task_in_history(emulator, tmp_path / "data")
+
+    listed = run(["runs", "--json"])
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert listed.returncode == 0 and len(rows) == 2
+    done = next(r for r in rows if r["state"] == "success")
+    assert done["backend"] == "emulator" and done["base_url"] == emulator.url
+    assert done["photo"] == FACE_PATH.name and done["quality"] == "SD"
+    assert done["api_version"] == "v2.1" and done["units"] > 0 and done["task_id"]
+    assert {"created_at", "label"} <= set(done)
+
+    running = run(["runs", "--json", "--state", "running"])
+    assert [json.loads(line)["label"] for line in running.stdout.splitlines()] == ["stopped"]
+    labelled = run(["runs", "--json", "--label", "STOP"])
+    assert len(labelled.stdout.splitlines()) == 1
+    assert run(["runs", "--json", "--since", "2999-01-01"]).stdout == ""
+    table = run(["runs"])
+    assert table.returncode == 0 and "emulator" in table.stdout and "running" in table.stdout
+    assert run(["runs", "--since", "yesterday"]).returncode == 2

@@ -35,7 +35,7 @@ def stored(run_id, scores, *, created=0.0, state="success", **fields) -> StoredR
     result = AnalysisResult(f"task-{run_id}", "v2.1", "json", overall=70.0, scores=concerns)
     actions = tuple(dict.fromkeys(t for t, _, _ in scores))
     return StoredRun(
-        id=run_id, created=created, backend="demo", api_version="v2.1",
+        id=run_id, created=created, backend="emulator", api_version="v2.1",
         settings=AnalysisSettings(actions=actions), actions=list(actions), source="batch",
         photo_hash=fields.pop("photo_hash", f"hash-{run_id}"), state=state,
         result=result if state == "success" else None, **fields,

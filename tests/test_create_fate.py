@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
     moment, db, url, photo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     store = SqliteRunStore(db)
     run = Run("r", open(photo, "rb").read(), "face.jpg", "upload",
-              AnalysisSettings.build(["redness", "pore"]), "demo")
+              AnalysisSettings.build(["redness", "pore"]), "emulator")
     kill = lambda: os.kill(os.getpid(), signal.SIGKILL)
     update = store.update
     def watched(run_id, **fields):

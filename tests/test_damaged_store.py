@@ -170,7 +170,7 @@ def test_a_full_disk_after_the_create_keeps_the_paid_result(tmp_path, fresh_app_
     with mounted(tmp_path / "small", "size=160k") as folder:
         store = SqliteRunStore(folder / "runs.sqlite3")
         filler = folder / "filler"
-        run = Run("r", FACE_PATH.read_bytes(), "face.jpg", "upload", SETTINGS, "demo")
+        run = Run("r", FACE_PATH.read_bytes(), "face.jpg", "upload", SETTINGS, "emulator")
 
         def fill_the_disk(progress):
             if progress.task_id and not filler.exists():

@@ -44,7 +44,7 @@ def hostile_store(tmp_path) -> tuple[RunStore, list]:
         run_id = store.begin(
             photo=FACE_PATH.read_bytes(),
             settings=AnalysisSettings.build(["redness"]),
-            backend="demo",
+            backend="emulator",
             source="upload",
             photo_hash="h",
             label=text,
@@ -92,7 +92,7 @@ def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
     result = hostile_result()
     result.skin_types = [SkinTypeZone("whole", SCRIPT + IMG)]
     run = Run("k", FACE_PATH.read_bytes(), "f.jpg", "camera", AnalysisSettings.build(["redness"]),
-              "demo", state="success", task_id="task_1", result=result)  # fmt: skip
+              "emulator", state="success", task_id="task_1", result=result)  # fmt: skip
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["runs"] = {"k": run}
     at.session_state["live_run"] = "k"

@@ -15,7 +15,7 @@ from .helpers import ROOT
 
 PACKAGE = ROOT / "skinapi"
 CORE = {"backends", "errors", "names", "concerns", "schema", "results", "transport", "client"}
-TOP = {"cli", "cli_batch", "cli_types", "probe", "bench", "__main__"}
+TOP = {"cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "__main__"}
 # What each layer may import from the package (besides itself).
 BELOW_UI = {"core", "imaging", "store", "runs", "statistics", "presentation"}
 MAY_IMPORT = {

@@ -26,7 +26,7 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
 ):
     emulator = emulator_factory(processing_time=0.4, polling_interval=0.1)
     store = SqliteRunStore(tmp_path / "runs.sqlite3")
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
+    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
     seen = []
 
     def on_progress(progress):
@@ -43,7 +43,7 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
 def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
     store = SqliteRunStore(tmp_path / "runs.sqlite3")
     run_id = store.begin(
-        photo=face_bytes, settings=SETTINGS, backend="demo", source="cli", photo_hash="x"
+        photo=face_bytes, settings=SETTINGS, backend="emulator", source="cli", photo_hash="x"
     )
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -84,7 +84,7 @@ def unfinished_run(store: RunStore, emulator, *, created: bool, batch: str = "")
     settings = AnalysisSettings.build(preset_actions("all", "sd"))
     photo = SAMPLE.read_bytes()
     run_id = store.begin(
-        photo=photo, settings=settings, backend="demo", source="sample", photo_hash="h",
+        photo=photo, settings=settings, backend="emulator", source="sample", photo_hash="h",
         batch=batch,
     )  # fmt: skip
     if created:

@@ -47,7 +47,7 @@ def recorded_run(store, client, photo, settings=SETTINGS, **labels):
 def test_the_run_is_stored_before_the_create_request(store, emulator, face_bytes):
     client = Client(FAKE_KEY, base_url=emulator.url)
     seen = {}
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
+    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
 
     def on_progress(progress):
         if progress.phase == "uploading":
@@ -94,7 +94,7 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
             store = SqliteRunStore({str(tmp_path / "runs.sqlite3")!r})
             settings = AnalysisSettings.build(["redness", "pore"])
             photo = open({str(photo)!r}, "rb").read()
-            run = Run("r", photo, "face.jpg", "upload", settings, "demo")
+            run = Run("r", photo, "face.jpg", "upload", settings, "emulator")
             client = Client({DEMO_API_KEY!r}, base_url="http://127.0.0.1:{port}")
             def kill_once_created(progress):
                 if progress.task_id:
@@ -121,7 +121,7 @@ def test_expired_task_is_recorded_as_expired(store, emulator_factory, face_bytes
     emulator = emulator_factory(task_expiry=0.1, processing_time=0.05, clock=clock)
     client = Client(FAKE_KEY, base_url=emulator.url)
     run_id = store.begin(
-        photo=face_bytes, settings=SETTINGS, backend="demo", source="upload", photo_hash="h"
+        photo=face_bytes, settings=SETTINGS, backend="emulator", source="upload", photo_hash="h"
     )
     file_id = client.upload_photo(face_bytes)
     created = client.create_task(SETTINGS, src_file_id=file_id)
@@ -300,7 +300,7 @@ def test_a_version_1_history_is_upgraded_in_place(tmp_path):
 
 def test_a_batch_run_keeps_its_file_meta_and_visit(store):
     run_id = store.begin(
-        photo=b"not a photo", settings=SETTINGS, backend="demo", source="batch",
+        photo=b"not a photo", settings=SETTINGS, backend="emulator", source="batch",
         photo_hash="h", batch="set-a", file="dark/01.jpg", meta={"group": "dark", "n": "3"},
         visit="baseline",
     )  # fmt: skip
@@ -409,7 +409,7 @@ def test_a_create_that_never_reached_the_api_is_an_error_not_unconfirmed(
     a plain failure that may be run again, not one that must never be created again."""
     gate = Gate(emulator.port).open()
     client = Client(FAKE_KEY, base_url=gate.url, retry=RetryPolicy(attempts=2, base_delay=0.01))
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "demo")
+    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
 
     def close_before_the_create(progress):
         if progress.phase == "creating":

@@ -41,7 +41,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import errors as e
-from ..client import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Client, poll_interval
+from ..client import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    Client,
+    engine_error,
+    poll_interval,
+)
 from ..names import one_line
 from ..store import RunStore
 from .batch_calls import BatchCalls, Job
@@ -327,8 +333,7 @@ class _Scheduler:
                 job.stage = "downloading"
                 self._submit("downloaded", job, lambda: self.calls.download(job, state))
             elif state.status == "error":
-                code = state.error_code or "unknown_internal_error"
-                self._fail(job, e.EngineError(code, state.error_message or "", task_id=job.task_id))
+                self._fail(job, engine_error(state))
             elif now - job.waiting_since > self.timeout:
                 self._fail(job, _stalled(job, self.timeout), state="stalled")
             else:

@@ -327,7 +327,7 @@ def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
             run_id, photo=run.photo, settings=run.settings, backend=run.backend,
             base_url=run.base_url, source=run.source, photo_hash=photo_hash(run.photo),
             label=run.label, trial=run.trial, participant=run.participant, batch=run.batch,
-            file=run.file, meta=run.meta, visit=run.visit,
+            file=run.file or run.photo_name, meta=run.meta, visit=run.visit,
         )  # fmt: skip
     except StoreError as exc:
         run.not_saved = str(exc)
@@ -418,8 +418,8 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
             "task_id": stored.task_id,
         }
     return replace(
-        Run(f"stored-{stored.id}", photo, "photo.jpg", stored.source, stored.settings,
-            stored.backend),
+        Run(f"stored-{stored.id}", photo, stored.file or "photo.jpg", stored.source,
+            stored.settings, stored.backend),
         state={"pending": "unsent", "sending": "unconfirmed"}.get(stored.state, stored.state),
         task_id=stored.task_id, result=store.load_result(stored), error=error,
         duration=stored.duration, store_id=stored.id, label=stored.label, trial=stored.trial,

@@ -136,6 +136,9 @@ class RunStore(Protocol):
     ) -> StoredRun | None:
         """The newest successful run of this photo with these settings on this backend."""
 
+    def by_task(self, task_id: str) -> StoredRun | None:
+        """The newest run of the task `task_id`."""
+
     def batch_runs(self, batch: str) -> list[StoredRun]: ...
 
     def batches(self) -> list[tuple[str, int, float]]: ...

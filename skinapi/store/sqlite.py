@@ -268,6 +268,21 @@ class SqliteRunStore:
             return None
 
     @_guarded
+    def by_task(self, task_id: str) -> StoredRun | None:
+        """The newest run of the task `task_id`."""
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE task_id = ? "
+            "ORDER BY created DESC LIMIT 1",
+            (task_id,),
+        ).fetchone()
+        if not row:
+            return None
+        try:
+            return _stored(row)
+        except _DAMAGED as exc:
+            raise StoreError(f"The run of task {task_id} is damaged ({exc!r:.80})") from None
+
+    @_guarded
     def batch_runs(self, batch: str) -> list[StoredRun]:
         """Every run of one batch, oldest first."""
         rows = self._db.execute(

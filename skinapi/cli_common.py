@@ -1,0 +1,124 @@
+"""What the CLI's commands share: one-line messages, the settings and client from the options,
+progress lines, the run store, reading a photo, and printing a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from .client import Client, Progress
+from .concerns import AnalysisSettings, preset_actions
+from .errors import PhotoError, RequestValidationError, StoreError
+from .names import one_line, write_inside
+from .results import mask_file_name
+
+
+def say(message: str) -> None:
+    """One line on stderr, whatever a server put in the text: no control characters."""
+    print(one_line(message, 600), file=sys.stderr, flush=True)
+
+
+def settings_from(args) -> AnalysisSettings:
+    if args.preset:
+        quality, _, preset = args.preset.partition("-")
+        if quality not in ("sd", "hd") or not preset:
+            raise RequestValidationError(
+                [f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."]
+            )
+        actions = preset_actions(preset, quality)  # type: ignore[arg-type]
+    else:
+        actions = tuple(a.strip() for a in args.actions.split(",") if a.strip())
+    miniserver_args = {"enable_mask_overlay": True} if args.overlay else None
+    return AnalysisSettings.build(
+        actions,
+        format=args.format,
+        api_version=args.api_version,
+        miniserver_args=miniserver_args,
+        pf_camera_kit=True if args.camera_kit else None,
+    )
+
+
+def client_from(args, stack: ExitStack, *, base_url: str | None = None) -> Client:
+    """The client the options name; `base_url` (a stored run's own) wins over --base-url."""
+    if args.demo:
+        from .demo import DEMO_API_KEY, Emulator
+
+        emulator = stack.enter_context(Emulator())
+        say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")
+        return Client(DEMO_API_KEY, base_url=emulator.url, api_version=args.api_version)
+    key = args.api_key or os.environ.get("YOUCAM_API_KEY")
+    if not key:
+        raise RequestValidationError(
+            ["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."]
+        )
+    return Client(key, base_url=base_url or args.base_url, api_version=args.api_version)
+
+
+def print_progress(progress: Progress) -> None:
+    if progress.phase == "retrying":
+        say(f"retrying: {progress.note}")
+    elif progress.phase == "waiting" and progress.polls:
+        say(
+            f"waiting: {progress.elapsed:5.1f} s, poll {progress.polls}, "
+            f"every {progress.interval:g} s, task {progress.task_status}"
+        )
+    elif progress.phase != "waiting":
+        say(f"{progress.phase}…" if progress.phase != "done" else "done")
+
+
+def open_history():
+    """The run store the app shows in History, or None (said on stderr) when it is unusable."""
+    from .store import open_store
+
+    try:
+        return open_store()
+    except StoreError as exc:
+        say(f"warning: the run history cannot be used ({exc}); the analysis is not recorded")
+        return None
+
+
+def read_photo(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            raise PhotoError(f"Cannot read {path}: it is over 64 MB, far more than a photo")
+        return path.read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"Cannot read {path}: {exc.strerror or exc}") from None
+
+
+def check_out(out: Path | None) -> None:
+    """--out must be a folder we can write, checked before anything is sent or billed."""
+    if out is None:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".skinscope-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RequestValidationError(
+            [f"--out {out} is not a folder SkinScope can write ({exc.strerror or exc})."]
+        ) from None
+
+
+def emit(result, out: Path | None) -> None:
+    """Print the result; save its masks under OUT/<task_id>. The analysis is paid for: a mask
+    that cannot be saved is reported, and the result is printed all the same."""
+    if result.missing:
+        say(
+            f"warning: a partial answer: {len(result.missing)} of the concerns asked for did not "
+            f"come back ({', '.join(result.missing)}); they are listed under 'missing'"
+        )
+    paths: dict[str, str] = {}
+    if out:
+        try:
+            folder = out / result.task_id
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, data in result.masks.items():
+                paths[key] = str(write_inside(folder, mask_file_name(key, data), data))
+        except (OSError, ValueError) as exc:
+            say(f"warning: masks not saved under {out} ({exc}); the scores follow")
+    print(json.dumps(result.as_document(paths), indent=2))

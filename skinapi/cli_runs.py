@@ -1,0 +1,228 @@
+"""The CLI's run commands: `analyze` a photo, `resume` a task, list the stored `runs`. Each run
+goes through the run lifecycle (skinapi.runs.lifecycle), like a run started in the app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+from .backends import BACKENDS, EMULATOR, LIVE
+from .cli_common import (
+    check_out,
+    client_from,
+    emit,
+    open_history,
+    print_progress,
+    read_photo,
+    say,
+    settings_from,
+)
+from .client import Progress
+from .errors import PhotoError, RequestValidationError, SkinApiError
+from .names import is_task_id, one_line
+
+GLOSSARY_STATES = ("unsent", "unconfirmed", "running", "success", "failed", "expired")
+"""The states `runs` shows (README's glossary); the store's finer ones map onto them."""
+_GLOSSARY_STATE = {
+    "pending": "unsent", "sending": "unconfirmed", "stalled": "running", "error": "failed",
+}  # fmt: skip
+
+
+def add_parsers(commands, add_task_options: Callable[..., None]) -> None:
+    resume = commands.add_parser(
+        "resume",
+        help="carry on with a task created earlier (the history knows its settings and URL)",
+    )
+    resume.add_argument("task_id")
+    add_task_options(resume, required=False, base_url_default=None)
+    resume.add_argument("--out", type=Path)
+
+    runs = commands.add_parser("runs", help="list the stored runs (a table, or --json)")
+    runs.add_argument("--json", action="store_true", help="one JSON object per line and run")
+    runs.add_argument("--state", choices=GLOSSARY_STATES)
+    runs.add_argument("--label", help="runs whose label contains this text")
+    runs.add_argument("--since", type=_day, help="runs from this day on (YYYY-MM-DD)")
+    runs.add_argument("--backend", choices=BACKENDS)
+    runs.add_argument("--limit", type=int, default=None, help="the newest N runs only")
+
+
+def analyze(args) -> int:
+    settings = settings_from(args)
+    data = read_photo(args.image)
+    check_out(args.out)
+    if not args.skip_checks:
+        data = _checked(args, data, settings.quality)
+    say(f"{len(settings.actions)} concerns, {settings.units} units on success")
+    from .runs.lifecycle import Run, run_analysis  # the run store loads only when needed
+
+    store = None if args.no_history else open_history()
+    with ExitStack() as stack:
+        client = client_from(args, stack)
+        run = Run("cli", data, args.image.name, "cli", settings, EMULATOR if args.demo else LIVE)
+
+        def progress(p: Progress) -> None:
+            if p.phase == "waiting" and not p.polls and p.task_id:
+                say(f"task {p.task_id} created")
+            print_progress(p)
+
+        outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
+    return _finish(run, outcome, args.out)
+
+
+def _checked(args, data: bytes, quality: str) -> bytes:
+    from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
+    from .imaging.photo import load_photo, upload_bytes
+
+    photo = load_photo(data)
+    report = check_photo(photo, quality)
+    if not report.ok:
+        problems = " ".join(c.message for c in report.blocking)
+        fixes = (
+            f" Fix with: python -m skinapi check {args.image} --mode {quality} --fix OUT."
+            if report.fixes
+            else ""
+        )
+        raise PhotoError(
+            f"The photo would be refused: {problems}{fixes}",
+            hint="Nothing was sent; --skip-checks sends anyway.",
+        )
+    for warning in report.warnings:
+        say(f"warning: {warning.message}")
+    return upload_bytes(photo)
+
+
+def resume(args) -> int:
+    """Poll a task to its end. A task in the history goes to the URL it was sent to, with the
+    settings it was created with, under its lease; one the history does not know needs
+    --actions or --preset."""
+    if not is_task_id(args.task_id):
+        raise RequestValidationError([f"{args.task_id!r:.60} is not a task id."])
+    check_out(args.out)
+    from .runs.lifecycle import Run, run_analysis, run_from_store
+
+    store = open_history()
+    stored = store.by_task(args.task_id) if store is not None else None
+    if stored is None:
+        if not (args.actions or args.preset):
+            raise RequestValidationError(
+                [f"Task {args.task_id} is not in the run history: name its concerns with "
+                 "--actions or --preset."]
+            )  # fmt: skip
+        settings = settings_from(args)
+        backend = EMULATOR if args.demo else LIVE
+        run = Run("cli", b"", "photo.jpg", "cli", settings, backend, task_id=args.task_id)
+        url, store = None, None
+    else:
+        url = stored.base_url or None
+        if url and args.base_url and args.base_url.rstrip("/") != url.rstrip("/"):
+            raise RequestValidationError(
+                [f"Task {args.task_id} was sent to {url}, not {args.base_url}: a task is known "
+                 "only where it was created. Resume it without --base-url (nothing was polled; "
+                 "the run stays resumable)."]
+            )  # fmt: skip
+        run = run_from_store(store, stored)
+        if stored.state == "success":
+            say(f"task {args.task_id} already succeeded; its stored result follows")
+            return _finish(run, None, args.out)
+    with ExitStack() as stack:
+        if url:
+            args.base_url = url
+        elif not args.base_url:
+            from .client import DEFAULT_BASE_URL
+
+            args.base_url = os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL)
+        client = client_from(args, stack)
+        outcome = run_analysis(run, client, store, on_progress=print_progress, timeout=args.timeout)
+    if outcome.elsewhere:
+        raise SkinApiError(
+            f"Task {args.task_id} is being followed by another window or process right now; "
+            "nothing was polled",
+            hint="Its result will be in History (python -m skinapi runs) when it ends.",
+            task_id=args.task_id,
+        )
+    return _finish(run, outcome, args.out)
+
+
+def _finish(run, outcome, out: Path | None) -> int:
+    if run.not_saved:
+        say(f"warning: not recorded in the run history ({run.not_saved})")
+    if outcome is not None and outcome.exception is not None:
+        exc = outcome.exception
+        if run.task_id and not exc.task_id:
+            exc.task_id = run.task_id
+        if run.task_id and exc.exit_code == 5:
+            exc.hint = f"{exc.hint} Resume with: python -m skinapi resume {run.task_id}".strip()
+        raise exc
+    emit(run.result, out)
+    return 0
+
+
+def list_runs(args) -> int:
+    store = open_history()
+    if store is None:
+        return 2
+    since = args.since.timestamp() if args.since else None
+    label = (args.label or "").casefold()
+    shown = 0
+    rows = []
+    for run in store.list():
+        state = _GLOSSARY_STATE.get(run.state, run.state)
+        if (
+            (args.state and state != args.state)
+            or (label and label not in run.label.casefold())
+            or (since is not None and run.created < since)
+            or (args.backend and run.backend != args.backend)
+        ):
+            continue
+        row = {
+            "run_id": run.id, "task_id": run.task_id, "state": state, "stage": run.state,
+            "base_url": run.base_url or None, "backend": run.backend,
+            "created_at": datetime.fromtimestamp(run.created).astimezone().isoformat(
+                timespec="seconds"
+            ),
+            "label": run.label, "photo": run.file or None, "quality": run.quality.upper(),
+            "api_version": run.api_version, "units": run.units, "source": run.source,
+            "participant": run.participant or None, "visit": run.visit or None,
+            "batch": run.batch or None, "overall": run.overall,
+        }  # fmt: skip
+        rows.append(row)
+        shown += 1
+        if args.limit and shown >= args.limit:
+            break
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        _print_table(rows)
+    return 0
+
+
+_TABLE = (
+    ("created_at", 19), ("state", 11), ("backend", 8), ("quality", 7), ("api_version", 7),
+    ("units", 5), ("label", 20), ("photo", 20), ("task_id", 24),
+)  # fmt: skip
+
+
+def _print_table(rows: list[dict]) -> None:
+    def cell(value, width: int) -> str:
+        text = one_line("" if value is None else str(value), width)
+        return text.ljust(width)
+
+    print("  ".join(cell(name, width) for name, width in _TABLE))
+    for row in rows:
+        values = dict(row, created_at=row["created_at"][:19].replace("T", " "))
+        print("  ".join(cell(values[name], width) for name, width in _TABLE))
+    print(f"{len(rows)} runs", file=sys.stderr)
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-12-31") from None
