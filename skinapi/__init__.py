@@ -1,9 +1,12 @@
 """SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1).
 
-`import skinapi` loads the core only (errors, concerns, results, transport, client: the standard
-library and requests). The layers above it are subpackages: `imaging` (faces, photo checks,
-overlays, live guidance), `records` (run store, the recorded run, tables, exports, charts),
-`demo` (the emulator and its engine, beside them) and `ui` (the only Streamlit importer).
+`import skinapi` loads the core only (backends, errors, concerns, results, transport, client:
+the standard library and requests). The layers above it are subpackages, each importing only
+those below: `imaging` (faces, photo checks, overlays, live guidance) → `store` (the run store
+interface and its SQLite implementation, run states, leases) → `runs` (the run lifecycle,
+batches, the request budget) → `statistics` (tables, cohorts, confidence intervals) and
+`presentation` (charts, the HTML report, exports) → `ui` (the only Streamlit importer) and the
+CLI; `demo` (the emulator and its engine) stands beside them.
 """
 
 from .client import DEFAULT_BASE_URL, Client, Progress

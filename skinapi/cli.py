@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
-    check.add_argument("--mode", dest="quality", choices=("sd", "hd"), default="sd")
+    check.add_argument("--quality", "--mode", dest="quality", choices=("sd", "hd"), default="sd")
     check.add_argument("--fix", type=Path, metavar="OUT", help="write the fixed photo here")
 
     emulator = commands.add_parser("emulator", help="run the YouCam-compatible emulator")
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="*",
-        default=["client", "engine", "check", "overlay", "results", "history", "live"],
+        default=["client", "cli", "engine", "check", "overlay", "live"],
     )
     bench.add_argument("--runs", type=_count, default=7)
     bench.add_argument("--processing-time", type=_non_negative, default=1.0)

@@ -1,7 +1,7 @@
 """`python -m skinapi batch INPUT`: a folder or ZIP of photos at the rate limit's full speed.
 
 Pre-flights every photo, prints the plan and its cost on stderr, asks (or takes --yes), then runs
-the batch (records.batch) with a progress bar on stderr, writes results.csv under --out and prints
+the batch (skinapi.runs.batch) with a progress bar on stderr, writes results.csv under --out and prints
 one JSON summary on stdout. Re-running the same command resumes: what succeeded is not sent
 again, tasks in flight are polled again. Exit codes: 0 every photo succeeded; 2 bad usage or
 nothing to send; 3 the API refused; 4 the engine refused photos; 5 some failed transiently (run

@@ -84,7 +84,7 @@ def _checked(args, data: bytes, quality: str) -> bytes:
     if not report.ok:
         problems = " ".join(c.message for c in report.blocking)
         fixes = (
-            f" Fix with: python -m skinapi check {args.image} --mode {quality} --fix OUT."
+            f" Fix with: python -m skinapi check {args.image} --quality {quality} --fix OUT."
             if report.fixes
             else ""
         )
@@ -181,7 +181,7 @@ def list_runs(args) -> int:
         ):
             continue
         row = {
-            "run_id": run.id, "task_id": run.task_id, "state": state, "stage": run.state,
+            "run_id": run.id, "task_id": run.task_id, "state": state, "store_state": run.state,
             "base_url": run.base_url or None, "backend": run.backend,
             "created_at": datetime.fromtimestamp(run.created).astimezone().isoformat(
                 timespec="seconds"

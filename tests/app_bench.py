@@ -1,6 +1,6 @@
-"""The dashboard's benchmarks, through AppTest (no browser): `python -m tests.app_bench results`
-or `history`, also started by `python -m skinapi bench results history`. Figures are medians,
-printed, never asserted."""
+"""The dashboard's benchmarks, a test-side tool run from a checkout: `python -m tests.app_bench
+results|history` (AppTest, no browser) or `first` (click → radar in Chromium). Figures are
+medians, printed, never asserted."""
 
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ test_client.__test__ = False  # a helper, not a test
 
 
 def record_run(store: RunStore, client: Client, photo: bytes, settings: AnalysisSettings, **labels):
-    """Run an analysis through the one run path, recorded in `store`; the stored run."""
+    """Run an analysis through the run lifecycle, recorded in `store`; the stored run."""
     run = Run(
         "test", photo, "photo.jpg", labels.pop("source", "upload"), settings, "emulator", **labels
     )

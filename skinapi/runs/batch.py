@@ -27,7 +27,7 @@ A photo is the same one again when its batch, photo hash, settings and backend m
 Polls go first, then creates, then new uploads; a new photo is let in only while every window
 but the shortest keeps enough requests to poll each task in flight to its end (a task created
 with a window's last requests would wait out the window unpolled, and expire). A create that
-went out with no answer is `unconfirmed` and never sent again (see records/states.py).
+went out with no answer is `unconfirmed` and never sent again (see runs/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ from ..client import (
 )
 from ..names import one_line
 from ..store import RunStore
-from .batch_calls import BatchCalls, Job
+from .batch_calls import BatchCalls, BatchRun
 from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
 from .batch_ledger import (
+    BatchRecorder,
     BatchSummary,
     Failure,
-    Ledger,
     Standing,
     batch_lock,
     refuse_other_settings,
@@ -115,10 +115,18 @@ def run_batch(
         url = client.base_url
         refuse_other_settings(store, batch, plan.settings, backend, url)
         standing = standing_of(plan, store, batch=batch, backend=backend, base_url=url)
-        ledger = Ledger(store, plan.settings, batch=batch, backend=backend, base_url=url)
-        ledger.settle_earlier_runs(plan, standing)
+        batch_recorder = BatchRecorder(
+            store, plan.settings, batch=batch, backend=backend, base_url=url
+        )
+        batch_recorder.settle_earlier_runs(plan, standing)
         scheduler = _Scheduler(
-            plan, client, ledger, standing, RequestBudget(rate), timeout, stop or threading.Event()
+            plan,
+            client,
+            batch_recorder,
+            standing,
+            RequestBudget(rate),
+            timeout,
+            stop or threading.Event(),
         )
         scheduler.run(workers, on_progress)
     return summarise(
@@ -130,17 +138,22 @@ def run_batch(
 
 
 class _Scheduler:
-    def __init__(self, plan, client, ledger, standing: Standing, budget, timeout, stop):
-        self.plan, self.client, self.ledger, self.budget = plan, client, ledger, budget
-        self.calls = BatchCalls(client, budget, ledger, plan.settings)
-        self.recorder = ledger.recorder
+    def __init__(self, plan, client, batch_recorder, standing: Standing, budget, timeout, stop):
+        self.plan, self.client, self.batch_recorder, self.budget = (
+            plan,
+            client,
+            batch_recorder,
+            budget,
+        )
+        self.calls = BatchCalls(client, budget, batch_recorder, plan.settings)
+        self.recorder = batch_recorder.recorder
         self.timeout, self.stop = timeout, stop
         self.limits: RateLimits = budget.limits
         self.events: queue.Queue = queue.Queue()
-        self.queued: deque[Job] = deque()
-        self.uploaded: deque[Job] = deque()
-        self.polls: list[Job] = []
-        self.active: set[Job] = set()
+        self.queued: deque[BatchRun] = deque()
+        self.uploaded: deque[BatchRun] = deque()
+        self.polls: list[BatchRun] = []
+        self.active: set[BatchRun] = set()
         self.failures: list[Failure] = []
         self.refusal: e.SkinApiError | None = None
         self.tasks_created = 0
@@ -150,11 +163,11 @@ class _Scheduler:
         now = time.monotonic()
         for photo in standing.to_create:
             reused = standing.reusable.get(photo.photo_hash)
-            self.queued.append(Job(photo, store_id=reused.id if reused else None))
+            self.queued.append(BatchRun(photo, store_id=reused.id if reused else None))
         for photo in plan.sendable:
             stored = standing.in_flight.get(photo.photo_hash)
             if stored:  # first poll at once: it may have finished long ago
-                job = Job(photo, stored.id, "polling", stored.task_id, next_poll=now)
+                job = BatchRun(photo, stored.id, "polling", stored.task_id, next_poll=now)
                 job.waiting_since = job.started = now
                 self.active.add(job)
                 self.polls.append(job)
@@ -209,15 +222,15 @@ class _Scheduler:
                     self.budget.give_back(ticket, sent=False)
                     self._fail(job, exc, state=None)
                     continue
-                job.stage = "creating"
+                job.phase = "creating"
                 self._submit("created", job, lambda j=job, t=ticket: self.calls.create(j, t))
             else:
                 self.queued.popleft()
-                job.stage, job.started = "reserving", time.monotonic()
+                job.phase, job.started = "reserving", time.monotonic()
                 self.active.add(job)
                 self._submit("uploaded", job, lambda j=job, t=ticket: self.calls.upload(j, t))
 
-    def _next(self, now: float) -> tuple[Job | None, str]:
+    def _next(self, now: float) -> tuple[BatchRun | None, str]:
         due = [j for j in self.polls if j.next_poll <= now]
         if due:
             return min(due, key=lambda j: j.next_poll), "poll"
@@ -230,7 +243,7 @@ class _Scheduler:
         return None, ""
 
     def _room_for_one_more(self) -> bool:
-        waiting = sum(1 for j in self.active if j.stage in ("reserving", "uploaded", "creating"))
+        waiting = sum(1 for j in self.active if j.phase in ("reserving", "uploaded", "creating"))
         if waiting >= self.limits.shortest.requests:
             return False
         expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
@@ -244,14 +257,14 @@ class _Scheduler:
         )
 
     @staticmethod
-    def _requests_left(job: Job, expected_polls: int) -> int:
-        if job.stage in ("reserving", "uploaded"):
+    def _requests_left(job: BatchRun, expected_polls: int) -> int:
+        if job.phase in ("reserving", "uploaded"):
             return 1 + expected_polls
-        if job.stage in ("creating", "polling"):
+        if job.phase in ("creating", "polling"):
             return max(expected_polls - job.polls, 1)
         return 1  # downloading: a poll for fresh URLs if a download fails
 
-    def _submit(self, kind: str, job: Job, work: Callable[[], object]) -> None:
+    def _submit(self, kind: str, job: BatchRun, work: Callable[[], object]) -> None:
         def run():
             with self.client.recording() as trace:
                 try:
@@ -282,14 +295,14 @@ class _Scheduler:
 
     # -- answers, in the scheduler's thread ------------------------------------------------
 
-    def _on_uploaded(self, job: Job, file_id, error) -> None:
+    def _on_uploaded(self, job: BatchRun, file_id, error) -> None:
         if error is None:
-            job.file_id, job.stage = file_id, "uploaded"
+            job.file_id, job.phase = file_id, "uploaded"
             self.uploaded.append(job)
             return
         job.attempts += 1
         if transient(error) and job.attempts < MAX_ATTEMPTS:
-            job.stage = "queued"
+            job.phase = "queued"
             self.active.discard(job)
             self.queued.appendleft(job)
             return
@@ -297,12 +310,12 @@ class _Scheduler:
             self.refusal = error
         self._fail(job, error, state=None if isinstance(error, e.StoreError) else "error")
 
-    def _on_created(self, job: Job, created, error) -> None:
+    def _on_created(self, job: BatchRun, created, error) -> None:
         if error is None:
             self.tasks_created += 1
             job.task_id = created.task_id
             job.interval = self._interval(created.polling_interval, DEFAULT_POLL_INTERVAL)
-            job.stage, job.waiting_since = "polling", time.monotonic()
+            job.phase, job.waiting_since = "polling", time.monotonic()
             job.next_poll = job.waiting_since + job.interval
             self.polls.append(job)
             return
@@ -311,7 +324,7 @@ class _Scheduler:
             job.attempts += 1
             self.recorder.not_executed(job.store_id)
             if job.attempts < MAX_ATTEMPTS:
-                job.stage = "uploaded"
+                job.phase = "uploaded"
                 self.uploaded.appendleft(job)
                 return
             self._fail(job, error, state="error")
@@ -324,13 +337,13 @@ class _Scheduler:
         else:
             self._fail(job, error, state="unconfirmed")
 
-    def _on_polled(self, job: Job, state, error) -> None:
+    def _on_polled(self, job: BatchRun, state, error) -> None:
         now = time.monotonic()
         if error is None:
             job.polls += 1
             job.poll_failures = 0
             if state.status == "success":
-                job.stage = "downloading"
+                job.phase = "downloading"
                 self._submit("downloaded", job, lambda: self.calls.download(job, state))
             elif state.status == "error":
                 self._fail(job, engine_error(state))
@@ -352,25 +365,25 @@ class _Scheduler:
             return
         self._fail(job, error, state="stalled")
 
-    def _on_downloaded(self, job: Job, result, error) -> None:
+    def _on_downloaded(self, job: BatchRun, result, error) -> None:
         if error is None:
             self.polls_needed.append(job.polls)
-            job.stage = "done"
+            job.phase = "done"
             self.active.discard(job)
             self.done += 1
             self.recorder.debug(job.store_id, self.plan.settings, job.exchanges)
             return
         job.downloads += 1
         if job.downloads < 2 and not isinstance(error, e.StoreError):
-            job.stage, job.next_poll = "polling", time.monotonic()  # a poll hands out fresh URLs
+            job.phase, job.next_poll = "polling", time.monotonic()  # a poll hands out fresh URLs
             self.polls.append(job)
             return
         self._fail(job, error, state=None if isinstance(error, e.StoreError) else "stalled")
 
     # -- endings ---------------------------------------------------------------------------
 
-    def _fail(self, job: Job, error: BaseException, *, state: str | None = "error"):
-        job.stage = "failed"
+    def _fail(self, job: BatchRun, error: BaseException, *, state: str | None = "error"):
+        job.phase = "failed"
         self.active.discard(job)
         if not isinstance(error, e.SkinApiError):
             error = e.SkinApiError(f"unexpected {type(error).__name__}: {error}. Please report it")
@@ -396,7 +409,7 @@ class _Scheduler:
         code = self.refusal.exit_code if self.refusal else 5
         while self.uploaded:
             job = self.uploaded.popleft()
-            job.stage = "failed"
+            job.phase = "failed"
             self.active.discard(job)
             self.recorder.unsent(job.store_id)
             self.failures.append(Failure(job.photo.file, why, None, code))
@@ -422,7 +435,7 @@ class _Scheduler:
         )  # fmt: skip
 
 
-def _stalled(job: Job, timeout: float) -> e.SkinApiError:
+def _stalled(job: BatchRun, timeout: float) -> e.SkinApiError:
     return e.SkinApiError(
         f"the task was still running after {timeout:.0f} s",
         hint="Run the batch again: it polls the task again by its task_id.",

@@ -18,7 +18,7 @@ from ..errors import RateLimitError, SkinApiError
 from ..names import safe_name
 from ..results import AnalysisResult
 from ..schema import CreatedTask, TaskState
-from .batch_ledger import Ledger
+from .batch_ledger import BatchRecorder
 from .batch_plan import PlannedPhoto
 from .budget import RequestBudget, Ticket
 
@@ -30,12 +30,12 @@ _RATE_LIMITED_NOTE = "Rate limited"
 
 
 @dataclass(eq=False)
-class Job:
+class BatchRun:
     """One photo of a running batch, and how far it got."""
 
     photo: PlannedPhoto
     store_id: str | None = None
-    stage: str = "queued"
+    phase: str = "queued"
     """queued → reserving → uploaded → creating → polling ⇄ downloading → done | failed."""
     task_id: str | None = None
     file_id: str | None = None
@@ -52,9 +52,18 @@ class Job:
 
 class BatchCalls:
     def __init__(
-        self, client: Client, budget: RequestBudget, ledger: Ledger, settings: AnalysisSettings
+        self,
+        client: Client,
+        budget: RequestBudget,
+        batch_recorder: BatchRecorder,
+        settings: AnalysisSettings,
     ):
-        self.client, self.budget, self.ledger, self.settings = client, budget, ledger, settings
+        self.client, self.budget, self.batch_recorder, self.settings = (
+            client,
+            budget,
+            batch_recorder,
+            settings,
+        )
 
     def _api(self, ticket: Ticket, call):
         """One API request under `ticket`; each retry the transport makes takes its own."""
@@ -77,11 +86,11 @@ class BatchCalls:
         self.budget.answered(rate_limited=False)
         return value
 
-    def upload(self, job: Job, ticket: Ticket) -> str:
+    def upload(self, job: BatchRun, ticket: Ticket) -> str:
         try:
             data = job.photo.read()
             # Never send what the history cannot remember.
-            job.store_id = self.ledger.begin(job.photo, data, job.store_id)
+            job.store_id = self.batch_recorder.begin(job.photo, data, job.store_id)
         except SkinApiError:
             self.budget.give_back(ticket, sent=False)
             raise
@@ -93,27 +102,27 @@ class BatchCalls:
         self.client.upload(slot, data, deadline=time.monotonic() + TRANSFER_DEADLINE)
         return slot.file_id
 
-    def create(self, job: Job, ticket: Ticket) -> CreatedTask:
+    def create(self, job: BatchRun, ticket: Ticket) -> CreatedTask:
         created = self._api(ticket, lambda: self.client.create_task(
             self.settings, src_file_id=job.file_id,
             deadline=time.monotonic() + REQUEST_DEADLINE,
         ))  # fmt: skip
         # Stored from this thread the moment it is known: a kill a moment later loses nothing.
-        self.ledger.recorder.created(job.store_id, created.task_id, self.client.answered_by)
+        self.batch_recorder.recorder.created(job.store_id, created.task_id, self.client.answered_by)
         return created
 
-    def poll(self, job: Job, ticket: Ticket) -> TaskState:
+    def poll(self, job: BatchRun, ticket: Ticket) -> TaskState:
         return self._api(ticket, lambda: self.client.get_task(
             job.task_id, api_version=self.settings.api_version,
             deadline=time.monotonic() + REQUEST_DEADLINE,
         ))  # fmt: skip
 
-    def download(self, job: Job, state: TaskState) -> AnalysisResult:
+    def download(self, job: BatchRun, state: TaskState) -> AnalysisResult:
         result = self.client.fetch_result(
             state, self.settings, deadline=time.monotonic() + TRANSFER_DEADLINE
         )
         result.note_missing(self.settings.actions)
-        self.ledger.recorder.succeeded(
+        self.batch_recorder.recorder.succeeded(
             job.store_id, result, duration=time.monotonic() - job.started,
             units=self.settings.units,
         )  # fmt: skip

@@ -146,7 +146,7 @@ def _newest(runs: list[StoredRun], wanted) -> StoredRun | None:
     return next((r for r in reversed(runs) if wanted(r)), None)
 
 
-class Ledger:
+class BatchRecorder:
     """A running batch's writes to the run store, through the lifecycle's one recorder (safe
     from the batch's threads)."""
 

@@ -113,8 +113,9 @@ def error_dict(exc: SkinApiError) -> dict:
 
 class Recorder:
     """The one writer of runs' records. Safe to share between threads (a batch's pool); with
-    no store (an unusable history) it records nothing. Writes that `strict` callers need
-    raise StoreError; the others keep the reason in `problem` and let the run go on."""
+    no store (an unusable history) it records nothing. The writes a run cannot go on without
+    (`begin`, `sending`, `write`, `succeeded`) raise StoreError; the others keep the reason in
+    `problem` and let the run go on."""
 
     def __init__(self, store: RunStore | None):
         self.store = store

@@ -1,10 +1,13 @@
 """The dashboard's Streamlit layer, the only importer of Streamlit, split by job:
 
 - `state`: page routing, widget values kept across pages, the session's runs;
-- `connection`: demo or live, the cached client and emulator; `messages`: errors and notices;
-- `runflow`: a run wrapped in `st.status`; `history`: the run store as the app uses it;
+- `connection`: the connection mode (demo or live), the cached client and emulator;
+  `messages`: errors and notices;
+- `runflow`: a run of the lifecycle wrapped in `st.status`; `history`: the run store as the app
+  uses it; `batch_job`: a batch on a thread of its own;
 - `media`: photo checks and overlays, cached; `camera`: the Live trial's cameras (+ `assets/`);
 - `frame`: the sidebar every page shares; the views, one module per page's parts:
-  `analyse_settings`, `analyse_photo`, `analyse_run`, `results_view`, `history_view`,
-  `compare_view`, `live_view`, `live_capture`.
+  `analyse_settings`, `analyse_photo`, `analyse_run`, `results_view`, `mask_view`,
+  `history_view`, `compare_view`, `batch_view`, `cohort_view`, `live_view`, `live_capture`,
+  `trial_view`.
 """

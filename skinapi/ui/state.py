@@ -47,7 +47,7 @@ def forget_photo(source: str) -> None:
 
 
 def runs() -> dict[str, Run]:
-    """The session's runs by key (`records.runner.run_key`, or a series' own key)."""
+    """The session's runs by key (`runs.lifecycle.run_key`, or a series' own key)."""
     return st.session_state.setdefault("runs", {})
 
 

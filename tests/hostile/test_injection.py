@@ -14,7 +14,7 @@ from skinapi.presentation import exports, report
 from skinapi.results import AnalysisResult, ConcernScore, SkinTypeZone
 from skinapi.store import RunStore, SqliteRunStore
 
-from .helpers import CHROMIUM, FACE_PATH
+from ..helpers import CHROMIUM, FACE_PATH
 
 SCRIPT = "<script>document.title='PWNED'</script>"
 IMG = '"><img src=x onerror="document.title=\'PWNED\'">'
@@ -85,7 +85,7 @@ def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
 
     from skinapi.runs.lifecycle import Run
 
-    from .helpers import APP
+    from ..helpers import APP
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .helpers import (
+from ..helpers import (
     CHROMIUM,
     FACE_PATH,
     SHOTS,
@@ -32,6 +32,12 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 expect.set_options(timeout=60_000)
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+RUN_STARTS_WITHIN_MS = 200
+"""How long a widget's change takes to reach the server and flip the app to `running`: an app
+that still looks idle this soon after a click may not have begun the run the click asked for."""
+RENDERED_WITHIN_MS = 100
+"""What the page takes to draw the last run's elements after the script reports idle."""
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +102,18 @@ def open_page(browser):
         context.close()
 
 
-def idle(page) -> None:
+def wait_for_app_run(page, *, after_input: bool = True) -> None:
+    """The one wait of this suite, as Streamlit's own e2e tests do it (`wait_for_app_run`):
+    the app is connected, its script (and every fragment) has finished the run the last input
+    asked for, and the page has drawn it. `after_input` first gives that run time to start."""
     try:
+        if after_input:
+            page.wait_for_timeout(RUN_STARTS_WITHIN_MS)
+        page.wait_for_selector(CONNECTED)
         page.wait_for_selector(IDLE)
+        page.wait_for_timeout(RENDERED_WITHIN_MS)
     except sync_api.TimeoutError:
-        fail_with_server_state(page, "the app never became idle")
+        fail_with_server_state(page, "the app never finished its run")
 
 
 def script_runs_within(page, seconds: float) -> int:
@@ -139,7 +152,7 @@ PAINTED = """() => [...document.images].every(i => i.complete && i.naturalWidth 
 
 def settle(page) -> None:
     """The script is idle and every image and chart has painted."""
-    idle(page)
+    wait_for_app_run(page)
     page.wait_for_function(PAINTED)
 
 
@@ -154,56 +167,44 @@ def open_app(page, url: str) -> None:
     reports idle before that run starts, and a click in between can race it."""
     page.goto(url)
     expect(page.get_by_role("button", name=re.compile("^Analyse"))).to_be_visible()
-    idle(page)
+    wait_for_app_run(page)
 
 
 def go_to(page, name: str, *, when_idle: bool = True) -> None:
     """Sidebar navigation; links are inert while the app reconnects, so wait for them."""
     if when_idle:
-        idle(page)
+        wait_for_app_run(page)
     link = page.get_by_role("link", name=name, exact=True)
     expect(link).not_to_have_attribute("disabled", "")
     link.click()
     if when_idle:
-        idle(page)
+        wait_for_app_run(page)
 
 
 def analyse_to_results(page) -> None:
-    """Click Analyse (or View results) and wait for Results. A click that lands while the app
-    reruns for the previous choice is lost, as it is for a person, who clicks again; a click
-    that took shows Results, so a second task is never asked for."""
+    """Click Analyse (or View results) once the run of the last choice is over, and wait for
+    Results."""
+    wait_for_app_run(page)
     button = page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
-    results = page.get_by_role("heading", name="Results")
-    for attempt in range(3):
-        idle(page)
-        if results.is_visible():
-            return
-        try:
-            button.click(timeout=10_000)
-            expect(results).to_be_visible(timeout=30_000)
-            return
-        except (AssertionError, sync_api.Error):
-            if attempt == 2:
-                fail_with_server_state(page, "three clicks on Analyse did not open Results")
+    expect(button).to_be_enabled()
+    button.click()
+    try:
+        expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    except AssertionError:
+        fail_with_server_state(page, "Analyse did not open Results")
 
 
 def upload(page, index: int, files: list[Path]) -> None:
-    """Give the page's `index`th uploader its files. Files set while the app reruns for the
-    previous input can be dropped, as they are for a person, who adds them again; files that
-    took show as chips in the uploader, so they are never added twice."""
+    """Give the page's `index`th uploader its files once the run of the last input is over,
+    and wait until they show as chips."""
+    wait_for_app_run(page)
     uploader = page.get_by_test_id("stFileUploader").nth(index)
-    chips = uploader.get_by_test_id("stFileChip")
-    for attempt in range(3):
-        idle(page)
-        if chips.count():
-            return
-        uploader.locator("input[type=file]").set_input_files([str(f) for f in files])
-        try:
-            expect(chips.first).to_be_visible(timeout=15_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                fail_with_server_state(page, "three uploads did not arrive")
+    uploader.locator("input[type=file]").set_input_files([str(f) for f in files])
+    try:
+        expect(uploader.get_by_test_id("stFileChip").first).to_be_visible()
+    except AssertionError:
+        fail_with_server_state(page, "the upload did not arrive")
+    wait_for_app_run(page)
 
 
 def choose_preset(page, name: str) -> None:
@@ -215,14 +216,14 @@ def choose_preset(page, name: str) -> None:
 def pick(page, option: str) -> None:
     """Choose a radio option (its label may carry an icon before the words)."""
     page.get_by_role("radiogroup").locator("label").filter(has_text=option).click()
-    idle(page)
+    wait_for_app_run(page)
 
 
 def tasks_created(page, app_url) -> int:
     go_to(page, "Settings")
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Tasks created")
     expect(metric).to_be_visible()
-    idle(page)
+    wait_for_app_run(page)
     return int(metric.locator("[data-testid='stMetricValue']").inner_text())
 
 
@@ -237,7 +238,7 @@ def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
     expect(fix).to_be_visible()  # a 16:9 webcam frame: the face is under 60 % of the width
     shot(page, "02-analyse-camera-photo-checked")
     fix.click()
-    idle(page)
+    wait_for_app_run(page)
     expect(page.get_by_text("Photo check passed")).to_be_visible()
     page.get_by_role("button", name=re.compile("^Analyse · ")).click()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
@@ -254,7 +255,7 @@ def test_switching_pages_during_a_run_resumes_the_same_task(page, app_url):
     page.get_by_role("button", name=re.compile("^Analyse · ")).click()
     expect(page.get_by_text("Waiting for the analysis")).to_be_visible()
     go_to(page, "Settings", when_idle=False)  # leave mid-wait
-    idle(page)
+    wait_for_app_run(page)
     shot(page, "04-settings-during-run")
     go_to(page, "Analyse")
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
@@ -284,7 +285,7 @@ def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, 
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     go_to(page, "Analyse")
     choose_preset(page, "Eyes")
-    idle(page)
+    wait_for_app_run(page)
     expect(page.get_by_role("button", name=re.compile("^Analyse · 12 units"))).to_be_visible()
     analyse_to_results(page)
     go_to(page, "History")
@@ -319,7 +320,7 @@ def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
         go_to(page, "Analyse")
         pick(page, "Sample photo")
         choose_preset(page, preset)
-        idle(page)
+        wait_for_app_run(page)
         analyse_to_results(page)
     go_to(page, "History")
     caption = page.get_by_text(re.compile(r"^\d+ of \d+ runs"))
@@ -356,7 +357,7 @@ def test_a_second_tab_offers_the_stored_result_and_creates_no_task(open_page, ap
     open_app(first, app_url)
     pick(first, "Sample photo")
     choose_preset(first, "Tone & glow")
-    idle(first)
+    wait_for_app_run(first)
     analyse_to_results(first)
     before = tasks_created(first, app_url)
 
@@ -364,7 +365,7 @@ def test_a_second_tab_offers_the_stored_result_and_creates_no_task(open_page, ap
     open_app(second, app_url)
     pick(second, "Sample photo")
     choose_preset(second, "Tone & glow")
-    idle(second)
+    wait_for_app_run(second)
     expect(second.get_by_text("found in History")).to_be_visible()
     expect(second.get_by_role("button", name=re.compile("^Analyse · "))).to_have_count(0)
     shot(second, "17-second-tab-finds-the-stored-result")
@@ -455,7 +456,7 @@ def test_results_open_at_their_top_after_analyse_was_scrolled(open_page, app_url
     expect(
         page.get_by_role("button", name=re.compile("^(Analyse · |View results)")).first
     ).to_be_enabled()
-    idle(page)
+    wait_for_app_run(page)
     page.evaluate(
         "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
         " m.scrollTop = m.scrollHeight; }"
@@ -511,21 +512,21 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     expect(page.get_by_text("Meta columns read: group")).to_be_visible()  # the plan has them
     page.get_by_label("Batch name").fill("browser-set")
     page.get_by_label("Batch name").press("Enter")
-    idle(page)
+    wait_for_app_run(page)
     shot(page, "21-batch-plan")
     page.get_by_role("button", name=re.compile("^Run the batch")).click()
     expect(page.get_by_text("Requests left in the window")).to_be_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "22-batch-progress.png")
     expect(page.get_by_text("5 succeeded")).to_be_visible()
-    idle(page)
+    wait_for_app_run(page)
     assert script_runs_within(page, 2.0) == 0  # once ended, the page stops redrawing itself
     page.screenshot(path=SHOTS / "23-batch-done.png", full_page=True)
     split = page.get_by_role("combobox", name="Split by")
     split.click()
     split.fill("group")
     page.get_by_role("option", name="group").click()
-    idle(page)
+    wait_for_app_run(page)
     expect(page.get_by_text("Means with 95% confidence intervals")).to_be_visible()
     page.get_by_text("Means with 95% confidence intervals").scroll_into_view_if_needed()
     shot(page, "23-batch-cohort")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
-CONTRACT = Path(__file__).parent / "contract"
+CONTRACT = Path(__file__).parent
 _URL = re.compile(r"^https?://")
 
 

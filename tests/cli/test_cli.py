@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .helpers import FACE_PATH, FAKE_KEY, jpeg
+from ..helpers import FACE_PATH, FAKE_KEY, jpeg
 
 
 def run(args, emulator=None, key=FAKE_KEY, tmp_path=None):
@@ -205,7 +205,7 @@ def test_check_fix_into_a_folder_and_a_key_with_accents_end_in_one_line(tmp_path
     folder = tmp_path / "a-folder"
     folder.mkdir()
     wide = tmp_path / "wide.jpg"
-    from .helpers import small_face_photo
+    from ..helpers import small_face_photo
 
     wide.write_bytes(jpeg(small_face_photo()))
     fixed = run(["check", str(wide), "--fix", str(folder)])
@@ -260,7 +260,7 @@ def _task_in_history(emulator, data_dir, **stored):
     from skinapi import AnalysisSettings
     from skinapi.store import SqliteRunStore
 
-    from .helpers import test_client
+    from ..helpers import test_client
 
     settings = AnalysisSettings.build(["redness"])
     client = test_client(emulator)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import FACE_PATH, ROOT, free_port
+from ..helpers import FACE_PATH, ROOT, free_port
 from .hostile_server import CASES, KEY, HostileServer, State
 
 TIMEOUT = 5.0

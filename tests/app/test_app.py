@@ -7,7 +7,7 @@ from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
 from skinapi.runs.lifecycle import Run, run_key
 
-from .helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
+from ..helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",

@@ -12,7 +12,7 @@ from skinapi import PhotoError
 from skinapi.imaging.checks import check_photo
 from skinapi.imaging.photo import apply_fixes, load_photo, upload_bytes
 
-from .helpers import jpeg
+from ..helpers import jpeg
 
 
 def png_bytes(image, **kwargs):

@@ -1,14 +1,7 @@
 """Live trial: frame checks on stills, auto-capture, the trial summary, the page, and the live
 camera in headless Chromium inside a loopback-only network namespace."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
-import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from skinapi import AnalysisSettings
@@ -16,7 +9,7 @@ from skinapi.imaging.live import HOLD_SECONDS, LiveState, assess_frame
 from skinapi.statistics import tables
 from skinapi.store import SqliteRunStore
 
-from .helpers import CHROMIUM, ROOT, record_run, webcam_frame
+from ..helpers import record_run, webcam_frame
 
 WEBCAM = (1280, 720)
 """The photo camera's size, as the browser reports it once open."""
@@ -138,48 +131,6 @@ def test_trial_summary_over_stored_runs(tmp_path, client, face_bytes):
     assert len(points) == 6 and {name for name, _ in points} == {"Redness", "Pores"}
     means = {s.type: s.ui_score for s in tables.mean_scores(runs)}
     assert means["redness"] == runs[0].result.score("redness", None).ui_score  # same photo
-
-
-def _namespaces_available() -> bool:
-    if not shutil.which("unshare") or os.geteuid() != 0:
-        return False
-    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
-
-
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-)
-@pytest.mark.skipif(
-    not _namespaces_available(),
-    reason="needs root and `unshare --net` for a loopback-only network namespace",
-)
-def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_internet():
-    out = ROOT / "test-artifacts" / "screenshots"
-    session = subprocess.run(
-        [
-            "unshare",
-            "--net",
-            "sh",
-            "-c",
-            f"ip link set lo up && exec {sys.executable} -m tests.live_camera_session {out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
-    assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
-    assert "auto-capture took one full-resolution photo per participant" in session.stdout
-    for name in (
-        "10-live-far-face-red",
-        "11-live-near-face-green",
-        "12-live-auto-capture-kiosk",
-        "13-live-trial-summary",
-    ):
-        assert (out / f"{name}.png").exists(), name
 
 
 def test_visit_names_as_typed_with_one_baseline():

@@ -29,7 +29,7 @@ from skinapi import (
 )
 from skinapi.client import interval_seconds
 
-from .helpers import FAKE_KEY, Gate, free_port
+from ..helpers import FAKE_KEY, Gate, free_port
 
 SD_ALL = AnalysisSettings.build(preset_actions("all", "sd"))
 
@@ -64,7 +64,7 @@ def test_zip_result_matches_json_result_in_both_documented_shapes(
 
 
 def test_hd_regional_scores_for_pores_and_wrinkles(client, face_image):
-    from .helpers import jpeg
+    from ..helpers import jpeg
 
     photo = jpeg(face_image.resize((1080, 1440)))
     result = client.analyze(photo, settings("hd_pore", "hd_wrinkle", "hd_redness", format="zip"))

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from skinapi.store import SqliteRunStore, default_path
 from skinapi.ui import batch_job
 
-from .helpers import APP, face_image, jpeg, wait_until
+from ..helpers import APP, face_image, jpeg, wait_until
 
 pytestmark = pytest.mark.usefixtures("quick_emulator")
 

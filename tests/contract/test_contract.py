@@ -26,8 +26,8 @@ from skinapi import (
 )
 from skinapi.concerns import SD_ACTIONS
 
+from ..helpers import APP, FACE_PATH, FAKE_KEY, ROOT
 from .contract_replay import ReplayServer, document
-from .helpers import APP, FACE_PATH, FAKE_KEY, ROOT
 
 RUNNING = "task_poll_running.json"
 JSON_HD = {"reserve": "upload_reserve_v20_file.json", "create": "task_create_v21.json",
@@ -210,7 +210,7 @@ def test_every_recorded_answer_is_used_by_a_test():
 def test_a_server_with_only_the_feature_upload_path_is_found_and_remembered(emulator):
     """The client tries the next documented reservation path on a 404 and keeps the one that
     worked: a server that serves only /s2s/v2.1/file/skin-analysis works from the first run."""
-    from .helpers import test_client
+    from ..helpers import test_client
 
     real, tried = emulator.handle, []
 

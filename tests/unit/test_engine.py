@@ -11,7 +11,7 @@ from skinapi.demo import engine
 from skinapi.imaging.checks import check_photo
 from skinapi.imaging.photo import load_photo
 
-from .helpers import jpeg
+from ..helpers import jpeg
 
 
 def scores(image, actions=SD_ACTIONS, args=None):

@@ -1,4 +1,4 @@
-"""Batch analysis (records.batch, `python -m skinapi batch`): the request budget on an injected
+"""Batch analysis (skinapi.runs.batch, `python -m skinapi batch`): the request budget on an injected
 clock, then real HTTP over loopback against the emulator — resumes that never create a task
 twice, blocked photos never sent, --max-units, 429 storms, the long window's reserve for tasks in
 flight, the summary and results.csv against the store, exit codes, and hostile input."""
@@ -35,7 +35,7 @@ from skinapi.runs.budget import RETURN_MARGIN, RequestBudget
 from skinapi.store import RunStore, SqliteRunStore
 from skinapi.store.states import UNCONFIRMED_MESSAGE
 
-from .helpers import FAKE_KEY, ROOT, ManualClock, face_image, jpeg, test_client, wait_until
+from ..helpers import FAKE_KEY, ROOT, ManualClock, face_image, jpeg, test_client, wait_until
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 QUICK = RateLimits.parse("100/1")

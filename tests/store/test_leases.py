@@ -16,7 +16,7 @@ from skinapi.runs.lifecycle import Run, run_analysis, run_from_store
 from skinapi.store import RunStore, SqliteRunStore
 from skinapi.store.leases import batch_busy, run_busy, run_lease
 
-from .helpers import APP, FAKE_KEY, SAMPLE
+from ..helpers import APP, FAKE_KEY, SAMPLE
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.test_browser import go_to, settle, wait_for_app_run
 from tests.helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
-from tests.test_browser import IDLE, go_to, settle
 
 expect.set_options(timeout=90_000)
 
@@ -39,25 +39,17 @@ def open_live_page(playwright, url: str, clip: Path):
     ).new_page()
     page.set_default_timeout(90_000)
     page.goto(url)
-    page.wait_for_selector(IDLE)
+    wait_for_app_run(page)
     go_to(page, "Live trial")
     page.get_by_label("Trial name").fill("Browser trial")
     page.get_by_label("Trial name").press("Enter")
-    page.wait_for_selector(IDLE)
+    wait_for_app_run(page)
     page.get_by_text("Consent to photo and analysis given").click()
-    page.wait_for_selector(IDLE)
+    wait_for_app_run(page)
     camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
-    for attempt in range(3):
-        camera.get_by_role("button", name=re.compile("^start$", re.I)).click()
-        try:
-            expect(camera.get_by_role("button", name=re.compile("^stop$", re.I))).to_be_visible(
-                timeout=20_000
-            )
-            break
-        except AssertionError:
-            # A click landing while the app reruns can be lost, as for a person, who clicks
-            # again; the log says so, so a camera that never starts still shows up.
-            print(f"START click {attempt + 1} did not start the camera; clicking again")
+    wait_for_app_run(page)
+    camera.get_by_role("button", name=re.compile("^start$", re.I)).click()
+    expect(camera.get_by_role("button", name=re.compile("^stop$", re.I))).to_be_visible()
     return browser, page
 
 
@@ -99,7 +91,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         page.screenshot(path=out / "12-live-auto-capture-kiosk.png")
         # The next participant: one click clears the screen, consent arms the camera again.
         page.get_by_role("button", name="Next participant").first.click()
-        page.wait_for_selector(IDLE)
+        wait_for_app_run(page)
         expect(page.get_by_text("Skin age")).to_have_count(0)
         consent = page.get_by_role("checkbox", name="Consent to photo and analysis given")
         expect(consent).not_to_be_checked()

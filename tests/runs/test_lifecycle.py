@@ -12,7 +12,7 @@ from skinapi.runs.batch import RateLimits, collect_photos, plan_batch, run_batch
 from skinapi.runs.lifecycle import Run, run_analysis
 from skinapi.store import SqliteRunStore
 
-from .helpers import FACE_PATH, test_client
+from ..helpers import FACE_PATH, test_client
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 LIFECYCLE_FIELDS = (

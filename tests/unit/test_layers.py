@@ -5,13 +5,14 @@ beside them."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .helpers import ROOT
+from ..helpers import ROOT
 
 PACKAGE = ROOT / "skinapi"
 CORE = {"backends", "errors", "names", "concerns", "schema", "results", "transport", "client"}
@@ -192,3 +193,13 @@ def test_the_checker_sees_an_upward_edge_and_a_cycle():
     found = cycles(graph)
     assert found and all(c[0] == c[-1] for c in found)
     assert any({"skinapi.errors", "skinapi.client"} <= set(c) for c in found)
+
+
+def test_the_product_never_imports_or_runs_the_tests():
+    """Benchmarks that need the test tools live with the tests (`python -m tests.app_bench`)."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        imported = {name for name in imports_of(path) if name.split(".")[0] == "tests"}
+        assert not imported, f"{module_name(path)} imports {sorted(imported)}"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not re.match(r"tests[./]", node.value), f"{module_name(path)}: {node.value}"

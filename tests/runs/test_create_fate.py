@@ -18,7 +18,7 @@ from skinapi.runs.lifecycle import mark_interrupted, run_analysis, run_from_stor
 from skinapi.store import RunStore, SqliteRunStore
 from skinapi.store.states import NOT_SENT_MESSAGE, UNCONFIRMED_MESSAGE
 
-from .helpers import FACE_PATH, ROOT, free_port, wait_until
+from ..helpers import FACE_PATH, ROOT, free_port, wait_until
 
 # The child starts a recorded analysis and is killed (SIGKILL, no clean-up) at one moment.
 CHILD = textwrap.dedent(

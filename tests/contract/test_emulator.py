@@ -15,7 +15,7 @@ from skinapi import (
 )
 from skinapi.demo import EmulatorConfig
 
-from .helpers import FAKE_KEY, ManualClock, jpeg
+from ..helpers import FAKE_KEY, ManualClock, jpeg
 
 
 def post(emulator, path, body, key=FAKE_KEY):

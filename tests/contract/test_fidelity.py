@@ -16,9 +16,9 @@ import requests
 from skinapi import AnalysisSettings, Client, InvalidTaskIdError
 from skinapi.concerns import HD_ACTIONS, SD_ACTIONS
 
-from .helpers import FACE_PATH, FAKE_KEY, ManualClock, jpeg, test_client
+from ..helpers import FACE_PATH, FAKE_KEY, ManualClock, jpeg, test_client
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 AUTH = {"Authorization": f"Bearer {FAKE_KEY}"}
 
 
@@ -209,7 +209,7 @@ def _upload(emulator, path: str) -> str:
 
 
 def _wait(condition, timeout: float = 10.0) -> bool:
-    from .helpers import wait_until
+    from ..helpers import wait_until
 
     return wait_until(condition, timeout=timeout, what="the emulator's task to finish")
 

@@ -20,7 +20,7 @@ from skinapi.store import RunStore, SqliteRunStore
 from skinapi.ui import history as ui_history
 from skinapi.ui.connection import demo_emulator
 
-from .helpers import APP, FACE_PATH, quick_demo_env, record_run
+from ..helpers import APP, FACE_PATH, quick_demo_env, record_run
 
 PAGES = ["analyse", "results", "history", "compare", "live", "settings"]
 SETTINGS = AnalysisSettings.build(["redness", "pore"])

@@ -28,7 +28,7 @@ from skinapi.runs.lifecycle import Run, run_analysis, run_from_store
 from skinapi.statistics import tables
 from skinapi.store import SCHEMA_VERSION, SqliteRunStore
 
-from .helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
+from ..helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
