@@ -35,10 +35,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from .. import errors as e
 from ..client import (
@@ -50,6 +48,7 @@ from ..client import (
 )
 from ..names import one_line
 from ..store import RunStore
+from .batch_board import BatchBoard, BatchProgress
 from .batch_calls import BatchCalls, BatchRun
 from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
 from .batch_ledger import (
@@ -72,29 +71,10 @@ __all__ = [
     "collect_photos", "plan_batch", "read_meta", "run_batch", "standing_of",
 ]  # fmt: skip
 
-FIRST_POLLS_GUESS = 3
-"""Polls a task is expected to need before any has finished."""
 MAX_ATTEMPTS = 3
 """Tries of a photo's upload, or of its create after 429s, before it counts as failed."""
 MAX_POLL_FAILURES = 5
 PROGRESS_EVERY = 0.25
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    total: int
-    """Photos to analyse (blocked ones left out)."""
-    done: int
-    running: int
-    failed: int
-    queued: int
-    requests: int
-    rate_limited: int
-    requests_left_in_window: int
-    """Requests that could go out now within the longest rate window."""
-    elapsed: float
-    eta: float
-    """Seconds still needed at the rate limit, as far as it can be told."""
 
 
 def run_batch(
@@ -131,46 +111,24 @@ def run_batch(
         scheduler.run(workers, on_progress)
     return summarise(
         plan, store, standing, batch=batch, backend=backend, base_url=url,
-        failed=scheduler.failures,
-        tasks_created=scheduler.tasks_created, budget=scheduler.budget,
+        failed=scheduler.board.failures,
+        tasks_created=scheduler.board.tasks_created, budget=scheduler.budget,
         wall_s=time.monotonic() - started,
     )  # fmt: skip
 
 
 class _Scheduler:
+    """Sends what is due under the budget (polls first, then creates, then uploads) and moves
+    each photo on as its answers come back, through the run lifecycle's transitions."""
+
     def __init__(self, plan, client, batch_recorder, standing: Standing, budget, timeout, stop):
-        self.plan, self.client, self.batch_recorder, self.budget = (
-            plan,
-            client,
-            batch_recorder,
-            budget,
-        )
+        self.plan, self.client, self.budget = plan, client, budget
         self.calls = BatchCalls(client, budget, batch_recorder, plan.settings)
         self.recorder = batch_recorder.recorder
         self.timeout, self.stop = timeout, stop
-        self.limits: RateLimits = budget.limits
         self.events: queue.Queue = queue.Queue()
-        self.queued: deque[BatchRun] = deque()
-        self.uploaded: deque[BatchRun] = deque()
-        self.polls: list[BatchRun] = []
-        self.active: set[BatchRun] = set()
-        self.failures: list[Failure] = []
+        self.board = BatchBoard(plan, standing, budget)
         self.refusal: e.SkinApiError | None = None
-        self.tasks_created = 0
-        self.polls_needed: list[int] = []
-        self.done = len(standing.succeeded)
-        self.total = len(plan.sendable) - len(standing.lost)
-        now = time.monotonic()
-        for photo in standing.to_create:
-            reused = standing.reusable.get(photo.photo_hash)
-            self.queued.append(BatchRun(photo, store_id=reused.id if reused else None))
-        for photo in plan.sendable:
-            stored = standing.in_flight.get(photo.photo_hash)
-            if stored:  # first poll at once: it may have finished long ago
-                job = BatchRun(photo, stored.id, "polling", stored.task_id, next_poll=now)
-                job.waiting_since = job.started = now
-                self.active.add(job)
-                self.polls.append(job)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -183,18 +141,18 @@ class _Scheduler:
             while True:
                 if self.halted:
                     self._let_go_of_unsent()
-                if not self.active and not self.queued:
+                if not self.board.active and not self.board.queued:
                     break
                 wait = self._dispatch_what_can_go()
                 self._handle_events(wait)
                 if on_progress and time.monotonic() - reported >= PROGRESS_EVERY:
-                    on_progress(self.progress())
+                    on_progress(self.board.progress(self.started))
                     reported = time.monotonic()
             finished = True
         finally:  # quitting (a second Ctrl-C) does not wait for the requests out
             self.pool.shutdown(wait=finished, cancel_futures=True)
         if on_progress:
-            on_progress(self.progress())
+            on_progress(self.board.progress(self.started))
 
     @property
     def halted(self) -> bool:
@@ -206,16 +164,16 @@ class _Scheduler:
             now = time.monotonic()
             job, kind = self._next(now)
             if job is None:
-                due = min((j.next_poll for j in self.polls), default=now + PROGRESS_EVERY)
+                due = min((j.next_poll for j in self.board.polls), default=now + PROGRESS_EVERY)
                 return min(max(due - now, 0.0), PROGRESS_EVERY)
             ticket = self.budget.try_take()
             if ticket is None:
                 return min(self.budget.wait(), PROGRESS_EVERY)
             if kind == "poll":
-                self.polls.remove(job)
+                self.board.polls.remove(job)
                 self._submit("polled", job, lambda j=job, t=ticket: self.calls.poll(j, t))
             elif kind == "create":
-                self.uploaded.popleft()
+                self.board.uploaded.popleft()
                 try:  # the create's fate is on record before it goes out
                     self.recorder.sending(job.store_id)
                 except e.StoreError as exc:
@@ -225,44 +183,22 @@ class _Scheduler:
                 job.phase = "creating"
                 self._submit("created", job, lambda j=job, t=ticket: self.calls.create(j, t))
             else:
-                self.queued.popleft()
+                self.board.queued.popleft()
                 job.phase, job.started = "reserving", time.monotonic()
-                self.active.add(job)
+                self.board.active.add(job)
                 self._submit("uploaded", job, lambda j=job, t=ticket: self.calls.upload(j, t))
 
     def _next(self, now: float) -> tuple[BatchRun | None, str]:
-        due = [j for j in self.polls if j.next_poll <= now]
+        due = [j for j in self.board.polls if j.next_poll <= now]
         if due:
             return min(due, key=lambda j: j.next_poll), "poll"
         if self.halted:
             return None, ""
-        if self.uploaded:
-            return self.uploaded[0], "create"
-        if self.queued and self._room_for_one_more():
-            return self.queued[0], "upload"
+        if self.board.uploaded:
+            return self.board.uploaded[0], "create"
+        if self.board.queued and self.board.room_for_one_more():
+            return self.board.queued[0], "upload"
         return None, ""
-
-    def _room_for_one_more(self) -> bool:
-        waiting = sum(1 for j in self.active if j.phase in ("reserving", "uploaded", "creating"))
-        if waiting >= self.limits.shortest.requests:
-            return False
-        expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
-        owed = sum(self._requests_left(j, expected) for j in self.active)
-        # The shortest window refills within a poll interval or so; a longer one may not come
-        # back before a task expires, so its last requests are kept for the tasks in flight.
-        return all(
-            self.budget.headroom(w) - owed >= 2 + expected
-            for w in self.limits.windows
-            if w is not self.limits.shortest
-        )
-
-    @staticmethod
-    def _requests_left(job: BatchRun, expected_polls: int) -> int:
-        if job.phase in ("reserving", "uploaded"):
-            return 1 + expected_polls
-        if job.phase in ("creating", "polling"):
-            return max(expected_polls - job.polls, 1)
-        return 1  # downloading: a poll for fresh URLs if a download fails
 
     def _submit(self, kind: str, job: BatchRun, work: Callable[[], object]) -> None:
         def run():
@@ -298,13 +234,13 @@ class _Scheduler:
     def _on_uploaded(self, job: BatchRun, file_id, error) -> None:
         if error is None:
             job.file_id, job.phase = file_id, "uploaded"
-            self.uploaded.append(job)
+            self.board.uploaded.append(job)
             return
         job.attempts += 1
         if transient(error) and job.attempts < MAX_ATTEMPTS:
             job.phase = "queued"
-            self.active.discard(job)
-            self.queued.appendleft(job)
+            self.board.active.discard(job)
+            self.board.queued.appendleft(job)
             return
         if isinstance(error, e.AuthError):
             self.refusal = error
@@ -312,12 +248,12 @@ class _Scheduler:
 
     def _on_created(self, job: BatchRun, created, error) -> None:
         if error is None:
-            self.tasks_created += 1
+            self.board.tasks_created += 1
             job.task_id = created.task_id
             job.interval = self._interval(created.polling_interval, DEFAULT_POLL_INTERVAL)
             job.phase, job.waiting_since = "polling", time.monotonic()
             job.next_poll = job.waiting_since + job.interval
-            self.polls.append(job)
+            self.board.polls.append(job)
             return
         fate = create_fate(error)
         if fate == "again":
@@ -325,12 +261,12 @@ class _Scheduler:
             self.recorder.not_executed(job.store_id)
             if job.attempts < MAX_ATTEMPTS:
                 job.phase = "uploaded"
-                self.uploaded.appendleft(job)
+                self.board.uploaded.appendleft(job)
                 return
             self._fail(job, error, state="error")
         elif fate == "refused":
             if isinstance(error, (e.AuthError, e.CreditInsufficientError)) or (
-                isinstance(error, e.InvalidParametersError) and not self.tasks_created
+                isinstance(error, e.InvalidParametersError) and not self.board.tasks_created
             ):
                 self.refusal = error  # every other photo would be refused the same way
             self._fail(job, error, state="error")
@@ -352,7 +288,7 @@ class _Scheduler:
             else:
                 job.interval = self._interval(state.polling_interval, job.interval)
                 job.next_poll = now + job.interval
-                self.polls.append(job)
+                self.board.polls.append(job)
             return
         fate = poll_fate(error)
         if fate != "again":
@@ -361,22 +297,22 @@ class _Scheduler:
         job.poll_failures += int(not isinstance(error, e.RateLimitError))
         if job.poll_failures <= MAX_POLL_FAILURES:
             job.next_poll = now + (0 if isinstance(error, e.RateLimitError) else job.interval)
-            self.polls.append(job)
+            self.board.polls.append(job)
             return
         self._fail(job, error, state="stalled")
 
     def _on_downloaded(self, job: BatchRun, result, error) -> None:
         if error is None:
-            self.polls_needed.append(job.polls)
+            self.board.polls_needed.append(job.polls)
             job.phase = "done"
-            self.active.discard(job)
-            self.done += 1
+            self.board.active.discard(job)
+            self.board.done += 1
             self.recorder.debug(job.store_id, self.plan.settings, job.exchanges)
             return
         job.downloads += 1
         if job.downloads < 2 and not isinstance(error, e.StoreError):
             job.phase, job.next_poll = "polling", time.monotonic()  # a poll hands out fresh URLs
-            self.polls.append(job)
+            self.board.polls.append(job)
             return
         self._fail(job, error, state=None if isinstance(error, e.StoreError) else "stalled")
 
@@ -384,7 +320,7 @@ class _Scheduler:
 
     def _fail(self, job: BatchRun, error: BaseException, *, state: str | None = "error"):
         job.phase = "failed"
-        self.active.discard(job)
+        self.board.active.discard(job)
         if not isinstance(error, e.SkinApiError):
             error = e.SkinApiError(f"unexpected {type(error).__name__}: {error}. Please report it")
         if job.task_id and not error.task_id:
@@ -396,7 +332,7 @@ class _Scheduler:
         if message := FIXED_MESSAGES.get(state):
             text = f"{message} ({text})"
         code = 5 if state in ("unconfirmed", "stalled", "expired") else error.exit_code
-        self.failures.append(Failure(job.photo.file, text, job.task_id, code))
+        self.board.failures.append(Failure(job.photo.file, text, job.task_id, code))
 
     def _let_go_of_unsent(self) -> None:
         """Once stopped or refused: photos not created yet are not sent; their records say
@@ -407,32 +343,19 @@ class _Scheduler:
             else "not sent: the batch was stopped; run it again to carry on"
         )
         code = self.refusal.exit_code if self.refusal else 5
-        while self.uploaded:
-            job = self.uploaded.popleft()
+        while self.board.uploaded:
+            job = self.board.uploaded.popleft()
             job.phase = "failed"
-            self.active.discard(job)
+            self.board.active.discard(job)
             self.recorder.unsent(job.store_id)
-            self.failures.append(Failure(job.photo.file, why, None, code))
-        while self.queued:
-            job = self.queued.popleft()
+            self.board.failures.append(Failure(job.photo.file, why, None, code))
+        while self.board.queued:
+            job = self.board.queued.popleft()
             self.recorder.unsent(job.store_id)
-            self.failures.append(Failure(job.photo.file, why, None, code))
+            self.board.failures.append(Failure(job.photo.file, why, None, code))
 
     def _interval(self, value: float | None, fallback: float) -> float:
         return poll_interval(value, fallback, self.client.min_poll_interval)
-
-    def progress(self) -> BatchProgress:
-        failed = len(self.failures)
-        queued = len(self.queued)
-        running = len(self.active)
-        expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
-        owed = queued * (2 + expected) + sum(self._requests_left(j, expected) for j in self.active)
-        return BatchProgress(
-            total=self.total, done=self.done, running=running, failed=failed, queued=queued,
-            requests=self.budget.requests, rate_limited=self.budget.rate_limited,
-            requests_left_in_window=self.budget.left_in_window(),
-            elapsed=time.monotonic() - self.started, eta=self.limits.bound(owed),
-        )  # fmt: skip
 
 
 def _stalled(job: BatchRun, timeout: float) -> e.SkinApiError:

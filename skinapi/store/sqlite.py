@@ -9,19 +9,18 @@ from __future__ import annotations
 import functools
 import io
 import json
-import shutil
 import sqlite3
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..results import AnalysisResult, mask_file_name
+from ..results import AnalysisResult
 from . import sqlite_schema as schema
-from .base import FRESH_HINT, RUN_ID, StoredRun, default_path, new_run_id
+from .base import FRESH_HINT, StoredRun, default_path, new_run_id
+from .files import LocalFiles
 from .states import RESUMABLE_STATES
 
 SCHEMA_VERSION = 4
@@ -64,7 +63,8 @@ class SqliteRunStore:
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
-        self.files = self.path.parent / "runs"
+        self.run_files = LocalFiles(self.path.parent / "runs")
+        self.files = self.run_files.root
         self.unreadable: list[str] = []
         """Ids of runs whose stored row could not be read (left out of `list`)."""
         try:
@@ -84,44 +84,14 @@ class SqliteRunStore:
     def _open(self) -> None:
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            tables = {
-                r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if not tables:
-                schema.create(self._db, SCHEMA_VERSION)
-            elif "meta" not in tables:
-                raise StoreError(
-                    f"{self.path} is not a SkinScope run history",
-                    hint="Move it aside, or start a fresh history.",
-                )
-            stored_version = self._meta("schema_version") or "0"
-            if not stored_version.isdigit():
-                raise StoreError(
-                    f"The run history at {self.path} has no readable schema version "
-                    f"({stored_version[:20]!r})",
-                    hint=FRESH_HINT,
-                )
-            version = schema.upgrade(self._db, int(stored_version))
-            if version != SCHEMA_VERSION:
-                raise StoreError(
-                    f"The run history at {self.path} has schema version {version}; this "
-                    f"SkinScope reads version {SCHEMA_VERSION}",
-                    hint=FRESH_HINT,
-                )
-            try:  # looking a photo up (a new tab, a restart) must not scan every run
-                self._db.execute("CREATE INDEX IF NOT EXISTS runs_photo ON runs (photo_hash)")
-                self._db.execute("CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch)")
-            except sqlite3.OperationalError:
-                pass  # a read-only history is still read, just without the index
+            _bring_to_current_version(self._db, self.path)
         except sqlite3.Error as exc:
             raise StoreError(
                 f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
             ) from None
 
     def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return schema.meta_value(self._db, key)
 
     @classmethod
     def fresh(cls, path: Path | str | None = None) -> SqliteRunStore:
@@ -168,9 +138,7 @@ class SqliteRunStore:
         """Record a run before anything is sent; returns its id (`run_id`, from `new_run_id`,
         when the caller needs it before the record exists)."""
         run_id = run_id or new_run_id()
-        folder = self.folder(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "photo.jpg").write_bytes(photo)
+        self.run_files.write_photo(run_id, photo)
         self._db.execute(
             "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
             "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit, "
@@ -203,29 +171,21 @@ class SqliteRunStore:
     def save_result(
         self, run_id: str, result: AnalysisResult, *, duration: float, units: int
     ) -> None:
-        folder = self.folder(run_id) / "masks"
-        folder.mkdir(parents=True, exist_ok=True)
-        names = {}
-        for key, data in result.masks.items():
-            name = mask_file_name(key, data)
-            (folder / name).write_bytes(data)
-            names[key] = name
-        if result.resized_image:
-            (self.folder(run_id) / "resized.jpg").write_bytes(result.resized_image)
+        names = self.run_files.write_result_files(run_id, result)
         stored = result.to_dict() | {"mask_files": names}
         self.update(run_id, state="success", result=stored, duration=duration, units=units)
 
     @_guarded
     def delete(self, run_id: str) -> None:
         self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.folder(run_id), ignore_errors=True)
+        self.run_files.delete(run_id)
 
     @_guarded
     def purge(self) -> None:
         """Every run and every file, gone."""
         self._db.execute("DELETE FROM runs")
         self._db.execute("VACUUM")
-        shutil.rmtree(self.files, ignore_errors=True)
+        self.run_files.purge()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -318,43 +278,54 @@ class SqliteRunStore:
         return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
 
     def folder(self, run_id: str) -> Path:
-        """The run's files. Its id is read back from a file on disk, so it is checked before it
-        becomes a path: a damaged history must not point a delete outside the data folder."""
-        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
-            raise StoreError(
-                f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
-                hint=FRESH_HINT,
-            )
-        return self.files / run_id
+        return self.run_files.folder(run_id)
 
     @_guarded
     def photo(self, run_id: str) -> bytes:
-        return (self.folder(run_id) / "photo.jpg").read_bytes()
+        return self.run_files.photo(run_id)
 
     @_guarded
     def load_result(self, run: StoredRun) -> AnalysisResult | None:
-        """The stored result with its masks and resized photo read back from disk."""
+        """The stored result with its masks and resized photo read back from its files."""
         if run.result is None:
             return None
-        result = replace(run.result, masks={}, resized_image=None)
-        folder = self.folder(run.id)
-        for key, name in run.mask_files.items():
-            path = folder / "masks" / name
-            if path.exists():
-                result.masks[key] = path.read_bytes()
-        resized = folder / "resized.jpg"
-        if resized.exists():
-            result.resized_image = resized.read_bytes()
-        return result
+        return self.run_files.read_result_files(run.id, run.result, run.mask_files)
 
     @_guarded
     def size_on_disk(self) -> int:
-        files = (
-            sum(p.stat().st_size for p in self.files.rglob("*") if p.is_file())
-            if self.files.exists()
-            else 0
+        return self.run_files.size() + (self.path.stat().st_size if self.path.exists() else 0)
+
+
+def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
+    """Create a new history, upgrade an older one, refuse what is not one."""
+    db.execute("PRAGMA journal_mode=WAL")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        schema.create(db, SCHEMA_VERSION)
+    elif "meta" not in tables:
+        raise StoreError(
+            f"{path} is not a SkinScope run history",
+            hint="Move it aside, or start a fresh history.",
         )
-        return files + (self.path.stat().st_size if self.path.exists() else 0)
+    stored_version = schema.meta_value(db, "schema_version") or "0"
+    if not stored_version.isdigit():
+        raise StoreError(
+            f"The run history at {path} has no readable schema version ({stored_version[:20]!r})",
+            hint=FRESH_HINT,
+        )
+    version = schema.upgrade(db, int(stored_version))
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"The run history at {path} has schema version {version}; this SkinScope reads "
+            f"version {SCHEMA_VERSION}",
+            hint=FRESH_HINT,
+        )
+    try:  # looking a photo up (a new tab, a restart) must not scan every run
+        db.execute("CREATE INDEX IF NOT EXISTS runs_photo ON runs (photo_hash)")
+        db.execute("CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch)")
+        db.execute("CREATE INDEX IF NOT EXISTS runs_task ON runs (task_id)")
+    except sqlite3.OperationalError:
+        pass  # a read-only history is still read, just without the index
 
 
 _DAMAGED = (ValueError, KeyError, TypeError, AttributeError)

@@ -71,6 +71,11 @@ def upgrade(db: sqlite3.Connection, version: int) -> int:
     return version
 
 
+def meta_value(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
 def _version(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row and str(row[0]).isdigit() else 0
