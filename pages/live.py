@@ -23,10 +23,13 @@ with setup:
 state: LiveState = st.session_state.setdefault("live_state", LiveState())
 missing = [
     words
-    for words, given in (("name the trial", trial), ("set the participant ID", participant),
-                         ("tick consent", consent))
+    for words, given in (
+        ("name the trial", trial),
+        ("set the participant ID", participant),
+        ("tick consent", consent),
+    )
     if not given
-]  # fmt: skip
+]
 ready_to_capture = not missing
 current = live_view.current_participant_run()
 with state.lock:

@@ -73,9 +73,11 @@ def bench_cli(runs: int) -> None:
     from .demo import DEMO_API_KEY, Emulator, EmulatorConfig
 
     config = EmulatorConfig(
-        processing_time=CLI_TASK_SECONDS, polling_interval=CLI_INTERVAL,
-        send_polling_interval=True, rate_limit=False,
-    )  # fmt: skip
+        processing_time=CLI_TASK_SECONDS,
+        polling_interval=CLI_INTERVAL,
+        send_polling_interval=True,
+        rate_limit=False,
+    )
     startup = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -86,15 +88,26 @@ def bench_cli(runs: int) -> None:
         photo = Path(folder) / "face.jpg"
         photo.write_bytes(_photo())
         env = dict(os.environ, YOUCAM_API_KEY=DEMO_API_KEY, SKINSCOPE_DATA_DIR=folder)
-        command = [sys.executable, "-m", "skinapi", "analyze", str(photo), "--preset", "sd-all",
-                   "--base-url", emulator.url]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "skinapi",
+            "analyze",
+            str(photo),
+            "--preset",
+            "sd-all",
+            "--base-url",
+            emulator.url,
+        ]
         for _ in range(runs):
             start = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True)
             walls.append(time.perf_counter() - start)
     wall, python = _median(walls), _median(startup)
-    print(f"cli  analyze SD all concerns, checks and history on, T={CLI_TASK_SECONDS:g}s "
-          f"I={CLI_INTERVAL:g}s, runs={runs}")  # fmt: skip
+    print(
+        f"cli  analyze SD all concerns, checks and history on, T={CLI_TASK_SECONDS:g}s "
+        f"I={CLI_INTERVAL:g}s, runs={runs}"
+    )
     print(
         f"  wall                 median {wall:.2f} s (min {min(walls):.2f}, max {max(walls):.2f})"
     )
@@ -218,18 +231,24 @@ def bench_batch(runs: int) -> None:
     from .store import open_store
 
     settings = AnalysisSettings.build(preset_actions("eyes", "sd"))
-    cases = [(30, RateLimits.parse("5/1,250/300"), min(runs, 3)),
-             (200, RateLimits.parse("5/1,250/60"), 1)]  # fmt: skip
+    cases = [
+        (30, RateLimits.parse("5/1,250/300"), min(runs, 3)),
+        (200, RateLimits.parse("5/1,250/60"), 1),
+    ]
     for count, limits, repeats in cases:
         start = time.perf_counter()
         plan = plan_batch(collect_photos(_face_variants(count)), settings)
         preflight = time.perf_counter() - start
         window = limits.longest
         config = EmulatorConfig(
-            processing_time=2.0, polling_interval=1.0, send_polling_interval=True,
+            processing_time=2.0,
+            polling_interval=1.0,
+            send_polling_interval=True,
             starting_units=1e9,
-            rate_per_second=5, rate_per_window=window.requests, rate_window=window.seconds,
-        )  # fmt: skip
+            rate_per_second=5,
+            rate_per_window=window.requests,
+            rate_window=window.seconds,
+        )
         rows = []
         for repeat in range(repeats):
             with Emulator(config) as emulator, tempfile.TemporaryDirectory() as folder:
@@ -240,9 +259,18 @@ def bench_batch(runs: int) -> None:
                 created = {r.photo_hash for r in store.batch_runs(f"bench-{repeat}") if r.task_id}
                 store.close()
             bound = limits.bound(stats["api_requests"])
-            rows.append((summary.wall_s, stats["api_requests"], stats["rate_limited"],
-                         stats["creates"] - len(created), stats["expired"], bound,
-                         bound / summary.wall_s, summary.succeeded))  # fmt: skip
+            rows.append(
+                (
+                    summary.wall_s,
+                    stats["api_requests"],
+                    stats["rate_limited"],
+                    stats["creates"] - len(created),
+                    stats["expired"],
+                    bound,
+                    bound / summary.wall_s,
+                    summary.succeeded,
+                )
+            )
         wall, requests_, limited, duplicates, expired, bound, ratio, succeeded = (
             _median([row[i] for row in rows]) for i in range(8)
         )
@@ -253,8 +281,10 @@ def bench_batch(runs: int) -> None:
         print(f"  wall                 median {wall:.1f} s, {succeeded:.0f} succeeded")
         print(f"  requests             median {requests_:.0f} (rate-limit bound {bound:.1f} s)")
         print(f"  bound / wall         median {ratio:.2f}  (target ≥ 0.85)")
-        print(f"  429s {limited:.0f}, duplicate creates {duplicates:.0f}, expired tasks {expired:.0f}"
-              "  (target 0, 0, 0)")  # fmt: skip
+        print(
+            f"  429s {limited:.0f}, duplicate creates {duplicates:.0f}, expired tasks {expired:.0f}"
+            "  (target 0, 0, 0)"
+        )
 
 
 def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
@@ -270,8 +300,10 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
         elif name == "cli":
             bench_cli(runs)
         elif name in APP_BENCHMARKS:
-            print(f"bench {name}: the dashboard's benchmarks drive app.py with the test tools; "
-                  f"from a checkout: python -m tests.app_bench {name}")  # fmt: skip
+            print(
+                f"bench {name}: the dashboard's benchmarks drive app.py with the test tools; "
+                f"from a checkout: python -m tests.app_bench {name}"
+            )
             return 2
         elif name == "overlay":
             bench_overlay(runs)

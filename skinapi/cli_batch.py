@@ -47,9 +47,12 @@ def add_parser(commands, add_task_options: Callable[[argparse.ArgumentParser], N
         "--max-units", type=units, metavar="N", help="refuse if the batch may cost more"
     )
     batch.add_argument(
-        "--rate", type=rate_limits, default=RateLimits(), metavar="R/S,N/WINDOW_S",
+        "--rate",
+        type=rate_limits,
+        default=RateLimits(),
+        metavar="R/S,N/WINDOW_S",
         help="the API's rate limits (default 5/1,250/300)",
-    )  # fmt: skip
+    )
     batch.add_argument("--yes", action="store_true", help="do not ask before spending units")
 
 
@@ -97,9 +100,16 @@ def run(
     with ExitStack() as stack, _stopped_by_ctrl_c(stop):
         client = open_client(stack)
         summary = run_batch(
-            plan, client, store, batch=label, backend=backend, rate=args.rate,
-            on_progress=_Bar(), stop=stop, timeout=args.timeout,
-        )  # fmt: skip
+            plan,
+            client,
+            store,
+            batch=label,
+            backend=backend,
+            rate=args.rate,
+            on_progress=_Bar(),
+            stop=stop,
+            timeout=args.timeout,
+        )
     try:
         csv_path = write_inside(
             args.out,

@@ -30,8 +30,11 @@ from .names import is_task_id, one_line
 GLOSSARY_STATES = ("unsent", "unconfirmed", "running", "success", "failed", "expired")
 """The states `runs` shows (README's glossary); the store's finer ones map onto them."""
 _GLOSSARY_STATE = {
-    "pending": "unsent", "sending": "unconfirmed", "stalled": "running", "error": "failed",
-}  # fmt: skip
+    "pending": "unsent",
+    "sending": "unconfirmed",
+    "stalled": "running",
+    "error": "failed",
+}
 
 
 def add_parsers(commands, add_task_options: Callable[..., None]) -> None:
@@ -111,9 +114,11 @@ def resume(args) -> int:
     if stored is None:
         if not (args.actions or args.preset):
             raise RequestValidationError(
-                [f"Task {args.task_id} is not in the run history: name its concerns with "
-                 "--actions or --preset."]
-            )  # fmt: skip
+                [
+                    f"Task {args.task_id} is not in the run history: name its concerns with "
+                    "--actions or --preset."
+                ]
+            )
         settings = settings_from(args)
         backend = EMULATOR if args.demo else LIVE
         run = Run("cli", b"", "photo.jpg", "cli", settings, backend, task_id=args.task_id)
@@ -122,10 +127,12 @@ def resume(args) -> int:
         url = stored.base_url or None
         if url and args.base_url and args.base_url.rstrip("/") != url.rstrip("/"):
             raise RequestValidationError(
-                [f"Task {args.task_id} was sent to {url}, not {args.base_url}: a task is known "
-                 "only where it was created. Resume it without --base-url (nothing was polled; "
-                 "the run stays resumable)."]
-            )  # fmt: skip
+                [
+                    f"Task {args.task_id} was sent to {url}, not {args.base_url}: a task is known "
+                    "only where it was created. Resume it without --base-url (nothing was polled; "
+                    "the run stays resumable)."
+                ]
+            )
         run = run_from_store(store, stored)
         if stored.state == "success":
             say(f"task {args.task_id} already succeeded; its stored result follows")
@@ -181,16 +188,26 @@ def list_runs(args) -> int:
         ):
             continue
         row = {
-            "run_id": run.id, "task_id": run.task_id, "state": state, "store_state": run.state,
-            "base_url": run.base_url or None, "backend": run.backend,
-            "created_at": datetime.fromtimestamp(run.created).astimezone().isoformat(
-                timespec="seconds"
-            ),
-            "label": run.label, "photo": run.file or None, "quality": run.quality.upper(),
-            "api_version": run.api_version, "units": run.units, "source": run.source,
-            "participant": run.participant or None, "visit": run.visit or None,
-            "batch": run.batch or None, "overall": run.overall,
-        }  # fmt: skip
+            "run_id": run.id,
+            "task_id": run.task_id,
+            "state": state,
+            "store_state": run.state,
+            "base_url": run.base_url or None,
+            "backend": run.backend,
+            "created_at": datetime.fromtimestamp(run.created)
+            .astimezone()
+            .isoformat(timespec="seconds"),
+            "label": run.label,
+            "photo": run.file or None,
+            "quality": run.quality.upper(),
+            "api_version": run.api_version,
+            "units": run.units,
+            "source": run.source,
+            "participant": run.participant or None,
+            "visit": run.visit or None,
+            "batch": run.batch or None,
+            "overall": run.overall,
+        }
         rows.append(row)
         shown += 1
         if args.limit and shown >= args.limit:
@@ -204,9 +221,16 @@ def list_runs(args) -> int:
 
 
 _TABLE = (
-    ("created_at", 19), ("state", 11), ("backend", 8), ("quality", 7), ("api_version", 7),
-    ("units", 5), ("label", 20), ("photo", 20), ("task_id", 24),
-)  # fmt: skip
+    ("created_at", 19),
+    ("state", 11),
+    ("backend", 8),
+    ("quality", 7),
+    ("api_version", 7),
+    ("units", 5),
+    ("label", 20),
+    ("photo", 20),
+    ("task_id", 24),
+)
 
 
 def _print_table(rows: list[dict]) -> None:

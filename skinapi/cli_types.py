@@ -19,8 +19,9 @@ def _number(text: str, kind: type, what: str, fits, needs: str):
 
 def seconds(text: str) -> float:
     """A positive, finite number of seconds."""
-    return _number(text, float, "a number of seconds", lambda v: v > 0,
-                   "give a positive number of seconds")  # fmt: skip
+    return _number(
+        text, float, "a number of seconds", lambda v: v > 0, "give a positive number of seconds"
+    )
 
 
 def non_negative(text: str) -> float:

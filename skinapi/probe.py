@@ -34,8 +34,11 @@ def run_probe(client: Client, out: Path, *, spend: bool, photo: bytes | None) ->
             report["balance"] = client.credit_balance()
             if spend and photo is not None:
                 result = client.analyze(photo, AnalysisSettings.build(CHEAPEST))
-                report["task"] = {"task_id": result.task_id, "scores": len(result.scores),
-                                  "missing": result.missing}  # fmt: skip
+                report["task"] = {
+                    "task_id": result.task_id,
+                    "scores": len(result.scores),
+                    "missing": result.missing,
+                }
         except SkinApiError as exc:
             report["error"], report["exit_code"] = str(exc), exc.exit_code
     for index, exchange in enumerate(trace, start=1):
@@ -57,7 +60,7 @@ def contract_document(exchange: dict) -> dict:
             "commit_or_date": time.strftime("%Y-%m-%d"),
             "kind": "recorded",
             "field": f"{exchange['method']} {path}",
-        },  # fmt: skip
+        },
         "request": {"method": exchange["method"], "path": path, "body": exchange.get("request")},
         "status": exchange.get("status"),
         "headers": {"x-request-id": exchange.get("request_id")},

@@ -74,15 +74,14 @@ class Answer:
         value = self.value.get(name)
         if value is None and not required:
             return None
-        return Answer(value, f"{self.what}.{name}", request_id=self.request_id,
-                      task_id=self.task_id)  # fmt: skip
+        return Answer(
+            value, f"{self.what}.{name}", request_id=self.request_id, task_id=self.task_id
+        )
 
     def items(self, name: str) -> list[Answer]:
         values = self.get(name, list, required=True)
         return [
-            Answer(
-                v, f"{self.what}.{name}[{i}]", request_id=self.request_id, task_id=self.task_id
-            )  # fmt: skip
+            Answer(v, f"{self.what}.{name}[{i}]", request_id=self.request_id, task_id=self.task_id)
             for i, v in enumerate(values)
         ]
 
@@ -117,8 +116,9 @@ def created_task(data: Answer) -> CreatedTask:
     task_id = data.get("task_id", str, required=True)
     if not is_task_id(task_id):
         data.fail(f"has a task_id that is not a plain id: {one_line(task_id, 60)!r}")
-    return CreatedTask(task_id, interval_seconds(data.value.get("polling_interval")),
-                       data.request_id)  # fmt: skip
+    return CreatedTask(
+        task_id, interval_seconds(data.value.get("polling_interval")), data.request_id
+    )
 
 
 def task_state(data: Answer, task_id: str) -> TaskState:
@@ -179,9 +179,13 @@ def _text(value) -> str:
 
 
 def _kind(value) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "a boolean",
-            type(None): "null"}.get(type(value), "a number" if isinstance(value, (int, float))
-                                    else type(value).__name__)  # fmt: skip
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
 def _tuple(kind) -> tuple:

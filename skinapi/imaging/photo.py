@@ -23,8 +23,22 @@ SAMPLE_PHOTO = Path(__file__).parent.parent / "assets" / "sample_face.jpg"
 MAX_DECODE_PIXELS = 50_000_000
 MAX_DECODE_BYTES = 200 * 1024 * 1024
 """What decoding may take in memory, by the image's own bit depth and channels."""
-_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
-                    "HSV": 3, "RGBA": 4, "RGBa": 4, "CMYK": 4, "I": 4, "F": 4}  # fmt: skip
+_BYTES_PER_PIXEL = {
+    "1": 1,
+    "L": 1,
+    "P": 1,
+    "LA": 2,
+    "PA": 2,
+    "RGB": 3,
+    "YCbCr": 3,
+    "LAB": 3,
+    "HSV": 3,
+    "RGBA": 4,
+    "RGBa": 4,
+    "CMYK": 4,
+    "I": 4,
+    "F": 4,
+}
 MIN_FACE_RATIO = 0.60
 TARGET_FACE_RATIO = 0.70
 

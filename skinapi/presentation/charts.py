@@ -118,54 +118,80 @@ def clickable_radar(
     for level in (0.25, 0.5, 0.75, 1.0):
         figure.add_trace(
             go.Scatter(
-                x=[level * math.cos(t) for t in ring], y=[level * math.sin(t) for t in ring],
-                mode="lines", line={"color": "#d9d6e6" if level < 1 else "#4a4560", "width": 1},
-                hoverinfo="skip", showlegend=False,
+                x=[level * math.cos(t) for t in ring],
+                y=[level * math.sin(t) for t in ring],
+                mode="lines",
+                line={"color": "#d9d6e6" if level < 1 else "#4a4560", "width": 1},
+                hoverinfo="skip",
+                showlegend=False,
             )
-        )  # fmt: skip
+        )
     for angle in angles:
         figure.add_trace(
             go.Scatter(
-                x=[0, math.cos(angle)], y=[0, math.sin(angle)], mode="lines",
-                line={"color": "#d9d6e6", "width": 1}, hoverinfo="skip", showlegend=False,
+                x=[0, math.cos(angle)],
+                y=[0, math.sin(angle)],
+                mode="lines",
+                line={"color": "#d9d6e6", "width": 1},
+                hoverinfo="skip",
+                showlegend=False,
             )
-        )  # fmt: skip
+        )
     colour = TRACE_COLOURS[0]
     figure.add_trace(
         go.Scatter(
-            x=_closed(xs), y=_closed(ys), mode="lines", fill="toself", hoverinfo="skip",
-            line={"color": colour, "width": 2}, fillcolor="rgba(108,76,241,0.35)",
+            x=_closed(xs),
+            y=_closed(ys),
+            mode="lines",
+            fill="toself",
+            hoverinfo="skip",
+            line={"color": colour, "width": 2},
+            fillcolor="rgba(108,76,241,0.35)",
             showlegend=False,
         )
-    )  # fmt: skip
+    )
     figure.add_trace(
         go.Scatter(
-            x=xs, y=ys, mode="markers", name="concerns",
-            marker={"color": colour, "size": [16 if s.key == focus else 11 for s in scores],
-                    "line": {"color": "white", "width": 1.5}},
+            x=xs,
+            y=ys,
+            mode="markers",
+            name="concerns",
+            marker={
+                "color": colour,
+                "size": [16 if s.key == focus else 11 for s in scores],
+                "line": {"color": "white", "width": 1.5},
+            },
             customdata=[[s.key, s.label, s.ui_score, s.raw_score] for s in scores],
             hovertemplate="<b>%{customdata[1]}</b><br>ui score %{customdata[2]}"
             "<br>raw score %{customdata[3]:.1f}<br>click: show its mask<extra></extra>",
             showlegend=False,
         )
-    )  # fmt: skip
+    )
     for s, angle in zip(scores, angles, strict=True):
         figure.add_annotation(
-            x=1.08 * math.cos(angle), y=1.08 * math.sin(angle), text=html.escape(s.label),
-            showarrow=False, font={"size": 13, "color": "#4a4560"},
+            x=1.08 * math.cos(angle),
+            y=1.08 * math.sin(angle),
+            text=html.escape(s.label),
+            showarrow=False,
+            font={"size": 13, "color": "#4a4560"},
             # Labels grow away from the circle: beside it sideways, above or below it at the
             # top and bottom, so neighbours at the bottom do not run into each other.
-            xanchor="center" if abs(math.cos(angle)) < 0.1 else
-            ("left" if math.cos(angle) > 0 else "right"),
-            yanchor="middle" if abs(math.sin(angle)) < 0.5 else
-            ("bottom" if math.sin(angle) > 0 else "top"),
-        )  # fmt: skip
+            xanchor="center"
+            if abs(math.cos(angle)) < 0.1
+            else ("left" if math.cos(angle) > 0 else "right"),
+            yanchor="middle"
+            if abs(math.sin(angle)) < 0.5
+            else ("bottom" if math.sin(angle) > 0 else "top"),
+        )
     between = math.pi / 2 - math.pi / count  # the ticks sit between the first two spokes
     for level in (25, 50, 75, 100):
         figure.add_annotation(
-            x=level / 100 * math.cos(between), y=level / 100 * math.sin(between),
-            text=str(level), showarrow=False, font={"size": 11, "color": "#4a4560"},
-        )  # fmt: skip
+            x=level / 100 * math.cos(between),
+            y=level / 100 * math.sin(between),
+            text=str(level),
+            showarrow=False,
+            font={"size": 11, "color": "#4a4560"},
+        )
     hidden = {"visible": False, "range": [-1.7, 1.7], "fixedrange": True}  # room for labels
     figure.update_layout(
         xaxis=hidden,

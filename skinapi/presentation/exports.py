@@ -20,8 +20,14 @@ from ..runs.batch_plan import BatchPlan
 from ..store import RunStore, StoredRun
 
 CSV_COLUMNS = (
-    "task_id", "api_version", "concern", "concern_name", "region", "ui_score", "raw_score",
-)  # fmt: skip
+    "task_id",
+    "api_version",
+    "concern",
+    "concern_name",
+    "region",
+    "ui_score",
+    "raw_score",
+)
 
 
 def result_json(result: AnalysisResult, extra: dict | None = None) -> bytes:
@@ -58,10 +64,25 @@ def masks_zip(result: AnalysisResult) -> bytes:
 # -- stored runs -----------------------------------------------------------------------------
 
 RUN_CSV_COLUMNS = (
-    "run_id", "created", "backend", "api_version", "run_label", "run_note", "state", "task_id",
-    "concern", "concern_name", "region", "ui_score", "raw_score", "overall", "skin_age", "units",
-    "trial", "participant",
-)  # fmt: skip
+    "run_id",
+    "created",
+    "backend",
+    "api_version",
+    "run_label",
+    "run_note",
+    "state",
+    "task_id",
+    "concern",
+    "concern_name",
+    "region",
+    "ui_score",
+    "raw_score",
+    "overall",
+    "skin_age",
+    "units",
+    "trial",
+    "participant",
+)
 
 
 def download_name(when_: float, label: str, task_id: str | None, suffix: str) -> str:
@@ -119,19 +140,48 @@ def runs_csv(runs: list[StoredRun]) -> bytes:
         for s in r.result.scores:
             writer.writerow(
                 _cells(
-                    r.id, when(r.created), r.backend, r.api_version, r.label, r.note, r.state, r.task_id,
-                    s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}",
-                    r.result.overall, r.result.skin_age, r.units, r.trial, r.participant,
+                    r.id,
+                    when(r.created),
+                    r.backend,
+                    r.api_version,
+                    r.label,
+                    r.note,
+                    r.state,
+                    r.task_id,
+                    s.type,
+                    label(s.type),
+                    s.region or "whole",
+                    s.ui_score,
+                    f"{s.raw_score:.2f}",
+                    r.result.overall,
+                    r.result.skin_age,
+                    r.units,
+                    r.trial,
+                    r.participant,
                 )
-            )  # fmt: skip
+            )
     return buffer.getvalue().encode()
 
 
 BATCH_CSV_COLUMNS = (
-    "batch", "file", "run_id", "created", "backend", "api_version", "state", "task_id",
-    "concern", "concern_name", "region", "ui_score", "raw_score", "skin_type", "overall",
-    "skin_age", "units",
-)  # fmt: skip
+    "batch",
+    "file",
+    "run_id",
+    "created",
+    "backend",
+    "api_version",
+    "state",
+    "task_id",
+    "concern",
+    "concern_name",
+    "region",
+    "ui_score",
+    "raw_score",
+    "skin_type",
+    "overall",
+    "skin_age",
+    "units",
+)
 
 
 def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
@@ -145,11 +195,31 @@ def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
     for r in runs:
         if r.result is None:
             continue
-        head = (r.batch, r.file, r.id, when(r.created), r.backend, r.api_version, r.state,
-                r.task_id)  # fmt: skip
-        tail = (r.result.overall, r.result.skin_age, r.units, *(r.meta.get(c, "") for c in meta_columns))  # fmt: skip
+        head = (
+            r.batch,
+            r.file,
+            r.id,
+            when(r.created),
+            r.backend,
+            r.api_version,
+            r.state,
+            r.task_id,
+        )
+        tail = (
+            r.result.overall,
+            r.result.skin_age,
+            r.units,
+            *(r.meta.get(c, "") for c in meta_columns),
+        )
         for s in r.result.scores:
-            cells = (s.type, label(s.type), s.region or "whole", s.ui_score, f"{s.raw_score:.2f}", "")  # fmt: skip
+            cells = (
+                s.type,
+                label(s.type),
+                s.region or "whole",
+                s.ui_score,
+                f"{s.raw_score:.2f}",
+                "",
+            )
             writer.writerow(_cells(*head, *cells, *tail))
         skin_type = next((a for a in r.settings.actions if a.endswith("skin_type")), "skin_type")
         for zone in r.result.skin_types:

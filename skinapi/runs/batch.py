@@ -66,10 +66,23 @@ from .budget import RateLimits, RateWindow, RequestBudget
 from .lifecycle import FIXED_MESSAGES, create_fate, poll_fate, transient
 
 __all__ = [
-    "BatchInputError", "BatchPhoto", "BatchPlan", "BatchProgress", "BatchSummary",
-    "BlockedPhoto", "MetaTable", "PlannedPhoto", "RateLimits", "RateWindow", "Standing",
-    "collect_photos", "plan_batch", "read_meta", "run_batch", "standing_of",
-]  # fmt: skip
+    "BatchInputError",
+    "BatchPhoto",
+    "BatchPlan",
+    "BatchProgress",
+    "BatchSummary",
+    "BlockedPhoto",
+    "MetaTable",
+    "PlannedPhoto",
+    "RateLimits",
+    "RateWindow",
+    "Standing",
+    "collect_photos",
+    "plan_batch",
+    "read_meta",
+    "run_batch",
+    "standing_of",
+]
 
 MAX_ATTEMPTS = 3
 """Tries of a photo's upload, or of its create after 429s, before it counts as failed."""
@@ -110,11 +123,17 @@ def run_batch(
         )
         scheduler.run(workers, on_progress)
     return summarise(
-        plan, store, standing, batch=batch, backend=backend, base_url=url,
+        plan,
+        store,
+        standing,
+        batch=batch,
+        backend=backend,
+        base_url=url,
         failed=scheduler.board.failures,
-        tasks_created=scheduler.board.tasks_created, budget=scheduler.budget,
+        tasks_created=scheduler.board.tasks_created,
+        budget=scheduler.budget,
         wall_s=time.monotonic() - started,
-    )  # fmt: skip
+    )
 
 
 class _Scheduler:

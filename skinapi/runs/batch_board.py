@@ -88,8 +88,14 @@ class BatchBoard:
         expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
         owed = queued * (2 + expected) + sum(self.requests_left(j, expected) for j in self.active)
         return BatchProgress(
-            total=self.total, done=self.done, running=running, failed=failed, queued=queued,
-            requests=self.budget.requests, rate_limited=self.budget.rate_limited,
+            total=self.total,
+            done=self.done,
+            running=running,
+            failed=failed,
+            queued=queued,
+            requests=self.budget.requests,
+            rate_limited=self.budget.rate_limited,
             requests_left_in_window=self.budget.left_in_window(),
-            elapsed=time.monotonic() - started, eta=self.limits.bound(owed),
-        )  # fmt: skip
+            elapsed=time.monotonic() - started,
+            eta=self.limits.bound(owed),
+        )

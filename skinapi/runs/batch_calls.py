@@ -95,27 +95,40 @@ class BatchCalls:
             self.budget.give_back(ticket, sent=False)
             raise
         name = safe_name(posixpath.basename(job.photo.file), fallback="photo.jpg")
-        slot = self._api(ticket, lambda: self.client.reserve_upload(
-            file_name=name, content_type=content_type_of(data), file_size=len(data),
-            deadline=time.monotonic() + REQUEST_DEADLINE,
-        ))  # fmt: skip
+        slot = self._api(
+            ticket,
+            lambda: self.client.reserve_upload(
+                file_name=name,
+                content_type=content_type_of(data),
+                file_size=len(data),
+                deadline=time.monotonic() + REQUEST_DEADLINE,
+            ),
+        )
         self.client.upload(slot, data, deadline=time.monotonic() + TRANSFER_DEADLINE)
         return slot.file_id
 
     def create(self, job: BatchRun, ticket: Ticket) -> CreatedTask:
-        created = self._api(ticket, lambda: self.client.create_task(
-            self.settings, src_file_id=job.file_id,
-            deadline=time.monotonic() + REQUEST_DEADLINE,
-        ))  # fmt: skip
+        created = self._api(
+            ticket,
+            lambda: self.client.create_task(
+                self.settings,
+                src_file_id=job.file_id,
+                deadline=time.monotonic() + REQUEST_DEADLINE,
+            ),
+        )
         # Stored from this thread the moment it is known: a kill a moment later loses nothing.
         self.batch_recorder.recorder.created(job.store_id, created.task_id, self.client.answered_by)
         return created
 
     def poll(self, job: BatchRun, ticket: Ticket) -> TaskState:
-        return self._api(ticket, lambda: self.client.get_task(
-            job.task_id, api_version=self.settings.api_version,
-            deadline=time.monotonic() + REQUEST_DEADLINE,
-        ))  # fmt: skip
+        return self._api(
+            ticket,
+            lambda: self.client.get_task(
+                job.task_id,
+                api_version=self.settings.api_version,
+                deadline=time.monotonic() + REQUEST_DEADLINE,
+            ),
+        )
 
     def download(self, job: BatchRun, state: TaskState) -> AnalysisResult:
         result = self.client.fetch_result(
@@ -123,7 +136,9 @@ class BatchCalls:
         )
         result.note_missing(self.settings.actions)
         self.batch_recorder.recorder.succeeded(
-            job.store_id, result, duration=time.monotonic() - job.started,
+            job.store_id,
+            result,
+            duration=time.monotonic() - job.started,
             units=self.settings.units,
-        )  # fmt: skip
+        )
         return result

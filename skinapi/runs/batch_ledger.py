@@ -151,9 +151,14 @@ class BatchRecorder:
     from the batch's threads)."""
 
     def __init__(
-        self, store: RunStore, settings: AnalysisSettings, *, batch: str, backend: str,
+        self,
+        store: RunStore,
+        settings: AnalysisSettings,
+        *,
+        batch: str,
+        backend: str,
         base_url: str = "",
-    ):  # fmt: skip
+    ):
         self.store, self.settings = store, settings
         self.batch, self.backend, self.base_url = batch, backend, base_url
         self.recorder = Recorder(store)
@@ -177,16 +182,32 @@ class BatchRecorder:
             self.recorder.reopen(reuse, file=photo.file, meta=photo.meta)
             return reuse
         return self.recorder.begin(
-            photo=data, settings=self.settings, backend=self.backend, base_url=self.base_url,
-            source="batch", photo_hash=photo.photo_hash, label=self.batch, batch=self.batch,
-            file=photo.file, meta=photo.meta,
-        )  # fmt: skip
+            photo=data,
+            settings=self.settings,
+            backend=self.backend,
+            base_url=self.base_url,
+            source="batch",
+            photo_hash=photo.photo_hash,
+            label=self.batch,
+            batch=self.batch,
+            file=photo.file,
+            meta=photo.meta,
+        )
 
 
 def summarise(
-    plan: BatchPlan, store: RunStore, standing: Standing, *, batch: str, backend: str,
-    base_url: str, failed: list[Failure], tasks_created: int, budget: RequestBudget, wall_s: float,
-) -> BatchSummary:  # fmt: skip
+    plan: BatchPlan,
+    store: RunStore,
+    standing: Standing,
+    *,
+    batch: str,
+    backend: str,
+    base_url: str,
+    failed: list[Failure],
+    tasks_created: int,
+    budget: RequestBudget,
+    wall_s: float,
+) -> BatchSummary:
     """The summary of a run of the batch: what succeeded and its units, as stored."""
     try:
         now = standing_of(plan, store, batch=batch, backend=backend, base_url=base_url)
@@ -196,12 +217,20 @@ def summarise(
         done = len(plan.sendable) - len(failed) - len(standing.lost)
         succeeded, units = done, done * plan.settings.units
     return BatchSummary(
-        batch=batch, photos=plan.photos, blocked=list(plan.blocked), skipped=list(plan.skipped),
-        succeeded=succeeded, failed=failed + standing.lost_failures(),
-        tasks_created=tasks_created, units=units, requests=budget.requests,
-        rate_limited=budget.rate_limited, wall_s=wall_s, resumed=len(standing.in_flight),
+        batch=batch,
+        photos=plan.photos,
+        blocked=list(plan.blocked),
+        skipped=list(plan.skipped),
+        succeeded=succeeded,
+        failed=failed + standing.lost_failures(),
+        tasks_created=tasks_created,
+        units=units,
+        requests=budget.requests,
+        rate_limited=budget.rate_limited,
+        wall_s=wall_s,
+        resumed=len(standing.in_flight),
         already_done=len(standing.succeeded),
-    )  # fmt: skip
+    )
 
 
 @contextmanager

@@ -135,9 +135,14 @@ def plan_batch(
 
 def _with_meta(photo: PlannedPhoto, row: dict[str, str]) -> PlannedPhoto:
     return PlannedPhoto(
-        photo.file, photo.photo_hash, photo.size, dict(row), photo.warnings, photo.upload,
+        photo.file,
+        photo.photo_hash,
+        photo.size,
+        dict(row),
+        photo.warnings,
+        photo.upload,
         photo.source,
-    )  # fmt: skip
+    )
 
 
 def _checked(photo: BatchPhoto, quality: str) -> PlannedPhoto | BlockedPhoto:

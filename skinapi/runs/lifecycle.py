@@ -182,9 +182,11 @@ class Recorder:
         never went out (nothing was billed), unconfirmed when it did (it may have been)."""
         if create_sent:
             self.note(
-                run_id, state="unconfirmed", error_code="Unconfirmed",
+                run_id,
+                state="unconfirmed",
+                error_code="Unconfirmed",
                 error_message=UNCONFIRMED_MESSAGE,
-            )  # fmt: skip
+            )
             return "unconfirmed"
         self.unsent(run_id)
         return "unsent"
@@ -206,9 +208,12 @@ class Recorder:
                 stored = self.store.get(run_id)
                 debug = stored.debug if stored else {}
                 debug.setdefault("attempts", []).append(
-                    {"settings": settings.to_dict(), "exchanges": exchanges,
-                     "phases": _timeline(phases)}
-                )  # fmt: skip
+                    {
+                        "settings": settings.to_dict(),
+                        "exchanges": exchanges,
+                        "phases": _timeline(phases),
+                    }
+                )
                 json.dumps(debug)  # fail here, not in the store, if anything is not JSON
                 self.store.update(run_id, debug=debug)
             except (StoreError, OSError, TypeError, ValueError):
@@ -220,9 +225,14 @@ def _timeline(phases) -> list[dict]:
     for p in phases:
         if not timeline or timeline[-1]["phase"] != p.phase or p.phase == "waiting":
             timeline.append(
-                {"phase": p.phase, "at": round(p.elapsed, 3), "polls": p.polls,
-                 "interval": p.interval, "task_status": p.task_status}
-            )  # fmt: skip
+                {
+                    "phase": p.phase,
+                    "at": round(p.elapsed, 3),
+                    "polls": p.polls,
+                    "interval": p.interval,
+                    "task_status": p.task_status,
+                }
+            )
     return timeline
 
 
@@ -325,11 +335,21 @@ def run_analysis(
 def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
     try:
         run.store_id = recorder.begin(
-            run_id, photo=run.photo, settings=run.settings, backend=run.backend,
-            base_url=run.base_url, source=run.source, photo_hash=photo_hash(run.photo),
-            label=run.label, trial=run.trial, participant=run.participant, batch=run.batch,
-            file=run.file or run.photo_name, meta=run.meta, visit=run.visit,
-        )  # fmt: skip
+            run_id,
+            photo=run.photo,
+            settings=run.settings,
+            backend=run.backend,
+            base_url=run.base_url,
+            source=run.source,
+            photo_hash=photo_hash(run.photo),
+            label=run.label,
+            trial=run.trial,
+            participant=run.participant,
+            batch=run.batch,
+            file=run.file or run.photo_name,
+            meta=run.meta,
+            visit=run.visit,
+        )
     except StoreError as exc:
         run.not_saved = str(exc)
 
@@ -366,9 +386,14 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
                 )
             else:
                 result = client.analyze(
-                    run.photo, run.settings, file_name=run.photo_name, on_progress=progress,
-                    on_task_created=created, on_create_sending=sending, timeout=timeout,
-                )  # fmt: skip
+                    run.photo,
+                    run.settings,
+                    file_name=run.photo_name,
+                    on_progress=progress,
+                    on_task_created=created,
+                    on_create_sending=sending,
+                    timeout=timeout,
+                )
         except SkinApiError as exc:
             state = failure_state(exc, create_sent=run.state == "sending")
             error = error_dict(exc)
@@ -419,11 +444,26 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
             "task_id": stored.task_id,
         }
     return replace(
-        Run(f"stored-{stored.id}", photo, stored.file or "photo.jpg", stored.source,
-            stored.settings, stored.backend),
+        Run(
+            f"stored-{stored.id}",
+            photo,
+            stored.file or "photo.jpg",
+            stored.source,
+            stored.settings,
+            stored.backend,
+        ),
         state={"pending": "unsent", "sending": "unconfirmed"}.get(stored.state, stored.state),
-        task_id=stored.task_id, result=store.load_result(stored), error=error,
-        duration=stored.duration, store_id=stored.id, label=stored.label, trial=stored.trial,
-        participant=stored.participant, batch=stored.batch, file=stored.file, meta=stored.meta,
-        visit=stored.visit, base_url=stored.base_url,
-    )  # fmt: skip
+        task_id=stored.task_id,
+        result=store.load_result(stored),
+        error=error,
+        duration=stored.duration,
+        store_id=stored.id,
+        label=stored.label,
+        trial=stored.trial,
+        participant=stored.participant,
+        batch=stored.batch,
+        file=stored.file,
+        meta=stored.meta,
+        visit=stored.visit,
+        base_url=stored.base_url,
+    )

@@ -65,13 +65,25 @@ def cohort_scores(runs: list[StoredRun]) -> list[ScoreRow]:
     """One row per successful run × concern × region, in the runs' order; runs without a
     result (failed, pending) are skipped."""
     return [
-        ScoreRow(run.id, run.file, run.batch, s.type, family(s.type), s.region or "whole",
-                 s.ui_score, s.raw_score, dict(run.meta), run.participant, run.visit, s.mask_key)
+        ScoreRow(
+            run.id,
+            run.file,
+            run.batch,
+            s.type,
+            family(s.type),
+            s.region or "whole",
+            s.ui_score,
+            s.raw_score,
+            dict(run.meta),
+            run.participant,
+            run.visit,
+            s.mask_key,
+        )
         for run in runs
         if run.state == "success" and run.result is not None
         for s in run.result.scores
         if _number(s.ui_score) and _number(s.raw_score)  # a damaged stored score is no score
-    ]  # fmt: skip
+    ]
 
 
 def _number(value) -> bool:
@@ -106,8 +118,9 @@ class GroupMean:
         return concern_label(self.concern, self.region)
 
 
-def group_means(rows: list[ScoreRow], by: str | None = None,
-                score: Score = "ui") -> list[GroupMean]:  # fmt: skip
+def group_means(
+    rows: list[ScoreRow], by: str | None = None, score: Score = "ui"
+) -> list[GroupMean]:
     """Per concern and region, and per value of meta column `by` when given: the n, mean, sd
     and 95% confidence interval of the `score`; concerns in first-seen order, groups sorted."""
     means = []
@@ -186,15 +199,27 @@ def _pair(a: dict, b: dict, score: Score, names: dict[str, str]) -> list[PairedC
     for (family_, region), (in_a, in_b) in values.items():
         pairs = tuple((names[k], in_a[k], in_b[k]) for k in in_a if k in in_b)
         if pairs:
-            changes.append(PairedChange(
-                family_, region, mean_ci([after - before for _, before, after in pairs]),
-                statistics.fmean(p[1] for p in pairs), statistics.fmean(p[2] for p in pairs),
-                len(in_a) - len(pairs), len(in_b) - len(pairs), pairs))  # fmt: skip
+            changes.append(
+                PairedChange(
+                    family_,
+                    region,
+                    mean_ci([after - before for _, before, after in pairs]),
+                    statistics.fmean(p[1] for p in pairs),
+                    statistics.fmean(p[2] for p in pairs),
+                    len(in_a) - len(pairs),
+                    len(in_b) - len(pairs),
+                    pairs,
+                )
+            )
     return changes
 
 
-def paired_differences(runs_a: list[StoredRun], runs_b: list[StoredRun], score: Score = "ui",
-                       by: Literal["photo_hash", "file"] = "photo_hash"):  # fmt: skip
+def paired_differences(
+    runs_a: list[StoredRun],
+    runs_b: list[StoredRun],
+    score: Score = "ui",
+    by: Literal["photo_hash", "file"] = "photo_hash",
+):
     """list[PairedChange]: two batches of the same photos (v2.0 vs v2.1, SD vs HD, overlay
     on/off), per concern family and region the paired difference b − a with its 95% CI.
     Photos pair by `photo_hash` by default: the hash of the photo's bytes is its identity, so a
@@ -256,8 +281,12 @@ class TrialChange:
     """Participants without both visits, also those with no successful run at all."""
 
 
-def visit_changes(runs: list[StoredRun], baseline: str = "baseline", follow_up: str | None = None,
-                  score: Score = "ui") -> TrialChange:  # fmt: skip
+def visit_changes(
+    runs: list[StoredRun],
+    baseline: str = "baseline",
+    follow_up: str | None = None,
+    score: Score = "ui",
+) -> TrialChange:
     """Each participant's change per concern family and region from their `baseline` visit to
     `follow_up` (default: their latest other visit by run time, as names like "week 4" do not
     sort). Several runs at one visit: the newest successful one counts; runs without a visit
@@ -287,11 +316,20 @@ def visit_changes(runs: list[StoredRun], baseline: str = "baseline", follow_up: 
         starts[(trial, participant)], ends[(trial, participant)] = start, end
         before = {concern_key(s): s for s in start.result.scores}
         rows += [
-            ParticipantChange(trial, participant, *concern_key(s), baseline, end.visit, start.id,
-                              end.id, score_of(before[concern_key(s)], score), score_of(s, score))
+            ParticipantChange(
+                trial,
+                participant,
+                *concern_key(s),
+                baseline,
+                end.visit,
+                start.id,
+                end.id,
+                score_of(before[concern_key(s)], score),
+                score_of(s, score),
+            )
             for s in end.result.scores
             if concern_key(s) in before
-        ]  # fmt: skip
+        ]
     names = {key: run.participant for key, run in starts.items()}
     return TrialChange(rows, _pair(starts, ends, score, names), missing)
 
@@ -322,8 +360,19 @@ def _estimate_cells(e: Estimate) -> list:
     return [e.n, _r(e.mean), _r(e.sd), _r(e.low), _r(e.high), e.level]
 
 
-_SCORE_COLUMNS = ("run_id", "batch", "file", "participant", "visit", "concern", "concern_name",
-                  "family", "region", "ui_score", "raw_score")  # fmt: skip
+_SCORE_COLUMNS = (
+    "run_id",
+    "batch",
+    "file",
+    "participant",
+    "visit",
+    "concern",
+    "concern_name",
+    "family",
+    "region",
+    "ui_score",
+    "raw_score",
+)
 _ESTIMATE_COLUMNS = ("n", "mean", "sd", "ci_low", "ci_high", "level")
 
 
@@ -333,10 +382,24 @@ def scores_csv(rows: list[ScoreRow]) -> str:
     extra = meta_columns(rows)
     return _csv(
         _SCORE_COLUMNS + tuple(f"meta_{c}" if c in _SCORE_COLUMNS else c for c in extra),
-        ([r.run_id, r.batch, r.file, r.participant, r.visit, r.concern, r.label, r.family,
-          r.region, r.ui_score, f"{r.raw_score:.2f}", *(r.meta.get(c, "") for c in extra)]
-         for r in rows),
-    )  # fmt: skip
+        (
+            [
+                r.run_id,
+                r.batch,
+                r.file,
+                r.participant,
+                r.visit,
+                r.concern,
+                r.label,
+                r.family,
+                r.region,
+                r.ui_score,
+                f"{r.raw_score:.2f}",
+                *(r.meta.get(c, "") for c in extra),
+            ]
+            for r in rows
+        ),
+    )
 
 
 def group_means_csv(means: list[GroupMean], by: str | None = None) -> str:
@@ -350,33 +413,104 @@ def group_means_csv(means: list[GroupMean], by: str | None = None) -> str:
 def outliers_csv(found: list[Outlier], score: Score = "ui") -> str:
     """CSV text, one line per outlier: the run, the concern, the value, side and fences."""
     return _csv(
-        ("run_id", "batch", "file", "concern", "concern_name", "region", f"{score}_score",
-         "side", "low_fence", "high_fence"),
-        ([o.row.run_id, o.row.batch, o.row.file, o.row.concern, o.row.label, o.row.region,
-          o.value, o.side, _r(o.low_fence), _r(o.high_fence)] for o in found),
-    )  # fmt: skip
+        (
+            "run_id",
+            "batch",
+            "file",
+            "concern",
+            "concern_name",
+            "region",
+            f"{score}_score",
+            "side",
+            "low_fence",
+            "high_fence",
+        ),
+        (
+            [
+                o.row.run_id,
+                o.row.batch,
+                o.row.file,
+                o.row.concern,
+                o.row.label,
+                o.row.region,
+                o.value,
+                o.side,
+                _r(o.low_fence),
+                _r(o.high_fence),
+            ]
+            for o in found
+        ),
+    )
 
 
 def changes_csv(changes: list[PairedChange]) -> str:
     """CSV text, one line per concern: the change's n, mean, sd and confidence interval, the
     means of a (baseline) and b (follow-up), and the unmatched counts."""
     return _csv(
-        ("family", "concern_name", "region", *_ESTIMATE_COLUMNS, "mean_a", "mean_b",
-         "unmatched_a", "unmatched_b"),
-        ([c.family, c.label, c.region, *_estimate_cells(c.estimate), _r(c.mean_a),
-          _r(c.mean_b), c.unmatched_a, c.unmatched_b] for c in changes),
-    )  # fmt: skip
+        (
+            "family",
+            "concern_name",
+            "region",
+            *_ESTIMATE_COLUMNS,
+            "mean_a",
+            "mean_b",
+            "unmatched_a",
+            "unmatched_b",
+        ),
+        (
+            [
+                c.family,
+                c.label,
+                c.region,
+                *_estimate_cells(c.estimate),
+                _r(c.mean_a),
+                _r(c.mean_b),
+                c.unmatched_a,
+                c.unmatched_b,
+            ]
+            for c in changes
+        ),
+    )
 
 
 def visit_changes_csv(trial: TrialChange) -> str:
     """CSV text, one line per participant × concern with the change, then one per missing
     participant with the reason and blank scores."""
     return _csv(
-        ("trial", "participant", "family", "concern_name", "region", "baseline_visit",
-         "follow_up_visit", "before", "after", "change", "baseline_run", "follow_up_run",
-         "missing"),
-        [*([p.trial, p.participant, p.family, concern_label(p.family, p.region), p.region,
-            p.baseline_visit, p.follow_up_visit, p.before, p.after, _r(p.change),
-            p.baseline_run, p.follow_up_run, ""] for p in trial.participants),
-         *([m.trial, m.participant, *[""] * 10, m.reason] for m in trial.missing)],
-    )  # fmt: skip
+        (
+            "trial",
+            "participant",
+            "family",
+            "concern_name",
+            "region",
+            "baseline_visit",
+            "follow_up_visit",
+            "before",
+            "after",
+            "change",
+            "baseline_run",
+            "follow_up_run",
+            "missing",
+        ),
+        [
+            *(
+                [
+                    p.trial,
+                    p.participant,
+                    p.family,
+                    concern_label(p.family, p.region),
+                    p.region,
+                    p.baseline_visit,
+                    p.follow_up_visit,
+                    p.before,
+                    p.after,
+                    _r(p.change),
+                    p.baseline_run,
+                    p.follow_up_run,
+                    "",
+                ]
+                for p in trial.participants
+            ),
+            *([m.trial, m.participant, *[""] * 10, m.reason] for m in trial.missing),
+        ],
+    )

@@ -21,8 +21,10 @@ def incomplete_beta(a: float, b: float, x: float) -> float:
     c = 1.0
     h = d = 1.0 / (1.0 - (a + b) * x / (a + 1.0))  # positive below the mean
     for m in range(1, 100_000):
-        for step in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                     -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):  # fmt: skip
+        for step in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
             d = 1.0 + step * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + step / c

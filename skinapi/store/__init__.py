@@ -10,9 +10,18 @@ from .base import FRESH_HINT, RunStore, StoredRun, default_path, new_run_id
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
-    "BACKENDS", "EMULATOR", "FRESH_HINT", "LIVE", "SCHEMA_VERSION", "RunStore", "SqliteRunStore", "StoredRun",
-    "default_path", "new_run_id", "open_store",
-]  # fmt: skip
+    "BACKENDS",
+    "EMULATOR",
+    "FRESH_HINT",
+    "LIVE",
+    "SCHEMA_VERSION",
+    "RunStore",
+    "SqliteRunStore",
+    "StoredRun",
+    "default_path",
+    "new_run_id",
+    "open_store",
+]
 
 
 def open_store(path: Path | str | None = None) -> RunStore:

@@ -26,10 +26,32 @@ from .states import RESUMABLE_STATES
 SCHEMA_VERSION = 4
 """What `sqlite_schema` creates; older histories are upgraded in place."""
 _COLUMNS = (
-    "id", "created", "backend", "api_version", "settings", "actions", "source", "photo_hash",
-    "task_id", "state", "result", "duration", "units", "error_code", "error_message", "label",
-    "note", "trial", "participant", "debug", "batch", "file", "meta", "visit", "base_url",
-)  # fmt: skip
+    "id",
+    "created",
+    "backend",
+    "api_version",
+    "settings",
+    "actions",
+    "source",
+    "photo_hash",
+    "task_id",
+    "state",
+    "result",
+    "duration",
+    "units",
+    "error_code",
+    "error_message",
+    "label",
+    "note",
+    "trial",
+    "participant",
+    "debug",
+    "batch",
+    "file",
+    "meta",
+    "visit",
+    "base_url",
+)
 _JSON_COLUMNS = ("result", "debug", "settings", "meta")
 _TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
 
@@ -144,11 +166,25 @@ class SqliteRunStore:
             "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit, "
             "base_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                run_id, time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
-                ",".join(settings.actions), source, photo_hash, label, trial, participant,
-                _thumbnail(photo), batch, file, json.dumps(meta or {}), visit, base_url,
+                run_id,
+                time.time(),
+                backend,
+                settings.api_version,
+                json.dumps(settings.to_dict()),
+                ",".join(settings.actions),
+                source,
+                photo_hash,
+                label,
+                trial,
+                participant,
+                _thumbnail(photo),
+                batch,
+                file,
+                json.dumps(meta or {}),
+                visit,
+                base_url,
             ),
-        )  # fmt: skip
+        )
         return run_id
 
     @_guarded

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 RunState = Literal[
-    "pending", "sending", "running", "stalled", "success", "error", "expired", "unsent",
+    "pending",
+    "sending",
+    "running",
+    "stalled",
+    "success",
+    "error",
+    "expired",
+    "unsent",
     "unconfirmed",
-]  # fmt: skip
+]
 """
 - pending: recorded; the photo is being uploaded and no create request has gone out.
 - sending: the billed create request is going out; its answer is not in yet.

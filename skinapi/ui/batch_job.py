@@ -67,10 +67,15 @@ def start(
     def work() -> None:
         try:
             started.summary = run_batch(
-                plan, client, store, batch=batch, backend=backend, rate=rate,
+                plan,
+                client,
+                store,
+                batch=batch,
+                backend=backend,
+                rate=rate,
                 on_progress=lambda progress: setattr(started, "progress", progress),
                 stop=started.stop,
-            )  # fmt: skip
+            )
         except SkinApiError as exc:
             started.error = one_line(str(exc))
         except Exception as exc:  # the thread must end with a reason, never silently

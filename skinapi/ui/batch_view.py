@@ -27,9 +27,13 @@ MAX_UPLOAD_MB = 500
 def choose_input() -> list | None:
     """The uploaded photos, or one ZIP (a list of one), or None before anything usable."""
     kind = remembered(
-        st.segmented_control, "Photos", ["files", "folder"], key="batch_input_kind",
-        format_func={"folder": "A folder", "files": "Photos or a ZIP"}.get, default="files",
-    )  # fmt: skip
+        st.segmented_control,
+        "Photos",
+        ["files", "folder"],
+        key="batch_input_kind",
+        format_func={"folder": "A folder", "files": "Photos or a ZIP"}.get,
+        default="files",
+    )
     if kind == "folder":
         files = st.file_uploader(
             "A folder of JPG/PNG photos (subfolders too)",
@@ -57,15 +61,25 @@ def choose_input() -> list | None:
 def choose_settings() -> AnalysisSettings:
     left, middle, right = st.columns(3)
     with left:
-        quality = remembered(
-            st.segmented_control, "Quality", ["sd", "hd"], key="batch_quality",
-            format_func=str.upper, default="sd",
-        ) or "sd"  # fmt: skip
+        quality = (
+            remembered(
+                st.segmented_control,
+                "Quality",
+                ["sd", "hd"],
+                key="batch_quality",
+                format_func=str.upper,
+                default="sd",
+            )
+            or "sd"
+        )
     with middle:
         preset = remembered(
-            st.selectbox, "Concerns", list(PRESETS), key="batch_preset",
+            st.selectbox,
+            "Concerns",
+            list(PRESETS),
+            key="batch_preset",
             format_func=PRESET_LABELS.get,
-        )  # fmt: skip
+        )
     with right:
         version = remembered(st.selectbox, "API version", ["v2.1", "v2.0"], key="batch_version")
     return AnalysisSettings.build(preset_actions(preset, quality), api_version=version)
@@ -87,11 +101,13 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
         table = read_meta(meta) if meta else None
         bar = st.progress(0.0, text="Checking the photos…")
         result = plan_batch(
-            photos, settings, table,
+            photos,
+            settings,
+            table,
             on_checked=lambda done, total: bar.progress(
                 done / max(total, 1), text=f"Checking the photos… {done} of {total}"
             ),
-        )  # fmt: skip
+        )
         bar.empty()
     except BatchInputError as exc:
         show_error(exc.as_dict())
@@ -141,8 +157,10 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         st.warning("No API key: add one on the Settings page, or switch to demo.")
         return
     if store is None:
-        st.error("The run history cannot be used (see History): a batch must be recorded "
-                 "before its tasks are created, so it cannot start.")  # fmt: skip
+        st.error(
+            "The run history cannot be used (see History): a batch must be recorded "
+            "before its tasks are created, so it cannot start."
+        )
         return
     if not plan.sendable or not batch:
         st.caption("Name the batch and add photos that pass the check to start.")
@@ -199,10 +217,17 @@ def _live_progress(batch: str) -> None:
     st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")
     if p:
         cells = st.columns(5)
-        for cell, (name, value) in zip(cells, (
-            ("Done", p.done), ("Running", p.running), ("Failed", p.failed),
-            ("Queued", p.queued), ("Requests left in the window", p.requests_left_in_window),
-        ), strict=True):  # fmt: skip
+        for cell, (name, value) in zip(
+            cells,
+            (
+                ("Done", p.done),
+                ("Running", p.running),
+                ("Failed", p.failed),
+                ("Queued", p.queued),
+                ("Requests left in the window", p.requests_left_in_window),
+            ),
+            strict=True,
+        ):
             cell.metric(name, value)
     if job.stop.is_set():
         st.caption("Stopping: no new tasks; the ones created are followed to their end.")
@@ -234,8 +259,9 @@ def finished(job: batch_job.BatchJob) -> None:
             hide_index=True,
             width="stretch",
         )
-        st.caption("Run the batch again to resume: only these are retried, by task id when "
-                   "they have one.")  # fmt: skip
+        st.caption(
+            "Run the batch again to resume: only these are retried, by task id when they have one."
+        )
 
 
 def default_name() -> str:

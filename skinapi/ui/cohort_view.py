@@ -37,17 +37,30 @@ def cohort_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
     columns = cohort.meta_columns(rows)
     left, right = st.columns(2)
     with left:
-        score = remembered(
-            st.segmented_control, "Score", ["ui", "raw"], key="cohort_score",
-            format_func={"ui": "ui (shown to people)", "raw": "raw (to reason with)"}.get,
-            default="ui",
-        ) or "ui"  # fmt: skip
+        score = (
+            remembered(
+                st.segmented_control,
+                "Score",
+                ["ui", "raw"],
+                key="cohort_score",
+                format_func={"ui": "ui (shown to people)", "raw": "raw (to reason with)"}.get,
+                default="ui",
+            )
+            or "ui"
+        )
     with right:
-        by = remembered(
-            st.selectbox, "Split by", ["", *columns], key="cohort_by",
-            format_func=lambda c: c or "nothing (the whole batch)", disabled=not columns,
-            help="A column of the batch's meta CSV, e.g. group or device.",
-        ) or None  # fmt: skip
+        by = (
+            remembered(
+                st.selectbox,
+                "Split by",
+                ["", *columns],
+                key="cohort_by",
+                format_func=lambda c: c or "nothing (the whole batch)",
+                disabled=not columns,
+                help="A column of the batch's meta CSV, e.g. group or device.",
+            )
+            or None
+        )
     st.plotly_chart(
         charts.cohort_distribution(rows, score=score, by=by),
         key="cohort_distribution",
@@ -129,9 +142,14 @@ def export_buttons(batch, rows, means, found, by, score) -> None:
     )
     for column, (title, data, suffix) in zip(st.columns(3), files, strict=True):
         column.download_button(
-            title, data, f"skinscope-{safe_name(batch)}-{suffix}.csv", "text/csv",
-            key=f"do_cohort_{suffix}", width="stretch", on_click="ignore",
-        )  # fmt: skip
+            title,
+            data,
+            f"skinscope-{safe_name(batch)}-{suffix}.csv",
+            "text/csv",
+            key=f"do_cohort_{suffix}",
+            width="stretch",
+            on_click="ignore",
+        )
 
 
 def paired_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
@@ -140,8 +158,13 @@ def paired_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
     if not others:
         st.caption("Run the same photos as a second batch (other settings) to compare them.")
         return
-    other = st.selectbox("Compare with batch", others, index=None, key="cohort_other",
-                         placeholder="Choose a second batch of the same photos")  # fmt: skip
+    other = st.selectbox(
+        "Compare with batch",
+        others,
+        index=None,
+        key="cohort_other",
+        placeholder="Choose a second batch of the same photos",
+    )
     if not other:
         return
     first = [r for r in stored if r.state == "success"]
@@ -161,8 +184,10 @@ def paired_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
         config={"displayModeBar": False},
     )
     st.download_button(
-        "Paired differences (CSV)", lambda: cohort.changes_csv(changes),
-        f"skinscope-{safe_name(batch)}-vs-{safe_name(other)}.csv", "text/csv",
+        "Paired differences (CSV)",
+        lambda: cohort.changes_csv(changes),
+        f"skinscope-{safe_name(batch)}-vs-{safe_name(other)}.csv",
+        "text/csv",
         key="do_cohort_pairs",
         on_click="ignore",
-    )  # fmt: skip
+    )

@@ -79,9 +79,15 @@ def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
         placeholder="any",
     )
     return tables.HistoryFilter(
-        start_day, end_day, tuple(backends), tuple(qualities), tuple(versions), tuple(states),
-        text, tuple(concerns),
-    )  # fmt: skip
+        start_day,
+        end_day,
+        tuple(backends),
+        tuple(qualities),
+        tuple(versions),
+        tuple(states),
+        text,
+        tuple(concerns),
+    )
 
 
 def run_table(shown: list[StoredRun], store: RunStore) -> list[StoredRun]:
@@ -116,29 +122,51 @@ def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
             st.session_state["compare_ids"] = [r.id for r in picked]
             st.switch_page("pages/compare.py")
     files = [
-        ("Export JSON", lambda: exports.runs_json(picked), "skinscope-runs.json",
-         "application/json", "do_export_json"),
-        ("Export CSV", lambda: exports.runs_csv(picked), "skinscope-runs.csv", "text/csv",
-         "do_export_csv"),
-        ("ZIP bundle", lambda: exports.bundle_zip(store, picked), "skinscope-runs.zip",
-         "application/zip", "do_export_zip"),
-    ]  # fmt: skip
+        (
+            "Export JSON",
+            lambda: exports.runs_json(picked),
+            "skinscope-runs.json",
+            "application/json",
+            "do_export_json",
+        ),
+        (
+            "Export CSV",
+            lambda: exports.runs_csv(picked),
+            "skinscope-runs.csv",
+            "text/csv",
+            "do_export_csv",
+        ),
+        (
+            "ZIP bundle",
+            lambda: exports.bundle_zip(store, picked),
+            "skinscope-runs.zip",
+            "application/zip",
+            "do_export_zip",
+        ),
+    ]
     if len(picked) == 1 and picked[0].state == "success":
         run = picked[0]
         files.append(
-            ("HTML report", lambda: report.html_report(store, run),
-             exports.download_name(run.created, run.label, run.task_id, ".html"),
-             "text/html", "do_export_html")
-        )  # fmt: skip
+            (
+                "HTML report",
+                lambda: report.html_report(store, run),
+                exports.download_name(run.created, run.label, run.task_id, ".html"),
+                "text/html",
+                "do_export_html",
+            )
+        )
     for cell, (title, data, name, kind, key) in zip(cells[1:], files, strict=False):
         cell.download_button(title, data, name, kind, key=key, width="stretch", on_click="ignore")
     if len(picked) == 1:
         edit_panel(picked[0], store)
     busy = batch_busy()
     if st.button(
-        f"Delete {len(picked)} run(s)…", key="do_delete", icon=":material/delete:",
-        disabled=busy is not None, help=busy,
-    ):  # fmt: skip
+        f"Delete {len(picked)} run(s)…",
+        key="do_delete",
+        icon=":material/delete:",
+        disabled=busy is not None,
+        help=busy,
+    ):
         delete_dialog(picked, store)
 
 
@@ -217,9 +245,11 @@ def privacy(runs: list[StoredRun], store: RunStore) -> None:
     if busy:
         st.caption(busy)
     if st.button(
-        "Purge all local data…", key="do_purge", icon=":material/delete_forever:",
+        "Purge all local data…",
+        key="do_purge",
+        icon=":material/delete_forever:",
         disabled=busy is not None,
-    ):  # fmt: skip
+    ):
         purge_dialog(len(runs), store)
 
 

@@ -63,10 +63,14 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
         placeholder="e.g. Serum study, week 1",
     )
     visit = remembered(
-        st.selectbox, "Visit", VISITS, key="live_visit", accept_new_options=True,
+        st.selectbox,
+        "Visit",
+        VISITS,
+        key="live_visit",
+        accept_new_options=True,
         help="Baseline for a participant's first photo; a follow-up visit for the next ones "
         "(type any other name). The trial summary shows each participant's change.",
-    )  # fmt: skip
+    )
     visit = visit_name(visit)
     if "live_participant" not in st.session_state:
         st.session_state["live_participant"] = new_participant_id()
@@ -79,9 +83,12 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
     )
     consent = st.checkbox("Consent to photo and analysis given", key="live_consent")
     preset = remembered(
-        st.selectbox, "Concerns", list(PRESET_TITLES), key="live_preset",
+        st.selectbox,
+        "Concerns",
+        list(PRESET_TITLES),
+        key="live_preset",
         format_func=PRESET_TITLES.get,
-    )  # fmt: skip
+    )
     settings = AnalysisSettings.build(preset_actions(preset, "sd"))
     st.caption(
         f"SD · {len(settings.actions)} concerns · {settings.units} units per participant. Live capture is SD: a 16:9 webcam frame, cut to a portrait photo, cannot reach HD's 1080 px."
@@ -106,8 +113,10 @@ def returning_picker(trial: str, visit: str) -> None:
     """At a follow-up visit, the trial's participants not yet seen at it, to pick from."""
     stored = read_runs()
     if stored is None:
-        st.caption("The history cannot be read, so returning participants cannot be listed: "
-                   "type the participant's ID.")  # fmt: skip
+        st.caption(
+            "The history cannot be read, so returning participants cannot be listed: "
+            "type the participant's ID."
+        )
         return
     seen: dict[str, set[str]] = {}
     for run in stored:
@@ -161,9 +170,17 @@ def analyse_photo(
         st.session_state["live_capture_error"] = f"{exc} Try again."
         return False
     run = Run(
-        f"live-{uuid.uuid4().hex[:8]}", photo.data, "live.jpg", "camera", settings, conn.backend,
-        label=trial, trial=trial, participant=participant, visit=visit,
-    )  # fmt: skip
+        f"live-{uuid.uuid4().hex[:8]}",
+        photo.data,
+        "live.jpg",
+        "camera",
+        settings,
+        conn.backend,
+        label=trial,
+        trial=trial,
+        participant=participant,
+        visit=visit,
+    )
     runs()[run.key] = run
     st.session_state["live_run"] = run.key
     st.session_state.pop("live_capture_error", None)

@@ -57,9 +57,14 @@ def mask_column(run: Run, focus: str | None = None) -> None:
         return
     with options.popover("Display", icon=":material/tune:", width="stretch"):
         opacity = remembered(
-            st.slider, "Opacity", min_value=0.0, max_value=1.0, value=0.65, step=0.05,
+            st.slider,
+            "Opacity",
+            min_value=0.0,
+            max_value=1.0,
+            value=0.65,
+            step=0.05,
             key="results_opacity",
-        )  # fmt: skip
+        )
         view = remembered(st.radio, "View", ["Overlay", "Side by side", "Wipe"], key="results_view")
         colours = {
             k: remembered(
@@ -67,7 +72,7 @@ def mask_column(run: Run, focus: str | None = None) -> None:
                 titles.get(k, k),
                 value=overlay.default_colour(k),
                 key=f"results_colour_{k}",
-            )  # fmt: skip
+            )
             for k in chosen
         }
     chip_colours(masks_key, picked, colours)
@@ -82,9 +87,14 @@ def mask_column(run: Run, focus: str | None = None) -> None:
         right.image(image, caption="With masks", width="stretch")
     elif view == "Wipe":
         position = remembered(
-            st.slider, "Wipe", min_value=0, max_value=100, value=50, key="results_wipe",
+            st.slider,
+            "Wipe",
+            min_value=0,
+            max_value=100,
+            value=50,
+            key="results_wipe",
             format="%d%%",
-        )  # fmt: skip
+        )
         st.image(media.wipe(run, image, position), caption="← masks · original →", width=width)
     else:
         st.image(image, width=width)

@@ -39,7 +39,7 @@ def show_error(error: dict) -> None:
             ("status", "HTTP status"),
             ("task_id", "task"),
             ("request_id", "request id"),
-        )  # fmt: skip
+        )
         if error.get(k)
     ]
     if message and message.rstrip(".") + "." != headline:

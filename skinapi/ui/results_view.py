@@ -158,13 +158,22 @@ def downloads(run: Run) -> None:
     st.caption(f"Task id (for support or the API): `{result.task_id}`")
     extra = {"settings": run.settings.to_dict(), "backend": run.backend}
     files = (
-        ("Result (JSON)", lambda: exports.result_json(result, extra), ".json", "application/json",
-         "do_download_json"),
-        ("Scores (CSV)", lambda: exports.result_csv(result), ".csv", "text/csv",
-         "do_download_csv"),
-        ("All masks (ZIP)", lambda: exports.masks_zip(result), "-masks.zip", "application/zip",
-         "do_download_masks"),
-    )  # fmt: skip
+        (
+            "Result (JSON)",
+            lambda: exports.result_json(result, extra),
+            ".json",
+            "application/json",
+            "do_download_json",
+        ),
+        ("Scores (CSV)", lambda: exports.result_csv(result), ".csv", "text/csv", "do_download_csv"),
+        (
+            "All masks (ZIP)",
+            lambda: exports.masks_zip(result),
+            "-masks.zip",
+            "application/zip",
+            "do_download_masks",
+        ),
+    )
     for column, (title, data, suffix, kind, key) in zip(st.columns(3), files, strict=True):
         column.download_button(
             title,

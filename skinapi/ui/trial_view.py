@@ -71,9 +71,13 @@ def visit_change_view(trial: str, trial_runs) -> None:
     st.markdown("#### Change from baseline")
     # "" stands for each participant's latest visit: no visit is named "" (see visit_name).
     follow_up = remembered(
-        st.segmented_control, "Follow-up visit", ["", *follow_ups], key="live_follow_up",
-        format_func=lambda v: markdown_text(v) if v else "Each one's latest", default="",
-    )  # fmt: skip
+        st.segmented_control,
+        "Follow-up visit",
+        ["", *follow_ups],
+        key="live_follow_up",
+        format_func=lambda v: markdown_text(v) if v else "Each one's latest",
+        default="",
+    )
     change = cohort.visit_changes(named, BASELINE, follow_up or None)
     if not change.summary:
         st.info("No participant has both visits yet.", icon=":material/event_repeat:")
