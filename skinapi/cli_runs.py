@@ -59,12 +59,12 @@ def analyze(args) -> int:
     settings = settings_from(args)
     data = read_photo(args.image)
     check_out(args.out)
-    if not args.skip_checks:
-        data = _checked(args, data, settings.quality)
-    say(f"{len(settings.actions)} concerns, {settings.units} units on success")
     from .runs.lifecycle import Run, run_analysis  # the run store loads only when needed
 
     store = None if args.no_history else open_history()
+    if not args.skip_checks:
+        data = _checked(args, data, settings.quality, store)
+    say(f"{len(settings.actions)} concerns, {settings.units} units on success")
     with ExitStack() as stack:
         client = client_from(args, stack)
         run = Run("cli", data, args.image.name, "cli", settings, EMULATOR if args.demo else LIVE)
@@ -78,26 +78,38 @@ def analyze(args) -> int:
     return _finish(run, outcome, args.out)
 
 
-def _checked(args, data: bytes, quality: str) -> bytes:
-    from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
-    from .imaging.photo import load_photo, upload_bytes
+def _checked(args, data: bytes, quality: str, store) -> bytes:
+    """The bytes to send once the photo passed its checks (or passed them before)."""
+    from .runs.lifecycle import photo_hash
+    from .runs.photo_verdicts import passed_before, remember_pass
 
-    photo = load_photo(data)
-    report = check_photo(photo, quality)
-    if not report.ok:
-        problems = " ".join(c.message for c in report.blocking)
-        fixes = (
-            f" Fix with: python -m skinapi check {args.image} --quality {quality} --fix OUT."
-            if report.fixes
-            else ""
-        )
-        raise PhotoError(
-            f"The photo would be refused: {problems}{fixes}",
-            hint="Nothing was sent; --skip-checks sends anyway.",
-        )
-    for warning in report.warnings:
-        say(f"warning: {warning.message}")
-    return upload_bytes(photo)
+    digest = photo_hash(data)
+    warnings = passed_before(store, digest, quality)
+    if warnings is None:
+        from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
+        from .imaging.photo import load_photo, upload_bytes
+
+        photo = load_photo(data)
+        report = check_photo(photo, quality)
+        if not report.ok:
+            problems = " ".join(c.message for c in report.blocking)
+            fixes = (
+                f" Fix with: python -m skinapi check {args.image} --quality {quality} --fix OUT."
+                if report.fixes
+                else ""
+            )
+            raise PhotoError(
+                f"The photo would be refused: {problems}{fixes}",
+                hint="Nothing was sent; --skip-checks sends anyway.",
+            )
+        warnings = [w.message for w in report.warnings]
+        sent = upload_bytes(photo)
+        if sent is data:  # sent as it is: the same bytes need no second look
+            remember_pass(store, digest, quality, warnings)
+        data = sent
+    for warning in warnings:
+        say(f"warning: {warning}")
+    return data
 
 
 def resume(args) -> int:

@@ -136,6 +136,14 @@ class RunStore(Protocol):
     ) -> StoredRun | None:
         """The newest successful run of this photo with these settings on this backend."""
 
+    def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
+        """The warnings of these bytes' passed photo check at `quality` (checks `version`),
+        or None when they have not passed it before."""
+
+    def keep_passed_check(
+        self, photo_hash: str, quality: str, version: str, warnings: list[str]
+    ) -> None: ...
+
     def by_task(self, task_id: str) -> StoredRun | None:
         """The newest run of the task `task_id`."""
 

@@ -23,7 +23,7 @@ from .base import FRESH_HINT, StoredRun, default_path, new_run_id
 from .files import LocalFiles
 from .states import RESUMABLE_STATES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """What `sqlite_schema` creates; older histories are upgraded in place."""
 _COLUMNS = (
     "id",
@@ -262,6 +262,31 @@ class SqliteRunStore:
             return _stored(row) if row else None
         except _DAMAGED:
             return None
+
+    @_guarded
+    def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
+        """The warnings of these bytes' passed check at `quality`, if they passed before."""
+        row = self._db.execute(
+            "SELECT warnings FROM checked_photos WHERE photo_hash = ? AND quality = ? "
+            "AND checks_version = ?",
+            (photo_hash, quality, version),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            warnings = json.loads(row[0])
+        except ValueError:
+            return None
+        return [str(w) for w in warnings] if isinstance(warnings, list) else None
+
+    @_guarded
+    def keep_passed_check(
+        self, photo_hash: str, quality: str, version: str, warnings: list[str]
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO checked_photos VALUES (?, ?, ?, ?)",
+            (photo_hash, quality, version, json.dumps(warnings)),
+        )
 
     @_guarded
     def by_task(self, task_id: str) -> StoredRun | None:

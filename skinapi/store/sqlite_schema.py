@@ -4,6 +4,8 @@
 `unsent` (were `error` with the code NotSent). 2 → 3: cohorts — a run's `batch`, the photo's
 `file` name within it, its `meta` columns (JSON) and a trial participant's `visit`. 3 → 4: where
 a run was sent (`base_url`), and the backend that answered is named `emulator` (was `demo`).
+4 → 5: the photos whose checks passed (`checked_photos`), so the same bytes are not checked
+twice.
 
 The app and the CLI may open a new or old history at the same moment: creating and upgrading
 each happen in one write transaction that looks again once it holds the lock.
@@ -12,6 +14,11 @@ each happen in one write transaction that looks again once it holds the lock.
 from __future__ import annotations
 
 import sqlite3
+
+CHECKED_PHOTOS = """CREATE TABLE IF NOT EXISTS checked_photos (
+    photo_hash TEXT NOT NULL, quality TEXT NOT NULL, checks_version TEXT NOT NULL,
+    warnings TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (photo_hash, quality, checks_version)
+)"""
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -26,6 +33,7 @@ CREATE = (
     )""",
     "CREATE INDEX IF NOT EXISTS runs_created ON runs (created)",
     "CREATE INDEX IF NOT EXISTS runs_state ON runs (state)",
+    CHECKED_PHOTOS,
 )
 
 UPGRADES: dict[int, tuple[str, ...]] = {
@@ -43,6 +51,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "ALTER TABLE runs ADD COLUMN base_url TEXT DEFAULT ''",
         "UPDATE runs SET backend = 'emulator' WHERE backend = 'demo'",
     ),
+    4: (CHECKED_PHOTOS,),
 }
 """The statements that take a history from each version to the next."""
 

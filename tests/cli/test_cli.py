@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from ..helpers import FACE_PATH, FAKE_KEY, jpeg
 
@@ -334,3 +335,42 @@ def test_runs_lists_the_stored_runs_as_json_and_filters_them(emulator, tmp_path,
     table = run(["runs"])
     assert table.returncode == 0 and "emulator" in table.stdout and "running" in table.stdout
     assert run(["runs", "--since", "yesterday"]).returncode == 2
+
+
+def _analyze_reporting_opencv(args, emulator):
+    """`analyze` in a fresh interpreter, saying on its last stderr line whether OpenCV loaded."""
+    probe = (
+        "import sys; from skinapi import cli; code = cli.main(sys.argv[1:]); "
+        "print('opencv loaded' if 'cv2' in sys.modules else 'opencv not loaded', file=sys.stderr);"
+        " sys.exit(code)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+    env.update(YOUCAM_API_KEY=FAKE_KEY, YOUCAM_BASE_URL=emulator.url)
+    return subprocess.run(
+        [sys.executable, "-c", probe, "analyze", *args], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_a_photo_that_passed_its_checks_is_not_checked_again(emulator, tmp_path, monkeypatch):
+    from skinapi.imaging import CHECKS_VERSION
+    from skinapi.runs.lifecycle import photo_hash
+    from skinapi.store import SqliteRunStore
+
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    first = _analyze_reporting_opencv([str(FACE_PATH), "--actions", "redness"], emulator)
+    assert first.returncode == 0 and first.stderr.endswith("opencv loaded\n"), first.stderr
+    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
+    digest = photo_hash(FACE_PATH.read_bytes())
+    assert store.passed_check(digest, "sd", CHECKS_VERSION) == []
+    assert store.passed_check(digest, "hd", CHECKS_VERSION) is None
+    assert store.passed_check(digest, "sd", CHECKS_VERSION + "-next") is None
+
+    again = _analyze_reporting_opencv([str(FACE_PATH), "--actions", "redness"], emulator)
+    assert again.returncode == 0 and again.stderr.endswith("opencv not loaded\n"), again.stderr
+    # Other bytes are checked, and a blocked photo is never remembered.
+    small = tmp_path / "small.jpg"
+    small.write_bytes(jpeg(Image.open(FACE_PATH).resize((240, 320))))
+    blocked = _analyze_reporting_opencv([str(small), "--actions", "redness"], emulator)
+    assert blocked.returncode == 2 and blocked.stderr.endswith("opencv loaded\n")
+    assert store.passed_check(photo_hash(small.read_bytes()), "sd", CHECKS_VERSION) is None
