@@ -1,36 +1,33 @@
-"""HTTP for the client: one `requests.Session`, retries of failed requests, answers turned into
-the error tree, and per-thread recording of every exchange with the key scrubbed.
+"""HTTP for the client: one `requests.Session`, and every exchange sent, bounded and retried.
 
 Every exchange is bounded: its body is streamed with a byte cap (declared and actual), and a
 deadline cuts it however slowly the server drips. How often a task is *polled* is the client's
 business; this module only decides whether one failed *request* is tried again (Google api-core
-keeps the two policies apart the same way)."""
+keeps the two policies apart the same way). What a failed answer means is `replies`' job;
+masking the key, `scrubbing`'s; keeping a trace of the exchanges, `recording`'s."""
 
 from __future__ import annotations
 
-import json
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
 from . import errors as e
 from .backends import backend_of
+from .recording import ExchangeRecorder
+from .replies import MAY_BE_BILLED, Reply, Target, status_error
+from .scrubbing import KeyScrubber
 
-Target = Literal["api", "upload", "download"]
-"""Who answers: the API itself, the presigned upload storage, or the result file host."""
+__all__ = ["MAX_ANSWER_BYTES", "Reply", "RetryPolicy", "Target", "Transport"]
+
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """An API answer (JSON) larger than this is not one."""
 _CHUNK = 256 * 1024
-KEY_PIECE = 8
-"""Any run of this many characters of the key is masked wherever it shows up."""
 
 
 @dataclass(frozen=True)
@@ -46,30 +43,6 @@ class RetryPolicy:
         after a 429 (which carries no Retry-After) never bunch up at zero."""
         cap = min(self.max_delay, self.base_delay * (2**attempt))
         return rng.uniform(cap / 2, cap)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An answer read in full (within its cap)."""
-
-    status: int
-    headers: requests.structures.CaseInsensitiveDict
-    body: bytes
-
-    @property
-    def request_id(self) -> str | None:
-        return self.headers.get("x-request-id")
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", "")
-
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
 
 
 class _TooBig(Exception):
@@ -100,6 +73,8 @@ class Transport:
         self.clock = clock
         self._rng = random.Random(seed)
         self._local = threading.local()
+        self.scrubber = KeyScrubber(api_key)
+        self._recorder = ExchangeRecorder(self.scrubber, clock)
         self.answered_by: str | None = None
         """The backend of the last API answer (`backends.backend_of`); None before any."""
 
@@ -110,9 +85,15 @@ class Transport:
         headers = {"Authorization": f"Bearer {self._api_key}"}
         what = f"{method} {path}"
         reply = self.request(
-            method, url, json=json, headers=headers, what=what, target="api",
-            idempotent=idempotent, deadline=deadline,
-        )  # fmt: skip
+            method,
+            url,
+            json=json,
+            headers=headers,
+            what=what,
+            target="api",
+            idempotent=idempotent,
+            deadline=deadline,
+        )
         self.answered_by = backend_of(reply.headers)
         request_id = self.scrub(reply.request_id) if reply.request_id else None
         try:
@@ -144,16 +125,16 @@ class Transport:
             try:
                 reply = self._exchange(method, url, kwargs, max_bytes, deadline)
             except _TooBig:
-                self._record(method, url, kwargs, started, error=f"over {max_bytes} bytes")
+                self._recorder.record(method, url, kwargs, started, error=f"over {max_bytes} bytes")
                 raise e.ProtocolError(
                     f"{what} answered with more than {max_bytes // (1024 * 1024)} MB",
                     hint="The answer is larger than any real one; nothing of it was kept.",
                 ) from None
             except _Late:
-                self._record(method, url, kwargs, started, error="deadline")
+                self._recorder.record(method, url, kwargs, started, error="deadline")
                 raise self._transport_error(what, "ran past the deadline", idempotent) from None
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                self._record(method, url, kwargs, started, error=exc)
+                self._recorder.record(method, url, kwargs, started, error=exc)
                 not_sent = _never_connected(exc)
                 if (idempotent or not_sent) and attempt + 1 < self.retry.attempts:
                     self._pause(attempt, deadline, "The connection failed")
@@ -167,12 +148,12 @@ class Transport:
                 raise self._transport_error(
                     what, f"{kind}: {type(exc).__name__}", idempotent
                 ) from None
-            self._record(method, url, kwargs, started, reply=reply)
+            self._recorder.record(method, url, kwargs, started, reply=reply)
             if reply.status < 400:
                 return reply
-            error = self._status_error(reply, what, target)
+            error = status_error(reply, what, target, self.scrubber)
             if not idempotent and isinstance(error, e.ServerError):
-                error.hint = _MAY_BE_BILLED
+                error.hint = MAY_BE_BILLED
             retryable = isinstance(error, e.RateLimitError) or (
                 idempotent and isinstance(error, e.ServerError)
             )
@@ -257,154 +238,30 @@ class Transport:
         finally:
             response.close()
 
-    # -- recording -------------------------------------------------------------------------
+    # -- recording and the key ------------------------------------------------------------
 
     @contextmanager
     def recording(self) -> Iterator[list[dict]]:
-        trace: list[dict] = []
-        previous = getattr(self._local, "trace", None)
-        self._local.trace = trace
-        try:
+        with self._recorder.recording() as trace:
             yield trace
-        finally:
-            self._local.trace = previous
-
-    def _record(self, method, url, kwargs, started, reply=None, error=None) -> None:
-        trace = getattr(self._local, "trace", None)
-        if trace is None:
-            return
-        parts = urlsplit(url)
-        entry: dict = {
-            "at": time.time(),
-            "method": method,
-            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
-            "elapsed": round(self.clock() - started, 4),
-        }
-        if "json" in kwargs and kwargs["json"] is not None:
-            entry["request"] = self.scrub_json(kwargs["json"])
-        elif "data" in kwargs:
-            entry["request"] = {"bytes": len(kwargs["data"]), "headers": kwargs.get("headers")}
-        if error is not None:
-            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-            entry["error"] = self.scrub(text)
-        if reply is not None:
-            entry["status"] = reply.status
-            entry["request_id"] = reply.request_id
-            kind = reply.content_type
-            if "json" in kind:
-                try:
-                    entry["response"] = self.scrub_json(reply.json())
-                except ValueError:
-                    entry["response"] = self.scrub(reply.text)[:500]
-            else:
-                entry["response"] = {"bytes": len(reply.body), "content_type": kind}
-                if "zip" in kind:
-                    entry["raw"] = reply.body
-        trace.append(entry)
-
-    # -- errors ----------------------------------------------------------------------------
-
-    def _transport_error(self, what: str, happened: str, idempotent: bool) -> e.TransportError:
-        hint = _MAY_BE_BILLED if not idempotent else e.TransportError.default_hint
-        return e.TransportError(self.scrub(f"{what} {happened}"), hint=hint)
-
-    def _status_error(self, reply: Reply, what: str, target: Target) -> e.ApiStatusError:
-        status = reply.status
-        try:
-            body = reply.json()
-        except ValueError:
-            body = None
-        code = None
-        if isinstance(body, dict):
-            message = body.get("error") or body.get("message") or f"HTTP {status}"
-            message = message if isinstance(message, str) else json.dumps(message)
-            message_text = message.strip().rstrip(".")
-            code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
-            code = self.scrub(code) if code else None
-        else:
-            message = reply.text or f"HTTP {status}"
-            message_text = ""
-        # The key is masked before anything is cut, so no part of it survives a truncation.
-        message = self.scrub(f"{what}: {self.scrub(message)[:300]}")
-        request_id = self.scrub(reply.request_id) if reply.request_id else None
-        kwargs = {"status": status, "error_code": code, "request_id": request_id}
-        hint = e.hint_for_code(code)
-        code = code or _DOCUMENTED_TEXTS.get(message_text.lower())
-        kwargs["error_code"] = code
-        hint = hint or e.hint_for_code(code)
-        if hint:
-            kwargs["hint"] = hint
-        if target != "api" and status < 500 and status != 429:
-            # Presigned storage, not the API: its codes mean nothing to the API's tree.
-            hint = "Result URLs expire after 2 hours: resume the task for fresh ones."
-            if target == "upload":
-                hint = "The storage refused the upload; upload the photo again."
-            return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
-        return _status_class(status, code)(message, **kwargs)
 
     def scrub(self, text: str) -> str:
-        """`text` with the key masked, and any piece of it of KEY_PIECE characters or more: a
-        server that echoes the key, whole or cut, never gets it printed or stored."""
-        key = self._api_key
-        if not key or not text:
-            return text
-        if len(key) <= KEY_PIECE:
-            return text.replace(key, "***")
-        hidden = [False] * len(text)
-        for start in range(len(key) - KEY_PIECE + 1):
-            piece, at = key[start : start + KEY_PIECE], text.find(key[start : start + KEY_PIECE])
-            while at != -1:
-                hidden[at : at + KEY_PIECE] = [True] * KEY_PIECE
-                at = text.find(piece, at + 1)
-        if not any(hidden):
-            return text
-        out, previous = [], False
-        for char, masked in zip(text, hidden, strict=True):
-            if masked and not previous:
-                out.append("***")
-            elif not masked:
-                out.append(char)
-            previous = masked
-        return "".join(out)
+        return self.scrubber.scrub(text)
 
     def scrub_json(self, value):
-        """A JSON value with the key masked wherever it appears (an echoing server)."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, list):
-            return [self.scrub_json(v) for v in value]
-        if isinstance(value, dict):
-            return {self.scrub(str(k)): self.scrub_json(v) for k, v in value.items()}
-        return value
+        return self.scrubber.scrub_json(value)
+
+    def _transport_error(self, what: str, happened: str, idempotent: bool) -> e.TransportError:
+        hint = MAY_BE_BILLED if not idempotent else e.TransportError.default_hint
+        return e.TransportError(self.scrub(f"{what} {happened}"), hint=hint)
 
 
-_MAY_BE_BILLED = (
-    "The task may have been created and billed: do not re-run blindly; "
-    "check your tasks before trying again."
+_BEFORE_CONNECTING = (
+    requests.ConnectTimeout,
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    ConnectionRefusedError,
 )
-_DOCUMENTED_TEXTS = {
-    "invalid task id": "InvalidTaskId",
-    "task execution timed out": "TaskTimeout",
-}
-"""The vendor's schemas document these errors with their text and no error_code
-(tests/contract/error_400_invalid_task_id.json, error_500_task_timeout.json)."""
-
-
-def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:
-    if status == 401:
-        return e.AuthError
-    if status == 429:
-        return e.RateLimitError
-    if status == 400:
-        return {
-            "InvalidTaskId": e.InvalidTaskIdError,
-            "CreditInsufficiency": e.CreditInsufficientError,
-        }.get(code or "", e.InvalidParametersError)
-    if status == 500 and code == "TaskTimeout":
-        return e.TaskTimeoutError
-    if status >= 500:
-        return e.ServerError
-    return e.ApiStatusError
 
 
 def _never_connected(exc: BaseException) -> bool:
@@ -414,11 +271,7 @@ def _never_connected(exc: BaseException) -> bool:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(
-            cause,
-            (requests.ConnectTimeout, urllib3.exceptions.NewConnectionError,
-             urllib3.exceptions.ConnectTimeoutError, ConnectionRefusedError),
-        ):  # fmt: skip
+        if isinstance(cause, _BEFORE_CONNECTING):
             return True
         nested = getattr(cause, "reason", None)
         if not isinstance(nested, BaseException) and cause.args:

@@ -246,10 +246,11 @@ def test_429_and_502_storms_never_duplicate_a_create(emulator_factory, face_byte
 
 
 def test_deadline_keeps_the_task_id_and_resume_finishes_it(emulator_factory, face_bytes):
-    emulator = emulator_factory(processing_time=0.6, polling_interval=0.05)
+    # The deadline falls after the create (even on a busy machine) and before the task ends.
+    emulator = emulator_factory(processing_time=1.5, polling_interval=0.05)
     client = Client(FAKE_KEY, base_url=emulator.url)
     with pytest.raises(DeadlineExceeded) as caught:
-        client.analyze(face_bytes, settings(), timeout=0.15)
+        client.analyze(face_bytes, settings(), timeout=0.8)
     task_id = caught.value.task_id
     assert task_id and task_id in str(caught.value)
     result = client.resume(task_id, settings())
