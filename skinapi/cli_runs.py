@@ -67,7 +67,14 @@ def analyze(args) -> int:
     say(f"{len(settings.actions)} concerns, {settings.units} units on success")
     with ExitStack() as stack:
         client = client_from(args, stack)
-        run = Run("cli", data, args.image.name, "cli", settings, EMULATOR if args.demo else LIVE)
+        run = Run(
+            key="cli",
+            photo=data,
+            file=args.image.name,
+            source="cli",
+            settings=settings,
+            backend=EMULATOR if args.demo else LIVE,
+        )
 
         def progress(p: Progress) -> None:
             if p.phase == "waiting" and not p.polls and p.task_id:
@@ -133,7 +140,15 @@ def resume(args) -> int:
             )
         settings = settings_from(args)
         backend = EMULATOR if args.demo else LIVE
-        run = Run("cli", b"", "photo.jpg", "cli", settings, backend, task_id=args.task_id)
+        run = Run(
+            key="cli",
+            photo=b"",
+            file="photo.jpg",
+            source="cli",
+            settings=settings,
+            backend=backend,
+            task_id=args.task_id,
+        )
         url, store = None, None
     else:
         url = stored.base_url or None

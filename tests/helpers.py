@@ -174,10 +174,16 @@ test_client.__test__ = False  # a helper, not a test
 def record_run(store: RunStore, client: Client, photo: bytes, settings: AnalysisSettings, **labels):
     """Run an analysis through the run lifecycle, recorded in `store`; the stored run."""
     run = Run(
-        "test", photo, "photo.jpg", labels.pop("source", "upload"), settings, "emulator", **labels
+        key="test",
+        photo=photo,
+        file="photo.jpg",
+        source=labels.pop("source", "upload"),
+        settings=settings,
+        backend="emulator",
+        **labels,
     )
     run_analysis(run, client, store)
-    return store.get(run.store_id)
+    return store.get(run.id)
 
 
 def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:

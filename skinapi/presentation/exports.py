@@ -17,7 +17,7 @@ from ..names import csv_cell, safe_name
 from ..results import AnalysisResult, mask_file_name
 from ..runs.batch_ledger import standing_of
 from ..runs.batch_plan import BatchPlan
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 
 CSV_COLUMNS = (
     "task_id",
@@ -104,7 +104,7 @@ def when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")
 
 
-def runs_json(runs: list[StoredRun]) -> bytes:
+def runs_json(runs: list[RunRecord]) -> bytes:
     """Runs as stored, minus the debug traces (those go in the debug bundle)."""
     return json.dumps(
         [
@@ -129,7 +129,7 @@ def runs_json(runs: list[StoredRun]) -> bytes:
     ).encode()
 
 
-def runs_csv(runs: list[StoredRun]) -> bytes:
+def runs_csv(runs: list[RunRecord]) -> bytes:
     """One row per run × concern × region."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -184,7 +184,7 @@ BATCH_CSV_COLUMNS = (
 )
 
 
-def batch_csv(runs: list[StoredRun], meta_columns: list[str]) -> bytes:
+def batch_csv(runs: list[RunRecord], meta_columns: list[str]) -> bytes:
     """A batch's results.csv: one row per photo × concern × region (skin types name their
     label), then the meta columns; a meta column named like one of ours gets a ``meta_``
     prefix."""
@@ -242,7 +242,7 @@ def batch_results_csv(
     return batch_csv(runs, columns)
 
 
-def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
+def bundle_zip(store: RunStore, runs: list[RunRecord]) -> bytes:
     """Photo, masks, a composited overlay and the scores of each run, in one ZIP; a run whose
     files are gone is listed in MISSING.txt instead of failing the whole export."""
     buffer = io.BytesIO()
@@ -270,7 +270,7 @@ def bundle_zip(store: RunStore, runs: list[StoredRun]) -> bytes:
     return buffer.getvalue()
 
 
-def run_layers(store: RunStore, run: StoredRun, max_side: int | None = None):
+def run_layers(store: RunStore, run: RunRecord, max_side: int | None = None):
     """The run's photo and its masks decoded once, ready to composite: (RGB array, layers), or
     None when the run has no masks or its files are gone."""
     try:
@@ -283,7 +283,7 @@ def run_layers(store: RunStore, run: StoredRun, max_side: int | None = None):
 
 
 def run_overlay(
-    store: RunStore, run: StoredRun, keys: list[str] | None = None, max_side: int | None = None
+    store: RunStore, run: RunRecord, keys: list[str] | None = None, max_side: int | None = None
 ) -> bytes | None:
     """The photo with the run's masks (all raw masks, or `keys`) blended on; None when the run
     has no masks or its files are gone."""
@@ -297,7 +297,7 @@ def run_overlay(
     return overlay.to_jpeg(overlay.composite(base, layers, chosen, {}, 0.6))
 
 
-def debug_bundle(store: RunStore, run: StoredRun) -> bytes:
+def debug_bundle(store: RunStore, run: RunRecord) -> bytes:
     """What was sent and received for a run — request bodies (no key), task_id, request ids,
     poll timeline, the raw answers and phase timings — to file a precise report."""
     buffer = io.BytesIO()

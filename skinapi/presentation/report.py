@@ -11,7 +11,7 @@ from ..backends import EMULATOR
 from ..concerns import colour_hex, label, region_label
 from ..errors import StoreError
 from ..imaging import overlay
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 from .exports import run_layers, when
 
 
@@ -50,7 +50,7 @@ def radar_svg(scores: list[tuple[str, float]], size: int = 420) -> str:
     return "".join(parts)
 
 
-def html_report(store: RunStore, run: StoredRun) -> bytes:
+def html_report(store: RunStore, run: RunRecord) -> bytes:
     """One HTML file with the photo, the radar, the overlay and the table, all inline."""
     result = run.result
     if result is None:
@@ -100,7 +100,7 @@ task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units 
     return page.encode()
 
 
-def mask_gallery(store: RunStore, run: StoredRun) -> str:
+def mask_gallery(store: RunStore, run: RunRecord) -> str:
     """Each whole-face concern's mask on its own thumbnail, captioned with its colour and name:
     one blend of sixteen masks says nothing, sixteen small ones do."""
     prepared = run_layers(store, run, max_side=320)  # decoded once for every thumbnail

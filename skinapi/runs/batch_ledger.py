@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 from ..store.leases import batch_lock_path, take
 from ..store.states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
 from .batch_input import BatchInputError
@@ -86,12 +86,12 @@ class BatchSummary:
 
 @dataclass
 class Standing:
-    succeeded: dict[str, StoredRun] = field(default_factory=dict)
+    succeeded: dict[str, RunRecord] = field(default_factory=dict)
     """By photo hash, as every dict here."""
-    in_flight: dict[str, StoredRun] = field(default_factory=dict)
-    lost: dict[str, StoredRun] = field(default_factory=dict)
+    in_flight: dict[str, RunRecord] = field(default_factory=dict)
+    lost: dict[str, RunRecord] = field(default_factory=dict)
     """Created or maybe created, with no result to be had: never created again."""
-    reusable: dict[str, StoredRun] = field(default_factory=dict)
+    reusable: dict[str, RunRecord] = field(default_factory=dict)
     """Recorded, and nothing was sent: the next attempt is recorded in the same run."""
     to_create: list[PlannedPhoto] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
@@ -106,7 +106,7 @@ class Standing:
         return failures
 
 
-def same_backend(run: StoredRun, backend: str, base_url: str = "") -> bool:
+def same_backend(run: RunRecord, backend: str, base_url: str = "") -> bool:
     """Whether `run` was answered where a batch for `backend` at `base_url` sends: a run's
     backend is what answered its create (an emulator names itself), which a caller that has
     not sent anything yet cannot know, so the same URL counts as the same backend."""
@@ -117,7 +117,7 @@ def standing_of(
     plan: BatchPlan, store: RunStore, *, batch: str, backend: str, base_url: str = ""
 ) -> Standing:
     settings = plan.settings.to_dict()
-    runs: dict[str, list[StoredRun]] = {}
+    runs: dict[str, list[RunRecord]] = {}
     for run in store.batch_runs(batch):  # oldest first
         if same_backend(run, backend, base_url) and run.settings.to_dict() == settings:
             runs.setdefault(run.photo_hash, []).append(run)
@@ -142,7 +142,7 @@ def standing_of(
     return standing
 
 
-def _newest(runs: list[StoredRun], wanted) -> StoredRun | None:
+def _newest(runs: list[RunRecord], wanted) -> RunRecord | None:
     return next((r for r in reversed(runs) if wanted(r)), None)
 
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
@@ -39,9 +40,9 @@ from ..errors import (
     StoreError,
     TaskTimeoutError,
 )
-from ..names import one_line
+from ..names import one_line, safe_name
 from ..results import AnalysisResult
-from ..store import RunStore, StoredRun, new_run_id
+from ..store import RunRecord, RunStore, new_run_id
 from ..store.leases import run_lease
 from ..store.states import (
     EXPIRED_MESSAGE,
@@ -239,46 +240,22 @@ def _timeline(phases) -> list[dict]:
 # -- a single run -------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    """One analysis as a session knows it: what is sent, and how far it got."""
+@dataclass(kw_only=True)
+class Run(RunRecord):
+    """A run as a session follows it: its record, the photo's bytes, and how far it got."""
 
     key: str
-    photo: bytes
-    photo_name: str
-    source: str
-    settings: AnalysisSettings
-    backend: str
-    """``emulator`` or ``live`` (see skinapi.backends)."""
-    state: RunState = "pending"
-    task_id: str | None = None
-    result: AnalysisResult | None = None
+    """The session's name for it (`run_key`: the same photo, settings and backend)."""
+    photo: bytes = b""
     error: dict | None = None
     """`SkinApiError.as_dict()` plus its one-line ``text``."""
-    started: float = field(default_factory=time.time)
-    duration: float | None = None
     polls: int = 0
-    store_id: str | None = None
-    """The run's id in the run store, when the history is usable."""
-    label: str = ""
-    trial: str = ""
-    participant: str = ""
-    batch: str = ""
-    file: str = ""
-    meta: dict[str, str] = field(default_factory=dict)
-    visit: str = ""
-    base_url: str = ""
-    """Where its task was sent (the client's base URL); a task is resumed only there."""
     not_saved: str | None = None
     """Why the run store does not hold this run (or its result), when it does not."""
 
     @property
     def in_flight(self) -> bool:
         return self.state in IN_FLIGHT_STATES
-
-    @property
-    def units(self) -> int:
-        return self.settings.units if self.state == "success" else 0
 
 
 @dataclass(frozen=True)
@@ -318,8 +295,8 @@ def run_analysis(
     resuming = run.task_id is not None
     run.base_url = run.base_url or client.base_url
     recorder = Recorder(store)
-    fresh = not resuming and run.store_id is None
-    run_id = new_run_id() if fresh else run.store_id
+    fresh = not resuming and run.id is None
+    run_id = new_run_id() if fresh else run.id
     # Leased before its record exists: another window never sees it unclaimed (see leases).
     with run_lease(store, run_id) as held:
         if held is False:
@@ -333,20 +310,21 @@ def run_analysis(
 
 
 def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
+    run.photo_hash = run.photo_hash or photo_hash(run.photo)
     try:
-        run.store_id = recorder.begin(
+        run.id = recorder.begin(
             run_id,
             photo=run.photo,
             settings=run.settings,
             backend=run.backend,
             base_url=run.base_url,
             source=run.source,
-            photo_hash=photo_hash(run.photo),
+            photo_hash=run.photo_hash,
             label=run.label,
             trial=run.trial,
             participant=run.participant,
             batch=run.batch,
-            file=run.file or run.photo_name,
+            file=run.file,
             meta=run.meta,
             visit=run.visit,
         )
@@ -359,14 +337,14 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
 
     def sending() -> None:
         run.state = "sending"
-        recorder.note(run.store_id, state="sending")
+        recorder.note(run.id, state="sending")
 
     def created(task_id: str) -> None:
         # No Streamlit call may come between the create's answer and this line: a rerun that
         # stops the script later still finds the task_id, in the session and in the store.
         run.task_id, run.state = task_id, "running"
         run.backend = client.answered_by or run.backend
-        recorder.created(run.store_id, task_id, client.answered_by)
+        recorder.created(run.id, task_id, client.answered_by)
 
     phases: list[Progress] = []
 
@@ -388,7 +366,7 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
                 result = client.analyze(
                     run.photo,
                     run.settings,
-                    file_name=run.photo_name,
+                    file_name=safe_name(posixpath.basename(run.file), fallback="photo.jpg"),
                     on_progress=progress,
                     on_task_created=created,
                     on_create_sending=sending,
@@ -403,33 +381,33 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
         else:
             outcome = Outcome("success", result)
     run.state, run.result, run.error = outcome.state, outcome.result, outcome.error
-    recorder.debug(run.store_id, run.settings, trace, phases)
+    recorder.debug(run.id, run.settings, trace, phases)
     if outcome.state == "success":
         run.duration = (run.duration or 0.0) + time.monotonic() - start
+        run.units = run.settings.units
         try:
             recorder.succeeded(
-                run.store_id, outcome.result, duration=run.duration, units=run.settings.units
+                run.id, outcome.result, duration=run.duration, units=run.settings.units
             )
         except StoreError as exc:
             recorder.problem = str(exc)
             # The run must not stay "running" in the history when its end cannot be saved.
             recorder.note(
-                run.store_id, state="error", error_code="NotSaved", error_message=str(exc)[:300]
+                run.id, state="error", error_code="NotSaved", error_message=str(exc)[:300]
             )
     else:
-        recorder.failed(run.store_id, outcome.state, outcome.exception)
+        recorder.failed(run.id, outcome.state, outcome.exception)
     return outcome
 
 
-def mark_interrupted(store: RunStore | None, run: Run | StoredRun) -> None:
+def mark_interrupted(store: RunStore | None, run: Run | RunRecord) -> None:
     """A run an interruption stopped before its task_id came back (see Recorder.interrupted)."""
-    run_id = run.store_id if isinstance(run, Run) else run.id
-    state = Recorder(store).interrupted(run_id, create_sent=run.state == "sending")
+    state = Recorder(store).interrupted(run.id, create_sent=run.state == "sending")
     if isinstance(run, Run):
         run.state = state
 
 
-def run_from_store(store: RunStore, stored: StoredRun) -> Run:
+def run_from_store(store: RunStore, stored: RunRecord) -> Run:
     """A stored run as a session's Run, to open it in Results or resume it."""
     try:
         photo = store.photo(stored.id)
@@ -443,27 +421,9 @@ def run_from_store(store: RunStore, stored: StoredRun) -> Run:
             "error_code": stored.error_code,
             "task_id": stored.task_id,
         }
-    return replace(
-        Run(
-            f"stored-{stored.id}",
-            photo,
-            stored.file or "photo.jpg",
-            stored.source,
-            stored.settings,
-            stored.backend,
-        ),
-        state={"pending": "unsent", "sending": "unconfirmed"}.get(stored.state, stored.state),
-        task_id=stored.task_id,
-        result=store.load_result(stored),
-        error=error,
-        duration=stored.duration,
-        store_id=stored.id,
-        label=stored.label,
-        trial=stored.trial,
-        participant=stored.participant,
-        batch=stored.batch,
-        file=stored.file,
-        meta=stored.meta,
-        visit=stored.visit,
-        base_url=stored.base_url,
+    record = {f.name: getattr(stored, f.name) for f in fields(RunRecord)}
+    record["state"] = {"pending": "unsent", "sending": "unconfirmed"}.get(
+        stored.state, stored.state
     )
+    record["result"] = store.load_result(stored)
+    return Run(key=f"stored-{stored.id}", photo=photo, error=error, **record)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from ..concerns import family, family_label, region_label
 from ..names import csv_cell
-from ..store import StoredRun
+from ..store import RunRecord
 from .stats import Estimate, mean_ci
 from .tables import concern_key
 
@@ -61,7 +61,7 @@ class ScoreRow:
         return concern_label(self.concern, self.region)
 
 
-def cohort_scores(runs: list[StoredRun]) -> list[ScoreRow]:
+def cohort_scores(runs: list[RunRecord]) -> list[ScoreRow]:
     """One row per successful run × concern × region, in the runs' order; runs without a
     result (failed, pending) are skipped."""
     return [
@@ -215,8 +215,8 @@ def _pair(a: dict, b: dict, score: Score, names: dict[str, str]) -> list[PairedC
 
 
 def paired_differences(
-    runs_a: list[StoredRun],
-    runs_b: list[StoredRun],
+    runs_a: list[RunRecord],
+    runs_b: list[RunRecord],
     score: Score = "ui",
     by: Literal["photo_hash", "file"] = "photo_hash",
 ):
@@ -227,7 +227,7 @@ def paired_differences(
     within the batch, for copies re-encoded or resized (other bytes, same photo). A photo run
     twice in a batch counts once, by its newest successful run. Concerns with no pair are left
     out; photos without a partner are counted in `unmatched_a` / `unmatched_b`."""
-    chosen: tuple[dict[str, StoredRun], dict[str, StoredRun]] = ({}, {})
+    chosen: tuple[dict[str, RunRecord], dict[str, RunRecord]] = ({}, {})
     for side, runs in zip(chosen, (runs_a, runs_b), strict=True):
         for run in runs:
             key = run.photo_hash if by == "photo_hash" else run.file
@@ -282,7 +282,7 @@ class TrialChange:
 
 
 def visit_changes(
-    runs: list[StoredRun],
+    runs: list[RunRecord],
     baseline: str = "baseline",
     follow_up: str | None = None,
     score: Score = "ui",
@@ -293,8 +293,8 @@ def visit_changes(
     name are no visit. Participants lacking either visit are `missing`, with the reason."""
     if follow_up == baseline:
         raise ValueError("the follow-up visit must differ from the baseline")
-    visits: dict[tuple[str, str], dict[str, StoredRun]] = defaultdict(dict)
-    baselines: dict[tuple[str, str], list[StoredRun]] = defaultdict(list)
+    visits: dict[tuple[str, str], dict[str, RunRecord]] = defaultdict(dict)
+    baselines: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
     for run in (r for r in runs if r.participant):
         at = visits[(run.trial, run.participant)]  # one with no successful run is missing too
         if run.visit and run.state == "success" and run.result is not None:
@@ -334,7 +334,7 @@ def visit_changes(
     return TrialChange(rows, _pair(starts, ends, score, names), missing)
 
 
-def _baseline_before(runs: list[StoredRun], end: StoredRun | None) -> StoredRun | None:
+def _baseline_before(runs: list[RunRecord], end: RunRecord | None) -> RunRecord | None:
     """The newest baseline taken before the follow-up (a baseline retaken after it is no
     baseline for it); the first one when none was."""
     if not runs:

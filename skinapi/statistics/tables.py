@@ -12,15 +12,15 @@ from datetime import date, datetime
 from ..backends import EMULATOR, LIVE
 from ..concerns import CONCERNS, family, family_label, label, region_label
 from ..results import ConcernScore
-from ..store import StoredRun
+from ..store import RunRecord
 from ..store.states import STATE_LABELS
 
 
-def scores_of(run: StoredRun) -> list[ConcernScore]:
+def scores_of(run: RunRecord) -> list[ConcernScore]:
     return run.result.scores if run.result else []
 
 
-def headline_of(run: StoredRun) -> list[ConcernScore]:
+def headline_of(run: RunRecord) -> list[ConcernScore]:
     return run.result.headline_scores() if run.result else []
 
 
@@ -40,7 +40,7 @@ class HistoryFilter:
     concerns: tuple[str, ...] = ()
     """Concern labels the run must all have analysed."""
 
-    def keeps(self, run: StoredRun) -> bool:
+    def keeps(self, run: RunRecord) -> bool:
         day = datetime.fromtimestamp(run.created).date()
         analysed = {CONCERNS[a].label for a in run.actions if a in CONCERNS}
         return (
@@ -54,11 +54,11 @@ class HistoryFilter:
             and set(self.concerns) <= analysed
         )
 
-    def apply(self, runs: list[StoredRun]) -> list[StoredRun]:
+    def apply(self, runs: list[RunRecord]) -> list[RunRecord]:
         return [r for r in runs if self.keeps(r)]
 
 
-def run_title(run: StoredRun) -> str:
+def run_title(run: RunRecord) -> str:
     """What tells runs apart first (label, settings), then when: a phone cuts the end off."""
     when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
     tag = f"{run.label} · " if run.label else ""
@@ -70,7 +70,7 @@ def run_title(run: StoredRun) -> str:
 BACKEND_LABELS = {EMULATOR: "emulator (demo scores)", LIVE: "live"}
 
 
-def table_rows(runs: list[StoredRun], thumbnails: dict[str, bytes | None]) -> list[dict]:
+def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> list[dict]:
     rows = []
     for run in runs:
         thumb = thumbnails.get(run.id)
@@ -105,7 +105,7 @@ def concern_key(score: ConcernScore) -> tuple[str, str]:
     return family(score.type), score.region or "whole"
 
 
-def deltas(runs: list[StoredRun]) -> list[dict]:
+def deltas(runs: list[RunRecord]) -> list[dict]:
     """Per concern and region: the change of each run from the first (raw and ui) — the point of
     the table, so those columns come first — then each run's scores; largest change first.
     A score a run does not have is None."""
@@ -140,7 +140,7 @@ def blanks(rows: list[dict]) -> list[dict]:
     return [{k: "" if v is None else v for k, v in row.items()} for row in rows]
 
 
-def mixing_warnings(runs: list[StoredRun]) -> list[str]:
+def mixing_warnings(runs: list[RunRecord]) -> list[str]:
     warnings = []
     if len({r.quality for r in runs}) > 1:
         warnings.append(
@@ -155,7 +155,7 @@ def mixing_warnings(runs: list[StoredRun]) -> list[str]:
     return warnings
 
 
-def spread(runs: list[StoredRun]) -> list[dict]:
+def spread(runs: list[RunRecord]) -> list[dict]:
     """Per concern and region over repeated runs: mean, min–max and standard deviation."""
     values: dict[tuple[str, str], list[ConcernScore]] = defaultdict(list)
     for run in runs:
@@ -181,7 +181,7 @@ def spread(runs: list[StoredRun]) -> list[dict]:
     return rows
 
 
-def ledger(runs: list[StoredRun]) -> dict[str, list[dict]]:
+def ledger(runs: list[RunRecord]) -> dict[str, list[dict]]:
     """Units spent per day and per label (trial), from the stored runs."""
     per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -202,12 +202,12 @@ def ledger(runs: list[StoredRun]) -> dict[str, list[dict]]:
     }
 
 
-def trial_scores(runs: list[StoredRun]) -> list[tuple[str, int]]:
+def trial_scores(runs: list[RunRecord]) -> list[tuple[str, int]]:
     """(concern label, ui score) for every participant's whole-face scores."""
     return [(label(s.type), s.ui_score) for run in runs for s in headline_of(run)]
 
 
-def mean_scores(runs: list[StoredRun]) -> list[ConcernScore]:
+def mean_scores(runs: list[RunRecord]) -> list[ConcernScore]:
     """The mean ui and raw score per concern over runs, as scores for a radar."""
     grouped: dict[str, list[ConcernScore]] = defaultdict(list)
     for run in runs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backends import BACKENDS, EMULATOR, LIVE
-from .base import FRESH_HINT, RunStore, StoredRun, default_path, new_run_id
+from .base import FRESH_HINT, RunRecord, RunStore, default_path, new_run_id
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
@@ -17,7 +17,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "RunStore",
     "SqliteRunStore",
-    "StoredRun",
+    "RunRecord",
     "default_path",
     "new_run_id",
     "open_store",

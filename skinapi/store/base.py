@@ -1,4 +1,4 @@
-"""What every run store is: the record of one run (`StoredRun`) and the interface (`RunStore`)
+"""What every run store is: the record of one run (`RunRecord`) and the interface (`RunStore`)
 that the run lifecycle, the pages and the CLI use, whichever database keeps the runs.
 
 An implementation lives beside this module (`sqlite`: one file and a folder on this machine);
@@ -35,25 +35,30 @@ def default_path() -> Path:
     return Path(base) / "skinscope" / "runs.sqlite3"
 
 
-@dataclass
-class StoredRun:
-    id: str
-    created: float
+@dataclass(kw_only=True)
+class RunRecord:
+    """One run as the run store keeps it — the one record type of a run. A session's `Run`
+    (skinapi.runs.lifecycle) is this record and what the session holds besides."""
+
+    settings: AnalysisSettings
     backend: str
     """Who answered: ``emulator`` (SkinScope's own: demo scores) or ``live`` (YouCam's API)."""
-    api_version: str
-    settings: AnalysisSettings
-    actions: list[str]
     source: str
-    photo_hash: str
+    """Where the photo came from: ``upload``, ``sample``, ``camera``, ``cli``, ``batch``."""
+    id: str | None = None
+    """The run's id in the run store; None while the store does not hold it."""
+    created: float = field(default_factory=time.time)
+    photo_hash: str = ""
     task_id: str | None = None
     state: RunState = "pending"
     result: AnalysisResult | None = None
-    """The scores without masks; `RunStore.load_result` reads the masks too."""
+    """A stored run's scores without masks (`RunStore.load_result` reads the masks too); a
+    session's result, masks and all."""
     mask_files: dict[str, str] = field(default_factory=dict)
     """The saved mask file of each mask key, under the run's ``masks/`` folder."""
     duration: float | None = None
     units: int = 0
+    """Units spent: the settings' price once the run succeeded."""
     error_code: str | None = None
     error_message: str | None = None
     label: str = ""
@@ -65,7 +70,7 @@ class StoredRun:
     """The batch (cohort) this run belongs to, when it came from `skinapi batch` or the Batch
     page."""
     file: str = ""
-    """The photo's path within its batch's input."""
+    """The photo's file name (its path within its batch's input, for a batch's run)."""
     meta: dict = field(default_factory=dict)
     """The batch's meta CSV columns for this photo (group, device, …), all text."""
     visit: str = ""
@@ -73,6 +78,14 @@ class StoredRun:
     base_url: str = ""
     """Where the run was sent (empty for runs recorded before SkinScope kept it): a task
     is resumed there and nowhere else."""
+
+    @property
+    def api_version(self) -> str:
+        return self.settings.api_version
+
+    @property
+    def actions(self) -> list[str]:
+        return list(self.settings.actions)
 
     @property
     def quality(self) -> str:
@@ -126,14 +139,14 @@ class RunStore(Protocol):
 
     def purge(self) -> None: ...
 
-    def get(self, run_id: str) -> StoredRun | None: ...
+    def get(self, run_id: str) -> RunRecord | None: ...
 
-    def list(self, *, limit: int | None = None) -> list[StoredRun]:
+    def list(self, *, limit: int | None = None) -> list[RunRecord]:
         """Every readable run, newest first."""
 
     def find_result(
         self, photo_hash: str, settings: AnalysisSettings, backend: str
-    ) -> StoredRun | None:
+    ) -> RunRecord | None:
         """The newest successful run of this photo with these settings on this backend."""
 
     def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
@@ -144,14 +157,14 @@ class RunStore(Protocol):
         self, photo_hash: str, quality: str, version: str, warnings: list[str]
     ) -> None: ...
 
-    def by_task(self, task_id: str) -> StoredRun | None:
+    def by_task(self, task_id: str) -> RunRecord | None:
         """The newest run of the task `task_id`."""
 
-    def batch_runs(self, batch: str) -> list[StoredRun]: ...
+    def batch_runs(self, batch: str) -> list[RunRecord]: ...
 
     def batches(self) -> list[tuple[str, int, float]]: ...
 
-    def pending(self) -> list[StoredRun]:
+    def pending(self) -> list[RunRecord]:
         """Runs an earlier session left unfinished."""
 
     def thumbnails(self) -> dict[str, bytes]: ...
@@ -161,6 +174,6 @@ class RunStore(Protocol):
 
     def photo(self, run_id: str) -> bytes: ...
 
-    def load_result(self, run: StoredRun) -> AnalysisResult | None: ...
+    def load_result(self, run: RunRecord) -> AnalysisResult | None: ...
 
     def size_on_disk(self) -> int: ...

@@ -11,6 +11,7 @@ import io
 import json
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -19,7 +20,7 @@ from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
 from . import sqlite_schema as schema
-from .base import FRESH_HINT, StoredRun, default_path, new_run_id
+from .base import FRESH_HINT, RunRecord, default_path, new_run_id
 from .files import LocalFiles
 from .states import RESUMABLE_STATES
 
@@ -52,6 +53,7 @@ _COLUMNS = (
     "visit",
     "base_url",
 )
+_SELECTED = ", ".join(_COLUMNS)
 _JSON_COLUMNS = ("result", "debug", "settings", "meta")
 _TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
 
@@ -118,19 +120,7 @@ class SqliteRunStore:
     @classmethod
     def fresh(cls, path: Path | str | None = None) -> SqliteRunStore:
         """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
-        path = Path(path) if path else default_path()
-        try:
-            if path.exists() or path.is_symlink():
-                path.rename(path.with_name(f"{path.name}.broken-{int(time.time())}"))
-            for suffix in ("-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"Cannot start a fresh history: {path.parent} does not let SkinScope move the "
-                f"old file aside ({exc.strerror or exc})",
-                hint="Point SKINSCOPE_DATA_DIR at a folder you can write, then reload.",
-            ) from None
-        return cls(path)
+        return cls(_moved_aside(Path(path) if path else default_path()))
 
     @_guarded
     def close(self) -> None:
@@ -226,42 +216,26 @@ class SqliteRunStore:
     # -- reading ---------------------------------------------------------------------------
 
     @_guarded
-    def get(self, run_id: str) -> StoredRun | None:
-        row = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
-        ).fetchone()
-        if not row:
-            return None
-        try:
-            return _stored(row)
-        except _DAMAGED as exc:
-            raise StoreError(f"Run {run_id} in the history is damaged ({exc!r:.80})") from None
+    def get(self, run_id: str) -> RunRecord | None:
+        return self._one("id = ?", (run_id,), f"Run {run_id} in the history")
 
     @_guarded
-    def list(self, *, limit: int | None = None) -> list[StoredRun]:
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM runs ORDER BY created DESC"
-        rows = self._db.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        runs, self.unreadable = [], []
-        for row in rows:
-            try:
-                runs.append(_stored(row))
-            except _DAMAGED:
-                self.unreadable.append(str(row[0]))
-        return runs
+    def list(self, *, limit: int | None = None) -> list[RunRecord]:
+        return self._many("1 ORDER BY created DESC" + (f" LIMIT {int(limit)}" if limit else ""))
 
     @_guarded
     def find_result(self, photo_hash: str, settings: AnalysisSettings, backend: str):
         """The newest successful run of this photo with these settings on this backend: what
         a new tab or a restart finds instead of paying for the same analysis again."""
-        row = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE photo_hash = ? AND backend = ? "
-            "AND settings = ? AND state = 'success' ORDER BY created DESC LIMIT 1",
-            (photo_hash, backend, json.dumps(settings.to_dict())),
-        ).fetchone()
         try:
-            return _stored(row) if row else None
-        except _DAMAGED:
-            return None
+            return self._one(
+                "photo_hash = ? AND backend = ? AND settings = ? AND state = 'success' "
+                "ORDER BY created DESC LIMIT 1",
+                (photo_hash, backend, json.dumps(settings.to_dict())),
+                "",
+            )
+        except StoreError:
+            return None  # a damaged row is paid for again rather than shown
 
     @_guarded
     def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
@@ -289,27 +263,29 @@ class SqliteRunStore:
         )
 
     @_guarded
-    def by_task(self, task_id: str) -> StoredRun | None:
+    def by_task(self, task_id: str) -> RunRecord | None:
         """The newest run of the task `task_id`."""
-        row = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE task_id = ? "
-            "ORDER BY created DESC LIMIT 1",
-            (task_id,),
-        ).fetchone()
+        return self._one(
+            "task_id = ? ORDER BY created DESC LIMIT 1", (task_id,), f"The run of task {task_id}"
+        )
+
+    @_guarded
+    def batch_runs(self, batch: str) -> list[RunRecord]:
+        """Every run of one batch, oldest first."""
+        return self._many("batch = ? ORDER BY created", (batch,))
+
+    def _one(self, where: str, params: tuple, what: str) -> RunRecord | None:
+        row = self._db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchone()
         if not row:
             return None
         try:
             return _stored(row)
         except _DAMAGED as exc:
-            raise StoreError(f"The run of task {task_id} is damaged ({exc!r:.80})") from None
+            raise StoreError(f"{what} is damaged ({exc!r:.80})") from None
 
-    @_guarded
-    def batch_runs(self, batch: str) -> list[StoredRun]:
-        """Every run of one batch, oldest first."""
-        rows = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE batch = ? ORDER BY created",
-            (batch,),
-        ).fetchall()
+    def _many(self, where: str, params: tuple = ()) -> list[RunRecord]:
+        """The readable runs; the ids of the others in `unreadable`."""
+        rows = self._db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchall()
         runs, unreadable = [], []
         for row in rows:
             try:
@@ -330,7 +306,7 @@ class SqliteRunStore:
             )
         ]
 
-    def pending(self) -> list[StoredRun]:
+    def pending(self) -> list[RunRecord]:
         """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
         return [r for r in self.list() if r.state in RESUMABLE_STATES]
 
@@ -346,7 +322,7 @@ class SqliteRunStore:
         return self.run_files.photo(run_id)
 
     @_guarded
-    def load_result(self, run: StoredRun) -> AnalysisResult | None:
+    def load_result(self, run: RunRecord) -> AnalysisResult | None:
         """The stored result with its masks and resized photo read back from its files."""
         if run.result is None:
             return None
@@ -355,6 +331,21 @@ class SqliteRunStore:
     @_guarded
     def size_on_disk(self) -> int:
         return self.run_files.size() + (self.path.stat().st_size if self.path.exists() else 0)
+
+
+def _moved_aside(path: Path) -> Path:
+    try:
+        if path.exists() or path.is_symlink():
+            path.rename(path.with_name(f"{path.name}.broken-{int(time.time())}"))
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot start a fresh history: {path.parent} does not let SkinScope move the "
+            f"old file aside ({exc.strerror or exc})",
+            hint="Point SKINSCOPE_DATA_DIR at a folder you can write, then reload.",
+        ) from None
+    return path
 
 
 def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
@@ -393,10 +384,13 @@ _DAMAGED = (ValueError, KeyError, TypeError, AttributeError)
 """What decoding a damaged row raises (invalid JSON, missing keys, wrong types)."""
 
 
-def _stored(row) -> StoredRun:
+def _stored(row) -> RunRecord:
     values = dict(zip(_COLUMNS, row, strict=True))
-    values["settings"] = AnalysisSettings.from_dict(json.loads(values["settings"] or "{}"))
-    values["actions"] = [a for a in (values["actions"] or "").split(",") if a]
+    settings = AnalysisSettings.from_dict(json.loads(values["settings"] or "{}"))
+    if values["api_version"] and values["api_version"] != settings.api_version:
+        settings = replace(settings, api_version=values["api_version"])  # an early row's column
+    values["settings"] = settings
+    del values["api_version"], values["actions"]  # the settings hold both
     result = json.loads(values["result"]) if values["result"] else None
     values["result"] = AnalysisResult.from_dict(result) if result else None
     values["mask_files"] = (result or {}).get("mask_files") or {}
@@ -405,7 +399,7 @@ def _stored(row) -> StoredRun:
         values[text] = values[text] or ""
     values["meta"] = _meta_columns(values["meta"])
     values["units"] = values["units"] or 0
-    return StoredRun(**values)
+    return RunRecord(**values)
 
 
 def _meta_columns(text) -> dict[str, str]:

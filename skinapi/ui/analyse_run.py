@@ -112,6 +112,14 @@ def repeat_panel(photo, settings, conn, reason) -> Run | None:
 
 
 def _new_run(key, photo: ChosenPhoto, settings, conn: Connection, **labels) -> Run:
-    run = Run(key, photo.data, photo.name, photo.source, settings, conn.backend, **labels)
+    run = Run(
+        key=key,
+        photo=photo.data,
+        file=photo.name,
+        source=photo.source,
+        settings=settings,
+        backend=conn.backend,
+        **labels,
+    )
     runs()[run.key] = run
     return run

@@ -9,7 +9,7 @@ import streamlit as st
 from ..names import markdown_text, safe_name
 from ..presentation import charts, exports
 from ..statistics import cohort
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 from .state import remembered
 
 GALLERY = 8
@@ -27,7 +27,7 @@ def choose_batch(store: RunStore, preferred: str | None) -> str | None:
     return st.selectbox("Batch", names, key="cohort_batch")
 
 
-def cohort_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
+def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     """`stored`: every run of `batch`, as the store holds them."""
     runs = [r for r in stored if r.state == "success"]
     rows = cohort.cohort_scores(runs)
@@ -101,7 +101,7 @@ def _interval(estimate) -> str:
     return f"{max(estimate.low, 0):.1f} – {min(estimate.high, 100):.1f}"
 
 
-def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:
+def outlier_gallery(store: RunStore, runs: list[RunRecord], found) -> None:
     st.markdown(f"**Outliers** · {len(found)} beyond the boxes' whiskers (1.5 × IQR)")
     if not found:
         st.caption("None: every score is within its concern's usual range.")
@@ -120,11 +120,11 @@ def outlier_gallery(store: RunStore, runs: list[StoredRun], found) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _outlier_jpeg(run_id: str, mask_key: str | None, _store: RunStore, _run: StoredRun):
+def _outlier_jpeg(run_id: str, mask_key: str | None, _store: RunStore, _run: RunRecord):
     return exports.run_overlay(_store, _run, [mask_key], max_side=480) if mask_key else None
 
 
-def outlier_image(store: RunStore, run: StoredRun | None, mask_key: str | None):
+def outlier_image(store: RunStore, run: RunRecord | None, mask_key: str | None):
     """The run's photo with that concern's mask, or None (no such run, damaged files)."""
     if run is None:
         return None
@@ -152,7 +152,7 @@ def export_buttons(batch, rows, means, found, by, score) -> None:
         )
 
 
-def paired_view(store: RunStore, batch: str, stored: list[StoredRun]) -> None:
+def paired_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     """Two batches of the same photos (v2.0 vs v2.1, SD vs HD…): the change per concern."""
     others = [name for name, _, _ in store.batches() if name != batch]
     if not others:

@@ -9,10 +9,10 @@ from ..backends import EMULATOR
 from ..concerns import label, region_label
 from ..presentation import charts, exports
 from ..statistics import tables
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 
 
-def pick_runs(done: list[StoredRun]) -> list[StoredRun]:
+def pick_runs(done: list[RunRecord]) -> list[RunRecord]:
     by_id = {r.id: r for r in done}
     if series := st.session_state.pop("compare_series_new", None):
         # Straight from "Run N times": that series is what the user came to see.
@@ -32,7 +32,7 @@ def pick_runs(done: list[StoredRun]) -> list[StoredRun]:
     return [by_id[i] for i in chosen_ids]
 
 
-def radar_and_deltas(chosen: list[StoredRun]) -> bool:
+def radar_and_deltas(chosen: list[RunRecord]) -> bool:
     """The overlaid radars and the delta table; whether raw scores are shown."""
     chart_column, table_column = st.columns([1, 1.2], gap="large")
     with chart_column:
@@ -54,7 +54,7 @@ def radar_and_deltas(chosen: list[StoredRun]) -> bool:
     return use_raw
 
 
-def masks_side_by_side(store: RunStore, chosen: list[StoredRun]) -> None:
+def masks_side_by_side(store: RunStore, chosen: list[RunRecord]) -> None:
     st.subheader("Masks side by side")
     keys_per_run = [{s.key for s in tables.scores_of(r)} for r in chosen]
     shared = set.intersection(*keys_per_run)
@@ -77,7 +77,7 @@ def masks_side_by_side(store: RunStore, chosen: list[StoredRun]) -> None:
                 st.caption(f"Run {index + 1} has no mask for this concern.")
 
 
-def repeatability(done: list[StoredRun], use_raw: bool) -> None:
+def repeatability(done: list[RunRecord], use_raw: bool) -> None:
     st.subheader("Repeatability")
     st.caption(
         "How much of a difference between two runs is noise: run one photo and settings several times (Analyse → Run N times), then look at the spread."

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ..errors import InvalidTaskIdError, SkinApiError, StoreError
 from ..runs.lifecycle import Run, photo_hash, run_from_store
-from ..store import RunStore, SqliteRunStore, StoredRun, default_path, open_store
+from ..store import RunRecord, RunStore, SqliteRunStore, default_path, open_store
 from .connection import client_for
 from .state import runs
 
@@ -41,7 +41,7 @@ def history_problem() -> StoreError | None:
 _failures: dict[str, StoreError] = {}
 
 
-def read_runs() -> list[StoredRun] | None:
+def read_runs() -> list[RunRecord] | None:
     """Every readable stored run, newest first; None (and `history_problem` says why) when the
     history cannot be read."""
     store = history()
@@ -66,7 +66,7 @@ def start_fresh_history() -> StoreError | None:
     return None
 
 
-def open_in_results(stored: StoredRun) -> None:
+def open_in_results(stored: RunRecord) -> None:
     store = history()
     if store is None:
         return
@@ -100,7 +100,7 @@ def latest_result() -> Run | None:
     """The newest successful run: this session's, else the run store's."""
     done = [r for r in runs().values() if r.state == "success" and r.result is not None]
     if done:
-        return max(done, key=lambda r: r.started)
+        return max(done, key=lambda r: r.created)
     for stored in read_runs() or []:
         if stored.state == "success":
             store = history()
@@ -111,7 +111,7 @@ def latest_result() -> Run | None:
     return None
 
 
-def delete_runs_everywhere(store: RunStore, stored_runs: list[StoredRun]) -> list[str]:
+def delete_runs_everywhere(store: RunStore, stored_runs: list[RunRecord]) -> list[str]:
     """Delete each run's task at the API, then locally; a run whose API delete fails is kept."""
     failures = []
     for run in stored_runs:

@@ -12,7 +12,7 @@ from ..concerns import CONCERNS
 from ..names import markdown_text
 from ..presentation import exports, report
 from ..statistics import tables
-from ..store import RunStore, StoredRun
+from ..store import RunRecord, RunStore
 from ..store.states import STATE_LABELS
 from . import batch_job
 from .connection import LIVE, find_key, show_balance
@@ -52,7 +52,7 @@ def unreadable_note(store: RunStore) -> None:
         )
 
 
-def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
+def filters(runs: list[RunRecord]) -> tables.HistoryFilter:
     first_day = datetime.fromtimestamp(min(r.created for r in runs)).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
     cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.5])
@@ -90,7 +90,7 @@ def filters(runs: list[StoredRun]) -> tables.HistoryFilter:
     )
 
 
-def run_table(shown: list[StoredRun], store: RunStore) -> list[StoredRun]:
+def run_table(shown: list[RunRecord], store: RunStore) -> list[RunRecord]:
     """The table of runs; the ones the user selected."""
     selection = st.dataframe(
         tables.table_rows(shown, store.thumbnails()),
@@ -111,7 +111,7 @@ def run_table(shown: list[StoredRun], store: RunStore) -> list[StoredRun]:
     return [shown[i] for i in selection.selection.rows if i < len(shown)]
 
 
-def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
+def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
     st.markdown(f"**{len(picked)} selected**")
     cells = st.columns(5)
     if len(picked) == 1 and picked[0].state == "success":
@@ -170,7 +170,7 @@ def selection_actions(picked: list[StoredRun], store: RunStore) -> None:
         delete_dialog(picked, store)
 
 
-def edit_panel(run: StoredRun, store: RunStore) -> None:
+def edit_panel(run: RunRecord, store: RunStore) -> None:
     with st.container(border=True):
         st.markdown(
             f"**Run {run.id}** · task `{run.task_id or '—'}` · {STATE_LABELS.get(run.state, run.state)}"
@@ -196,7 +196,7 @@ def edit_panel(run: StoredRun, store: RunStore) -> None:
 
 
 @st.dialog("Delete runs")
-def delete_dialog(picked: list[StoredRun], store: RunStore) -> None:
+def delete_dialog(picked: list[RunRecord], store: RunStore) -> None:
     st.markdown(f"Delete **{len(picked)} run{'' if len(picked) == 1 else 's'}**?")
     st.caption(
         "Deleting locally removes the photo, masks and scores from this machine. Deleting at the API too removes the task, its input and outputs on YouCam's side."
@@ -221,7 +221,7 @@ def _forget_selection() -> None:
     st.session_state.pop("history_table", None)
 
 
-def ledger(runs: list[StoredRun]) -> None:
+def ledger(runs: list[RunRecord]) -> None:
     st.subheader("Units ledger")
     tallies = tables.ledger(runs)
     spent = sum(r.units for r in runs)
@@ -236,7 +236,7 @@ def ledger(runs: list[StoredRun]) -> None:
         show_balance(LIVE)
 
 
-def privacy(runs: list[StoredRun], store: RunStore) -> None:
+def privacy(runs: list[RunRecord], store: RunStore) -> None:
     st.subheader("Privacy")
     st.caption(
         "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."

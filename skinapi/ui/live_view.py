@@ -170,12 +170,12 @@ def analyse_photo(
         st.session_state["live_capture_error"] = f"{exc} Try again."
         return False
     run = Run(
-        f"live-{uuid.uuid4().hex[:8]}",
-        photo.data,
-        "live.jpg",
-        "camera",
-        settings,
-        conn.backend,
+        key=f"live-{uuid.uuid4().hex[:8]}",
+        photo=photo.data,
+        file="live.jpg",
+        source="camera",
+        settings=settings,
+        backend=conn.backend,
         label=trial,
         trial=trial,
         participant=participant,

@@ -107,7 +107,7 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     st.download_button(
         "Download this overlay (JPEG)",
         image,
-        exports.download_name(run.started, run.label, result.task_id, "-overlay.jpg"),
+        exports.download_name(run.created, run.label, result.task_id, "-overlay.jpg"),
         "image/jpeg",
         key="do_download_overlay",
         on_click="ignore",

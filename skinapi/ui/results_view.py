@@ -18,7 +18,7 @@ from .state import remembered
 
 def run_header(run: Run) -> None:
     """Which run this is: label, date, source, participant, task, and whose scores they are."""
-    when = datetime.fromtimestamp(run.started).strftime("%d %b %Y, %H:%M")
+    when = datetime.fromtimestamp(run.created).strftime("%d %b %Y, %H:%M")
     parts = [f"**{markdown_text(run.label)}**"] if run.label else []
     parts += [when, SOURCES.get(run.source, run.source)]
     if run.participant:
@@ -178,7 +178,7 @@ def downloads(run: Run) -> None:
         column.download_button(
             title,
             data,
-            exports.download_name(run.started, run.label, result.task_id, suffix),
+            exports.download_name(run.created, run.label, result.task_id, suffix),
             kind,
             key=key,
             width="stretch",

@@ -90,7 +90,7 @@ def resume_stored_runs() -> None:
         return  # History explains it and offers the way out
     tried = st.session_state.setdefault("history_resumed", set())
     for stored in pending:
-        if stored.id in tried or any(r.store_id == stored.id for r in runs().values()):
+        if stored.id in tried or any(r.id == stored.id for r in runs().values()):
             continue
         if (stored.batch and batch_busy(store, stored.batch)) or run_busy(store, stored.id):
             continue  # another window, the CLI or a running batch is on it now

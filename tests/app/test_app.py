@@ -176,12 +176,12 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     key = run_key(photo, settings, "emulator")
     at.session_state["runs"] = {
         key: Run(
-            key,
-            photo,
-            "sample.jpg",
-            "sample",
-            settings,
-            "emulator",
+            key=key,
+            photo=photo,
+            file="sample.jpg",
+            source="sample",
+            settings=settings,
+            backend="emulator",
             state="running",
             task_id=task_id,
         )

@@ -170,7 +170,14 @@ def test_a_full_disk_after_the_create_keeps_the_paid_result(tmp_path, fresh_app_
     with mounted(tmp_path / "small", "size=160k") as folder:
         store = SqliteRunStore(folder / "runs.sqlite3")
         filler = folder / "filler"
-        run = Run("r", FACE_PATH.read_bytes(), "face.jpg", "upload", SETTINGS, "emulator")
+        run = Run(
+            key="r",
+            photo=FACE_PATH.read_bytes(),
+            file="face.jpg",
+            source="upload",
+            settings=SETTINGS,
+            backend="emulator",
+        )
 
         def fill_the_disk(progress):
             if progress.task_id and not filler.exists():
@@ -182,7 +189,7 @@ def test_a_full_disk_after_the_create_keeps_the_paid_result(tmp_path, fresh_app_
         outcome = run_analysis(run, demo_client(fresh_app_state), store, on_progress=fill_the_disk)
         assert outcome.state == "success" and run.result.scores
         assert run.not_saved and "disk" in run.not_saved.lower()
-        stored = store.get(run.store_id)
+        stored = store.get(run.id)
         assert stored is None or stored.state != "running"
 
 

@@ -91,8 +91,7 @@ def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
     monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")
     result = hostile_result()
     result.skin_types = [SkinTypeZone("whole", SCRIPT + IMG)]
-    run = Run("k", FACE_PATH.read_bytes(), "f.jpg", "camera", AnalysisSettings.build(["redness"]),
-              "emulator", state="success", task_id="task_1", result=result)  # fmt: skip
+    run = Run(key="k", photo=FACE_PATH.read_bytes(), file="f.jpg", source="camera", settings=AnalysisSettings.build(["redness"]), backend="emulator", state="success", task_id="task_1", result=result)  # fmt: skip
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["runs"] = {"k": run}
     at.session_state["live_run"] = "k"

@@ -29,8 +29,8 @@ CHILD = textwrap.dedent(
     from skinapi.store import RunStore, SqliteRunStore
     moment, db, url, photo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     store = SqliteRunStore(db)
-    run = Run("r", open(photo, "rb").read(), "face.jpg", "upload",
-              AnalysisSettings.build(["redness", "pore"]), "emulator")
+    run = Run(key="r", photo=open(photo, "rb").read(), file="face.jpg", source="upload",
+              settings=AnalysisSettings.build(["redness", "pore"]), backend="emulator")
     kill = lambda: os.kill(os.getpid(), signal.SIGKILL)
     update = store.update
     def watched(run_id, **fields):

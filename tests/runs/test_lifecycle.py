@@ -34,9 +34,16 @@ def _row(run, emulator) -> dict:
 
 
 def _single(emulator, store, photo: bytes):
-    run = Run("single", photo, "face.jpg", "upload", SETTINGS, "live")
+    run = Run(
+        key="single",
+        photo=photo,
+        file="face.jpg",
+        source="upload",
+        settings=SETTINGS,
+        backend="live",
+    )
     run_analysis(run, test_client(emulator), store, timeout=30)
-    return store.get(run.store_id)
+    return store.get(run.id)
 
 
 def _batched(emulator, store, photo: bytes):

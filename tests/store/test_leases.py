@@ -26,18 +26,25 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
 ):
     emulator = emulator_factory(processing_time=0.4, polling_interval=0.1)
     store = SqliteRunStore(tmp_path / "runs.sqlite3")
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
+    run = Run(
+        key="r",
+        photo=face_bytes,
+        file="face.jpg",
+        source="upload",
+        settings=SETTINGS,
+        backend="emulator",
+    )
     seen = []
 
     def on_progress(progress):
-        seen.append((progress.phase, run_busy(store, run.store_id)))
+        seen.append((progress.phase, run_busy(store, run.id)))
 
     run_analysis(run, Client(FAKE_KEY, base_url=emulator.url), store, on_progress=on_progress)
-    assert store.get(run.store_id).state == "success"
+    assert store.get(run.id).state == "success"
     phases = {phase for phase, _ in seen}
     assert {"uploading", "creating", "waiting"} <= phases
     assert all(busy for _, busy in seen), seen
-    assert not run_busy(store, run.store_id)
+    assert not run_busy(store, run.id)
 
 
 def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):

@@ -47,18 +47,25 @@ def recorded_run(store, client, photo, settings=SETTINGS, **labels):
 def test_the_run_is_stored_before_the_create_request(store, emulator, face_bytes):
     client = Client(FAKE_KEY, base_url=emulator.url)
     seen = {}
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
+    run = Run(
+        key="r",
+        photo=face_bytes,
+        file="face.jpg",
+        source="upload",
+        settings=SETTINGS,
+        backend="emulator",
+    )
 
     def on_progress(progress):
         if progress.phase == "uploading":
-            seen["before"] = (store.get(run.store_id).state, emulator.creates)
+            seen["before"] = (store.get(run.id).state, emulator.creates)
         if progress.task_id and "stored" not in seen:
-            seen["stored"] = store.get(run.store_id)
+            seen["stored"] = store.get(run.id)
 
     run_analysis(run, client, store, on_progress=on_progress)
     assert seen["before"] == ("pending", 0)
     assert seen["stored"].task_id and seen["stored"].state == "running"
-    final = store.get(run.store_id)
+    final = store.get(run.id)
     assert final.state == "success" and final.units == 9 and final.result.task_id == final.task_id
     assert store.load_result(final).masks  # masks were saved as files
 
@@ -94,7 +101,8 @@ def test_killed_between_create_and_success_then_resumed_after_restart(tmp_path, 
             store = SqliteRunStore({str(tmp_path / "runs.sqlite3")!r})
             settings = AnalysisSettings.build(["redness", "pore"])
             photo = open({str(photo)!r}, "rb").read()
-            run = Run("r", photo, "face.jpg", "upload", settings, "emulator")
+            run = Run(key="r", photo=photo, file="face.jpg", source="upload", settings=settings,
+                      backend="emulator")
             client = Client({DEMO_API_KEY!r}, base_url="http://127.0.0.1:{port}")
             def kill_once_created(progress):
                 if progress.task_id:
@@ -409,7 +417,14 @@ def test_a_create_that_never_reached_the_api_is_an_error_not_unconfirmed(
     a plain failure that may be run again, not one that must never be created again."""
     gate = Gate(emulator.port).open()
     client = Client(FAKE_KEY, base_url=gate.url, retry=RetryPolicy(attempts=2, base_delay=0.01))
-    run = Run("r", face_bytes, "face.jpg", "upload", SETTINGS, "emulator")
+    run = Run(
+        key="r",
+        photo=face_bytes,
+        file="face.jpg",
+        source="upload",
+        settings=SETTINGS,
+        backend="emulator",
+    )
 
     def close_before_the_create(progress):
         if progress.phase == "creating":
@@ -417,5 +432,5 @@ def test_a_create_that_never_reached_the_api_is_an_error_not_unconfirmed(
 
     outcome = run_analysis(run, client, store, on_progress=close_before_the_create)
     assert outcome.state == "error" and emulator.creates == 0
-    stored = store.get(run.store_id)
+    stored = store.get(run.id)
     assert stored.state == "error" and "nothing was billed" in outcome.error["hint"]

@@ -25,18 +25,18 @@ from skinapi.statistics.cohort import (
     visit_changes_csv,
 )
 from skinapi.statistics.stats import mean_ci, t_cdf, t_quantile
-from skinapi.store import StoredRun
+from skinapi.store import RunRecord
 
 
-def stored(run_id, scores, *, created=0.0, state="success", **fields) -> StoredRun:
+def stored(run_id, scores, *, created=0.0, state="success", **fields) -> RunRecord:
     """A stored run with `scores` as (concern, region, ui score); the raw score is ui + 0.25.
     A run that is not a success has no result."""
     concerns = [ConcernScore(t, r, ui + 0.25, ui, f"{t}:{r or 'whole'}") for t, r, ui in scores]
     result = AnalysisResult(f"task-{run_id}", "v2.1", "json", overall=70.0, scores=concerns)
     actions = tuple(dict.fromkeys(t for t, _, _ in scores))
-    return StoredRun(
-        id=run_id, created=created, backend="emulator", api_version="v2.1",
-        settings=AnalysisSettings(actions=actions), actions=list(actions), source="batch",
+    return RunRecord(
+        id=run_id, created=created, backend="emulator",
+        settings=AnalysisSettings(actions=actions), source="batch",
         photo_hash=fields.pop("photo_hash", f"hash-{run_id}"), state=state,
         result=result if state == "success" else None, **fields,
     )  # fmt: skip
