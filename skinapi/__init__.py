@@ -1,7 +1,8 @@
 """SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1).
 
-`import skinapi` loads the core only (backends, errors, concerns, results, transport, client:
-the standard library and requests). The layers above it are subpackages, each importing only
+`import skinapi` loads the core only (backends, errors, concerns, results, schema, the
+transport and its replies, scrubbing, recording and polling, the endpoint `resources`, and the
+client: the standard library and requests). The layers above it are subpackages, each importing only
 those below: `imaging` (faces, photo checks, overlays, live guidance) → `store` (the run store
 interface and its SQLite implementation, run states, leases) → `runs` (the run lifecycle,
 batches, the request budget) → `statistics` (tables, cohorts, confidence intervals) and
