@@ -1,14 +1,14 @@
-"""The emulator's answer documents: JSON bodies, a JSON task's output list, a result ZIP."""
+"""The emulator's answer documents: JSON bodies and errors, a JSON task's output list, a result
+ZIP, the unit price list."""
 
 from __future__ import annotations
 
 import io
 import json
-import urllib.request
 import zipfile
-from urllib.parse import urlsplit
 
 from .engine import EngineOutput, mask_file_name
+from .rules import UNIT_TIERS
 
 
 def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str) -> list[dict]:
@@ -21,12 +21,14 @@ def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str)
         name = mask_file_name(action, region or "whole")
         return f"{base}/{name.replace('.png', '.jpg') if overlay else name}"
 
-    output = []
+    first_of_type: dict[str, int] = {}
+    for position, item in enumerate(result.scores):
+        first_of_type.setdefault(item["type"], position)
     scores = sorted(
         result.scores,
-        key=lambda item: (result.scores.index(next(i for i in result.scores if i["type"] == item["type"])),
-                          item["region"] not in (None, "whole")),
-    )  # fmt: skip
+        key=lambda item: (first_of_type[item["type"]], item["region"] not in (None, "whole")),
+    )
+    output = []
     for item in scores:
         entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
         entry["mask_urls"] = [mask_url(item["type"], item["region"])]
@@ -92,38 +94,20 @@ def error(status: int, code: str, message: str):
     return json_answer(status, {"status": status, "error": message, "error_code": code})
 
 
-MAX_SOURCE_BYTES = 25 * 1024 * 1024
-
-
-def fetch_source(url: str) -> bytes | None:
-    """The photo a task names with `src_file_url`: http(s) only, capped, within 10 s; None when
-    it cannot be fetched (the task then fails with error_download_image, as the API's does)."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return None
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - scheme checked
-            data = answer.read(MAX_SOURCE_BYTES + 1)
-    except (OSError, ValueError):
-        return None
-    return data if len(data) <= MAX_SOURCE_BYTES else None
-
-
 def feature_cost() -> dict:
     """The unit price list, shaped as the vendor's example (tests/contract/feature_cost.json):
     `result`, not `data`, with the documented tiers."""
-    tiers = ((("SD", "1~4"), 9), (("SD", "5~8"), 12), (("SD", "9~12"), 14), (("SD", "13~16"), 16),
-             (("HD", "1~4"), 12), (("HD", "5~8"), 16), (("HD", "9~12"), 20), (("HD", "13~16"), 22))  # fmt: skip
-    return {
-        "status": 200,
-        "result": {
-            "skus": [
+    skus = []
+    for quality in ("SD", "HD"):
+        smallest = 1
+        for up_to, sd_units, hd_units in UNIT_TIERS:
+            skus.append(
                 {
-                    "description": f"AI Skin Analysis for {quality} {count} concerns",
-                    "amount": amount,
+                    "description": f"AI Skin Analysis for {quality} {smallest}~{up_to} concerns",
+                    "amount": sd_units if quality == "SD" else hd_units,
                     "unit": "result_image",
                     "proc_unit": 1,
-                }  # fmt: skip
-                for (quality, count), amount in tiers
-            ]
-        },
-    }
+                }
+            )
+            smallest = up_to + 1
+    return {"status": 200, "result": {"skus": skus}}

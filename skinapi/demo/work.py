@@ -1,55 +1,24 @@
-"""The emulator's tasks and uploads, the work a task does, and presigned-style result URLs."""
+"""The work a task does in the background: take or fetch its photo, judge it by the contract's
+photo rules, run the demo engine and keep the answer's files and output on the task."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+import urllib.request
+from urllib.parse import urlsplit
 
-from ..concerns import MAX_FILE_BYTES
-from ..errors import PhotoError
-from ..imaging.checks import check_photo
-from ..imaging.photo import load_photo
 from . import engine
-from .answers import fetch_source, json_output, result_zip
+from .answers import json_output, result_zip
+from .rules import QUALITY_OF_ACTION, judge_photo
+from .tasks import Task
 
-
-@dataclass
-class Upload:
-    file_id: str
-    content_type: str
-    file_size: int
-    data: bytes | None = None
-
-
-@dataclass
-class Task:
-    task_id: str
-    api_version: str
-    actions: tuple[str, ...]
-    format: str
-    miniserver_args: dict
-    key: str
-    created: float
-    last_poll: float
-    future: Future | None = None
-    error: str | None = None
-    charged: bool = False
-    finished_at: float | None = None
-    """When a poll first saw the task finished; from then on it is kept `result_retention`."""
-    files: dict[str, bytes] = field(default_factory=dict)
-    output: list | None = None
+MAX_SOURCE_BYTES = 25 * 1024 * 1024
 
 
 def run_task(
     task: Task, data: bytes | None, source_url: str | None, fault: str, files_path: str
 ) -> None:
-    """What a task does in the background: fetch or take the photo, check it as the API
-    would, run the demo engine, and keep the answer's files and output on the task."""
+    """Fill in `task.error`, or its files and output; `fault` is an engine error injected in
+    place of the verdict, and `files_path` where its files will be served."""
     if fault:
         task.error = fault
         return
@@ -58,23 +27,14 @@ def run_task(
         if data is None:
             task.error = "error_download_image"
             return
-    if data is None:
+    if data is None:  # reserved but never uploaded
         task.error = "unknown_internal_error"
         return
-    if len(data) >= MAX_FILE_BYTES:
-        task.error = "exceed_max_filesize"
+    verdict = judge_photo(data, QUALITY_OF_ACTION[task.actions[0]])
+    if verdict.error:
+        task.error = verdict.error
         return
-    mode = "hd" if task.actions[0].startswith("hd_") else "sd"
-    try:
-        photo = load_photo(data)
-    except PhotoError:
-        task.error = "error_decode_image"
-        return
-    report = check_photo(photo, mode)
-    if report.engine_error:
-        task.error = report.engine_error
-        return
-    result = engine.analyze(photo, report.faces[0], task.actions, task.miniserver_args)
+    result = engine.analyze(verdict.photo, verdict.face, task.actions, task.miniserver_args)
     task.files = dict(result.masks)
     task.files["resize_image.jpg"] = result.resized_image
     task.output = json_output(result, task.actions, task.miniserver_args, files_path)
@@ -82,36 +42,14 @@ def run_task(
         task.files["result.zip"] = result_zip(result, task.actions)
 
 
-def new_task_id() -> str:
-    """64 URL-safe characters, as the vendor's task ids are; never a leading dash, which a
-    command line would read as an option."""
-    while (task_id := secrets.token_urlsafe(48)).startswith("-"):
-        pass
-    return task_id
-
-
-class Signer:
-    """Result URLs that work for a while, like presigned storage URLs: signed with a secret of
-    this emulator, with their expiry on its clock."""
-
-    def __init__(self, clock: Callable[[], float]):
-        self._secret = secrets.token_bytes(16)
-        self._clock = clock
-
-    def sign(self, path: str, lifetime: float) -> str:
-        expires = f"{self._clock() + lifetime:.3f}"
-        return f"{path}?Expires={expires}&Signature={self._signature(path, expires)}"
-
-    def holds(self, path: str, query: str) -> bool:
-        fields = parse_qs(query)
-        expires = (fields.get("Expires") or [""])[0]
-        given = (fields.get("Signature") or [""])[0]
-        try:
-            fresh = float(expires) >= self._clock()
-        except ValueError:
-            return False
-        return fresh and hmac.compare_digest(given, self._signature(path, expires))
-
-    def _signature(self, path: str, expires: str) -> str:
-        digest = hmac.new(self._secret, f"{path}|{expires}".encode(), hashlib.sha256)
-        return digest.hexdigest()[:32]
+def fetch_source(url: str) -> bytes | None:
+    """The photo a task names with `src_file_url`: http(s) only, capped, within 10 s; None when
+    it cannot be fetched (the task then fails with error_download_image, as the API's does)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - scheme checked
+            data = answer.read(MAX_SOURCE_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    return data if len(data) <= MAX_SOURCE_BYTES else None

@@ -1,7 +1,8 @@
 """Checking a photo the way the API would: every pre-flight check, with the fix for each.
 
-The emulator's engine errors come from these same checks, so demo mode refuses exactly what
-the pre-flight blocks; the live guidance uses the same thresholds.
+The emulator judges photos by its own reading of the contract (skinapi/demo/rules.py), not by
+these checks, so a mistake here is not also the emulator's; the live guidance uses the same
+thresholds as these checks.
 """
 
 from __future__ import annotations

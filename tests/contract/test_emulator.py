@@ -48,9 +48,15 @@ def test_documented_request_errors(emulator, actions, message):
     assert response.json() == {"status": 400, "error": message, "error_code": "InvalidParameters"}
 
 
-def test_pf_camera_kit_only_on_v21(emulator):
-    body = {"src_file_id": "x", "dst_actions": ["redness"], "pf_camera_kit": True}
-    assert post(emulator, "/s2s/v2.0/task/skin-analysis", body).status_code == 400
+def test_pf_camera_kit_is_a_boolean_of_v21_only(client, emulator, face_bytes):
+    """On v2.1 a pf_camera_kit that is not true or false is refused; v2.0 has no such field,
+    so there it is ignored like any extra field."""
+    body = {"src_file_id": client.upload_photo(face_bytes), "dst_actions": ["redness"]}
+    v21, v20 = "/s2s/v2.1/task/skin-analysis", "/s2s/v2.0/task/skin-analysis"
+    refused = post(emulator, v21, body | {"pf_camera_kit": "yes"})
+    assert refused.status_code == 400 and refused.json()["error_code"] == "InvalidParameters"
+    assert post(emulator, v21, body | {"pf_camera_kit": False}).status_code == 200
+    assert post(emulator, v20, body | {"pf_camera_kit": True}).status_code == 200
 
 
 def test_file_never_uploaded_fails_as_unknown_internal_error(client):

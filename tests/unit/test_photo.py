@@ -213,7 +213,9 @@ def _corpus(face_image):
     }
 
 
-def test_demo_mode_refuses_exactly_what_the_pre_flight_blocks(face_image, client):
+def test_the_pre_flight_and_the_emulator_judge_common_photos_alike(face_image, client):
+    """Two readings of the contract, written apart (imaging.checks and demo/rules), agree on
+    the everyday problems: what the pre-flight blocks, demo mode refuses with that error."""
     from skinapi import AnalysisSettings, EngineError
 
     for name, data in _corpus(face_image).items():

@@ -1,0 +1,172 @@
+"""The emulator's table of uploads, tasks and unit balances, shared by the handler threads: when
+an unpolled task expires, how long a finished one is kept, what a success is charged."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from .config import EmulatorConfig
+from .rules import Refusal, TaskRequest, invalid, unit_cost
+
+MAX_KEPT_UPLOADS = 64
+MAX_KEPT_TASKS = 64
+"""Tasks whose files are kept; the oldest finished ones are dropped beyond it."""
+
+
+@dataclass
+class Upload:
+    file_id: str
+    content_type: str
+    file_size: int
+    data: bytes | None = None
+
+
+@dataclass
+class Task:
+    task_id: str
+    api_version: str
+    actions: tuple[str, ...]
+    format: str
+    miniserver_args: dict
+    key: str
+    created: float
+    last_poll: float
+    future: Future | None = None
+    error: str | None = None
+    charged: bool = False
+    finished_at: float | None = None
+    """When a poll first saw the task finished; from then on it is kept `result_retention`."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    output: list | None = None
+
+
+def new_task_id() -> str:
+    """64 URL-safe characters, as the vendor's task ids are; never a leading dash, which a
+    command line would read as an option."""
+    while (task_id := secrets.token_urlsafe(48)).startswith("-"):
+        pass
+    return task_id
+
+
+class TaskTable:
+    def __init__(self, clock: Callable[[], float], config: Callable[[], EmulatorConfig]):
+        """`config` gives the emulator's configuration as it is now: it can be swapped while
+        tasks run."""
+        self._clock = clock
+        self._config = config
+        self._lock = threading.Lock()
+        self._uploads: dict[str, Upload] = {}
+        self._tasks: dict[str, Task] = {}
+        self._balance: dict[str, float] = {}
+        self.creates = 0
+        self.expired = 0
+        """Running tasks dropped because no poll came in time."""
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def balance(self, key: str) -> float:
+        with self._lock:
+            return self._balance.get(key, self._config().starting_units)
+
+    def reserve(self, content_type: str, file_size: int) -> Upload:
+        upload = Upload("file_" + uuid.uuid4().hex, content_type, file_size)
+        with self._lock:
+            self._uploads[upload.file_id] = upload
+            while len(self._uploads) > MAX_KEPT_UPLOADS:  # the oldest reservations go first
+                self._uploads.pop(next(iter(self._uploads)))
+        return upload
+
+    def upload(self, file_id: str) -> Upload | None:
+        with self._lock:
+            return self._uploads.get(file_id)
+
+    def open_task(
+        self, request: TaskRequest, key: str, api_version: str
+    ) -> tuple[Task, Upload | None]:
+        """A new running task and the upload it names; `Refusal` when the key's units cannot
+        pay for it or its file was never reserved."""
+        config = self._config()
+        with self._lock:
+            if self._balance.get(key, config.starting_units) < unit_cost(request.actions):
+                raise Refusal("CreditInsufficiency", "Not enough units for this task")
+            upload = None
+            if request.src_file_id is not None:
+                upload = self._uploads.get(request.src_file_id)
+                if upload is None:
+                    raise invalid("src_file_id not found")
+            now = self._clock()
+            task = Task(
+                task_id=new_task_id(),
+                api_version=api_version,
+                actions=request.actions,
+                format=request.format,
+                miniserver_args=request.miniserver_args,
+                key=key,
+                created=now,
+                last_poll=now,
+            )
+            self._tasks[task.task_id] = task
+            self.creates += 1
+        return task, upload
+
+    def poll(self, task_id: str, key: str) -> Task | None:
+        """The task a poll asks for, or None when it is unknown, another key's or expired. A
+        poll keeps a running task alive; the first poll that finds it done (and
+        `processing_time` passed) marks it finished, which starts its retention."""
+        now = self._clock()
+        config = self._config()
+        with self._lock:
+            task = self._tasks.get(task_id)
+            expired = task is not None and (
+                now - task.finished_at > config.result_retention
+                if task.finished_at is not None
+                else now - task.last_poll > config.task_expiry
+            )
+            if expired:
+                self.expired += self._tasks.pop(task_id).finished_at is None
+            if task is None or task.key != key or expired:
+                return None
+            task.last_poll = now
+        if task.finished_at is None and (
+            task.future.done() and now - task.created >= config.processing_time
+        ):
+            task.finished_at = now
+            if task.future.exception():
+                task.error = task.error or "error_inference"
+        return task
+
+    def charge(self, task: Task) -> None:
+        """Take a successful task's units, once however often it is polled."""
+        with self._lock:
+            if not task.charged:
+                balance = self._balance.get(task.key, self._config().starting_units)
+                self._balance[task.key] = balance - unit_cost(task.actions)
+                task.charged = True
+
+    def delete(self, task_id: str, key: str) -> None:
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or task.key != key:
+                raise Refusal("InvalidTaskId", "Invalid task id")
+            if not task.future.done():
+                raise Refusal("OperationInvalid", "The task has not finished yet")
+            del self._tasks[task_id]
+
+    def evict(self) -> None:
+        """Keep the files of at most MAX_KEPT_TASKS tasks: the oldest finished go first, as if
+        they had expired, so a long demo session does not grow without end."""
+        with self._lock:
+            finished = [t for t in self._tasks.values() if t.future and t.future.done()]
+            for task in finished[: max(len(self._tasks) - MAX_KEPT_TASKS, 0)]:
+                self._tasks.pop(task.task_id, None)
+
+    def result_file(self, task_id: str, name: str) -> bytes | None:
+        with self._lock:
+            task = self._tasks.get(task_id)
+        return task.files.get(name) if task else None
