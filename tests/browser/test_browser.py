@@ -488,7 +488,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     """The plan (one photo blocked), the live progress, then the cohort split by group."""
     from PIL import ImageEnhance
 
-    from .helpers import face_image, jpeg
+    from ..helpers import face_image, jpeg
 
     names = []
     for index, (group, brightness) in enumerate(
@@ -578,7 +578,7 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
     from skinapi import AnalysisSettings
     from skinapi.store import SqliteRunStore
 
-    from .helpers import face_image, jpeg, record_run, start_emulator, test_client
+    from ..helpers import face_image, jpeg, record_run, start_emulator, test_client
 
     emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
     store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
