@@ -224,6 +224,7 @@ class Client:
             if on_create_sending:
                 on_create_sending()
             created = self.tasks.create_task(settings, src_file_id=file_id, deadline=deadline)
+        created_at = self._clock()
         if on_task_created:
             on_task_created(created.task_id)
         return self.resume(
@@ -233,6 +234,7 @@ class Client:
             on_progress=on_progress,
             timeout=timeout,
             _start=start,
+            _since=created_at,
         )
 
     def resume(
@@ -244,6 +246,7 @@ class Client:
         on_progress: ProgressCallback | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         _start: float | None = None,
+        _since: float | None = None,
     ) -> AnalysisResult:
         """Carry on with a task created earlier: poll until done, then download its results.
         With no known interval the first poll goes out at once."""
@@ -260,6 +263,7 @@ class Client:
                 on_progress=_timed_from(on_progress, self._clock, start),
                 first_poll_now=_start is None and interval is None,
                 deadline=deadline,
+                since=_since,
             )
             report("downloading", task_id=task_id)
             result = self.tasks.fetch_result(state, settings, deadline=deadline)

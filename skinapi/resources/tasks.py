@@ -91,22 +91,30 @@ class Tasks:
         on_progress: ProgressCallback | None = None,
         first_poll_now: bool = False,
         deadline: float | None = None,
+        since: float | None = None,
     ) -> TaskState:
         """Poll at the API's interval until success; raise EngineError on a failed task and
         DeadlineExceeded (with the task_id) when `timeout` (or `deadline`) passes first.
         `first_poll_now` polls before the first wait: a task picked up again may have
-        finished long ago."""
+        finished long ago. The interval runs from one poll's sending to the next, the first
+        from `since` (the create's answer; default now), so time spent between polls — a
+        caller's callback, a slow answer — does not push every later poll back."""
         clock = self._api.clock
         start = clock()
         deadline = start + timeout if deadline is None else deadline
         interval = self._interval(interval)
+        next_poll = start if since is None else since
+        if not first_poll_now:
+            next_poll += interval
         polls = 0
         while True:
             remaining = deadline - clock()
             if remaining <= 0:
                 raise self._late(task_id, start)
-            if polls or not first_poll_now:
-                self._api.sleep(min(interval, remaining))
+            wait = next_poll - clock()
+            if wait > 0:
+                self._api.sleep(min(wait, remaining))
+            sent = clock()
             try:
                 state = self.get_task(task_id, api_version=api_version, deadline=deadline)
             except e.TransportError:
@@ -115,6 +123,7 @@ class Tasks:
                 raise
             polls += 1
             interval = self._interval(state.polling_interval, interval)
+            next_poll = sent + interval
             if on_progress:
                 on_progress(
                     Progress("waiting", clock() - start, polls, interval, task_id, state.status)

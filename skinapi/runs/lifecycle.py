@@ -161,6 +161,14 @@ class Recorder:
             fields["backend"] = backend
         self.note(run_id, **fields)
 
+    def thumbnail(self, run_id: str | None, photo: bytes) -> None:
+        if self.store is not None and run_id:
+            try:
+                with self._lock:
+                    self.store.keep_thumbnail(run_id, photo)
+            except StoreError as exc:
+                self.problem = str(exc)
+
     def succeeded(
         self, run_id: str | None, result: AnalysisResult, *, duration: float, units: int
     ) -> None:
@@ -327,6 +335,7 @@ def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
             file=run.file,
             meta=run.meta,
             visit=run.visit,
+            thumbnail=False,  # made while the task runs: nothing waits for it then
         )
     except StoreError as exc:
         run.not_saved = str(exc)
@@ -345,6 +354,8 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
         run.task_id, run.state = task_id, "running"
         run.backend = client.answered_by or run.backend
         recorder.created(run.id, task_id, client.answered_by)
+        if not resuming:
+            recorder.thumbnail(run.id, run.photo)
 
     phases: list[Progress] = []
 
@@ -381,6 +392,8 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
         else:
             outcome = Outcome("success", result)
     run.state, run.result, run.error = outcome.state, outcome.result, outcome.error
+    if not resuming and run.task_id is None:
+        recorder.thumbnail(run.id, run.photo)
     recorder.debug(run.id, run.settings, trace, phases)
     if outcome.state == "success":
         run.duration = (run.duration or 0.0) + time.monotonic() - start

@@ -125,8 +125,10 @@ class RunStore(Protocol):
         meta: dict[str, str] | None = None,
         visit: str = "",
         run_id: str | None = None,
+        thumbnail: bool = True,
     ) -> str:
-        """Record a run before anything of it is sent; returns its id."""
+        """Record a run before anything of it is sent; returns its id. `thumbnail` False
+        leaves the photo's thumbnail to `keep_thumbnail`, for a caller in a hurry."""
 
     def update(self, run_id: str, **fields) -> None:
         """Change a run's columns; StoreError when the run is gone."""
@@ -166,6 +168,8 @@ class RunStore(Protocol):
 
     def pending(self) -> list[RunRecord]:
         """Runs an earlier session left unfinished."""
+
+    def keep_thumbnail(self, run_id: str, photo: bytes) -> None: ...
 
     def thumbnails(self) -> dict[str, bytes]: ...
 

@@ -14,8 +14,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PIL import Image
-
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
@@ -146,6 +144,7 @@ class SqliteRunStore:
         meta: dict[str, str] | None = None,
         visit: str = "",
         run_id: str | None = None,
+        thumbnail: bool = True,
     ) -> str:
         """Record a run before anything is sent; returns its id (`run_id`, from `new_run_id`,
         when the caller needs it before the record exists)."""
@@ -167,7 +166,7 @@ class SqliteRunStore:
                 label,
                 trial,
                 participant,
-                _thumbnail(photo),
+                _thumbnail(photo) if thumbnail else None,
                 batch,
                 file,
                 json.dumps(meta or {}),
@@ -217,18 +216,22 @@ class SqliteRunStore:
 
     @_guarded
     def get(self, run_id: str) -> RunRecord | None:
-        return self._one("id = ?", (run_id,), f"Run {run_id} in the history")
+        return _one(self._db, "id = ?", (run_id,), f"Run {run_id} in the history")
 
     @_guarded
     def list(self, *, limit: int | None = None) -> list[RunRecord]:
-        return self._many("1 ORDER BY created DESC" + (f" LIMIT {int(limit)}" if limit else ""))
+        runs, self.unreadable = _many(
+            self._db, "1 ORDER BY created DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        return runs
 
     @_guarded
     def find_result(self, photo_hash: str, settings: AnalysisSettings, backend: str):
         """The newest successful run of this photo with these settings on this backend: what
         a new tab or a restart finds instead of paying for the same analysis again."""
         try:
-            return self._one(
+            return _one(
+                self._db,
                 "photo_hash = ? AND backend = ? AND settings = ? AND state = 'success' "
                 "ORDER BY created DESC LIMIT 1",
                 (photo_hash, backend, json.dumps(settings.to_dict())),
@@ -265,34 +268,17 @@ class SqliteRunStore:
     @_guarded
     def by_task(self, task_id: str) -> RunRecord | None:
         """The newest run of the task `task_id`."""
-        return self._one(
-            "task_id = ? ORDER BY created DESC LIMIT 1", (task_id,), f"The run of task {task_id}"
+        return _one(
+            self._db,
+            "task_id = ? ORDER BY created DESC LIMIT 1",
+            (task_id,),
+            f"The run of task {task_id}",
         )
 
     @_guarded
     def batch_runs(self, batch: str) -> list[RunRecord]:
         """Every run of one batch, oldest first."""
-        return self._many("batch = ? ORDER BY created", (batch,))
-
-    def _one(self, where: str, params: tuple, what: str) -> RunRecord | None:
-        row = self._db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchone()
-        if not row:
-            return None
-        try:
-            return _stored(row)
-        except _DAMAGED as exc:
-            raise StoreError(f"{what} is damaged ({exc!r:.80})") from None
-
-    def _many(self, where: str, params: tuple = ()) -> list[RunRecord]:
-        """The readable runs; the ids of the others in `unreadable`."""
-        rows = self._db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchall()
-        runs, unreadable = [], []
-        for row in rows:
-            try:
-                runs.append(_stored(row))
-            except _DAMAGED:
-                unreadable.append(str(row[0]))
-        self.unreadable = unreadable
+        runs, self.unreadable = _many(self._db, "batch = ? ORDER BY created", (batch,))
         return runs
 
     @_guarded
@@ -309,6 +295,10 @@ class SqliteRunStore:
     def pending(self) -> list[RunRecord]:
         """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent."""
         return [r for r in self.list() if r.state in RESUMABLE_STATES]
+
+    @_guarded
+    def keep_thumbnail(self, run_id: str, photo: bytes) -> None:
+        self._db.execute("UPDATE runs SET thumbnail = ? WHERE id = ?", (_thumbnail(photo), run_id))
 
     @_guarded
     def thumbnails(self) -> dict[str, bytes]:
@@ -331,6 +321,28 @@ class SqliteRunStore:
     @_guarded
     def size_on_disk(self) -> int:
         return self.run_files.size() + (self.path.stat().st_size if self.path.exists() else 0)
+
+
+def _one(db: sqlite3.Connection, where: str, params: tuple, what: str) -> RunRecord | None:
+    row = db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchone()
+    if not row:
+        return None
+    try:
+        return _stored(row)
+    except _DAMAGED as exc:
+        raise StoreError(f"{what} is damaged ({exc!r:.80})") from None
+
+
+def _many(db: sqlite3.Connection, where: str, params: tuple = ()) -> tuple[list, list[str]]:
+    """The readable runs, and the ids of the others."""
+    rows = db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchall()
+    runs, unreadable = [], []
+    for row in rows:
+        try:
+            runs.append(_stored(row))
+        except _DAMAGED:
+            unreadable.append(str(row[0]))
+    return runs, unreadable
 
 
 def _moved_aside(path: Path) -> Path:
@@ -413,6 +425,8 @@ def _meta_columns(text) -> dict[str, str]:
 
 
 def _thumbnail(photo: bytes) -> bytes | None:
+    from PIL import Image  # only here: `analyze` of a photo checked before loads no Pillow
+
     try:
         image = Image.open(io.BytesIO(photo)).convert("RGB")
     except Exception:  # a photo the API would refuse still gets its run recorded

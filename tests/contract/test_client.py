@@ -77,15 +77,17 @@ def test_hd_regional_scores_for_pores_and_wrinkles(client, face_image):
 @pytest.mark.parametrize("unit", ["ms", "s"])
 def test_polling_follows_the_servers_interval_in_ms_and_seconds(emulator_factory, face_bytes, unit):
     emulator = emulator_factory(processing_time=0.9, polling_interval=0.2, interval_unit=unit)
-    slept = []
+    polled_at = []
 
-    def sleep(seconds):
-        slept.append(seconds)
+    def sleep(seconds):  # every poll follows a sleep: the interval runs from the last poll
+        assert 0 < seconds <= 0.2
         time.sleep(seconds)
+        polled_at.append(time.monotonic())
 
     Client(FAKE_KEY, base_url=emulator.url, sleep=sleep).analyze(face_bytes, settings())
-    assert slept and all(abs(s - 0.2) < 1e-9 for s in slept)
-    assert len(slept) <= math.ceil(0.9 / 0.2) + 1
+    gaps = [b - a for a, b in zip(polled_at, polled_at[1:], strict=False)]
+    assert gaps and all(0.2 - 0.002 <= gap < 0.2 + 0.06 for gap in gaps), gaps
+    assert len(polled_at) <= math.ceil(0.9 / 0.2) + 1
 
 
 def test_interval_unit_rule():
