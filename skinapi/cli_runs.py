@@ -66,6 +66,8 @@ def analyze(args) -> int:
         data = _checked(args, data, settings.quality, store)
     say(f"{len(settings.actions)} concerns, {settings.units} units on success")
     with ExitStack() as stack:
+        if store is not None:
+            stack.callback(store.close)
         client = client_from(args, stack)
         run = Run(
             key="cli",
