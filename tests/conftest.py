@@ -70,10 +70,7 @@ def client(emulator):
 def pytest_collection_modifyitems(items):
     """The browser tests (one xdist group, the longest) go first, so one worker starts them at
     once while the other works through everything else."""
-    in_browser_group = [
-        any(m.name == "xdist_group" and m.args == ("browser",) for m in item.iter_markers())
-        for item in items
-    ]
-    items[:] = [i for i, b in zip(items, in_browser_group, strict=True) if b] + [
-        i for i, b in zip(items, in_browser_group, strict=True) if not b
+    in_browser = [item.get_closest_marker("browser") is not None for item in items]
+    items[:] = [i for i, b in zip(items, in_browser, strict=True) if b] + [
+        i for i, b in zip(items, in_browser, strict=True) if not b
     ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.test_browser import go_to, settle, wait_for_app_run
+from tests.browser.actions import go_to, settle, wait_for_app_run
 from tests.helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
 
 expect.set_options(timeout=90_000)

@@ -1,0 +1,72 @@
+"""What the browser tests share: a Streamlit server on the demo emulator per module, Chromium
+with its fake camera, and windows closed after each test. The modules form one xdist group:
+one worker drives the browsers while the other runs the rest (two browsers and two servers at
+once on two cores made clicks land mid-run)."""
+
+import pytest
+
+from ..helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    server, url = serve_app(
+        tmp_path_factory.mktemp("data"),
+        tmp_path_factory.mktemp("streamlit") / "server.log",
+        SKINSCOPE_EMULATOR_PROCESSING_TIME="1.2",
+        SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
+        SKINSCOPE_EMULATOR_SEND_POLLING_INTERVAL="1",
+    )
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    clip = tmp_path_factory.mktemp("camera") / "face.y4m"
+    write_y4m(clip, webcam_frame())
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, permissions=["camera"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """New windows (each its own context) of a given size, closed when the test ends: a window
+    left open keeps its session, and its fragments, running for the rest of the module."""
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
