@@ -254,3 +254,41 @@ def server_stacks(url: str) -> str:
     server.send_signal(signal.SIGUSR1)
     time.sleep(1)
     return log_path.read_text(errors="replace")[-12_000:]
+
+
+def run_cli(
+    *args, key: str | None = FAKE_KEY, base_url: str | None = None, data_dir=None,
+    env: dict[str, str] | None = None, timeout: float = 120, popen: dict | None = None,
+):  # fmt: skip
+    """`python -m skinapi ARGS` in a fresh interpreter, as a user runs it: none of this
+    machine's YOUCAM_* or emulator settings; `key`, `base_url` and `data_dir` (the history) as
+    its environment says them, then `env`. With `popen` (Popen's keywords), the process is
+    returned running."""
+    child = {
+        k: v for k, v in os.environ.items() if not k.startswith(("YOUCAM_", "SKINSCOPE_EMULATOR_"))
+    }
+    if key:
+        child["YOUCAM_API_KEY"] = key
+    if base_url:
+        child["YOUCAM_BASE_URL"] = base_url
+    if data_dir:
+        child["SKINSCOPE_DATA_DIR"] = str(data_dir)
+    child |= env or {}
+    argv = [sys.executable, "-m", "skinapi", *map(str, args)]
+    if popen is not None:
+        return subprocess.Popen(argv, cwd=ROOT, env=child, **popen)
+    return subprocess.run(
+        argv, cwd=ROOT, env=child, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def app_test(**secrets: str):
+    """The dashboard under AppTest, not yet run, with these secrets (and never this machine's
+    secrets.toml: a placeholder makes it a secrets file without a key)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["placeholder"] = "no key here"
+    for name, value in secrets.items():
+        at.secrets[name] = value
+    return at

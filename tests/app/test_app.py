@@ -7,7 +7,7 @@ from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
 from skinapi.runs.lifecycle import Run, run_key
 
-from ..helpers import APP, FACE_PATH, SAMPLE, jpeg, small_face_photo, webcam_frame
+from ..helpers import FACE_PATH, SAMPLE, app_test, jpeg, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.usefixtures("quick_emulator")
 
 
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["placeholder"] = "no key here"  # a secrets file without YOUCAM_API_KEY
-    return at.run()
+    return app_test().run()
 
 
 def concerns(at: AppTest):
@@ -265,7 +263,7 @@ def test_a_new_participant_gets_an_empty_camera_not_the_last_persons_photo(quick
 
 def test_live_mode_with_a_refused_key_shows_why_and_never_the_key(quick_emulator):
     secret = "sk-live-typed-in-secret-0042"
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.session_state["settings_api_key"] = secret
     at.session_state["settings_base_url"] = quick_emulator.url  # a YouCam-compatible server
     at.run()

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from skinapi.store import SqliteRunStore, default_path
 from skinapi.ui import batch_job
 
-from ..helpers import APP, face_image, jpeg, wait_until
+from ..helpers import app_test, face_image, jpeg, wait_until
 
 pytestmark = pytest.mark.usefixtures("quick_emulator")
 
@@ -32,9 +32,7 @@ META = "file,group\nlight-0.jpg,light\nlight-1.jpg,light\ndark-2.jpg,dark\ndark-
 
 
 def page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["placeholder"] = "no key here"
-    at.run()
+    at = app_test().run()
     return at.switch_page("pages/batch.py").run()
 
 

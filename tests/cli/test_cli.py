@@ -8,23 +8,12 @@ import sys
 import pytest
 from PIL import Image
 
-from ..helpers import FACE_PATH, FAKE_KEY, jpeg
+from ..helpers import FACE_PATH, FAKE_KEY, jpeg, run_cli
 
 
-def run(args, emulator=None, key=FAKE_KEY, tmp_path=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    env["SKINSCOPE_EMULATOR_PROCESSING_TIME"] = "0.2"  # for --demo's own emulator
-    if key:
-        env["YOUCAM_API_KEY"] = key
-    if emulator:
-        env["YOUCAM_BASE_URL"] = emulator.url
-    return subprocess.run(
-        [sys.executable, "-m", "skinapi", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def run(args, emulator=None, key=FAKE_KEY):
+    quick_demo = {"SKINSCOPE_EMULATOR_PROCESSING_TIME": "0.2"}  # for --demo's own emulator
+    return run_cli(*args, key=key, base_url=emulator and emulator.url, env=quick_demo)
 
 
 def test_analyze_prints_one_json_document_and_saves_masks(emulator, tmp_path):

@@ -5,9 +5,7 @@ formats, SD and HD, full and partial answers, and the documented errors."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from skinapi import (
 )
 from skinapi.concerns import SD_ACTIONS
 
-from ..helpers import APP, FACE_PATH, FAKE_KEY, ROOT
+from ..helpers import FACE_PATH, FAKE_KEY, app_test, run_cli
 from .contract_replay import ReplayServer, document
 
 RUNNING = "task_poll_running.json"
@@ -122,12 +120,7 @@ def test_each_documented_error_becomes_its_own_exception(name, step, error):
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "skinapi", "analyze", str(FACE_PATH), "--base-url", url, *args],
-        env=env | {"YOUCAM_API_KEY": FAKE_KEY}, cwd=ROOT, capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
+    return run_cli("analyze", FACE_PATH, "--base-url", url, *args, timeout=60)
 
 
 def test_the_cli_prints_a_partial_answer_with_its_missing_list():
@@ -147,11 +140,10 @@ def test_the_cli_reads_the_vendors_zip_example():
 
 
 def test_the_results_page_shows_a_recorded_live_answer_and_its_gaps(monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     with ReplayServer(SD_PARTIAL) as replay:
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = app_test()
         at.session_state["settings_api_key"] = FAKE_KEY
         at.session_state["settings_base_url"] = replay.url
         at.run()

@@ -20,7 +20,7 @@ from skinapi.store import RunStore, SqliteRunStore
 from skinapi.ui import history as ui_history
 from skinapi.ui.connection import demo_emulator
 
-from ..helpers import APP, FACE_PATH, quick_demo_env, record_run
+from ..helpers import FACE_PATH, app_test, quick_demo_env, record_run
 
 PAGES = ["analyse", "results", "history", "compare", "live", "settings"]
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
@@ -99,9 +99,7 @@ def fresh_app_state(monkeypatch, tmp_path):
 
 def open_app(data_dir: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["placeholder"] = "no key here"
-    return at.run()
+    return app_test().run()
 
 
 @pytest.mark.parametrize("kind", UNUSABLE + PARTIAL)

@@ -14,7 +14,7 @@ from skinapi.presentation import exports, report
 from skinapi.results import AnalysisResult, ConcernScore, SkinTypeZone
 from skinapi.store import RunStore, SqliteRunStore
 
-from ..helpers import CHROMIUM, FACE_PATH
+from ..helpers import CHROMIUM, FACE_PATH, app_test
 
 SCRIPT = "<script>document.title='PWNED'</script>"
 IMG = '"><img src=x onerror="document.title=\'PWNED\'">'
@@ -81,18 +81,15 @@ def test_every_csv_export_neutralises_formulas(hostile_store):
 
 
 def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
 
     from skinapi.runs.lifecycle import Run
-
-    from ..helpers import APP
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SKINSCOPE_SIMPLE_CAMERA", "1")
     result = hostile_result()
     result.skin_types = [SkinTypeZone("whole", SCRIPT + IMG)]
     run = Run(key="k", photo=FACE_PATH.read_bytes(), file="f.jpg", source="camera", settings=AnalysisSettings.build(["redness"]), backend="emulator", state="success", task_id="task_1", result=result)  # fmt: skip
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.session_state["runs"] = {"k": run}
     at.session_state["live_run"] = "k"
     at.run()

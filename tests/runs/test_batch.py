@@ -12,7 +12,6 @@ import os
 import signal
 import struct
 import subprocess
-import sys
 import threading
 import warnings
 import zipfile
@@ -35,7 +34,15 @@ from skinapi.runs.budget import RETURN_MARGIN, RequestBudget
 from skinapi.store import RunStore, SqliteRunStore
 from skinapi.store.states import UNCONFIRMED_MESSAGE
 
-from ..helpers import FAKE_KEY, ROOT, ManualClock, face_image, jpeg, test_client, wait_until
+from ..helpers import (
+    FAKE_KEY,
+    ManualClock,
+    face_image,
+    jpeg,
+    run_cli,
+    test_client,
+    wait_until,
+)
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 QUICK = RateLimits.parse("100/1")
@@ -275,13 +282,10 @@ def test_exit_codes_say_what_went_wrong(emulator_factory, store, config, code):
 
 
 def batch_cli(args, *, emulator, data_dir, key=FAKE_KEY, **popen):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YOUCAM_", "SKINSCOPE_"))}
-    env |= {"YOUCAM_API_KEY": key, "SKINSCOPE_DATA_DIR": str(data_dir)}
-    argv = [sys.executable, "-m", "skinapi", "batch", *map(str, args),
-            "--base-url", emulator.url, "--actions", "redness,pore"]  # fmt: skip
-    if popen:
-        return subprocess.Popen(argv, cwd=ROOT, env=env, **popen)
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return run_cli(
+        "batch", *args, "--base-url", emulator.url, "--actions", "redness,pore", key=key,
+        data_dir=data_dir, popen=popen or None,
+    )  # fmt: skip
 
 
 def folder_of(tmp_path: Path, photos) -> Path:

@@ -16,7 +16,7 @@ from skinapi.runs.lifecycle import Run, run_analysis, run_from_store
 from skinapi.store import RunStore, SqliteRunStore
 from skinapi.store.leases import batch_busy, run_busy, run_lease
 
-from ..helpers import APP, FAKE_KEY, SAMPLE
+from ..helpers import FAKE_KEY, SAMPLE, app_test
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
@@ -104,9 +104,7 @@ def unfinished_run(store: RunStore, emulator, *, created: bool, batch: str = "")
 
 
 def open_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["placeholder"] = "no key here"
-    return at.run()
+    return app_test().run()
 
 
 def task_polls(emulator) -> int:
