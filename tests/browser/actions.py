@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from ..helpers import SHOTS, server_stacks
+from ..helpers import CHROMIUM, SHOTS, server_stacks
 
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),  # one worker drives the browsers (see conftest.py)
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
+    ),
+]
+"""Every browser test module's marks: `pytestmark = BROWSER_TEST`."""
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 expect.set_options(timeout=60_000)

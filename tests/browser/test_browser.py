@@ -4,12 +4,10 @@ chromium`); CI installs it. Screenshots land in test-artifacts/screenshots/.
 """
 
 import re
-from pathlib import Path
 
-import pytest
-
-from ..helpers import CHROMIUM, serve_app
+from ..helpers import serve_app
 from .actions import (
+    BROWSER_TEST,
     analyse_to_results,
     choose_preset,
     expect,
@@ -21,14 +19,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker drives the browsers (see conftest.py)
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):

@@ -2,13 +2,13 @@
 trial's change from baseline, with a screenshot of each."""
 
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from ..helpers import CHROMIUM, SHOTS, serve_app
+from ..helpers import SHOTS, serve_app
 from .actions import (
+    BROWSER_TEST,
     analyse_to_results,
     expect,
     go_to,
@@ -21,14 +21,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker drives the browsers (see conftest.py)
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path):

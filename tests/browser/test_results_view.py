@@ -3,13 +3,13 @@ HD, laptop and phone), mask colours and highlights, opening at the top, the char
 loaded early."""
 
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from ..helpers import CHROMIUM, FACE_PATH, SHOTS
+from ..helpers import FACE_PATH, SHOTS
 from .actions import (
+    BROWSER_TEST,
     analyse_to_results,
     expect,
     open_app,
@@ -20,14 +20,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker drives the browsers (see conftest.py)
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.mark.parametrize("quality", ["SD", "HD"])
