@@ -19,11 +19,13 @@ from ..concerns import AnalysisSettings
 from ..results import AnalysisResult
 from .states import RunState
 
-RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
+"""Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
+before kept 24 random bits (``-[0-9a-f]{6}``), which collided at about 30,000 runs."""
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
 
 
 def default_path() -> Path:

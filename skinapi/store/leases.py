@@ -43,7 +43,10 @@ def lock_file(path: Path) -> Iterator[bool]:
 
 
 def run_lease_path(store: RunStore, run_id: str) -> Path:
-    return store.folder(run_id) / "lease"
+    # Beside the runs' folders, not in one: the lease is taken before the run's record exists,
+    # and nothing of a run goes into its folder before that.
+    store.folder(run_id)  # a checked id
+    return store.path.parent / "leases" / f"{run_id}.lock"
 
 
 def batch_lock_path(store: RunStore, batch: str) -> Path:

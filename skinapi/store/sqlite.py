@@ -52,6 +52,11 @@ _COLUMNS = (
     "base_url",
 )
 _SELECTED = ", ".join(_COLUMNS)
+_INSERT = (
+    "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
+    "photo_hash, label, trial, participant, thumbnail, batch, file, meta, visit, base_url, "
+    "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
+)
 _JSON_COLUMNS = ("result", "debug", "settings", "meta")
 _TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
 
@@ -147,34 +152,34 @@ class SqliteRunStore:
         thumbnail: bool = True,
     ) -> str:
         """Record a run before anything is sent; returns its id (`run_id`, from `new_run_id`,
-        when the caller needs it before the record exists)."""
-        run_id = run_id or new_run_id()
-        self.run_files.write_photo(run_id, photo)
-        self._db.execute(
-            "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
-            "photo_hash, state, label, trial, participant, thumbnail, batch, file, meta, visit, "
-            "base_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                time.time(),
-                backend,
-                settings.api_version,
-                json.dumps(settings.to_dict()),
-                ",".join(settings.actions),
-                source,
-                photo_hash,
-                label,
-                trial,
-                participant,
-                _thumbnail(photo) if thumbnail else None,
-                batch,
-                file,
-                json.dumps(meta or {}),
-                visit,
-                base_url,
-            ),
-        )
-        return run_id
+        when the caller needs it before the record exists). The record comes first and its
+        files after it, so an id that is taken already is refused before a file of the other
+        run could be overwritten; a photo that cannot be written takes its record back."""
+        row = (
+            time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
+            ",".join(settings.actions), source, photo_hash, label, trial, participant,
+            _thumbnail(photo) if thumbnail else None, batch, file, json.dumps(meta or {}), visit,
+            base_url,
+        )  # fmt: skip
+        chosen = run_id or new_run_id()
+        self.folder(chosen)  # a checked id, before it is stored
+        for attempt in range(3):
+            try:
+                self._db.execute(_INSERT, (chosen, *row))
+                break
+            except sqlite3.IntegrityError:
+                if run_id or attempt == 2:
+                    raise StoreError(
+                        f"Run id {chosen} is taken already in the history",
+                        hint="Run it again: a new run gets a new id.",
+                    ) from None
+                chosen = new_run_id()
+        try:
+            self.run_files.write_photo(chosen, photo)
+        except OSError:
+            self._db.execute("DELETE FROM runs WHERE id = ?", (chosen,))
+            raise
+        return chosen
 
     @_guarded
     def update(self, run_id: str, **fields) -> None:

@@ -3,6 +3,7 @@ numbers, delete and purge that leave nothing behind, and broken files that do no
 
 import csv
 import io
+import itertools
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import zipfile
 
 import pytest
@@ -434,3 +436,47 @@ def test_a_create_that_never_reached_the_api_is_an_error_not_unconfirmed(
     assert outcome.state == "error" and emulator.creates == 0
     stored = store.get(run.id)
     assert stored.state == "error" and "nothing was billed" in outcome.error["hint"]
+
+
+def test_runs_recorded_at_once_never_share_an_id_or_overwrite_a_photo(tmp_path, monkeypatch):
+    """Ids carry 64 random bits and the record comes before the files: 4 writers × 250 runs
+    all land; and when ids are forced to collide, a taken id is refused or drawn again, and
+    no run's photo is ever another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skinapi.store import sqlite as sqlite_module
+
+    path = tmp_path / "runs.sqlite3"
+    SqliteRunStore(path).close()
+
+    def write(writer: int, count: int) -> list[tuple[str, bytes]]:
+        store, made = SqliteRunStore(path), []
+        for n in range(count):
+            photo = f"photo {writer}-{n}".encode()
+            try:
+                made.append((store.begin(photo=photo, settings=SETTINGS, backend="emulator",
+                                         source="batch", photo_hash=str(n)), photo))  # fmt: skip
+            except StoreError:
+                pass  # forced collisions: refused after three draws, nothing written
+        return made
+
+    with ThreadPoolExecutor(4) as pool:
+        made = [r for part in pool.map(write, range(4), [250] * 4) for r in part]
+    assert len(made) == 1000 == len({run_id for run_id, _ in made})
+
+    draws, lock = itertools.count(), threading.Lock()
+
+    def crowded_id() -> str:  # forty ids for 120 runs
+        with lock:
+            return f"20261205-120000-{next(draws) % 40:016x}"
+
+    monkeypatch.setattr(sqlite_module, "new_run_id", crowded_id)
+    crowded = tmp_path / "crowded"
+    crowded.mkdir()
+    path = crowded / "runs.sqlite3"
+    with ThreadPoolExecutor(4) as pool:
+        made = [r for part in pool.map(write, range(4), [30] * 4) for r in part]
+    store = SqliteRunStore(path)
+    assert 0 < len(made) <= 40 and len({run_id for run_id, _ in made}) == len(made)
+    assert all(store.photo(run_id) == photo for run_id, photo in made)
+    assert len(store.list()) == len(made)
