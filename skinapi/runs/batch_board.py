@@ -66,9 +66,11 @@ class BatchBoard:
         expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
         owed = sum(self.requests_left(j, expected) for j in self.active)
         # The shortest window refills within a poll interval or so; a longer one may not come
-        # back before a task expires, so its last requests are kept for the tasks in flight.
+        # back before a task expires, so its last requests are kept for the tasks in flight. A
+        # window smaller than one photo's requests lets a photo start once it is all free (it
+        # would otherwise never let one start: `--rate 5/1,4/60` hung).
         return all(
-            self.budget.headroom(w) - owed >= 2 + expected
+            self.budget.headroom(w) - owed >= min(2 + expected, w.requests)
             for w in self.limits.windows
             if w is not self.limits.shortest
         )

@@ -526,3 +526,20 @@ def test_a_run_deleted_while_its_batch_runs_is_reported_not_silently_lost(emulat
     store.delete(run_id)
     with pytest.raises(StoreError, match="no longer in the history"):
         store.update(run_id, task_id="task_1")
+
+
+def test_a_long_window_smaller_than_one_photo_still_lets_the_batch_finish(emulator, store):
+    """`--rate 100/0.5,4/2`: each photo needs about six requests, more than the long window
+    holds; the batch goes one photo at a time instead of waiting for ever."""
+    plan = plan_batch(collect_photos(faces(2)), SETTINGS)
+    stop, ended = threading.Event(), []
+    rate = RateLimits.parse("100/0.5,4/2")
+    batch = threading.Thread(target=lambda: ended.append(run_batch(
+        plan, test_client(emulator), store, batch="tight", rate=rate, stop=stop,
+    )))  # fmt: skip
+    batch.start()
+    batch.join(30)
+    stop.set()  # a batch that hangs is stopped, and the test fails below
+    batch.join(30)
+    [summary] = ended
+    assert summary.exit_code == 0 and summary.succeeded == 2, summary.to_dict()["failed"]
