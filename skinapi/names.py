@@ -12,7 +12,11 @@ from pathlib import Path
 
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f]")  # whole sequences first
+# Whole escape sequences first; then C0/C1 controls and the bidirectional controls (U+061C,
+# U+200E/F, U+202A–E, U+2066–9) by which a name can show itself reversed, e.g. "gpj.exe".
+_CONTROL = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:.-])")
 _TASK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._:=-]{0,199}$")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

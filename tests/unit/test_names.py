@@ -28,3 +28,11 @@ def test_every_markdown_character_is_escaped_and_the_text_survives(text):
 
 def test_long_text_is_bounded():
     assert len(markdown_text("a" * 5000)) <= 200
+
+
+def test_one_line_strips_the_bidirectional_controls_that_reverse_a_name():
+    from skinapi.names import markdown_text, one_line
+
+    tricky = "photo\u202egpj.exe\u202c \u2066x\u2069\u200f"
+    assert one_line(tricky) == "photo gpj.exe x"
+    assert "\u202e" not in markdown_text(tricky)
