@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 
 from ..concerns import ENGINE_LONG_SIDE, MAX_FILE_BYTES, MAX_LONG_SIDE, MIN_SHORT_SIDE
 from ..errors import PhotoError
+from ..names import one_line
 from .faces import find_faces
 
 SAMPLE_PHOTO = Path(__file__).parent.parent / "assets" / "sample_face.jpg"
@@ -76,7 +77,10 @@ def load_photo(data: bytes) -> Photo:
         raise PhotoError(f"Cannot read this photo: it is {sniffed}", hint="Send a JPG or PNG.")
     notes: list[str] = []
     try:
-        with warnings.catch_warnings():
+        # The decoder's warnings (damaged metadata, often dozens of them) belong in the report,
+        # not on a terminal.
+        with warnings.catch_warnings(record=True) as decoder_warnings:
+            warnings.simplefilter("always")
             # Pixel counts are checked below, where a large JPEG can still be decoded reduced.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
@@ -111,6 +115,10 @@ def load_photo(data: bytes) -> Photo:
             f"Cannot read this photo: the file is not an image or is {what}",
             hint="Send a complete JPG or PNG file.",
         ) from exc
+    if decoder_warnings:
+        first = one_line(str(decoder_warnings[0].message), 120)
+        more = f" and {len(decoder_warnings) - 1} more" if len(decoder_warnings) > 1 else ""
+        notes.append(f"The file's metadata is damaged (the decoder said: {first}{more}).")
     if orientation in (5, 6, 7, 8):
         size = (size[1], size[0])
     return Photo(data, rgb, fmt, size, orientation, tuple(notes))

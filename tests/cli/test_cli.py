@@ -363,3 +363,19 @@ def test_a_photo_that_passed_its_checks_is_not_checked_again(emulator, tmp_path,
     blocked = _analyze_reporting_opencv([str(small), "--actions", "redness"], emulator)
     assert blocked.returncode == 2 and blocked.stderr.endswith("opencv loaded\n")
     assert store.passed_check(photo_hash(small.read_bytes()), "sd", CHECKS_VERSION) is None
+
+
+def test_check_keeps_the_decoders_warnings_in_its_report_not_on_the_terminal(tmp_path):
+    """A photo whose EXIF points past the file made Pillow print a warning per tag."""
+    import io
+    import struct
+
+    tiff = b"II*\x00" + struct.pack("<IH", 8, 40)
+    tiff += b"".join(struct.pack("<HHII", 0x0100 + n, 2, 400, 5000) for n in range(40)) + bytes(4)
+    buffer = io.BytesIO()
+    Image.open(FACE_PATH).save(buffer, "JPEG", exif=b"Exif\x00\x00" + tiff)
+    photo = tmp_path / "damaged-exif.jpg"
+    photo.write_bytes(buffer.getvalue())
+    done = run(["check", str(photo)])
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert any("metadata is damaged" in n for n in json.loads(done.stdout)["notes"])
