@@ -21,6 +21,7 @@ import io
 import os
 import posixpath
 import re
+import stat
 import threading
 import zipfile
 from collections.abc import Callable, Iterable
@@ -125,11 +126,11 @@ def _from_folder(folder: Path) -> list[BatchPhoto]:
                 photo = _photo(relative, 0, None, problem="a symbolic link: not followed")
             else:
                 try:
-                    size = path.stat().st_size
+                    status = path.stat()
                 except OSError as exc:
                     size, problem = 0, f"cannot be read ({exc.strerror or exc})"
                 else:
-                    problem = None
+                    size, problem = status.st_size, _not_a_file(status.st_mode)
                 photo = _photo(relative, size, lambda p=path: _read_file(p), problem=problem)
             if photo is not None:
                 photos.append(photo)
@@ -137,9 +138,24 @@ def _from_folder(folder: Path) -> list[BatchPhoto]:
     return _marked_duplicates(photos)
 
 
+def _not_a_file(mode: int) -> str | None:
+    """Why a folder entry is not read: a FIFO named *.jpg would wait for a writer for ever."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe"
+    else:
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"{kind}, not a file: not read"
+
+
 def _read_file(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
+        # Never blocks on a FIFO put in the file's place after the folder was listed.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if problem := _not_a_file(os.fstat(handle.fileno()).st_mode):
+                raise PhotoError(f"Cannot read {path.name}: {problem}")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise PhotoError(f"Cannot read {path.name}: {exc.strerror or exc}") from None

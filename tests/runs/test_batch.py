@@ -543,3 +543,22 @@ def test_a_long_window_smaller_than_one_photo_still_lets_the_batch_finish(emulat
     batch.join(30)
     [summary] = ended
     assert summary.exit_code == 0 and summary.succeeded == 2, summary.to_dict()["failed"]
+
+
+def test_a_folder_s_pipes_and_sockets_are_listed_as_blocked_never_read(tmp_path):
+    """A FIFO named *.jpg hung the batch (a read waits for a writer for ever)."""
+    import socket as sockets
+
+    folder = folder_of(tmp_path, faces(1))
+    os.mkfifo(folder / "pipe.jpg")
+    listener = sockets.socket(sockets.AF_UNIX)
+    listener.bind(str(folder / "socket.png"))
+    try:
+        by_file = {p.file: p for p in collect_photos(folder)}
+        assert "named pipe" in by_file["pipe.jpg"].problem
+        assert "socket" in by_file["socket.png"].problem
+        plan = plan_batch(list(by_file.values()), SETTINGS)
+        assert [p.file for p in plan.sendable] == ["face-000.jpg"]
+        assert {b.file for b in plan.blocked} == {"pipe.jpg", "socket.png"}
+    finally:
+        listener.close()
