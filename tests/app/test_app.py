@@ -1,5 +1,8 @@
 """The dashboard through Streamlit's AppTest, in demo mode against the embedded emulator."""
 
+import subprocess
+import sys
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -7,7 +10,7 @@ from skinapi import AnalysisSettings, Client, preset_actions
 from skinapi.demo import DEMO_API_KEY
 from skinapi.runs.lifecycle import Run, run_key
 
-from ..helpers import FACE_PATH, SAMPLE, app_test, jpeg, small_face_photo, webcam_frame
+from ..helpers import FACE_PATH, ROOT, SAMPLE, app_test, jpeg, small_face_photo, webcam_frame
 
 PAGES = [
     "pages/analyse.py",
@@ -383,3 +386,16 @@ def test_a_trial_name_with_markdown_is_shown_as_typed(quick_emulator):
     assert not at.exception, at.exception
     heading = next(h.value for h in at.subheader if h.value.startswith("Trial summary"))
     assert heading.endswith(r"\*\*Big\*\* \[x\]\(javascript\:alert\(1\)\)")
+
+
+def test_the_app_listens_on_loopback_unless_configured_otherwise():
+    """Without sign-in, anyone who reaches the page can spend the units: `streamlit run app.py`
+    binds 127.0.0.1 (the project's .streamlit/config.toml, as Streamlit reads it)."""
+    probe = (
+        "from streamlit import config; config.get_config_options(force_reparse=True); "
+        "print(config.get_option('server.address'))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "127.0.0.1"
