@@ -26,6 +26,9 @@ SOURCE_LABELS = {
     "sample": ":material/face: Sample photo",
 }
 
+MAX_PHOTO_UPLOAD_MB = 25
+"""What the photo check can still convert; the API itself takes under 10 MB."""
+
 
 @dataclass(frozen=True)
 class ChosenPhoto:
@@ -104,10 +107,11 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
             data, name = shot.getvalue(), "camera.jpg"
     else:
         upload = st.file_uploader(
-            "A photo, up to 25 MB: JPG or PNG under 10 MB goes as it is; other formats and "
+            f"A photo, up to {MAX_PHOTO_UPLOAD_MB} MB: JPG or PNG under 10 MB goes as it is; other formats and "
             "larger files can be converted by the photo check's fix",
             type=["jpg", "jpeg", "png", "gif", "webp", "heic", "bmp", "tif", "tiff"],
             key="photo_upload",
+            max_upload_size=MAX_PHOTO_UPLOAD_MB,
         )
         if upload:
             data, name = upload.getvalue(), upload.name

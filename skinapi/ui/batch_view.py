@@ -20,8 +20,9 @@ from .messages import show_error
 from .state import remembered
 
 IMAGE_TYPES = ["jpg", "jpeg", "png"]
-MAX_UPLOAD_MB = 500
-"""Per file: a ZIP of a test set can be large; every photo in it is still capped."""
+MAX_UPLOAD_MB = 200
+"""Per file: a ZIP of a test set can be large; every photo in it is still capped. The server's
+own limit (server.maxUploadSize in .streamlit/config.toml) is the same."""
 
 
 def choose_input() -> list | None:
@@ -40,10 +41,11 @@ def choose_input() -> list | None:
             type=IMAGE_TYPES,
             accept_multiple_files="directory",
             key="batch_folder",
+            max_upload_size=MAX_UPLOAD_MB,
         )
     else:
         files = st.file_uploader(
-            "JPG/PNG photos, or one ZIP of them",
+            f"JPG/PNG photos, or one ZIP of them (up to {MAX_UPLOAD_MB} MB a file)",
             type=[*IMAGE_TYPES, "zip"],
             accept_multiple_files=True,
             key="batch_files",

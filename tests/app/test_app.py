@@ -399,3 +399,26 @@ def test_the_app_listens_on_loopback_unless_configured_otherwise():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert shown.stdout.strip() == "127.0.0.1"
+
+
+def test_no_uploader_promises_more_than_the_server_accepts():
+    """The Batch uploader said 500 MB while the server refused anything over 25 MB with a bare
+    'AxiosError 413': every uploader's limit (as the page sends it) fits the server's."""
+    from skinapi.ui.analyse_photo import MAX_PHOTO_UPLOAD_MB
+    from skinapi.ui.batch_view import MAX_UPLOAD_MB
+
+    probe = (
+        "from streamlit import config; config.get_config_options(force_reparse=True); "
+        "print(config.get_option('server.maxUploadSize'))"
+    )
+    server_mb = int(
+        subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert MAX_PHOTO_UPLOAD_MB <= server_mb and MAX_UPLOAD_MB <= server_mb
+    at = app_test().run()
+    at.radio(key="analyse_source").set_value("upload").run()
+    [upload] = at.get("file_uploader")
+    assert upload.proto.max_upload_size_mb == MAX_PHOTO_UPLOAD_MB
+    assert f"up to {MAX_PHOTO_UPLOAD_MB} MB" in upload.proto.label
