@@ -9,6 +9,7 @@ import math
 import plotly.graph_objects as go
 
 from ..concerns import label, region_label
+from ..names import one_line
 from ..results import AnalysisResult, ConcernScore
 from ..statistics.cohort import PairedChange, ScoreRow, score_of
 
@@ -17,6 +18,13 @@ GROUP_COLOURS = (*TRACE_COLOURS, "#2B8CBE", "#8E44AD", "#7F8C8D", "#D35400")
 """One per group of a split distribution; the first four are the radar's."""
 SCORE_AXIS = {"range": [-4, 104], "tickvals": [0, 25, 50, 75, 100]}
 """Scores run 0–100; the margin keeps markers at 0 and 100 whole instead of cut in half."""
+
+
+def plain(text: object, limit: int = 120) -> str:
+    """A user's or a file's text (a label, a meta value, a column or file name) as Plotly shows
+    it: one line, with its markup escaped — Plotly draws <a href>, <span style> and <b> in any
+    legend, hover or title, and `%{…}` in a hover template."""
+    return html.escape(one_line(str(text), limit)).replace("%", "&#37;")
 
 
 def _closed(values: list) -> list:
@@ -38,7 +46,8 @@ def radar(
             if axis not in axes:
                 axes.append(axis)
     figure = go.Figure()
-    for index, (name, scores) in enumerate(traces):
+    for index, (raw_name, scores) in enumerate(traces):
+        name = plain(raw_name)
         by_axis = {(region_label(s.region) if by_region else label(s.type)): s for s in scores}
         colour = TRACE_COLOURS[index % len(TRACE_COLOURS)]
         # A run without some concerns is drawn over every axis with gaps where it has no
@@ -217,7 +226,7 @@ def strip_plot(points: list[tuple[str, int]], height: int = 380) -> go.Figure:
     """Each participant's ui score per concern: the distribution of a trial at a glance."""
     figure = go.Figure(
         go.Box(
-            x=[name for name, _ in points],
+            x=[plain(name) for name, _ in points],
             y=[value for _, value in points],
             boxpoints="all",
             jitter=0.4,
@@ -279,7 +288,7 @@ def cohort_distribution(
             go.Box(
                 x=[row.label for row in members],
                 y=[score_of(row, score) for row in members],
-                name=(group or "(none)") if by else "all runs",
+                name=plain(group or "(none)") if by else "all runs",
                 offsetgroup=str(index),
                 boxpoints="all",
                 jitter=0.4,
@@ -287,7 +296,7 @@ def cohort_distribution(
                 marker={"color": colour, "size": 6, "opacity": 0.7},
                 line={"color": colour},
                 fillcolor=_rgba(colour, 0.12),
-                customdata=[[row.file or row.run_id] for row in members],
+                customdata=[[plain(row.file or row.run_id)] for row in members],
                 hovertemplate="%{x}: %{y}<br>%{customdata[0]}<extra>%{fullData.name}</extra>",
             )
         )
@@ -295,7 +304,7 @@ def cohort_distribution(
         height=height,
         boxmode="group",
         showlegend=by is not None,
-        legend={"orientation": "h", "y": 1.08, "title": {"text": by or ""}},
+        legend={"orientation": "h", "y": 1.08, "title": {"text": plain(by or "")}},
         xaxis={
             "categoryorder": "array",
             "categoryarray": list(dict.fromkeys(r.label for r in rows)),
@@ -315,7 +324,7 @@ def forest_plot(
     the mean paired change and a bar for its 95% confidence interval, and a line at zero (no
     change). A concern with one pair has no interval and shows as an open marker."""
     figure = go.Figure()
-    labels = [f"{c.label}  (n = {c.estimate.n})" for c in changes]
+    labels = [f"{plain(c.label)}  (n = {c.estimate.n})" for c in changes]
     with_ci = [i for i, c in enumerate(changes) if c.estimate.low is not None]
     single = [i for i, c in enumerate(changes) if c.estimate.low is None]
     for chosen, name, symbol in (
@@ -362,7 +371,7 @@ def forest_plot(
         height=height or 110 + 34 * max(len(changes), 1),
         showlegend=bool(single) and bool(with_ci),
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        xaxis={"range": [-span, span], "title": x_title, "zeroline": False},
+        xaxis={"range": [-span, span], "title": plain(x_title), "zeroline": False},
         # The first concern on top, with room above and below the outer rows.
         yaxis={
             "categoryorder": "array",

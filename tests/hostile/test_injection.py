@@ -121,3 +121,38 @@ def test_no_script_runs_when_the_report_is_opened(hostile_store, tmp_path):
         browser.close()
     assert title.startswith("SkinScope report") and scripts == 0 and handlers == 0
     assert dialogs == [] and errors == []
+
+
+MARKUP = "<a href='https://evil.example'>win</a><span style='font-size:80px'>%{y}</span>"
+
+
+def test_plotly_never_renders_a_users_or_a_files_text_as_markup():
+    """Meta values and column names, labels, file names and visit names reached legends and
+    hover text as Plotly markup: a link that opened, styled spans, template fields."""
+    from skinapi.presentation import charts
+    from skinapi.statistics.cohort import ScoreRow
+
+    rows = [
+        ScoreRow(f"r{n}", MARKUP, "b", "redness", "redness", "whole", 50 + n, 50.0 + n,
+                 meta={MARKUP: MARKUP})
+        for n in range(3)
+    ]  # fmt: skip
+    figures = [
+        charts.cohort_distribution(rows, by=MARKUP),
+        charts.radar([(MARKUP, [ConcernScore("redness", None, 70.0, 70, "redness:whole")])]),
+        charts.strip_plot([(MARKUP, 60)]),
+    ]
+    for figure in figures:
+        shown = " ".join(_strings(figure.to_plotly_json()))
+        assert "<a href" not in shown and "<span" not in shown and "%{y}</span>" not in shown
+        assert "&lt;a href=" in shown  # still there, as text
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
