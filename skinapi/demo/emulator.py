@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -43,6 +44,7 @@ from .answers import error, json_answer
 from .api import ApiRoutes
 from .config import DEMO_API_KEY, EmulatorConfig
 from .handler import handler_for
+from .request_log import RequestLog
 from .storage import Storage
 from .tasks import TaskTable
 
@@ -64,8 +66,8 @@ class Emulator:
         self.config = config or EmulatorConfig.from_env()
         self._lock = threading.Lock()
         self._rng = random.Random(self.config.seed)
-        self.request_log: list[tuple[str, str]] = []
-        """(method, path) of every request received, for tests and benchmarks."""
+        self.request_log = RequestLog()
+        """(method, path) of the requests received, for tests and benchmarks (bounded)."""
         self.rate_limited = 0
         self._limiter = RateLimiter(clock, lambda: self.config)
         self._tasks = TaskTable(clock, lambda: self.config)
@@ -74,7 +76,7 @@ class Emulator:
         )
         self._engine_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
         self._api = ApiRoutes(self._tasks, self._storage, self._engine_pool, lambda: self.config)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -140,7 +142,7 @@ class Emulator:
 
     def api_requests(self) -> int:
         """Requests to the API proper (not presigned uploads or result downloads)."""
-        return sum(1 for _, path in self.request_log if path.startswith("/s2s/"))
+        return self.request_log.api_requests
 
     # -- request handling (called from handler threads) ------------------------------------
 
@@ -229,3 +231,15 @@ class RateLimiter:
                 return False
             hits.append(now)
         return True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that resets or drops its connection is normal on the open internet, not a
+    traceback on the app's terminal."""
+
+    def handle_error(self, request, client_address) -> None:
+        kind = sys.exc_info()[0]
+        if kind is not None and issubclass(kind, (ConnectionError, TimeoutError)):
+            return
+        print(f"emulator: a request failed ({kind.__name__ if kind else 'unknown'})",
+              file=sys.stderr)  # fmt: skip

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from ..backends import EMULATOR_HEADER
 from .answers import json_answer as _json
 
+SOCKET_TIMEOUT = 30.0
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """Larger uploads get 413; from 10 MB to this the engine answers exceed_max_filesize."""
 
@@ -18,6 +19,7 @@ def handler_for(emulator):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
+        timeout = SOCKET_TIMEOUT  # a client that stalls mid-request frees its thread
 
         def _serve(self):
             refused = self._refused()
@@ -47,6 +49,9 @@ def handler_for(emulator):
             port = emulator.port
             if host not in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}:
                 return _json(421, {"status": 421, "error": "Misdirected Request"})
+            if self.headers.get("Transfer-Encoding"):
+                # Its body is not read: left in the stream, it would be parsed as a request.
+                return _json(411, {"status": 411, "error": "Length Required"})
             declared = self.headers.get("Content-Length") or "0"
             if not declared.isdigit():
                 return _json(400, {"status": 400, "error": "Content-Length is not a length"})

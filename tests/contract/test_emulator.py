@@ -206,3 +206,70 @@ def test_file_of_10_mb_or_more_is_exceed_max_filesize(client):
     with pytest.raises(EngineError) as caught:
         client.analyze(buffer.getvalue(), AnalysisSettings.build(["redness"]))
     assert caught.value.code == "exceed_max_filesize"
+
+
+def _raw(emulator, request: bytes, *, read: bool = True) -> bytes:
+    """Bytes on a socket to the emulator, as a hand-written (or hostile) client sends them."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as connection:
+        connection.sendall(request)
+        if not read:
+            return b""
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_the_request_log_stays_bounded_however_many_long_paths_arrive(emulator):
+    """10,000 GETs of 4 KB paths grew the app's process by half a gigabyte."""
+    from skinapi.demo.request_log import MAX_ENTRIES, MAX_PATH
+
+    session = requests.Session()
+    before = len(emulator.request_log)
+    long_path = "/s2s/v2.0/task/skin-analysis/" + "x" * 4000
+    for n in range(MAX_ENTRIES + 500):
+        emulator.request_log.append(("GET", f"{long_path}{n}"))  # as the handler records it
+    session.get(emulator.url + "/s2s/v1.0/client/credit", timeout=10)
+    log = emulator.request_log
+    assert len(log) == before + MAX_ENTRIES + 501  # counts every request
+    assert len(list(log)) <= MAX_ENTRIES and all(len(p) <= MAX_PATH for _, p in log)
+    assert log[len(log) - 1 :] == [("GET", "/s2s/v1.0/client/credit")]  # the newest, by count
+    assert emulator.api_requests() == before + MAX_ENTRIES + 501
+
+
+def test_a_chunked_body_is_refused_not_read_as_a_second_request(emulator):
+    body = b'{"files": []}'
+    hidden = b"GET /s2s/v1.0/client/credit HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = _raw(emulator, (
+        f"POST /s2s/v2.0/file/skin-analysis HTTP/1.1\r\nHost: 127.0.0.1:{emulator.port}\r\n"
+        "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+        f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n" + hidden
+    ))  # fmt: skip
+    assert answer.startswith(b"HTTP/1.1 411") and answer.count(b"HTTP/1.1") == 1
+    assert not [p for _, p in emulator.request_log if "credit" in p or "file" in p]
+
+
+def test_a_client_that_stalls_or_resets_costs_a_thread_for_a_while_and_no_traceback(
+    emulator_factory, capfd, monkeypatch
+):
+    import socket
+    import struct
+
+    from skinapi.demo import handler
+
+    monkeypatch.setattr(handler, "SOCKET_TIMEOUT", 0.3)
+    emulator = emulator_factory()  # its handler takes the timeout above
+    stalled = socket.create_connection(("127.0.0.1", emulator.port))
+    stalled.sendall(b"POST /s2s/v2.0/file HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and no more
+    reset = socket.create_connection(("127.0.0.1", emulator.port))
+    reset.sendall(b"GET /s2s/v1.0/client/credit HTTP/1.1\r\n")
+    reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset.close()  # RST
+    time.sleep(1.0)
+    assert stalled.recv(1024) == b""  # the emulator gave up on it and closed
+    stalled.close()
+    assert requests.get(emulator.url + "/s2s/v1.0/client/credit", timeout=10).status_code == 401
+    assert "Traceback" not in capfd.readouterr().err
