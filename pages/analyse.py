@@ -12,7 +12,10 @@ st.title("Analyse a face")
 if conn.mode == connection.DEMO:
     messages.demo_notice()
 elif conn.client is None:
-    st.warning("Live mode needs an API key: add it on the Settings page, or switch to Demo.")
+    st.warning(
+        connection.key_refusal()
+        or "Live mode needs an API key: add it on the Settings page, or switch to Demo."
+    )
 
 # Runs interrupted by a rerun or a page switch carry on from their stored task_id.
 if finished := runflow.finish_interrupted(conn.client):

@@ -4,7 +4,14 @@ import streamlit as st
 
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
-from skinapi.ui.connection import LIVE, demo_emulator, find_key, masked, show_balance
+from skinapi.ui.connection import (
+    LIVE,
+    demo_emulator,
+    find_key,
+    key_refusal,
+    masked,
+    show_balance,
+)
 from skinapi.ui.frame import enter_page
 from skinapi.ui.state import remembered
 
@@ -25,6 +32,8 @@ with live:
     )
     st.caption(f"In use: {masked(key)}" + (f" (from {source})" if source else ""))
     remembered(st.text_input, "Base URL", key="settings_base_url", placeholder=DEFAULT_BASE_URL)
+    if refusal := key_refusal():
+        st.warning(refusal, icon=":material/key_off:")
     remembered(
         st.radio,
         "Default API version",

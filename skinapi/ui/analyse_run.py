@@ -10,7 +10,7 @@ import streamlit as st
 from ..concerns import AnalysisSettings
 from ..runs.lifecycle import Run, run_key
 from .analyse_photo import ChosenPhoto
-from .connection import LIVE, Connection
+from .connection import LIVE, Connection, key_refusal
 from .history import adopt_stored_result
 from .messages import show_error
 from .runflow import execute
@@ -20,7 +20,7 @@ from .state import remembered, runs
 def blocked_because(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Connection):
     """Why nothing can be sent yet, in words; None when a run can start."""
     if conn.mode == LIVE and conn.client is None:
-        return "Add an API key on the Settings page to run live."
+        return key_refusal() or "Add an API key on the Settings page to run live."
     if photo.data is None:
         return "Take, upload or pick a photo."
     if photo.report is None:

@@ -14,7 +14,7 @@ from ..names import markdown_text
 from ..runs.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
 from ..runs.batch_plan import BatchPlan
 from . import batch_job
-from .connection import Connection
+from .connection import Connection, key_refusal
 from .history import history
 from .messages import show_error
 from .state import remembered
@@ -156,7 +156,7 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         st.info(f"Batch **{markdown_text(running.batch)}** is running.", icon=":material/pending:")
         return
     if conn.client is None:
-        st.warning("No API key: add one on the Settings page, or switch to demo.")
+        st.warning(key_refusal() or "No API key: add one on the Settings page, or switch to demo.")
         return
     if store is None:
         st.error(

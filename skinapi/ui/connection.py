@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -66,12 +67,47 @@ def find_key() -> tuple[str | None, str | None]:
     return None, None
 
 
+def configured_base_url() -> str:
+    """The base URL the deployment names (secrets, else the environment, else YouCam's)."""
+    return _secret("YOUCAM_BASE_URL") or os.environ.get("YOUCAM_BASE_URL") or DEFAULT_BASE_URL
+
+
 def base_url() -> str:
+    return kept("settings_base_url") or configured_base_url()
+
+
+def _same_url(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def _may_carry_the_servers_key(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback)
+
+
+def allowed_base_urls() -> set[str]:
+    """Where the server's own key may go: the configured base URL and the admin's allow-list
+    (YOUCAM_ALLOWED_BASE_URLS, comma-separated, in secrets or the environment); https only,
+    but for this machine's loopback."""
+    listed = _secret("YOUCAM_ALLOWED_BASE_URLS") or os.environ.get("YOUCAM_ALLOWED_BASE_URLS")
+    urls = [configured_base_url(), *(listed or "").split(",")]
+    return {_same_url(u) for u in urls if u.strip() and _may_carry_the_servers_key(u)}
+
+
+def key_refusal() -> str | None:
+    """Why the server's key is not sent to the base URL typed in this session, if it is not:
+    a visitor who types their own host must not receive the team's key. A key typed in the
+    same session goes wherever its typist says."""
+    typed_url = kept("settings_base_url")
+    if not typed_url or kept("settings_api_key") or not find_key()[0]:
+        return None
+    if _same_url(typed_url) in allowed_base_urls():
+        return None
     return (
-        kept("settings_base_url")
-        or _secret("YOUCAM_BASE_URL")
-        or os.environ.get("YOUCAM_BASE_URL")
-        or DEFAULT_BASE_URL
+        f"The server's key is sent only to {configured_base_url()} (and the admin's "
+        f"YOUCAM_ALLOWED_BASE_URLS), not to {typed_url}: type your own key above to use it, "
+        "or clear the base URL."
     )
 
 
@@ -109,6 +145,8 @@ def connection() -> Connection:
         )
     key, source = find_key()
     url = base_url()
+    if key_refusal():
+        key = None
     return Connection(LIVE, _client(key, url, version, timeout) if key else None, source, url)
 
 
@@ -118,7 +156,7 @@ def client_for(backend: str) -> Client | None:
     if backend in (DEMO, EMULATOR):
         return _client(DEMO_API_KEY, demo_emulator().url, "v2.1", 30.0)
     key, _ = find_key()
-    return _client(key, base_url(), "v2.1", 30.0) if key else None
+    return _client(key, base_url(), "v2.1", 30.0) if key and not key_refusal() else None
 
 
 def masked(key: str | None) -> str:
@@ -131,7 +169,10 @@ def show_balance(backend: str | None = None) -> None:
     client = client_for(backend)
     url = demo_emulator().url if backend in (DEMO, EMULATOR) else base_url()
     if client is None:
-        st.warning("No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY.")
+        refusal = key_refusal() if backend not in (DEMO, EMULATOR) else None
+        st.warning(
+            refusal or "No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY."
+        )
         return
     try:
         balance = client.credit_balance()

@@ -17,6 +17,7 @@ from .connection import (
     demo_emulator,
     emulator_config_problem,
     find_key,
+    key_refusal,
     masked,
 )
 from .history import history_problem
@@ -131,6 +132,8 @@ def sidebar() -> None:
             st.caption("No key needed. " + DEMO_NOTICE)
             if problem := emulator_config_problem():
                 st.warning(f"{problem}: the demo emulator runs on its default settings.")
+        elif refusal := key_refusal():
+            st.warning(refusal, icon=":material/key_off:")
         elif key:
             st.caption(f"Key from {source}: {masked(key)}")
         else:

@@ -422,3 +422,67 @@ def test_no_uploader_promises_more_than_the_server_accepts():
     [upload] = at.get("file_uploader")
     assert upload.proto.max_upload_size_mb == MAX_PHOTO_UPLOAD_MB
     assert f"up to {MAX_PHOTO_UPLOAD_MB} MB" in upload.proto.label
+
+
+class _KeyCatcher:
+    """A loopback HTTP server that records every Authorization header it is sent."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.authorizations = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                seen.append(self.headers.get("Authorization", ""))
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_servers_key_never_goes_to_a_base_url_typed_in_the_browser(quick_emulator, monkeypatch):
+    """A visitor typed their own host as the base URL and pressed "Test connection": the
+    server sent them `Authorization: Bearer <the team's key>`."""
+    server_key = "sk-team-key-on-the-server-0001"
+    monkeypatch.setenv("YOUCAM_API_KEY", server_key)
+    catcher = _KeyCatcher()
+    try:
+        at = app_test()
+        at.session_state["settings_base_url"] = catcher.url
+        at.run()
+        assert at.radio(key="sidebar_connection").value == "live"
+        sidebar_says = [w.value for w in at.sidebar.warning]
+        at.radio(key="analyse_source").set_value("sample").run()
+        run = at.button(key="do_run")
+        assert run.disabled or not run.click().run().exception
+        at.switch_page("pages/settings.py").run()
+        at.button(key="do_test_connection").click().run()
+        settings_say = [w.value for w in at.warning]
+        at.switch_page("pages/history.py").run()
+        for button in [b for b in at.button if "balance" in (b.label or "").lower()]:
+            button.click().run()
+        assert not [a for a in catcher.authorizations if server_key in a]
+        assert any("only to" in w for w in sidebar_says) and any(
+            "only to" in w for w in settings_say
+        )
+        # The allow-list (https, or this machine's loopback) lets it through: the check can fail.
+        monkeypatch.setenv("YOUCAM_ALLOWED_BASE_URLS", f"https://x.example, {catcher.url}/")
+        at.switch_page("pages/settings.py").run()
+        at.button(key="do_test_connection").click().run()
+        assert [a for a in catcher.authorizations if server_key in a]
+    finally:
+        catcher.close()
