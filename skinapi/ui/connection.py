@@ -13,6 +13,7 @@ from ..backends import EMULATOR
 from ..client import DEFAULT_BASE_URL, Client
 from ..demo import DEMO_API_KEY, Emulator, EmulatorConfig
 from ..errors import SkinApiError
+from ..names import one_line
 from .messages import show_error
 from .state import kept
 
@@ -104,11 +105,15 @@ def key_refusal() -> str | None:
         return None
     if _same_url(typed_url) in allowed_base_urls():
         return None
-    return (
-        f"The server's key is sent only to {configured_base_url()} (and the admin's "
-        f"YOUCAM_ALLOWED_BASE_URLS), not to {typed_url}: type your own key above to use it, "
-        "or clear the base URL."
+    return (  # as code, so that a typed URL is text here and never a link
+        f"The server's key is sent only to {_as_code(configured_base_url())} (and the admin's "
+        f"`YOUCAM_ALLOWED_BASE_URLS`), not to {_as_code(typed_url)}: type your own key above "
+        "to use it, or clear the base URL."
     )
+
+
+def _as_code(text: str) -> str:
+    return "`" + one_line(text, 200).replace("`", "'") + "`"
 
 
 @dataclass(frozen=True)
