@@ -91,7 +91,8 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Source": run.source,
                 "Note": run.note,
                 "State": STATE_LABELS.get(run.state, run.state),
-                "Overall": "" if run.overall is None else round(run.overall),
+                # None, not "": one column of one type (a mixed one failed Arrow on every render).
+                "Overall": None if run.overall is None else round(run.overall),
                 "Units": run.units,
                 "Task": run.task_id or "",
                 "Run": run.id,

@@ -480,3 +480,38 @@ def test_runs_recorded_at_once_never_share_an_id_or_overwrite_a_photo(tmp_path, 
     assert 0 < len(made) <= 40 and len({run_id for run_id, _ in made}) == len(made)
     assert all(store.photo(run_id) == photo for run_id, photo in made)
     assert len(store.list()) == len(made)
+
+
+def test_the_unfinished_runs_are_found_through_the_state_index(tmp_path):
+    """Every page's rerun asks for them: it used to read and decode the whole history."""
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+    ids = [
+        store.begin(photo=b"x", settings=SETTINGS, backend="emulator", source="cli",
+                    photo_hash=str(n))
+        for n in range(4)
+    ]  # fmt: skip
+    store.update(ids[0], state="running", task_id="t0")
+    store.update(ids[1], state="error")
+    store.update(ids[2], state="success")
+    assert {r.id for r in store.pending()} == {ids[0], ids[3]}  # running, and pending
+    plan = store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE state IN ('pending', 'running')"
+    ).fetchall()
+    assert "runs_state" in str(plan)
+
+
+def test_the_history_table_has_one_type_per_column(tmp_path):
+    """A mixed Overall column ('' and numbers) failed Arrow's conversion on every render."""
+    import pyarrow
+
+    from skinapi.results import AnalysisResult
+
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+    first = store.begin(photo=b"x", settings=SETTINGS, backend="emulator", source="cli",
+                        photo_hash="a")  # fmt: skip
+    store.save_result(first, AnalysisResult("t", "v2.1", "json", overall=71.5), duration=1.0,
+                      units=1)  # fmt: skip
+    store.begin(photo=b"y", settings=SETTINGS, backend="emulator", source="cli", photo_hash="b")
+    rows = tables.table_rows(store.list(), {})
+    pyarrow.Table.from_pylist(rows)  # raised ArrowTypeError before
+    assert sorted(r["Overall"] for r in rows if r["Overall"] is not None) == [72]
