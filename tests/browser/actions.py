@@ -9,15 +9,21 @@ import pytest
 
 from ..helpers import CHROMIUM, SHOTS, server_stacks
 
-BROWSER_TEST = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker drives the browsers (see conftest.py)
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-    ),
-]
-"""Every browser test module's marks: `pytestmark = BROWSER_TEST`."""
+
+def browser_test(group: str) -> list:
+    """A browser test module's marks: `pytestmark = browser_test("name")`. Each group runs on
+    one worker with its own server and Chromium; groups run side by side, since these tests
+    mostly wait on the app and the emulator rather than use the cores."""
+    return [
+        pytest.mark.browser,
+        pytest.mark.xdist_group(f"browser-{group}"),
+        pytest.mark.skipif(
+            not Path(CHROMIUM).exists(),
+            reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
+        ),
+    ]
+
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 expect.set_options(timeout=60_000)

@@ -1,7 +1,6 @@
-"""What the browser tests share: a Streamlit server on the demo emulator per module, Chromium
-with its fake camera, and windows closed after each test. The modules form one xdist group:
-one worker drives the browsers while the other runs the rest (two browsers and two servers at
-once on two cores made clicks land mid-run)."""
+"""What the browser tests share: a Streamlit server on the demo emulator per module (and per
+worker), Chromium with its fake camera, and windows closed after each test. Each module is an
+xdist group (`browser_test`), so a module's tests share one server and one browser."""
 
 import pytest
 

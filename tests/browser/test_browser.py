@@ -7,8 +7,8 @@ import re
 
 from ..helpers import serve_app
 from .actions import (
-    BROWSER_TEST,
     analyse_to_results,
+    browser_test,
     choose_preset,
     expect,
     go_to,
@@ -19,7 +19,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = BROWSER_TEST
+pytestmark = browser_test("runs")
 
 
 def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):

@@ -6,11 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from ..helpers import CHROMIUM, ROOT
+from ..helpers import ROOT
+from .actions import browser_test
+
+pytestmark = browser_test("live-camera")
 
 
 def _namespaces_available() -> bool:
@@ -19,12 +21,6 @@ def _namespaces_available() -> bool:
     return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser tests",
-)
 @pytest.mark.skipif(
     not _namespaces_available(),
     reason="needs root and `unshare --net` for a loopback-only network namespace",

@@ -8,8 +8,8 @@ from PIL import Image
 
 from ..helpers import SHOTS, serve_app
 from .actions import (
-    BROWSER_TEST,
     analyse_to_results,
+    browser_test,
     expect,
     go_to,
     open_app,
@@ -21,7 +21,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = BROWSER_TEST
+pytestmark = browser_test("pages")
 
 
 def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path):
@@ -83,7 +83,11 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
 PAGE_PATHS = ["", "results", "live", "history", "compare", "batch", "settings"]
 
 
-@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+@pytest.mark.parametrize(
+    "width, height",
+    # The phone's round runs beside the laptop's, with a server of its own.
+    [(1440, 900), pytest.param(390, 844, marks=pytest.mark.xdist_group("browser-pages-phone"))],
+)
 def test_every_page_fits_the_screen_without_an_exception(open_page, app_url, width, height):
     """After a run exists, each page at a laptop's and a phone's size: no exception, nothing
     wider than the screen; a screenshot of each."""

@@ -9,8 +9,8 @@ from PIL import Image
 
 from ..helpers import FACE_PATH, SHOTS
 from .actions import (
-    BROWSER_TEST,
     analyse_to_results,
+    browser_test,
     expect,
     open_app,
     pick,
@@ -20,7 +20,7 @@ from .actions import (
     wait_for_app_run,
 )
 
-pytestmark = BROWSER_TEST
+pytestmark = browser_test("results")
 
 
 @pytest.mark.parametrize("quality", ["SD", "HD"])

@@ -100,7 +100,7 @@ def test_the_kiosk_view_escapes_the_skin_type(monkeypatch, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("browser")
+@pytest.mark.xdist_group("browser-report")
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
 def test_no_script_runs_when_the_report_is_opened(hostile_store, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
