@@ -49,6 +49,9 @@ from .storage import Storage
 from .tasks import TaskTable
 
 TOO_MANY_REQUESTS = {"status": 429, "error": "Too Many Requests"}
+MAX_KEY_LENGTH = 512
+"""Longer bearer keys are refused: with `any_key`, each key gets its own balance and rate
+window, and a key is no place for a megabyte."""
 
 
 class Emulator:
@@ -75,7 +78,9 @@ class Emulator:
             self._tasks, clock, lambda: self.url, lambda: self.config.url_lifetime
         )
         self._engine_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
-        self._api = ApiRoutes(self._tasks, self._storage, self._engine_pool, lambda: self.config)
+        self._api = ApiRoutes(
+            self._tasks, self._storage, self._engine_pool, lambda: self.config, lambda: self.url
+        )
         self._server = _QuietServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -201,6 +206,10 @@ class Emulator:
         if not value.startswith("Bearer "):
             return None, error(401, "InvalidApiKey", "Missing 'Bearer ' authorization")
         key = value[len("Bearer ") :].strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            return None, error(401, "InvalidApiKey", "Invalid API key")
+        if self.config.any_key:
+            return key, None
         if key.startswith("<") or key not in self.config.api_keys:
             return None, error(401, "InvalidApiKey", "Invalid API key")
         return key, None
