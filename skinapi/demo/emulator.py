@@ -7,8 +7,10 @@ keeps finished ones, charges units on success only, and can inject faults (laten
 dropped connections, TaskTimeout, engine errors). Scores come from the demo engine
 (`engine.py`), computed from the photo — not YouCam's AI.
 
-What it reproduces: the three upload-reservation paths and a presigned-style PUT (exact headers,
-no bearer); v2.0 and v2.1 tasks; JSON and ZIP results (ZIP as {"url"} or a bare URL); fresh
+What it reproduces: the three documented upload-reservation paths and a presigned-style PUT
+(exact headers, no bearer); the legacy v1.1 upload, known from third-party evidence only
+(`api.LEGACY_UPLOAD_PATH`); v2.0 and v2.1 tasks; JSON and ZIP results (ZIP as {"url"} or a bare
+URL; score_info.json nested and full-precision as the vendor's samples); fresh
 signed result URLs on every poll that stop working after `url_lifetime` (2 h); finished tasks
 kept `result_retention` (24 h); running tasks that go unpolled for `task_expiry` expire; the
 documented refusals only (unknown or mixed dst_actions, a bad format or a field of the wrong
@@ -16,10 +18,10 @@ type, credit, key); extra fields ignored; the documented photo rules and engine 
 `src_file_url` fetched (http/https); balance at top-level `results`; delete answers
 {"status": 200}; `polling_interval` only when `send_polling_interval` is set (no vendor example
 carries it); numeric x-request-id from the API, none from the file host; 5/s and 250/300 s rate
-limits on requests the API serves.
+limits on requests the API serves. With `any_key` it takes any non-empty key, units per key.
 
 What it simplifies (the README's "How faithful is demo mode" lists it too): heuristic scores and
-masks; skin-type masks for the whole face only; JSON mask names from the ZIP list; a never-uploaded
+masks; skin-type zone masks in JSON only; JSON mask names from the ZIP list; a never-uploaded
 file ends `unknown_internal_error`; tasks in memory, at most MAX_KEPT_TASKS; `/_emulator/stats`.
 
 This module is the front door: the server's life, authentication, rate limits and faults. The
