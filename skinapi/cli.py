@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--fault-engine-error")
     emulator.add_argument("--fault-drop-rate", type=_share)
     emulator.add_argument("--fault-502-rate", type=_share)
+    emulator.add_argument(
+        "--any-key",
+        action="store_true",
+        default=None,
+        help="accept any non-empty bearer key (each with its own units), not only the demo key",
+    )
 
     balance = commands.add_parser("balance", help="print the unit balance as JSON")
     _add_connection_options(balance)
@@ -192,6 +198,7 @@ def _emulator(args) -> int:
             "fault_engine_error",
             "fault_drop_rate",
             "fault_502_rate",
+            "any_key",
         )
         if (value := getattr(args, name)) is not None
     }
@@ -205,7 +212,8 @@ def _emulator(args) -> int:
         raise RequestValidationError(
             [f"The emulator cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})."]
         ) from None
-    print(f"YouCam emulator on {emulator.url} — key: {DEMO_API_KEY}", flush=True)
+    keys = f"any non-empty key, or {DEMO_API_KEY}" if config.any_key else DEMO_API_KEY
+    print(f"YouCam emulator on {emulator.url} — key: {keys}", flush=True)
     print(
         f"try: YOUCAM_API_KEY={DEMO_API_KEY} python -m skinapi analyze PHOTO --preset sd-all --base-url {emulator.url}",
         flush=True,

@@ -29,7 +29,7 @@ from .resources import Api, Credit, Tasks, Uploads
 from .resources.tasks import engine_error
 from .resources.uploads import UPLOAD_PATHS, content_type_of
 from .results import AnalysisResult
-from .schema import CreatedTask, TaskState, UploadSlot, interval_seconds
+from .schema import CreatedTask, Sku, TaskState, UploadSlot, interval_seconds
 from .transport import RetryPolicy, Transport
 
 __all__ = [
@@ -166,6 +166,9 @@ class Client:
 
     def credit_balance(self) -> float:
         return self.credit.balance()
+
+    def feature_cost(self) -> list[Sku]:
+        return self.credit.feature_cost()
 
     def wait(
         self,

@@ -191,10 +191,10 @@ def parse_json_output(output, *, task_id: str, api_version: str) -> tuple[Analys
                 raise ProtocolError(f"{where}.skin_type is not text", task_id=task_id)
             region = region or "whole"
             result.skin_types.append(SkinTypeZone(region, item["skin_type"]))
-            if mask_url and region == "whole":
-                key = mask_key(kind, region)
-                urls[key] = mask_url
-                result.skin_type_mask_key = key
+            if mask_url:  # the vendor's example gives every zone its own mask
+                urls[mask_key(kind, region)] = mask_url
+                if region == "whole":
+                    result.skin_type_mask_key = mask_key(kind, region)
         else:
             key = mask_key(kind, region) if mask_url else None
             if key:
@@ -343,10 +343,10 @@ def _add_skin_types(result, kind, value, files) -> None:
         elif isinstance(entry, dict) and "skin_type" in entry:
             result.skin_types.append(SkinTypeZone(region, str(entry["skin_type"])))
             name = entry.get("output_mask_name")
-            if region == "whole" and isinstance(name, str) and posixpath.basename(name) in files:
-                key = mask_key(kind, "whole")
-                result.masks[key] = files[posixpath.basename(name)]
-                result.skin_type_mask_key = key
+            if isinstance(name, str) and posixpath.basename(name) in files:
+                result.masks[mask_key(kind, region)] = files[posixpath.basename(name)]
+                if region == "whole":
+                    result.skin_type_mask_key = mask_key(kind, region)
 
 
 def _number(value, what: str) -> float:

@@ -91,6 +91,41 @@ def data_of(payload, what: str, request_id: str | None, *, task_id=None) -> Answ
     return Answer(payload, what, request_id=request_id, task_id=task_id).child("data")
 
 
+def reservation_of(payload, what: str, request_id: str | None) -> Answer:
+    """An upload reservation's `files` holder: ``data`` in the vendor's documents, ``result``
+    in recorded answers of the legacy v1.1 path (tests/contract/upload_reserve_v11_*)."""
+    answer = Answer(payload, what, request_id=request_id)
+    if answer.value.get("data") is None and isinstance(answer.value.get("result"), dict):
+        return answer.child("result")
+    return answer.child("data")
+
+
+@dataclass(frozen=True)
+class Sku:
+    """One line of the unit price list (GET /s2s/v2.0/credit/feature-cost)."""
+
+    description: str
+    amount: float
+    """Units per `unit`."""
+    unit: str | None
+    run_task_url: str | None
+    """The task path this price applies to; the vendor's example has it, older answers may not."""
+
+
+def skus(payload, request_id: str | None) -> list[Sku]:
+    """The price list's items, under ``result.skus`` as in the vendor's example."""
+    result = Answer(payload, "the feature-cost answer", request_id=request_id).child("result")
+    return [
+        Sku(
+            item.get("description", str, default=""),
+            float(item.get("amount", (int, float), required=True)),
+            item.get("unit", str),
+            item.get("run_task_url", str),
+        )
+        for item in result.items("skus")
+    ]
+
+
 def upload_slot(data: Answer) -> UploadSlot:
     files = data.items("files")
     if not files:

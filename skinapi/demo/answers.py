@@ -10,6 +10,13 @@ import zipfile
 from .engine import EngineOutput, mask_file_name
 from .rules import UNIT_TIERS
 
+NESTED_IN_SCORE_INFO = ("hd_texture", "hd_acne", "hd_pore", "hd_wrinkle")
+"""The concerns the vendor's HD score_info.json nests by region (texture and acne under
+`whole` only); every other concern, SD or HD, is one flat entry."""
+JSON_DECIMALS = 2
+"""JSON answers carry scores to 1–2 decimals in the vendor's examples and in recorded live
+answers; score_info.json carries them in full."""
+
 
 def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str) -> list[dict]:
     """The `results.output` list of a JSON task, in the vendor's example's order (a concern's
@@ -31,25 +38,29 @@ def json_output(result: EngineOutput, actions, miniserver_args: dict, base: str)
     output = []
     for item in scores:
         entry = {k: v for k, v in item.items() if not (k == "region" and v is None)}
+        entry["raw_score"] = round(item["raw_score"], JSON_DECIMALS)
         entry["mask_urls"] = [mask_url(item["type"], item["region"])]
         output.append(entry)
     skin_type_action = next((a for a in actions if a.endswith("skin_type")), None)
     for zone in result.skin_types:
-        entry = {
-            "type": skin_type_action,
-            "region": zone["region"],
-            "skin_type": zone["skin_type"],
-        }
-        if zone["region"] == "whole":
-            entry["mask_urls"] = [mask_url(skin_type_action, "whole")]
-        output.append(entry)
+        output.append(
+            {
+                "type": skin_type_action,
+                "region": zone["region"],
+                "skin_type": zone["skin_type"],
+                "mask_urls": [mask_url(skin_type_action, zone["region"])],
+            }
+        )
     output.append({"type": "skin_age", "score": result.skin_age})
-    output.append({"type": "all", "score": result.overall})
+    output.append({"type": "all", "score": round(result.overall, JSON_DECIMALS)})
     output.append({"type": "resize_image", "mask_urls": [f"{base}/resize_image.jpg"]})
     return output
 
 
 def result_zip(result: EngineOutput, actions: tuple[str, ...]) -> bytes:
+    """The result ZIP: `score_info.json` shaped as the vendor's samples
+    (tests/contract/score_info_hd.json), with full-precision raw scores, and the masks its file
+    list names (one skin-type mask, the whole face's)."""
     info: dict[str, object] = {}
     masks = dict(result.masks)
     for item in result.scores:
@@ -61,16 +72,18 @@ def result_zip(result: EngineOutput, actions: tuple[str, ...]) -> bytes:
             "ui_score": item["ui_score"],
             "output_mask_name": name,
         }
-        if region is None:
-            info[action] = entry
+        if action in NESTED_IN_SCORE_INFO:
+            info.setdefault(action, {})[region or "whole"] = entry  # type: ignore[index]
         else:
-            info.setdefault(action, {})[region] = entry  # type: ignore[index]
+            info[action] = entry
     skin_type_action = next((a for a in actions if a.endswith("skin_type")), "skin_type")
     for zone in result.skin_types:
         action = skin_type_action
         entry = {"skin_type": zone["skin_type"]}
         if zone["region"] == "whole":
-            entry["output_mask_name"] = f"{action}.png"
+            entry["output_mask_name"] = mask_file_name(action, "whole")
+        else:
+            masks.pop(mask_file_name(action, zone["region"]), None)
         info.setdefault(action, {})[zone["region"]] = entry  # type: ignore[index]
     info["all"] = {"score": result.overall}
     info["skin_age"] = result.skin_age
@@ -94,9 +107,9 @@ def error(status: int, code: str, message: str):
     return json_answer(status, {"status": status, "error": message, "error_code": code})
 
 
-def feature_cost() -> dict:
+def feature_cost(run_task_url: str) -> dict:
     """The unit price list, shaped as the vendor's example (tests/contract/feature_cost.json):
-    `result`, not `data`, with the documented tiers."""
+    `result`, not `data`, with the documented tiers, each naming the task path it prices."""
     skus = []
     for quality in ("SD", "HD"):
         smallest = 1
@@ -107,6 +120,7 @@ def feature_cost() -> dict:
                     "amount": sd_units if quality == "SD" else hd_units,
                     "unit": "result_image",
                     "proc_unit": 1,
+                    "run_task_url": run_task_url,
                 }
             )
             smallest = up_to + 1

@@ -15,6 +15,12 @@ from .storage import Storage, files_path
 from .tasks import Task, TaskTable
 from .work import run_task
 
+LEGACY_UPLOAD_PATH = "/s2s/v1.1/file/skin-analysis"
+"""An older upload path that clients written in 2025 still use. Known from third-party
+evidence only (tests/contract/upload_reserve_v11_legacy_observed.json: what public clients read
+from its answers, and a live finding that the older file path answers under `result`); no
+current vendor document has it."""
+MAX_FILE_NAME = 255
 Answer = tuple[int, dict, bytes]
 Route = Callable[[object, str], Answer]
 """Called with the parsed JSON body (or None) and the caller's API key."""
@@ -27,22 +33,25 @@ class ApiRoutes:
         storage: Storage,
         engine_pool: Executor,
         config: Callable[[], EmulatorConfig],
+        base_url: Callable[[], str],
     ):
         self._table = table
         self._storage = storage
         self._engine_pool = engine_pool
         self._config = config
+        self._base_url = base_url
 
     def find(self, method: str, route: str) -> Route | None:
         routes: dict[tuple[str, str], Route] = {
             ("POST", "/s2s/v2.0/file"): self.reserve,
             ("POST", "/s2s/v2.0/file/skin-analysis"): self.reserve,
             ("POST", "/s2s/v2.1/file/skin-analysis"): self.reserve,
+            ("POST", LEGACY_UPLOAD_PATH): lambda p, k: self.reserve(p, k, envelope="result"),
             ("POST", "/s2s/v2.0/task/skin-analysis"): lambda p, k: self.create(p, k, "v2.0"),
             ("POST", "/s2s/v2.1/task/skin-analysis"): lambda p, k: self.create(p, k, "v2.1"),
             ("POST", "/s2s/v2.0/task/delete"): self.delete,
             ("GET", "/s2s/v1.0/client/credit"): self.credit,
-            ("GET", "/s2s/v2.0/credit/feature-cost"): lambda p, k: json_answer(200, feature_cost()),
+            ("GET", "/s2s/v2.0/credit/feature-cost"): self.feature_cost,
         }
         if route_for := routes.get((method, route)):
             return route_for
@@ -53,14 +62,17 @@ class ApiRoutes:
                 return lambda payload, key: self.poll(task_id, key)
         return None
 
-    def reserve(self, payload, key) -> Answer:
+    def reserve(self, payload, key, envelope: str = "data") -> Answer:
+        """An upload reservation; the legacy v1.1 path answers the same under `result`."""
         try:
             entry = payload["files"][0]
-            content_type = str(entry["content_type"])
+            content_type = entry["content_type"]
             file_size = entry["file_size"]
             if not isinstance(file_size, int) or isinstance(file_size, bool) or file_size < 1:
                 raise ValueError
-            if not isinstance(entry["file_name"], str):
+            if not isinstance(content_type, str) or not isinstance(entry["file_name"], str):
+                raise ValueError
+            if len(entry["file_name"]) > MAX_FILE_NAME:
                 raise ValueError
         except (KeyError, IndexError, TypeError, ValueError):
             return error(
@@ -69,7 +81,7 @@ class ApiRoutes:
         if file_size > MAX_UPLOAD_BYTES:
             return error(413, "PayloadTooLarge", "file_size is larger than an upload may be")
         if content_type not in UPLOAD_CONTENT_TYPES:
-            return error(400, "InvalidParameters", f"Unsupported content_type {content_type}")
+            return error(400, "InvalidParameters", f"Unsupported content_type {content_type:.40}")
         upload = self._table.reserve(content_type, file_size)
         reserved = {
             "content_type": content_type,
@@ -77,7 +89,10 @@ class ApiRoutes:
             "file_id": upload.file_id,
             "requests": [self._storage.upload_request(upload)],
         }
-        return ok({"files": [reserved]})
+        return json_answer(200, {"status": 200, envelope: {"files": [reserved]}})
+
+    def feature_cost(self, payload, key) -> Answer:
+        return json_answer(200, feature_cost(f"{self._base_url()}/s2s/v2.0/task/skin-analysis"))
 
     def create(self, payload, key, api_version: str) -> Answer:
         try:

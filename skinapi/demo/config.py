@@ -22,6 +22,9 @@ class EmulatorConfig:
     zip_results_shape: str = "object"
     """``object`` → results {"url": …}; ``string`` → a bare URL, as in the vendor's example."""
     api_keys: frozenset[str] = frozenset({DEMO_API_KEY})
+    any_key: bool = False
+    """Accept any non-empty bearer key, not only `api_keys`, so a client written for the real
+    API runs against the emulator with the key it already has; each key keeps its own units."""
     starting_units: float = 1000.0
     task_expiry: float = 120.0
     """A running task not polled for this many seconds expires (InvalidTaskId)."""

@@ -7,8 +7,10 @@ keeps finished ones, charges units on success only, and can inject faults (laten
 dropped connections, TaskTimeout, engine errors). Scores come from the demo engine
 (`engine.py`), computed from the photo — not YouCam's AI.
 
-What it reproduces: the three upload-reservation paths and a presigned-style PUT (exact headers,
-no bearer); v2.0 and v2.1 tasks; JSON and ZIP results (ZIP as {"url"} or a bare URL); fresh
+What it reproduces: the three documented upload-reservation paths and a presigned-style PUT
+(exact headers, no bearer); the legacy v1.1 upload, known from third-party evidence only
+(`api.LEGACY_UPLOAD_PATH`); v2.0 and v2.1 tasks; JSON and ZIP results (ZIP as {"url"} or a bare
+URL; score_info.json nested and full-precision as the vendor's samples); fresh
 signed result URLs on every poll that stop working after `url_lifetime` (2 h); finished tasks
 kept `result_retention` (24 h); running tasks that go unpolled for `task_expiry` expire; the
 documented refusals only (unknown or mixed dst_actions, a bad format or a field of the wrong
@@ -16,10 +18,10 @@ type, credit, key); extra fields ignored; the documented photo rules and engine 
 `src_file_url` fetched (http/https); balance at top-level `results`; delete answers
 {"status": 200}; `polling_interval` only when `send_polling_interval` is set (no vendor example
 carries it); numeric x-request-id from the API, none from the file host; 5/s and 250/300 s rate
-limits on requests the API serves.
+limits on requests the API serves. With `any_key` it takes any non-empty key, units per key.
 
 What it simplifies (the README's "How faithful is demo mode" lists it too): heuristic scores and
-masks; skin-type masks for the whole face only; JSON mask names from the ZIP list; a never-uploaded
+masks; skin-type zone masks in JSON only; JSON mask names from the ZIP list; a never-uploaded
 file ends `unknown_internal_error`; tasks in memory, at most MAX_KEPT_TASKS; `/_emulator/stats`.
 
 This module is the front door: the server's life, authentication, rate limits and faults. The
@@ -49,6 +51,9 @@ from .storage import Storage
 from .tasks import TaskTable
 
 TOO_MANY_REQUESTS = {"status": 429, "error": "Too Many Requests"}
+MAX_KEY_LENGTH = 512
+"""Longer bearer keys are refused: with `any_key`, each key gets its own balance and rate
+window, and a key is no place for a megabyte."""
 
 
 class Emulator:
@@ -75,7 +80,9 @@ class Emulator:
             self._tasks, clock, lambda: self.url, lambda: self.config.url_lifetime
         )
         self._engine_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-engine")
-        self._api = ApiRoutes(self._tasks, self._storage, self._engine_pool, lambda: self.config)
+        self._api = ApiRoutes(
+            self._tasks, self._storage, self._engine_pool, lambda: self.config, lambda: self.url
+        )
         self._server = _QuietServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -201,6 +208,10 @@ class Emulator:
         if not value.startswith("Bearer "):
             return None, error(401, "InvalidApiKey", "Missing 'Bearer ' authorization")
         key = value[len("Bearer ") :].strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            return None, error(401, "InvalidApiKey", "Invalid API key")
+        if self.config.any_key:
+            return key, None
         if key.startswith("<") or key not in self.config.api_keys:
             return None, error(401, "InvalidApiKey", "Invalid API key")
         return key, None

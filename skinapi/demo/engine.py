@@ -98,7 +98,7 @@ def analyze(
         if concern.is_skin_type:
             for zone in SKIN_TYPE_REGIONS:
                 out.skin_types.append({"region": zone, "skin_type": _skin_type(maps, zone)})
-            mask_jobs.append((action, "whole", maps.region("whole").astype(np.float32)))
+                mask_jobs.append((action, zone, maps.region(zone).astype(np.float32)))
             continue
         regions = REGIONS.get(action, ("whole",)) if concern.quality == "hd" else (None,)
         for region in regions:
@@ -112,7 +112,7 @@ def analyze(
             mask_jobs.append((action, region or "whole", alpha))
 
     if measured:
-        out.overall = round(float(np.mean(list(measured.values()))), 1)
+        out.overall = float(np.mean(list(measured.values())))
         out.skin_age = int(round(np.clip(20 + (100 - out.overall) * 0.55, 18, 80)))
     out.masks = _encode_masks(rgb, crop_box, mask_jobs, args)
     out.resized_image = _jpeg(rgb)
@@ -234,8 +234,9 @@ def _worst(values: np.ndarray, where: np.ndarray, share: float) -> np.ndarray:
 
 
 def _score(badness: float, scale: float) -> float:
-    """1–100, higher healthier: `badness` of 0 scores 100, `scale` or more scores 1."""
-    return round(float(np.clip(100 - 99 * badness / scale, 1, 100)), 1)
+    """1–100, higher healthier: `badness` of 0 scores 100, `scale` or more scores 1. Full
+    precision, as the vendor's score_info.json carries it; JSON answers round it."""
+    return float(np.clip(100 - 99 * badness / scale, 1, 100))
 
 
 def _mean(values: np.ndarray, where: np.ndarray) -> float:
@@ -342,7 +343,11 @@ def _skin_type(m: _Maps, zone: str) -> str:
 
 
 def mask_file_name(action: str, region: str) -> str:
-    """The documented names: ``<concern>_output.png``, regional ``hd_pore_output_<region|all>``."""
+    """The documented names: ``<concern>_output.png``, regional ``hd_pore_output_<region|all>``,
+    ``skin_type.png`` for the whole face; a skin-type zone's own mask (which the vendor's JSON
+    example has and its ZIP list does not) is ``skin_type_<zone>.png``."""
+    if family(action) == "skin_type" and region != "whole":
+        return f"{action}_{region}.png"
     if family(action) in ("tear_trough", "skin_type"):
         return f"{action}.png"
     if action in ("hd_pore", "hd_wrinkle"):

@@ -8,6 +8,7 @@ from .. import schema
 from .api import Api
 
 CREDIT_PATH = "/s2s/v1.0/client/credit"
+FEATURE_COST_PATH = "/s2s/v2.0/credit/feature-cost"
 
 
 class Credit:
@@ -25,3 +26,10 @@ class Credit:
             if amount is not None and math.isfinite(amount):
                 total += float(amount)
         return total
+
+    def feature_cost(self) -> list[schema.Sku]:
+        """The unit price list's first page (a `next_token` for more is not followed)."""
+        payload, request_id = self._api.call(
+            "GET", FEATURE_COST_PATH, idempotent=True, deadline=self._api.short_deadline()
+        )
+        return schema.skus(payload, request_id)

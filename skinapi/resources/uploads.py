@@ -36,13 +36,15 @@ class Uploads:
         paths = [self._upload_path, *(p for p in UPLOAD_PATHS if p != self._upload_path)]
         for path in paths:
             try:
-                data = self._api.data("POST", path, json=body, idempotent=True, deadline=deadline)
+                payload, request_id = self._api.call(
+                    "POST", path, json=body, idempotent=True, deadline=deadline
+                )
             except e.ApiStatusError as exc:
                 if exc.status == 404 and path != paths[-1]:
                     continue
                 raise
             self._upload_path = path
-            return schema.upload_slot(data)
+            return schema.upload_slot(schema.reservation_of(payload, f"POST {path}", request_id))
         raise AssertionError("unreachable: the last path raises")
 
     def upload(self, slot: UploadSlot, data: bytes, *, deadline: float | None = None) -> None:

@@ -1,17 +1,25 @@
-"""A client an integrator writes from the vendor's examples with nothing but `requests`: the
-documented paths and fields, a fixed 1 s poll, no knowledge of SkinScope. It prints a one-line
-JSON summary. Usage: plain_requests.py BASE_URL API_KEY PHOTO a,b,c json|zip"""
+"""A client an integrator writes from the vendor's published examples (the skin-analysis guide's
+steps 2-7 and its format_json_success / score_info.json samples) with nothing but `requests`:
+the documented paths and fields, a fixed 1 s poll, no knowledge of SkinScope. The key and host
+come from the environment, as an integrator keeps them:
+
+    YOUCAM_API_KEY=... [YOUCAM_BASE_URL=https://yce-api-01.makeupar.com] \\
+        plain_requests.py PHOTO a,b,c json|zip
+
+It prints a one-line JSON summary."""
 
 import io
 import json
+import os
 import sys
 import time
 import zipfile
 
 import requests
 
-base, key, photo_path, actions, result_format = sys.argv[1:6]
-headers = {"Authorization": f"Bearer {key}"}
+base = os.environ.get("YOUCAM_BASE_URL", "https://yce-api-01.makeupar.com")
+headers = {"Authorization": f"Bearer {os.environ['YOUCAM_API_KEY']}"}
+photo_path, actions, result_format = sys.argv[1:4]
 photo = open(photo_path, "rb").read()
 
 files = requests.post(
@@ -54,7 +62,12 @@ if data["task_status"] == "success":
         archive = zipfile.ZipFile(io.BytesIO(requests.get(url, timeout=30).content))
         name = next(n for n in archive.namelist() if n.endswith("score_info.json"))
         info = json.loads(archive.read(name))
-        scores = sum(1 for k, v in info.items() if isinstance(v, dict) and k not in ("all",))
+        # A concern is flat ({"raw_score", ...}) or nested by region, as the HD sample shows.
+        for key, value in info.items():
+            if isinstance(value, dict) and key != "all":
+                nested = [v for v in value.values() if isinstance(v, dict)]
+                scores += "raw_score" in value or any("raw_score" in v for v in nested)
     else:
-        scores = sum(1 for item in data["results"]["output"] if "ui_score" in item)
+        # One item per concern and region: count the concerns.
+        scores = len({item["type"] for item in data["results"]["output"] if "ui_score" in item})
 print(json.dumps({"task_status": data["task_status"], "scores": scores}))

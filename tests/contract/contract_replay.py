@@ -41,7 +41,7 @@ def _image(name: str) -> tuple[bytes, str]:
 
 class ReplayServer:
     """`flow` names the documents: reserve, create, polls (in order; the last repeats), and
-    optionally score_info (the ZIP's score_info.json) and credit."""
+    optionally score_info (the ZIP's score_info.json), credit and feature_cost."""
 
     def __init__(self, flow: dict):
         self.flow = flow
@@ -78,6 +78,8 @@ class ReplayServer:
             polls = self.flow["polls"]
             self._polls += 1
             return self._json(document(polls[min(self._polls, len(polls)) - 1]))
+        if method == "GET" and path.endswith("/credit/feature-cost"):
+            return self._json(document(self.flow["feature_cost"]))
         if method == "GET" and path.endswith("/client/credit"):
             return self._json(document(self.flow["credit"]))
         if method == "POST" and path.endswith("/task/delete"):
@@ -92,7 +94,8 @@ class ReplayServer:
         recorded = document(self.flow["reserve"])
         body = self._local(recorded["body"])
         asked = request["files"][0]
-        for entry in body["data"]["files"]:
+        holder = body["data"] if "data" in body else body["result"]  # the legacy v1.1 envelope
+        for entry in holder["files"]:
             for slot in entry["requests"]:
                 slot["headers"]["Content-Length"] = str(asked["file_size"])
                 slot["headers"]["Content-Type"] = asked["content_type"]

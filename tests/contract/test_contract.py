@@ -58,7 +58,9 @@ def test_the_vendors_json_hd_example_is_read_whole(version):
         (i["type"], i.get("region"), i["raw_score"], i["ui_score"]) for i in expected
     ]
     assert result.overall is not None and result.skin_age is not None and result.skin_types
-    assert result.missing == [] and len(result.masks) == len(expected) + 1  # + skin type
+    assert result.missing == [] and len(result.masks) == len(expected) + 3  # + 3 skin types
+    zones = {f"hd_skin_type:{z}" for z in ("whole", "t_zone", "u_zone")}
+    assert zones <= result.masks.keys() and result.skin_type_mask_key == "hd_skin_type:whole"
     assert result.resized_image
 
 
@@ -225,3 +227,39 @@ def test_a_server_with_only_the_feature_upload_path_is_found_and_remembered(emul
     tried.clear()
     assert ours.analyze(FACE_PATH.read_bytes(), settings).scores
     assert tried == ["/s2s/v2.1/file/skin-analysis"]  # remembered: no 404s the second time
+
+
+def test_the_hd_score_info_is_read_flat_and_nested_at_full_precision():
+    """The vendor's HD sample has flat concerns (hd_redness) beside ones nested under `whole`
+    (hd_texture, hd_acne) and by region, all with full-precision raw scores; each is read."""
+    with ReplayServer(ZIP_HD) as replay:
+        settings = AnalysisSettings.build(HD_IN_ZIP, format="zip")
+        result = client(replay.url).analyze(FACE_PATH.read_bytes(), settings)
+    info = document("score_info_hd.json")["body"]
+    assert (
+        result.score("hd_redness").raw_score == info["hd_redness"]["raw_score"] == 72.011962890625
+    )
+    assert result.score("hd_texture").raw_score == info["hd_texture"]["whole"]["raw_score"]
+    assert result.score("hd_pore", "nose").raw_score == info["hd_pore"]["nose"]["raw_score"]
+    assert {"hd_redness:whole", "hd_texture:whole", "hd_pore:nose"} <= result.masks.keys()
+
+
+def test_a_reservation_in_the_legacy_result_envelope_is_read():
+    flow = JSON_HD | {"reserve": "upload_reserve_v11_legacy_observed.json"}
+    with ReplayServer(flow) as replay:
+        result = client(replay.url).analyze(
+            FACE_PATH.read_bytes(), AnalysisSettings.build(HD_ASKED)
+        )
+        uploads = [r for r in replay.requests if r[1].startswith("/upload")]
+    assert result.scores and len(uploads) == 1
+
+
+def test_the_vendors_price_list_is_read_with_its_task_urls():
+    with ReplayServer({"feature_cost": "feature_cost.json"}) as replay:
+        skus = client(replay.url).feature_cost()
+    published = document("feature_cost.json")["body"]["result"]["skus"]
+    assert [(s.description, s.amount, s.unit) for s in skus] == [
+        (p["description"], p["amount"], p["unit"]) for p in published
+    ]
+    # The replay points absolute URLs at itself and keeps their last segment.
+    assert all(s.run_task_url.endswith("/skin-analysis") for s in skus)
