@@ -1,8 +1,9 @@
 """`python -m skinapi bench`: performance figures as medians, printed, never asserted.
 
-The dashboard's own benchmarks (`results`, `history` through AppTest; `first`, click → radar in
-Chromium) drive app.py with the test tools, so they are a test-side tool:
-`python -m tests.app_bench results|history|first` from a checkout."""
+The dashboard's own benchmarks (`results` through AppTest; `first`, click → radar in Chromium)
+drive app.py with the test tools, so they are a test-side tool: `python -m tests.app_bench
+results|first` from a checkout. `history` fills a throwaway history here and measures the page
+in a process of its own (skinapi.ui.history_bench); its `--runs` is the number of runs."""
 
 from __future__ import annotations
 
