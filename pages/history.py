@@ -1,10 +1,12 @@
-"""History: every run kept across restarts — filter, open, label, export, delete, purge."""
+"""History: every run kept across restarts — filter, page, open, label, export, delete, purge."""
 
 import streamlit as st
 
+from skinapi.store import RunQuery
 from skinapi.ui import history_view
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import history, read_runs
+from skinapi.ui.history import ask_history, history
+from skinapi.ui.history_export import export_matching
 from skinapi.ui.runflow import resume_stored_runs
 
 enter_page()
@@ -15,12 +17,11 @@ if history_view.way_out():
 
 store = history()
 resume_stored_runs()
-runs = read_runs()
-if runs is None:  # reading failed just now: say why, offer the way out
+everything = ask_history(lambda s: s.totals(RunQuery()))
+if everything is None:  # reading failed just now: say why, offer the way out
     history_view.way_out()
     st.stop()
-history_view.unreadable_note(store)
-if not runs:
+if not everything.runs:
     st.info(
         "No runs yet. Every analysis is kept here, with its photo, masks and scores.",
         icon=":material/history:",
@@ -28,17 +29,24 @@ if not runs:
     st.page_link("pages/analyse.py", label="Analyse a photo", icon=":material/photo_camera:")
     st.stop()
 
-shown = history_view.filters(runs).apply(runs)
+query = history_view.filters(everything)
+matching = ask_history(lambda s: s.totals(query).runs) or 0
+page = ask_history(lambda s: s.query(history_view.page_of(query, matching)))
+if page is None:
+    history_view.way_out()
+    st.stop()
+history_view.unreadable_note(store)
 st.caption(
-    f"{len(shown)} of {len(runs)} runs · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.path.parent}`"
+    f"{page.total:,} of {everything.runs:,} runs · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.path.parent}`"
 )
-picked = history_view.run_table(shown, store)
+picked = history_view.run_table(page.runs, store)
 if picked:
     history_view.selection_actions(picked, store)
+export_matching(store, query, page.total)
 
 st.divider()
 ledger_column, privacy_column = st.columns([1.4, 1], gap="large")
 with ledger_column:
-    history_view.ledger(runs)
+    history_view.ledger(store, everything)
 with privacy_column:
-    history_view.privacy(runs, store)
+    history_view.privacy(everything, store)

@@ -1,8 +1,9 @@
 """`python -m skinapi bench`: performance figures as medians, printed, never asserted.
 
-The dashboard's own benchmarks (`results`, `history` through AppTest; `first`, click → radar in
-Chromium) drive app.py with the test tools, so they are a test-side tool:
-`python -m tests.app_bench results|history|first` from a checkout."""
+The dashboard's own benchmarks (`results` through AppTest; `first`, click → radar in Chromium)
+drive app.py with the test tools, so they are a test-side tool: `python -m tests.app_bench
+results|first` from a checkout. `history` fills a throwaway history here and measures the page
+in a process of its own (skinapi.ui.history_bench); its `--runs` is the number of runs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from PIL import Image
 from .imaging.photo import SAMPLE_PHOTO
 from .imaging.photo import sample_jpeg as _photo
 
-APP_BENCHMARKS = ("results", "history", "first")
+APP_BENCHMARKS = ("results", "first")
 """Run from a checkout with `python -m tests.app_bench`, not from here."""
 
 
@@ -284,6 +285,117 @@ def bench_batch(runs: int) -> None:
         )
 
 
+HISTORY_LABELS = ("trial 3", "study A", "study B", "batch 12", "trial 5", "pilot", "")
+HISTORY_PHOTOS = 4
+"""Small photos the runs share: a run's photo is a file of its own, its bytes need not be."""
+
+
+def history_runs(count: int, seed: int = 1):
+    """`count` runs as a team's history holds them: each a photo, 15 SD concerns, a label,
+    a date in the last year; mostly successful, some failed or not sent, a fifth live."""
+    import random
+
+    from .concerns import SD_ACTIONS, AnalysisSettings
+    from .demo.engine import ui_score
+    from .results import AnalysisResult
+    from .runs.lifecycle import photo_hash
+    from .store import RunRecord
+
+    rng = random.Random(seed)
+    photos = [_photo((96 + 8 * i, 128)) for i in range(HISTORY_PHOTOS)]
+    hashes = [photo_hash(p) for p in photos]
+    actions = tuple(a for a in SD_ACTIONS if a != "skin_type")
+    settings = AnalysisSettings.build(actions)
+    now = time.time()
+    for index in range(count):
+        which = rng.randrange(HISTORY_PHOTOS)
+        state = rng.choices(("success", "error", "unsent"), (90, 7, 3))[0]
+        result = None
+        if state == "success":
+            concerns = [
+                {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)),
+                 "ui_score": ui_score(raw), "mask": None}
+                for a in actions
+            ]  # fmt: skip
+            result = AnalysisResult.from_dict(
+                {"task_id": f"task_{index}", "api_version": "v2.1", "format": "json",
+                 "overall": round(rng.uniform(40, 95), 1), "skin_age": rng.randrange(18, 70),
+                 "concerns": concerns, "skin_types": []}
+            )  # fmt: skip
+        record = RunRecord(
+            settings=settings,
+            backend="live" if rng.random() < 0.2 else "emulator",
+            source=rng.choice(("upload", "batch", "camera", "cli")),
+            created=now - rng.uniform(0, 365 * 86400),
+            photo_hash=hashes[which],
+            task_id=f"task_{index}" if state != "unsent" else None,
+            state=state,
+            result=result,
+            duration=rng.uniform(2, 9) if result else None,
+            units=settings.units if result else 0,
+            label=rng.choice(HISTORY_LABELS),
+            participant=f"P{rng.randrange(500):03d}",
+            error_message="The engine found no face." if state == "error" else None,
+        )
+        yield record, photos[which]
+
+
+def bench_history(stored: int) -> None:
+    """History at a team's scale: a throwaway history filled with `stored` runs through the
+    store's public interface (`add_runs`), then the page measured in a fresh process
+    (skinapi.ui.history_bench: AppTest of app.py): opening the store, first render, reruns,
+    a label filter, the last page, CSV/ZIP/HTML exports of every run, and peak memory."""
+    import json
+    import os
+    import tempfile
+
+    from .store import open_store
+
+    app = Path(__file__).parent.parent / "app.py"
+    if not app.is_file():
+        print("bench history: needs a checkout (app.py beside the skinapi package)")
+        return
+    with tempfile.TemporaryDirectory(prefix="skinscope-history-bench-") as folder:
+        store = open_store(Path(folder) / "runs.sqlite3")
+        start = time.perf_counter()
+        store.add_runs(history_runs(stored))
+        fill = time.perf_counter() - start
+        size = store.size_on_disk()
+        store.close()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
+        child = subprocess.run(
+            [sys.executable, "-m", "skinapi.ui.history_bench", folder, str(app), "exports"],
+            capture_output=True, text=True, env=env, cwd=app.parent,
+        )  # fmt: skip
+        if child.returncode:
+            print(f"bench history: the measuring process failed:\n{child.stderr[-3000:]}")
+            return
+        f = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"history {stored:,} stored runs (15 SD concerns each, a year of dates), filled through "
+        f"add_runs in {fill:.1f} s, {size / 1e6:.0f} MB on disk"
+    )
+    print(f"  open store + totals + first page   {1000 * f['open_s']:.0f} ms")
+    print(
+        f"  History first render (AppTest)     {1000 * f['first_render_s']:.0f} ms  ({f['rows_shown']} rows shown)"
+    )
+    print(
+        f"  rerun                       median {1000 * f['rerun_s']:.0f} ms  (target ≤ {1000 if stored <= 10_000 else 1500} ms)"
+    )
+    print(
+        f"  label filter                median {1000 * f['filter_s']:.0f} ms  ({f['filtered_rows_shown']} rows shown)"
+    )
+    print(f"  last page                          {1000 * f['last_page_s']:.0f} ms")
+    print(f"  peak memory, History page          {f['render_peak_mb']:.0f} MB  (target ≤ 400 MB)")
+    for kind in ("csv", "zip", "html"):
+        print(
+            f"  export {kind.upper():<4} of every run          {f[f'export_{kind}_s']:.1f} s, {f[f'export_{kind}_mb']:.1f} MB"
+        )
+    print(f"  peak memory after the exports      {f['export_peak_mb']:.0f} MB")
+    if f["exceptions"]:
+        print(f"  exceptions on the page: {f['exceptions']}")
+
+
 def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
     for name in what:
         if name == "client":
@@ -296,6 +408,8 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
             bench_live(runs)
         elif name == "cli":
             bench_cli(runs)
+        elif name == "history":
+            bench_history(runs)
         elif name in APP_BENCHMARKS:
             print(
                 f"bench {name}: the dashboard's benchmarks drive app.py with the test tools; "

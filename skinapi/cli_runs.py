@@ -203,19 +203,20 @@ def list_runs(args) -> int:
     store = open_history()
     if store is None:
         return 2
-    since = args.since.timestamp() if args.since else None
-    label = (args.label or "").casefold()
-    shown = 0
+    from .store import RunQuery
+    from .store.states import STATE_LABELS
+
+    states = tuple(s for s in STATE_LABELS if _GLOSSARY_STATE.get(s, s) == args.state)
+    query = RunQuery(
+        since=args.since.timestamp() if args.since else None,
+        label=args.label or "",
+        backends=(args.backend,) if args.backend else (),
+        states=states if args.state else (),
+        limit=args.limit or None,
+    )
     rows = []
-    for run in store.list():
+    for run in store.iterate(query) if query.limit is None else store.query(query).runs:
         state = _GLOSSARY_STATE.get(run.state, run.state)
-        if (
-            (args.state and state != args.state)
-            or (label and label not in run.label.casefold())
-            or (since is not None and run.created < since)
-            or (args.backend and run.backend != args.backend)
-        ):
-            continue
         row = {
             "run_id": run.id,
             "task_id": run.task_id,
@@ -238,9 +239,6 @@ def list_runs(args) -> int:
             "overall": run.overall,
         }
         rows.append(row)
-        shown += 1
-        if args.limit and shown >= args.limit:
-            break
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))

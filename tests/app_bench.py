@@ -1,5 +1,5 @@
 """The dashboard's benchmarks, a test-side tool run from a checkout: `python -m tests.app_bench
-results|history` (AppTest, no browser) or `first` (click → radar in Chromium). Figures are
+results` (AppTest, no browser) or `first` (click → radar in Chromium). Figures are
 medians, printed, never asserted."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ import argparse
 import statistics
 import time
 from pathlib import Path
-
-from skinapi.imaging.photo import sample_jpeg as _photo
 
 APP = str(Path(__file__).parent.parent / "app.py")
 
@@ -47,66 +45,6 @@ def bench_results(runs: int) -> None:
     print(f"results Results page of an SD all-concern demo result, reruns={len(times)}")
     print(f"  rerun server time    median {1000 * _median(times):.0f} ms  (target ≤ 150 ms)")
     print(f"  API requests made by {len(times)} reruns: {calls}  (target 0)")
-
-
-def bench_history(runs: int, stored: int = 1000) -> None:
-    """Server time of the History page with `stored` runs in the store (AppTest, no browser)."""
-    import os
-    import random
-    import tempfile
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
-    from skinapi.concerns import SD_ACTIONS, AnalysisSettings
-    from skinapi.demo.engine import ui_score
-    from skinapi.store import SqliteRunStore
-
-    folder = tempfile.mkdtemp(prefix="skinscope-history-")
-    os.environ["SKINSCOPE_DATA_DIR"] = folder
-    store = SqliteRunStore(Path(folder) / "runs.sqlite3")
-    rng = random.Random(1)
-    photo = _photo((96, 128))
-    settings = AnalysisSettings.build(SD_ACTIONS)
-    for index in range(stored):
-        run_id = store.begin(
-            photo=photo,
-            settings=settings,
-            backend="emulator",
-            source="upload",
-            photo_hash="h",
-            label=f"trial {index % 7}",
-        )
-        concerns = [
-            {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)), "ui_score": ui_score(raw), "mask": None}
-            for a in SD_ACTIONS if a != "skin_type"
-        ]  # fmt: skip
-        result = {
-            "task_id": f"task_{index}",
-            "api_version": "v2.1",
-            "format": "json",
-            "overall": 70.0,
-            "skin_age": 33,
-            "concerns": concerns,
-            "skin_types": [],
-        }
-        store.update(
-            run_id, task_id=f"task_{index}", state="success", result=result, units=16, duration=3.0
-        )
-    store.close()
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page("pages/history.py")
-    times = []
-    for _ in range(max(runs, 5)):
-        start = time.perf_counter()
-        app.run()
-        times.append(time.perf_counter() - start)
-    rows = len(app.dataframe[0].value) if app.dataframe else 0
-    print(
-        f"history History page with {stored} stored runs ({rows} rows shown), renders={len(times)}"
-    )
-    print(f"  server time          median {1000 * _median(times):.0f} ms  (target ≤ 1000 ms)")
 
 
 def bench_first(runs: int, servers: int = 3) -> None:
@@ -172,7 +110,7 @@ def _spread(samples: list[float]) -> str:
     return f"(min {min(samples):.2f}, max {max(samples):.2f})"
 
 
-BENCHMARKS = {"results": bench_results, "history": bench_history, "first": bench_first}
+BENCHMARKS = {"results": bench_results, "first": bench_first}
 
 
 def main() -> int:

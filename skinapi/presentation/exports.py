@@ -7,8 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import BinaryIO
 
 from ..concerns import label
 from ..errors import StoreError
@@ -104,63 +108,64 @@ def when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")
 
 
-def runs_json(runs: list[RunRecord]) -> bytes:
-    """Runs as stored, minus the debug traces (those go in the debug bundle)."""
-    return json.dumps(
-        [
-            {
-                "run_id": r.id,
-                "created": when(r.created),
-                "backend": r.backend,
-                "state": r.state,
-                "label": r.label,
-                "note": r.note,
-                "settings": r.settings.to_dict(),
-                "task_id": r.task_id,
-                "duration": r.duration,
-                "units": r.units,
-                "error_code": r.error_code,
-                "error_message": r.error_message,
-                "result": r.result.as_document() if r.result else None,
-            }
-            for r in runs
-        ],
-        indent=2,
-    ).encode()
+def runs_json(runs: Iterable[RunRecord]) -> bytes:
+    return b"".join(runs_json_chunks(runs))
 
 
-def runs_csv(runs: list[RunRecord]) -> bytes:
-    """One row per run × concern × region."""
+def runs_json_chunks(runs: Iterable[RunRecord]) -> Iterator[bytes]:
+    """Runs as stored, minus the debug traces (those go in the debug bundle): a JSON array
+    written a run at a time."""
+    yield b"["
+    for index, r in enumerate(runs):
+        document = {
+            "run_id": r.id,
+            "created": when(r.created),
+            "backend": r.backend,
+            "state": r.state,
+            "label": r.label,
+            "note": r.note,
+            "settings": r.settings.to_dict(),
+            "task_id": r.task_id,
+            "duration": r.duration,
+            "units": r.units,
+            "error_code": r.error_code,
+            "error_message": r.error_message,
+            "result": r.result.as_document() if r.result else None,
+        }
+        yield (b",\n" if index else b"\n") + json.dumps(document, indent=2).encode()
+    yield b"\n]\n"
+
+
+def runs_csv(runs: Iterable[RunRecord]) -> bytes:
+    return b"".join(runs_csv_chunks(runs))
+
+
+def runs_csv_chunks(runs: Iterable[RunRecord]) -> Iterator[bytes]:
+    """One row per run × concern × region, written a run at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(RUN_CSV_COLUMNS)
     for r in runs:
-        if r.result is None:
-            continue
-        for s in r.result.scores:
-            writer.writerow(
-                _cells(
-                    r.id,
-                    when(r.created),
-                    r.backend,
-                    r.api_version,
-                    r.label,
-                    r.note,
-                    r.state,
-                    r.task_id,
-                    s.type,
-                    label(s.type),
-                    s.region or "whole",
-                    s.ui_score,
-                    f"{s.raw_score:.2f}",
-                    r.result.overall,
-                    r.result.skin_age,
-                    r.units,
-                    r.trial,
-                    r.participant,
-                )
-            )
-    return buffer.getvalue().encode()
+        writer.writerows(_score_rows(r))
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def _score_rows(r: RunRecord) -> list[list]:
+    if r.result is None:
+        return []
+    return [
+        _cells(
+            r.id, when(r.created), r.backend, r.api_version, r.label, r.note, r.state,
+            r.task_id, s.type, label(s.type), s.region or "whole", s.ui_score,
+            f"{s.raw_score:.2f}", r.result.overall, r.result.skin_age, r.units, r.trial,
+            r.participant,
+        )
+        for s in r.result.scores
+    ]  # fmt: skip
 
 
 BATCH_CSV_COLUMNS = (
@@ -242,32 +247,56 @@ def batch_results_csv(
     return batch_csv(runs, columns)
 
 
-def bundle_zip(store: RunStore, runs: list[RunRecord]) -> bytes:
-    """Photo, masks, a composited overlay and the scores of each run, in one ZIP; a run whose
-    files are gone is listed in MISSING.txt instead of failing the whole export."""
+def bundle_zip(store: RunStore, runs: Iterable[RunRecord]) -> bytes:
     buffer = io.BytesIO()
+    write_bundle_zip(store, runs, buffer)
+    return buffer.getvalue()
+
+
+def write_bundle_zip(store: RunStore, runs: Iterable[RunRecord], out: BinaryIO) -> None:
+    """Photo, masks, a composited overlay and the scores of each run, in one ZIP written to
+    `out` as the runs come (their JSON and CSV wait in temporary files, not in memory); a run
+    whose files are gone is listed in MISSING.txt instead of failing the whole export."""
     missing = []
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("runs.json", runs_json(runs))
-        archive.writestr("scores.csv", runs_csv(runs))
-        for r in runs:
-            try:
-                folder = store.folder(r.id)
-            except StoreError:
-                missing.append(f"{r.id}: not an id SkinScope writes; its files were not read")
-                continue
-            if not (folder / "photo.jpg").is_file():
-                missing.append(f"{r.id}: its photo and masks are no longer in {folder}")
-                continue
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and path.suffix in (".jpg", ".png"):
-                    archive.write(path, f"{r.id}/{path.relative_to(folder)}")
-            overlay_jpeg = run_overlay(store, r)
-            if overlay_jpeg:
-                archive.writestr(f"{r.id}/overlay.jpg", overlay_jpeg)
+    with (
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+        tempfile.TemporaryFile() as as_json,
+        tempfile.TemporaryFile() as as_csv,
+    ):
+        rows = io.TextIOWrapper(as_csv, encoding="utf-8", newline="")
+        writer = csv.writer(rows)
+        writer.writerow(RUN_CSV_COLUMNS)
+
+        def written(r: RunRecord) -> RunRecord:
+            writer.writerows(_score_rows(r))
+            missing.extend(_bundle_files(store, r, archive))
+            return r
+
+        for chunk in runs_json_chunks(map(written, runs)):
+            as_json.write(chunk)
+        rows.detach()  # flushed; `as_csv` stays open for the copy below
+        for name, part in (("runs.json", as_json), ("scores.csv", as_csv)):
+            part.seek(0)
+            with archive.open(name, "w") as entry:
+                shutil.copyfileobj(part, entry)
         if missing:
             archive.writestr("MISSING.txt", "\n".join(missing) + "\n")
-    return buffer.getvalue()
+
+
+def _bundle_files(store: RunStore, r: RunRecord, archive: zipfile.ZipFile) -> list[str]:
+    try:
+        folder = store.folder(r.id)
+    except StoreError:
+        return [f"{r.id}: not an id SkinScope writes; its files were not read"]
+    if not (folder / "photo.jpg").is_file():
+        return [f"{r.id}: its photo and masks are no longer in {folder}"]
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".jpg", ".png"):
+            archive.write(path, f"{r.id}/{path.relative_to(folder)}")
+    overlay_jpeg = run_overlay(store, r)
+    if overlay_jpeg:
+        archive.writestr(f"{r.id}/overlay.jpg", overlay_jpeg)
+    return []
 
 
 def run_layers(store: RunStore, run: RunRecord, max_side: int | None = None):

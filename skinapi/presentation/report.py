@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Iterable, Iterator
 
 from ..backends import EMULATOR
 from ..concerns import colour_hex, label, region_label
@@ -123,3 +124,36 @@ def mask_gallery(store: RunStore, run: RunRecord) -> str:
         if figures
         else ""
     )
+
+
+def runs_report_chunks(runs: Iterable[RunRecord]) -> Iterator[bytes]:
+    """An offline HTML table of many runs — when, label, settings, state, overall, skin age,
+    units and each concern's score — written a run at a time, for a selection of any size."""
+    yield (
+        b'<!doctype html><html lang="en"><meta charset="utf-8"><title>SkinScope runs</title>'
+        b"<style>body{font-family:sans-serif;margin:2em;color:#1e1b2e}"
+        b"table{border-collapse:collapse;font-size:13px}"
+        b"td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+        b"</style><h1>SkinScope runs</h1><table><tr><th>When</th><th>Label</th><th>Backend</th>"
+        b"<th>Settings</th><th>State</th><th>Overall</th><th>Skin age</th><th>Units</th>"
+        b"<th>Scores (ui)</th></tr>"
+    )
+    for run in runs:
+        result = run.result
+        scores = ", ".join(
+            f"{html.escape(label(s.type))} {s.ui_score}"
+            for s in (result.headline_scores() if result else [])
+        )
+        overall = "" if run.overall is None else f"{run.overall:.0f}"
+        skin_age = "" if result is None or result.skin_age is None else f"{result.skin_age:.0f}"
+        cells = (
+            when(run.created), run.label, run.backend,
+            f"{run.quality.upper()} × {len(run.actions)} · {run.api_version}", run.state,
+            overall, skin_age, str(run.units),
+        )  # fmt: skip
+        yield (
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            + f"<td>{scores}</td></tr>\n"
+        ).encode()
+    yield b"</table></html>\n"

@@ -207,12 +207,10 @@ class Recorder:
             return
         with self._lock:
             try:
-                folder = self.store.folder(run_id)
                 for entry in exchanges:
                     raw = entry.pop("raw", None)
                     if raw is not None:
-                        folder.mkdir(parents=True, exist_ok=True)
-                        (folder / "raw_result.zip").write_bytes(raw)
+                        self.store.keep_raw_result(run_id, raw)
                         entry["response"]["saved_as"] = "raw_result.zip"
                 stored = self.store.get(run_id)
                 debug = stored.debug if stored else {}

@@ -1,18 +1,17 @@
-"""Tables and statistics over stored runs, for History, Compare and trials: the history's rows
-and filters, deltas between runs, the spread of a repeat series, the units ledger, trial means."""
+"""Tables and statistics over stored runs, for History, Compare and trials: the history's rows,
+deltas between runs, the spread of a repeat series, the units ledger, trial means."""
 
 from __future__ import annotations
 
 import base64
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from ..backends import EMULATOR, LIVE
-from ..concerns import CONCERNS, family, family_label, label, region_label
+from ..concerns import family, family_label, label, region_label
 from ..results import ConcernScore
-from ..store import RunRecord
+from ..store import RunRecord, Tally
 from ..store.states import STATE_LABELS
 
 
@@ -22,40 +21,6 @@ def scores_of(run: RunRecord) -> list[ConcernScore]:
 
 def headline_of(run: RunRecord) -> list[ConcernScore]:
     return run.result.headline_scores() if run.result else []
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    """What the History page shows; an empty choice means "all"."""
-
-    first_day: date | None = None
-    last_day: date | None = None
-    backends: tuple[str, ...] = ()
-    qualities: tuple[str, ...] = ()
-    """``SD`` and/or ``HD``."""
-    versions: tuple[str, ...] = ()
-    states: tuple[str, ...] = ()
-    text: str = ""
-    """Found in the label or the note, ignoring case."""
-    concerns: tuple[str, ...] = ()
-    """Concern labels the run must all have analysed."""
-
-    def keeps(self, run: RunRecord) -> bool:
-        day = datetime.fromtimestamp(run.created).date()
-        analysed = {CONCERNS[a].label for a in run.actions if a in CONCERNS}
-        return (
-            (self.first_day is None or self.first_day <= day)
-            and (self.last_day is None or day <= self.last_day)
-            and (not self.backends or run.backend in self.backends)
-            and (not self.versions or run.api_version in self.versions)
-            and (not self.qualities or run.quality.upper() in self.qualities)
-            and (not self.states or run.state in self.states)
-            and (not self.text or self.text.lower() in f"{run.label} {run.note}".lower())
-            and set(self.concerns) <= analysed
-        )
-
-    def apply(self, runs: list[RunRecord]) -> list[RunRecord]:
-        return [r for r in runs if self.keeps(r)]
 
 
 def run_title(run: RunRecord) -> str:
@@ -182,23 +147,13 @@ def spread(runs: list[RunRecord]) -> list[dict]:
     return rows
 
 
-def ledger(runs: list[RunRecord]) -> dict[str, list[dict]]:
-    """Units spent per day and per label (trial), from the stored runs."""
-    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for run in runs:
-        day = datetime.fromtimestamp(run.created).strftime("%Y-%m-%d")
-        for table, key in ((per_day, day), (per_label, run.label or "(no label)")):
-            table[key][0] += 1 if run.state == "success" else 0
-            table[key][1] += run.units
+def ledger(by_day: list[Tally], by_label: list[Tally]) -> dict[str, list[dict]]:
+    """Units spent per day and per label (trial), from the store's tallies."""
     return {
-        "day": [
-            {"Day": k, "Successful runs": v[0], "Units": v[1]}
-            for k, v in sorted(per_day.items(), reverse=True)
-        ],
+        "day": [{"Day": t.key, "Successful runs": t.succeeded, "Units": t.units} for t in by_day],
         "label": [
-            {"Label": k, "Successful runs": v[0], "Units": v[1]}
-            for k, v in sorted(per_label.items())
+            {"Label": t.key or "(no label)", "Successful runs": t.succeeded, "Units": t.units}
+            for t in by_label
         ],
     }
 

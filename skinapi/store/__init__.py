@@ -6,7 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..backends import BACKENDS, EMULATOR, LIVE
-from .base import FRESH_HINT, RunRecord, RunStore, default_path, new_run_id
+from .base import (
+    FRESH_HINT,
+    ORDERS,
+    RunPage,
+    RunQuery,
+    RunRecord,
+    RunStore,
+    RunTotals,
+    Tally,
+    default_path,
+    new_run_id,
+)
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
@@ -14,10 +25,15 @@ __all__ = [
     "EMULATOR",
     "FRESH_HINT",
     "LIVE",
+    "ORDERS",
     "SCHEMA_VERSION",
     "RunStore",
     "SqliteRunStore",
     "RunRecord",
+    "RunPage",
+    "RunQuery",
+    "RunTotals",
+    "Tally",
     "default_path",
     "new_run_id",
     "open_store",

@@ -13,11 +13,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ..concerns import AnalysisSettings
 from ..results import AnalysisResult
 from .states import RunState
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
 """Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
@@ -98,6 +101,80 @@ class RunRecord:
         return self.result.overall if self.result else None
 
 
+# -- what is asked of a store at team scale: which runs (filters, an order, a page), one page
+# of them with the number that match, and figures over all that match — so a page or an export
+# never reads the whole history to show a part of it.
+
+Order = Literal["newest", "oldest", "overall_high", "overall_low", "label"]
+ORDERS: dict[Order, str] = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "overall_high": "Highest overall first",
+    "overall_low": "Lowest overall first",
+    "label": "Label A–Z",
+}
+"""Each order a store sorts by, with what a page calls it; ties go newest first."""
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs, in which order, and which page of them. An empty choice means "all"."""
+
+    since: float | None = None
+    """Runs created at or after this time (seconds since the epoch)."""
+    until: float | None = None
+    """Runs created before this time."""
+    backends: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
+    """``sd`` and/or ``hd``."""
+    versions: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    """Store states (`skinapi.store.states.RunState`)."""
+    text: str = ""
+    """Found in the label or the note, ignoring case."""
+    label: str = ""
+    """Found in the label, ignoring case."""
+    concerns: tuple[str, ...] = ()
+    """Concern labels (``Redness``) the run must all have analysed, in SD or HD."""
+    trial: str | None = None
+    """Runs of this trial only."""
+    order: Order = "newest"
+    offset: int = 0
+    limit: int | None = None
+    """At most this many runs (a page); None for every run that matches."""
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of the runs a query matches, decoded, and how many match in all."""
+
+    runs: list[RunRecord]
+    total: int
+    unreadable: list[str] = field(default_factory=list)
+    """Ids on this page whose stored row could not be read (left out of `runs`)."""
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """Figures over every run a query matches (its page and order aside)."""
+
+    runs: int = 0
+    succeeded: int = 0
+    units: int = 0
+    first: float | None = None
+    """When the oldest was created; None when none match."""
+    last: float | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Successful runs and units spent for one day (``YYYY-MM-DD``, local time) or label."""
+
+    key: str
+    succeeded: int
+    units: int
+
+
 FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
 
 
@@ -148,6 +225,25 @@ class RunStore(Protocol):
     def list(self, *, limit: int | None = None) -> list[RunRecord]:
         """Every readable run, newest first."""
 
+    def query(self, query: RunQuery) -> RunPage:
+        """The page of runs `query` asks for, in its order, and how many match in all: the
+        filters, the order and the page are the database's work (indexed where it can), so
+        a page costs the same in a history of a thousand runs or of a million."""
+
+    def iterate(self, query: RunQuery) -> Iterator[RunRecord]:
+        """Every readable run `query` matches (its offset and limit aside), in its order, read
+        a page at a time: an export of any size in constant memory."""
+
+    def totals(self, query: RunQuery) -> RunTotals:
+        """Counts, units and the span of time over every run `query` matches."""
+
+    def tally(self, query: RunQuery, by: Literal["day", "label"]) -> list[Tally]:
+        """Successful runs and units per day (newest first) or per label (A–Z)."""
+
+    def add_runs(self, runs: Iterable[tuple[RunRecord, bytes]]) -> list[str]:
+        """Record finished runs with their photos in few transactions (an import, or a
+        benchmark's history); their ids, in order. Each record is written before its files."""
+
     def find_result(
         self, photo_hash: str, settings: AnalysisSettings, backend: str
     ) -> RunRecord | None:
@@ -173,7 +269,11 @@ class RunStore(Protocol):
 
     def keep_thumbnail(self, run_id: str, photo: bytes) -> None: ...
 
-    def thumbnails(self) -> dict[str, bytes]: ...
+    def thumbnails(self, run_ids: list[str]) -> dict[str, bytes]:
+        """The thumbnails of these runs (a page's), by id; runs without one are left out."""
+
+    def keep_raw_result(self, run_id: str, data: bytes) -> None:
+        """The result ZIP as it came, for the run's debug bundle."""
 
     def folder(self, run_id: str) -> Path:
         """The run's files (a checked id: never a path outside the store)."""
@@ -182,4 +282,6 @@ class RunStore(Protocol):
 
     def load_result(self, run: RunRecord) -> AnalysisResult | None: ...
 
-    def size_on_disk(self) -> int: ...
+    def size_on_disk(self) -> int:
+        """Bytes the history takes: kept as runs are written and deleted, never measured by
+        walking every run's files."""

@@ -16,6 +16,17 @@ from .base import FRESH_HINT, RUN_ID
 PHOTO = "photo.jpg"
 RESIZED = "resized.jpg"
 MASKS = "masks"
+RAW_RESULT = "raw_result.zip"
+
+
+def result_file_names(result: AnalysisResult) -> dict[str, str]:
+    """The file name each of a result's masks is saved under."""
+    return {key: mask_file_name(key, data) for key, data in result.masks.items()}
+
+
+def result_bytes(result: AnalysisResult) -> int:
+    """What a result's files take: its masks and its resized photo."""
+    return sum(map(len, result.masks.values())) + len(result.resized_image or b"")
 
 
 class LocalFiles:
@@ -42,11 +53,9 @@ class LocalFiles:
         """The masks (and the resized photo) of `result`; the file name of each mask key."""
         masks = self.folder(run_id) / MASKS
         masks.mkdir(parents=True, exist_ok=True)
-        names = {}
+        names = result_file_names(result)
         for key, data in result.masks.items():
-            name = mask_file_name(key, data)
-            (masks / name).write_bytes(data)
-            names[key] = name
+            (masks / names[key]).write_bytes(data)
         if result.resized_image:
             (self.folder(run_id) / RESIZED).write_bytes(result.resized_image)
         return names
@@ -66,13 +75,22 @@ class LocalFiles:
             loaded.resized_image = resized.read_bytes()
         return loaded
 
+    def write_raw_result(self, run_id: str, data: bytes) -> int:
+        """The result ZIP as it came; the size of the one it replaced (0 when none)."""
+        folder = self.folder(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / RAW_RESULT
+        before = path.stat().st_size if path.exists() else 0
+        path.write_bytes(data)
+        return before
+
     def delete(self, run_id: str) -> None:
         shutil.rmtree(self.folder(run_id), ignore_errors=True)
 
     def purge(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def size(self) -> int:
-        if not self.root.exists():
-            return 0
-        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+    def size(self, run_id: str) -> int:
+        """What one run's files take (measured: for a run stored before they were counted)."""
+        folder = self.folder(run_id)
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

@@ -6,86 +6,31 @@ and an interrupted run can be resumed after a restart. The API key is never stor
 
 from __future__ import annotations
 
-import functools
-import io
 import json
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
+from . import sqlite_query as queries
 from . import sqlite_schema as schema
 from .base import FRESH_HINT, RunRecord, default_path, new_run_id
-from .files import LocalFiles
-from .states import RESUMABLE_STATES
+from .files import LocalFiles, result_bytes, result_file_names
+from .sqlite_guard import guarded
+from .sqlite_reading import SqliteReading
+from .sqlite_rows import INSERT, JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """What `sqlite_schema` creates; older histories are upgraded in place."""
-_COLUMNS = (
-    "id",
-    "created",
-    "backend",
-    "api_version",
-    "settings",
-    "actions",
-    "source",
-    "photo_hash",
-    "task_id",
-    "state",
-    "result",
-    "duration",
-    "units",
-    "error_code",
-    "error_message",
-    "label",
-    "note",
-    "trial",
-    "participant",
-    "debug",
-    "batch",
-    "file",
-    "meta",
-    "visit",
-    "base_url",
-)
-_SELECTED = ", ".join(_COLUMNS)
-_INSERT = (
-    "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
-    "photo_hash, label, trial, participant, thumbnail, batch, file, meta, visit, base_url, "
-    "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
-)
-_JSON_COLUMNS = ("result", "debug", "settings", "meta")
-_TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
+IMPORT_CHUNK = 1000
+"""Runs `add_runs` writes per transaction."""
 
 
-def _guarded(method):
-    """Any failure of the file or the database becomes a StoreError that says where and why:
-    a damaged or unwritable history never takes the app down."""
-
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except StoreError:
-            raise
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"The run history at {self.path} cannot be used ({exc})", hint=FRESH_HINT
-            ) from None
-        except OSError as exc:
-            raise StoreError(
-                f"The run history's files under {self.path.parent} cannot be written or read "
-                f"({exc.strerror or exc})",
-                hint="Free disk space, or point SKINSCOPE_DATA_DIR at a folder you can write.",
-            ) from None
-
-    return guarded
-
-
-class SqliteRunStore:
+class SqliteRunStore(SqliteReading):
     """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
 
     def __init__(self, path: Path | str | None = None):
@@ -112,6 +57,7 @@ class SqliteRunStore:
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             _bring_to_current_version(self._db, self.path)
+            queries.prepare(self._db)
         except sqlite3.Error as exc:
             raise StoreError(
                 f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
@@ -125,13 +71,13 @@ class SqliteRunStore:
         """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
         return cls(_moved_aside(Path(path) if path else default_path()))
 
-    @_guarded
+    @guarded
     def close(self) -> None:
         self._db.close()
 
     # -- writing ---------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def begin(
         self,
         *,
@@ -155,17 +101,16 @@ class SqliteRunStore:
         when the caller needs it before the record exists). The record comes first and its
         files after it, so an id that is taken already is refused before a file of the other
         run could be overwritten; a photo that cannot be written takes its record back."""
-        row = (
-            time.time(), backend, settings.api_version, json.dumps(settings.to_dict()),
-            ",".join(settings.actions), source, photo_hash, label, trial, participant,
-            _thumbnail(photo) if thumbnail else None, batch, file, json.dumps(meta or {}), visit,
-            base_url,
+        record = RunRecord(
+            settings=settings, backend=backend, source=source, photo_hash=photo_hash,
+            base_url=base_url, label=label, trial=trial, participant=participant, batch=batch,
+            file=file, meta=dict(meta or {}), visit=visit,
         )  # fmt: skip
         chosen = run_id or new_run_id()
         self.folder(chosen)  # a checked id, before it is stored
         for attempt in range(3):
             try:
-                self._db.execute(_INSERT, (chosen, *row))
+                self._db.execute(INSERT, row_of(record, chosen, len(photo)))
                 break
             except sqlite3.IntegrityError:
                 if run_id or attempt == 2:
@@ -174,19 +119,69 @@ class SqliteRunStore:
                         hint="Run it again: a new run gets a new id.",
                     ) from None
                 chosen = new_run_id()
+        if thumbnail:
+            self._keep_thumbnail(chosen, make_thumbnail(photo))
         try:
             self.run_files.write_photo(chosen, photo)
         except OSError:
-            self._db.execute("DELETE FROM runs WHERE id = ?", (chosen,))
+            self._forget(chosen)
             raise
         return chosen
 
-    @_guarded
+    @guarded
+    def add_runs(self, runs: Iterable[tuple[RunRecord, bytes]]) -> list[str]:
+        """Finished runs with their photos, `IMPORT_CHUNK` to a transaction; each chunk's
+        records are committed before its files are written. A photo's thumbnail is made once
+        for runs that share it."""
+        ids: list[str] = []
+        chunk: list[tuple[str, RunRecord, bytes]] = []
+        made: dict[str, bytes | None] = {}
+        for record, photo in runs:
+            chunk.append((new_run_id(), record, photo))
+            if len(chunk) == IMPORT_CHUNK:
+                ids += self._add_chunk(chunk, made)
+                chunk = []
+        return ids + self._add_chunk(chunk, made) if chunk else ids
+
+    def _add_chunk(self, chunk, made: dict[str, bytes | None]) -> list[str]:
+        if len(made) > 64:
+            made.clear()  # many photos: a thumbnail each, no growing memo
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for index, (run_id, record, photo) in enumerate(chunk):
+                names = result_file_names(record.result) if record.result else {}
+                record = replace(record, mask_files=names)
+                size = len(photo) + (result_bytes(record.result) if record.result else 0)
+                while True:
+                    try:
+                        self._db.execute(INSERT, row_of(record, run_id, size))
+                        break
+                    except sqlite3.IntegrityError:
+                        run_id = new_run_id()
+                chunk[index] = (run_id, record, photo)
+                key = record.photo_hash or str(hash(photo))
+                if key not in made:
+                    made[key] = make_thumbnail(photo)
+                self._keep_thumbnail(run_id, made[key])
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        for run_id, record, photo in chunk:
+            self.run_files.write_photo(run_id, photo)
+            if record.result is not None:
+                self.run_files.write_result_files(run_id, record.result)
+        return [run_id for run_id, _, _ in chunk]
+
+    @guarded
     def update(self, run_id: str, **fields) -> None:
-        unknown = set(fields) - set(_COLUMNS)
+        unknown = set(fields) - set(WRITTEN[1:])
         if unknown:
             raise ValueError(f"unknown run fields: {sorted(unknown)}")
-        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
+        if isinstance(fields.get("result"), dict):  # what History sorts by, beside its source
+            overall = fields["result"].get("overall")
+            fields.setdefault("overall", overall if isinstance(overall, int | float) else None)
+        encoded = {k: json.dumps(v) if k in JSON_COLUMNS else v for k, v in fields.items()}
         assignments = ", ".join(f"{k} = ?" for k in encoded)
         changed = self._db.execute(
             f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id)
@@ -197,161 +192,50 @@ class SqliteRunStore:
                 hint="Its task id is in the debug log and the summary; look it up there.",
             )
 
-    @_guarded
+    @guarded
     def save_result(
         self, run_id: str, result: AnalysisResult, *, duration: float, units: int
     ) -> None:
         names = self.run_files.write_result_files(run_id, result)
         stored = result.to_dict() | {"mask_files": names}
         self.update(run_id, state="success", result=stored, duration=duration, units=units)
+        self._grow(run_id, result_bytes(result))
 
-    @_guarded
+    @guarded
+    def keep_raw_result(self, run_id: str, data: bytes) -> None:
+        before = self.run_files.write_raw_result(run_id, data)
+        self._grow(run_id, len(data) - before)
+
+    @guarded
+    def keep_thumbnail(self, run_id: str, photo: bytes) -> None:
+        self._keep_thumbnail(run_id, make_thumbnail(photo))
+
+    @guarded
     def delete(self, run_id: str) -> None:
-        self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        self._forget(run_id)
         self.run_files.delete(run_id)
 
-    @_guarded
+    @guarded
     def purge(self) -> None:
         """Every run and every file, gone."""
         self._db.execute("DELETE FROM runs")
+        self._db.execute("DELETE FROM thumbnails")
         self._db.execute("VACUUM")
         self.run_files.purge()
 
-    # -- reading ---------------------------------------------------------------------------
+    def _keep_thumbnail(self, run_id: str, jpeg: bytes | None) -> None:
+        if jpeg is not None:
+            self._db.execute("INSERT OR REPLACE INTO thumbnails VALUES (?, ?)", (run_id, jpeg))
 
-    @_guarded
-    def get(self, run_id: str) -> RunRecord | None:
-        return _one(self._db, "id = ?", (run_id,), f"Run {run_id} in the history")
-
-    @_guarded
-    def list(self, *, limit: int | None = None) -> list[RunRecord]:
-        runs, self.unreadable = _many(
-            self._db, "1 ORDER BY created DESC" + (f" LIMIT {int(limit)}" if limit else "")
-        )
-        return runs
-
-    @_guarded
-    def find_result(self, photo_hash: str, settings: AnalysisSettings, backend: str):
-        """The newest successful run of this photo with these settings on this backend: what
-        a new tab or a restart finds instead of paying for the same analysis again."""
-        try:
-            return _one(
-                self._db,
-                "photo_hash = ? AND backend = ? AND settings = ? AND state = 'success' "
-                "ORDER BY created DESC LIMIT 1",
-                (photo_hash, backend, json.dumps(settings.to_dict())),
-                "",
-            )
-        except StoreError:
-            return None  # a damaged row is paid for again rather than shown
-
-    @_guarded
-    def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
-        """The warnings of these bytes' passed check at `quality`, if they passed before."""
-        row = self._db.execute(
-            "SELECT warnings FROM checked_photos WHERE photo_hash = ? AND quality = ? "
-            "AND checks_version = ?",
-            (photo_hash, quality, version),
-        ).fetchone()
-        if row is None:
-            return None
-        try:
-            warnings = json.loads(row[0])
-        except ValueError:
-            return None
-        return [str(w) for w in warnings] if isinstance(warnings, list) else None
-
-    @_guarded
-    def keep_passed_check(
-        self, photo_hash: str, quality: str, version: str, warnings: list[str]
-    ) -> None:
+    def _grow(self, run_id: str, size: int) -> None:
+        """Count bytes written to a run's files, so the history's size is a sum, not a walk."""
         self._db.execute(
-            "INSERT OR REPLACE INTO checked_photos VALUES (?, ?, ?, ?)",
-            (photo_hash, quality, version, json.dumps(warnings)),
+            "UPDATE runs SET file_bytes = COALESCE(file_bytes, 0) + ? WHERE id = ?", (size, run_id)
         )
 
-    @_guarded
-    def by_task(self, task_id: str) -> RunRecord | None:
-        """The newest run of the task `task_id`."""
-        return _one(
-            self._db,
-            "task_id = ? ORDER BY created DESC LIMIT 1",
-            (task_id,),
-            f"The run of task {task_id}",
-        )
-
-    @_guarded
-    def batch_runs(self, batch: str) -> list[RunRecord]:
-        """Every run of one batch, oldest first."""
-        runs, self.unreadable = _many(self._db, "batch = ? ORDER BY created", (batch,))
-        return runs
-
-    @_guarded
-    def batches(self) -> list[tuple[str, int, float]]:
-        """(batch, runs, newest run's time) for every batch, newest first."""
-        return [
-            (str(name), int(count), float(newest))
-            for name, count, newest in self._db.execute(
-                "SELECT batch, COUNT(*), MAX(created) FROM runs WHERE batch != '' "
-                "GROUP BY batch ORDER BY MAX(created) DESC"
-            )
-        ]
-
-    @_guarded
-    def pending(self) -> list[RunRecord]:
-        """Runs an earlier session left unfinished: to be resumed by task_id, or marked unsent.
-        Asked of the state index, so a page's every rerun does not read the whole history."""
-        marks = ", ".join("?" * len(RESUMABLE_STATES))
-        runs, _ = _many(self._db, f"state IN ({marks}) ORDER BY created DESC", RESUMABLE_STATES)
-        return runs
-
-    @_guarded
-    def keep_thumbnail(self, run_id: str, photo: bytes) -> None:
-        self._db.execute("UPDATE runs SET thumbnail = ? WHERE id = ?", (_thumbnail(photo), run_id))
-
-    @_guarded
-    def thumbnails(self) -> dict[str, bytes]:
-        return dict(self._db.execute("SELECT id, thumbnail FROM runs"))
-
-    def folder(self, run_id: str) -> Path:
-        return self.run_files.folder(run_id)
-
-    @_guarded
-    def photo(self, run_id: str) -> bytes:
-        return self.run_files.photo(run_id)
-
-    @_guarded
-    def load_result(self, run: RunRecord) -> AnalysisResult | None:
-        """The stored result with its masks and resized photo read back from its files."""
-        if run.result is None:
-            return None
-        return self.run_files.read_result_files(run.id, run.result, run.mask_files)
-
-    @_guarded
-    def size_on_disk(self) -> int:
-        return self.run_files.size() + (self.path.stat().st_size if self.path.exists() else 0)
-
-
-def _one(db: sqlite3.Connection, where: str, params: tuple, what: str) -> RunRecord | None:
-    row = db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchone()
-    if not row:
-        return None
-    try:
-        return _stored(row)
-    except _DAMAGED as exc:
-        raise StoreError(f"{what} is damaged ({exc!r:.80})") from None
-
-
-def _many(db: sqlite3.Connection, where: str, params: tuple = ()) -> tuple[list, list[str]]:
-    """The readable runs, and the ids of the others."""
-    rows = db.execute(f"SELECT {_SELECTED} FROM runs WHERE {where}", params).fetchall()
-    runs, unreadable = [], []
-    for row in rows:
-        try:
-            runs.append(_stored(row))
-        except _DAMAGED:
-            unreadable.append(str(row[0]))
-    return runs, unreadable
+    def _forget(self, run_id: str) -> None:
+        self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        self._db.execute("DELETE FROM thumbnails WHERE run_id = ?", (run_id,))
 
 
 def _moved_aside(path: Path) -> Path:
@@ -399,48 +283,3 @@ def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
         db.execute("CREATE INDEX IF NOT EXISTS runs_task ON runs (task_id)")
     except sqlite3.OperationalError:
         pass  # a read-only history is still read, just without the index
-
-
-_DAMAGED = (ValueError, KeyError, TypeError, AttributeError)
-"""What decoding a damaged row raises (invalid JSON, missing keys, wrong types)."""
-
-
-def _stored(row) -> RunRecord:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    settings = AnalysisSettings.from_dict(json.loads(values["settings"] or "{}"))
-    if values["api_version"] and values["api_version"] != settings.api_version:
-        settings = replace(settings, api_version=values["api_version"])  # an early row's column
-    values["settings"] = settings
-    del values["api_version"], values["actions"]  # the settings hold both
-    result = json.loads(values["result"]) if values["result"] else None
-    values["result"] = AnalysisResult.from_dict(result) if result else None
-    values["mask_files"] = (result or {}).get("mask_files") or {}
-    values["debug"] = json.loads(values["debug"] or "{}")
-    for text in _TEXT_COLUMNS:
-        values[text] = values[text] or ""
-    values["meta"] = _meta_columns(values["meta"])
-    values["units"] = values["units"] or 0
-    return RunRecord(**values)
-
-
-def _meta_columns(text) -> dict[str, str]:
-    """A run's meta columns; damaged ones are dropped rather than hiding the run (a run the
-    store cannot read would be paid for again by the batch that looks for it)."""
-    try:
-        meta = json.loads(text or "{}")
-    except (ValueError, TypeError):
-        return {}
-    return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
-
-
-def _thumbnail(photo: bytes) -> bytes | None:
-    from PIL import Image  # only here: `analyze` of a photo checked before loads no Pillow
-
-    try:
-        image = Image.open(io.BytesIO(photo)).convert("RGB")
-    except Exception:  # a photo the API would refuse still gets its run recorded
-        return None
-    image.thumbnail((160, 160))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()

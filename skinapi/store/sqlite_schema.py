@@ -5,7 +5,10 @@
 `file` name within it, its `meta` columns (JSON) and a trial participant's `visit`. 3 → 4: where
 a run was sent (`base_url`), and the backend that answered is named `emulator` (was `demo`).
 4 → 5: the photos whose checks passed (`checked_photos`), so the same bytes are not checked
-twice.
+twice. 5 → 6: a history of a team's size — the columns History filters and sorts by
+(`quality`, `overall`) beside the result they come from, each run's `file_bytes` (what its
+files take, so the history's size is a sum, not a walk of every folder), thumbnails in a
+table of their own (a scan of the runs no longer reads a photo per row), and indexes.
 
 The app and the CLI may open a new or old history at the same moment: creating and upgrading
 each happen in one write transaction that looks again once it holds the lock.
@@ -13,12 +16,29 @@ each happen in one write transaction that looks again once it holds the lock.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+
+from ..concerns import quality_of
 
 CHECKED_PHOTOS = """CREATE TABLE IF NOT EXISTS checked_photos (
     photo_hash TEXT NOT NULL, quality TEXT NOT NULL, checks_version TEXT NOT NULL,
     warnings TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (photo_hash, quality, checks_version)
 )"""
+
+THUMBNAILS = """CREATE TABLE IF NOT EXISTS thumbnails (
+    run_id TEXT PRIMARY KEY, jpeg BLOB NOT NULL
+)"""
+
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS runs_created ON runs (created)",
+    "CREATE INDEX IF NOT EXISTS runs_state ON runs (state)",
+    "CREATE INDEX IF NOT EXISTS runs_backend ON runs (backend, created)",
+    "CREATE INDEX IF NOT EXISTS runs_quality ON runs (quality, created)",
+    "CREATE INDEX IF NOT EXISTS runs_overall ON runs (overall, created)",
+    "CREATE INDEX IF NOT EXISTS runs_file_bytes ON runs (file_bytes)",
+)
+"""History's filters and orders, and the history's size (a sum over a small index)."""
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -28,15 +48,32 @@ CREATE = (
         state TEXT, result TEXT, duration REAL, units INTEGER DEFAULT 0,
         error_code TEXT, error_message TEXT, label TEXT DEFAULT '', note TEXT DEFAULT '',
         trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
-        thumbnail BLOB, batch TEXT DEFAULT '', file TEXT DEFAULT '',
-        meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT ''
+        batch TEXT DEFAULT '', file TEXT DEFAULT '',
+        meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT '',
+        quality TEXT DEFAULT 'sd', overall REAL, file_bytes INTEGER
     )""",
-    "CREATE INDEX IF NOT EXISTS runs_created ON runs (created)",
-    "CREATE INDEX IF NOT EXISTS runs_state ON runs (state)",
     CHECKED_PHOTOS,
+    THUMBNAILS,
+    *INDEXES,
 )
 
-UPGRADES: dict[int, tuple[str, ...]] = {
+
+def _fill_query_columns(db: sqlite3.Connection) -> None:
+    """`quality` and `overall` of the runs stored before they were columns (their files'
+    bytes are measured when the history's size is first asked for)."""
+    filled = []
+    for run_id, actions, result in db.execute("SELECT id, actions, result FROM runs"):
+        try:
+            overall = (json.loads(result) or {}).get("overall") if result else None
+        except (ValueError, AttributeError):
+            overall = None  # a damaged result is not sorted by, and still listed
+        names = [a for a in (actions or "").split(",") if a]
+        valid = isinstance(overall, int | float) and not isinstance(overall, bool)
+        filled.append((quality_of(names), overall if valid else None, run_id))
+    db.executemany("UPDATE runs SET quality = ?, overall = ? WHERE id = ?", filled)
+
+
+UPGRADES: dict[int, tuple] = {
     1: (
         "ALTER TABLE runs RENAME COLUMN mode TO backend",
         "UPDATE runs SET state = 'unsent' WHERE state = 'error' AND error_code = 'NotSent'",
@@ -52,6 +89,17 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "UPDATE runs SET backend = 'emulator' WHERE backend = 'demo'",
     ),
     4: (CHECKED_PHOTOS,),
+    5: (
+        "ALTER TABLE runs ADD COLUMN quality TEXT DEFAULT 'sd'",
+        "ALTER TABLE runs ADD COLUMN overall REAL",
+        "ALTER TABLE runs ADD COLUMN file_bytes INTEGER",
+        THUMBNAILS,
+        "INSERT OR IGNORE INTO thumbnails SELECT id, thumbnail FROM runs "
+        "WHERE thumbnail IS NOT NULL",
+        "UPDATE runs SET thumbnail = NULL",
+        _fill_query_columns,
+        *INDEXES,
+    ),
 }
 """The statements that take a history from each version to the next."""
 
@@ -71,7 +119,7 @@ def upgrade(db: sqlite3.Connection, version: int) -> int:
             now = _version(db)
             if now == version:  # not upgraded by another process meanwhile
                 for statement in UPGRADES[version]:
-                    db.execute(statement)
+                    statement(db) if callable(statement) else db.execute(statement)
                 db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version + 1),)
                 )

@@ -3,11 +3,14 @@ the way out of a broken history, and deleting runs here and at the API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from ..errors import InvalidTaskIdError, SkinApiError, StoreError
 from ..runs.lifecycle import Run, photo_hash, run_from_store
-from ..store import RunRecord, RunStore, SqliteRunStore, default_path, open_store
+from ..store import RunQuery, RunRecord, RunStore, SqliteRunStore, default_path, open_store
 from .connection import client_for
 from .state import runs
 
@@ -41,17 +44,27 @@ def history_problem() -> StoreError | None:
 _failures: dict[str, StoreError] = {}
 
 
-def read_runs() -> list[RunRecord] | None:
-    """Every readable stored run, newest first; None (and `history_problem` says why) when the
+Answer = TypeVar("Answer")
+
+
+def ask_history(question: Callable[[RunStore], Answer]) -> Answer | None:
+    """The run store's answer to `question`; None (and `history_problem` says why) when the
     history cannot be read."""
     store = history()
     if store is None:
         return None
     try:
-        return store.list()
+        return question(store)
     except StoreError as exc:
         _failures[store_path()] = exc
         return None
+
+
+def read_runs(query: RunQuery | None = None) -> list[RunRecord] | None:
+    """The stored runs `query` matches (every readable run by default), newest first; None
+    when the history cannot be read."""
+    page = ask_history(lambda store: store.query(query or RunQuery()))
+    return None if page is None else page.runs
 
 
 def start_fresh_history() -> StoreError | None:
@@ -101,13 +114,13 @@ def latest_result() -> Run | None:
     done = [r for r in runs().values() if r.state == "success" and r.result is not None]
     if done:
         return max(done, key=lambda r: r.created)
-    for stored in read_runs() or []:
-        if stored.state == "success":
-            store = history()
-            run = run_from_store(store, stored) if store else None
-            if run is not None and run.result is not None:
-                runs()[run.key] = run
-                return run
+    newest = read_runs(RunQuery(states=("success",), limit=1)) or []
+    store = history()
+    for stored in newest:
+        run = run_from_store(store, stored) if store else None
+        if run is not None and run.result is not None:
+            runs()[run.key] = run
+            return run
     return None
 
 

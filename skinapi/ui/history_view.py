@@ -3,7 +3,9 @@ can be done with a selection (open, compare, export, label, delete), the units l
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import streamlit as st
 
@@ -12,7 +14,7 @@ from ..concerns import CONCERNS
 from ..names import markdown_text
 from ..presentation import exports, report
 from ..statistics import tables
-from ..store import RunRecord, RunStore
+from ..store import ORDERS, RunQuery, RunRecord, RunStore, RunTotals
 from ..store.states import STATE_LABELS
 from . import batch_job
 from .connection import LIVE, find_key, show_balance
@@ -52,8 +54,9 @@ def unreadable_note(store: RunStore) -> None:
         )
 
 
-def filters(runs: list[RunRecord]) -> tables.HistoryFilter:
-    first_day = datetime.fromtimestamp(min(r.created for r in runs)).date()
+def filters(everything: RunTotals) -> RunQuery:
+    """What the user filters by, as the query the store answers (no page yet)."""
+    first_day = datetime.fromtimestamp(everything.first or time.time()).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
     cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.5])
     days = remembered(
@@ -78,22 +81,54 @@ def filters(runs: list[RunRecord]) -> tables.HistoryFilter:
         key="history_concern",
         placeholder="any",
     )
-    return tables.HistoryFilter(
-        start_day,
-        end_day,
-        tuple(backends),
-        tuple(qualities),
-        tuple(versions),
-        tuple(states),
-        text,
-        tuple(concerns),
+    return RunQuery(
+        since=_midnight(start_day),
+        until=_midnight(end_day + timedelta(days=1)),
+        backends=tuple(backends),
+        qualities=tuple(q.lower() for q in qualities),
+        versions=tuple(versions),
+        states=tuple(states),
+        text=text,
+        concerns=tuple(concerns),
     )
 
 
+def _midnight(day: date) -> float:
+    return datetime.combine(day, datetime.min.time()).timestamp()
+
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def page_of(query: RunQuery, matching: int) -> RunQuery:
+    """The order and the page to show, chosen beside the table; back to the first page (and no
+    selection) when the filters or the order change."""
+    order_cell, size_cell, page_cell, count_cell = st.columns([1.4, 0.8, 0.8, 2], gap="small")
+    order = remembered(
+        order_cell.selectbox, "Order", list(ORDERS), format_func=ORDERS.get, key="history_order"
+    )
+    size = remembered(size_cell.selectbox, "Runs per page", PAGE_SIZES, index=1, key="history_size")
+    pages = max(1, -(-matching // size))
+    asked = replace(query, order=order)
+    if st.session_state.get("history_asked") != (asked, size):
+        st.session_state["history_asked"] = (asked, size)
+        st.session_state["history_page"] = 1
+        _forget_selection()
+    st.session_state["history_page"] = min(st.session_state.get("history_page", 1), pages)
+    number = page_cell.number_input(
+        "Page", min_value=1, max_value=pages, step=1, key="history_page"
+    )
+    count_cell.markdown(
+        f"<div style='padding-top:2.1rem'>of {pages:,}</div>", unsafe_allow_html=True
+    )
+    return replace(asked, offset=(number - 1) * size, limit=size)
+
+
 def run_table(shown: list[RunRecord], store: RunStore) -> list[RunRecord]:
-    """The table of runs; the ones the user selected."""
+    """The page's runs, each with its thumbnail (only this page's are read); the ones the user
+    selected."""
     selection = st.dataframe(
-        tables.table_rows(shown, store.thumbnails()),
+        tables.table_rows(shown, store.thumbnails([r.id for r in shown])),
         hide_index=True,
         width="stretch",
         height=min(600, 38 + 35 * len(shown)) if shown else 80,
@@ -221,22 +256,22 @@ def _forget_selection() -> None:
     st.session_state.pop("history_table", None)
 
 
-def ledger(runs: list[RunRecord]) -> None:
+def ledger(store: RunStore, everything: RunTotals) -> None:
     st.subheader("Units ledger")
-    tallies = tables.ledger(runs)
-    spent = sum(r.units for r in runs)
+    every_run = RunQuery()
+    tallies = tables.ledger(store.tally(every_run, "day"), store.tally(every_run, "label"))
     st.markdown(
-        f"**{spent} units** spent over {sum(1 for r in runs if r.state == 'success')} successful runs (documented table; demo units are the emulator's)."
+        f"**{everything.units} units** spent over {everything.succeeded} successful runs (documented table; demo units are the emulator's)."
     )
     by_day, by_label = st.columns(2)
-    by_day.dataframe(tallies["day"], hide_index=True, width="stretch")
-    by_label.dataframe(tallies["label"], hide_index=True, width="stretch")
+    by_day.dataframe(tallies["day"], hide_index=True, width="stretch", height=260)
+    by_label.dataframe(tallies["label"], hide_index=True, width="stretch", height=260)
     key, _ = find_key()
     if key and st.button("Read the live balance", key="do_live_balance"):
         show_balance(LIVE)
 
 
-def privacy(runs: list[RunRecord], store: RunStore) -> None:
+def privacy(everything: RunTotals, store: RunStore) -> None:
     st.subheader("Privacy")
     st.caption(
         "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."
@@ -250,7 +285,7 @@ def privacy(runs: list[RunRecord], store: RunStore) -> None:
         icon=":material/delete_forever:",
         disabled=busy is not None,
     ):
-        purge_dialog(len(runs), store)
+        purge_dialog(everything.runs, store)
 
 
 def batch_busy() -> str | None:

@@ -17,6 +17,7 @@ from ..imaging.photo import apply_fixes, load_photo
 from ..names import markdown_text, one_line
 from ..presentation import charts
 from ..runs.lifecycle import Run
+from ..store import RunQuery
 from .connection import Connection
 from .history import read_runs
 from .media import overlay_image
@@ -111,7 +112,7 @@ def visit_name(typed: str | None) -> str:
 
 def returning_picker(trial: str, visit: str) -> None:
     """At a follow-up visit, the trial's participants not yet seen at it, to pick from."""
-    stored = read_runs()
+    stored = read_runs(RunQuery(trial=trial, states=("success",)))
     if stored is None:
         st.caption(
             "The history cannot be read, so returning participants cannot be listed: "
@@ -120,7 +121,7 @@ def returning_picker(trial: str, visit: str) -> None:
         return
     seen: dict[str, set[str]] = {}
     for run in stored:
-        if run.trial == trial and run.participant and run.state == "success":
+        if run.participant:
             seen.setdefault(run.participant, set()).add(run.visit)
     due = sorted(p for p, visits in seen.items() if visit not in visits)
     if not due:

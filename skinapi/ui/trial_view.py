@@ -10,6 +10,7 @@ from ..concerns import label, region_label
 from ..names import markdown_text, safe_name
 from ..presentation import charts, exports
 from ..statistics import cohort, tables
+from ..store import RunQuery
 from .history import read_runs
 from .state import remembered
 
@@ -19,7 +20,7 @@ BASELINE = "baseline"
 def trial_summary(trial: str) -> None:
     st.divider()
     st.subheader(f"Trial summary · {markdown_text(trial)}")
-    trial_runs = [r for r in read_runs() or [] if r.trial == trial and r.state == "success"]
+    trial_runs = read_runs(RunQuery(trial=trial, states=("success",))) or []
     if not trial_runs:
         st.caption("No analysed participants in this trial yet.")
         return

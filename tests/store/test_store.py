@@ -380,8 +380,14 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
 
         db = sqlite3.connect(path, isolation_level=None)
         store_schema.create(db, 2)
-        for column in ("batch", "file", "meta", "visit", "base_url"):  # version 2 had none
+        for index in ("runs_backend", "runs_quality", "runs_overall", "runs_file_bytes"):
+            db.execute(f"DROP INDEX {index}")
+        db.execute("DROP TABLE thumbnails")
+        # version 2 had none of these, and kept thumbnails in the runs
+        for column in ("batch", "file", "meta", "visit", "base_url", "quality", "overall",
+                       "file_bytes"):  # fmt: skip
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("ALTER TABLE runs ADD COLUMN thumbnail BLOB")
         db.close()
     children = [
         subprocess.Popen([sys.executable, "-c", OPEN_STORE, str(path)], stderr=subprocess.PIPE)

@@ -1,0 +1,118 @@
+"""History at team scale under AppTest: one page of runs (and only its thumbnails) from the
+store's query, page navigation and filters answered by the database, and no Arrow conversion
+warning or traceback in the log of any page."""
+
+import contextlib
+import logging
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from skinapi.bench import history_runs
+from skinapi.store import RunQuery, SqliteRunStore
+
+from ..helpers import app_test
+from .test_app import PAGES
+
+pytestmark = pytest.mark.usefixtures("quick_emulator")
+RUNS = 300
+
+
+@pytest.fixture
+def history():
+    store = SqliteRunStore(Path(os.environ["SKINSCOPE_DATA_DIR"]) / "runs.sqlite3")
+    store.add_runs(history_runs(RUNS))
+    yield store
+    store.close()
+
+
+def shown_ids(at) -> list[str]:
+    return list(at.dataframe[0].value["Run"])
+
+
+def test_history_shows_one_page_with_its_thumbnails_only_and_pages_through(history):
+    from skinapi.ui.history import _store, store_path
+
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    served = _store(store_path())  # the app's own store, opened by the page
+    statements = []
+    served._db.set_trace_callback(statements.append)
+    at.run()
+    assert not at.exception, at.exception
+    first = history.query(RunQuery(limit=50))
+    assert shown_ids(at) == [r.id for r in first.runs]
+    assert any(f"{RUNS:,} of {RUNS:,} runs" in c.value for c in at.caption)
+    thumbnail_reads = [s for s in statements if "FROM thumbnails" in s]
+    assert thumbnail_reads and all(s.count("'") <= 2 * 50 for s in thumbnail_reads)
+    assert not [s for s in statements if re.search(r"FROM runs WHERE 1 ORDER BY", s)]
+
+    at.number_input(key="history_page").set_value(3).run()
+    assert shown_ids(at) == [r.id for r in history.query(RunQuery(offset=100, limit=50)).runs]
+    at.selectbox(key="history_order").set_value("overall_high").run()
+    assert at.number_input(key="history_page").value == 1  # a new order starts at its top
+    best = history.query(RunQuery(order="overall_high", limit=50)).runs
+    assert shown_ids(at) == [r.id for r in best]
+    at.text_input(key="history_label").set_value("Study").run()
+    studies = history.totals(RunQuery(text="study")).runs
+    assert 0 < studies < RUNS
+    assert any(f"{studies:,} of {RUNS:,} runs" in c.value for c in at.caption)
+    assert all("study" in label.lower() for label in at.dataframe[0].value["Label"])
+
+
+class Caught(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def streamlit_log():
+    """Streamlit's loggers do not propagate: a handler on each of them reads what a server's
+    log would show (INFO and up, tracebacks formatted)."""
+    caught = Caught()
+    loggers = [
+        logging.getLogger(name)
+        for name in list(logging.Logger.manager.loggerDict)
+        if name.startswith("streamlit")
+    ]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(caught)
+        logger.setLevel(logging.INFO)
+    try:
+        yield caught.lines
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(caught)
+            logger.setLevel(level)
+
+
+def test_no_page_logs_an_arrow_conversion_or_a_traceback(history):
+    at = app_test().run()  # loads every logger a page uses
+    at.switch_page("pages/history.py").run()
+    with streamlit_log() as lines:
+        for page in PAGES:
+            at.switch_page(page).run()
+            assert not at.exception, (page, at.exception)
+    assert not [line for line in lines if "Arrow" in line or "Traceback" in line], lines
+
+
+def test_the_log_catcher_sees_an_arrow_conversion():
+    """The check above can fail: a column of mixed types is logged with its traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    def mixed_column():
+        import streamlit as st
+
+        st.dataframe([{"Overall": ""}, {"Overall": 71}])
+
+    at = AppTest.from_function(mixed_column).run()
+    with streamlit_log() as lines:
+        at.run()
+    assert any("Arrow" in line for line in lines) and any("Traceback" in line for line in lines)

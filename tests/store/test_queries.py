@@ -1,0 +1,169 @@
+"""The store at team scale: filtered, sorted, paged queries answered by the database (a page,
+not the history, is decoded), every match read a page at a time, totals and tallies as
+aggregates, the history's size kept as runs are written and deleted, exports that stream."""
+
+import csv
+import io
+import zipfile
+from datetime import datetime
+
+import pytest
+
+from skinapi.bench import history_runs
+from skinapi.concerns import CONCERNS
+from skinapi.presentation import exports
+from skinapi.presentation.exports_selection import write_selection
+from skinapi.store import RunQuery, SqliteRunStore, sqlite_query
+
+RUNS = 300
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    store = SqliteRunStore(tmp_path_factory.mktemp("team") / "runs.sqlite3")
+    store.add_runs(history_runs(RUNS))
+    yield store
+    store.close()
+
+
+def order_key(query):
+    keys = {
+        "newest": lambda r: -r.created,
+        "oldest": lambda r: r.created,
+        "overall_high": lambda r: -(r.overall if r.overall is not None else -1),
+        "overall_low": lambda r: r.overall if r.overall is not None else 1000,
+        "label": lambda r: r.label.casefold(),
+    }
+    return lambda r: (keys[query.order](r), -r.created)
+
+
+def expected(store, query):
+    """The same question answered by reading everything in Python."""
+
+    def kept(r):
+        actions = {CONCERNS[a].label for a in r.actions}
+        return (
+            (query.since is None or r.created >= query.since)
+            and (query.until is None or r.created < query.until)
+            and (not query.backends or r.backend in query.backends)
+            and (not query.qualities or r.quality in query.qualities)
+            and (not query.states or r.state in query.states)
+            and (not query.text or query.text.casefold() in f"{r.label}\n{r.note}".casefold())
+            and set(query.concerns) <= actions
+        )
+
+    return [r.id for r in sorted(filter(kept, store.list()), key=order_key(query))]
+
+
+QUERIES = [
+    RunQuery(),
+    RunQuery(order="oldest", states=("success",)),
+    RunQuery(order="overall_high", backends=("live",)),
+    RunQuery(order="overall_low", text="TRIAL"),
+    RunQuery(order="label", qualities=("sd",), concerns=("Redness", "Wrinkles")),
+    RunQuery(since=datetime.now().timestamp() - 90 * 86400, states=("error", "unsent")),
+    RunQuery(concerns=("Redness",), qualities=("hd",)),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.order)
+def test_a_query_filters_sorts_and_pages_in_the_database(filled, query):
+    want = expected(filled, query)
+    pages, offset = [], 0
+    while True:
+        page = filled.query(RunQuery(**{**query.__dict__, "offset": offset, "limit": 40}))
+        assert page.total == len(want) and len(page.runs) <= 40
+        pages += [r.id for r in page.runs]
+        offset += 40
+        if offset >= page.total:
+            break
+    assert pages == want
+    totals = filled.totals(query)
+    assert totals.runs == len(want)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.order)
+def test_every_match_is_read_a_page_at_a_time_in_order(filled, query, monkeypatch):
+    monkeypatch.setattr(sqlite_query, "ITERATION_PAGE", 7)  # many pages, ties across them
+    assert [r.id for r in filled.iterate(query)] == expected(filled, query)
+
+
+def test_the_newest_page_is_read_through_the_index_not_sorted_from_a_scan(filled):
+    where, params = sqlite_query.where_of(RunQuery(backends=("live",)))
+    plan = str(filled._db.execute(
+        f"EXPLAIN QUERY PLAN SELECT id FROM runs WHERE {where} "
+        "ORDER BY created DESC, created DESC, id DESC LIMIT 50", params
+    ).fetchall())  # fmt: skip
+    assert "runs_backend" in plan or "runs_created" in plan
+
+
+def test_totals_and_tallies_are_the_sums_of_the_runs(filled):
+    everything = filled.list()
+    totals = filled.totals(RunQuery())
+    assert totals.runs == RUNS and totals.units == sum(r.units for r in everything)
+    assert totals.succeeded == sum(r.state == "success" for r in everything)
+    assert totals.first == min(r.created for r in everything)
+    by_label = {t.key: t for t in filled.tally(RunQuery(), "label")}
+    assert set(by_label) == {r.label for r in everything}
+    assert sum(t.units for t in by_label.values()) == totals.units
+    by_day = filled.tally(RunQuery(), "day")
+    assert [t.key for t in by_day] == sorted({t.key for t in by_day}, reverse=True)
+    assert sum(t.succeeded for t in by_day) == totals.succeeded
+
+
+def walked(store) -> int:
+    files = sum(p.stat().st_size for p in store.files.rglob("*") if p.is_file())
+    database = [store.path, store.path.with_name(store.path.name + "-wal")]
+    return files + sum(p.stat().st_size for p in database if p.exists())
+
+
+def test_the_size_is_counted_as_runs_are_written_and_deleted_not_walked(tmp_path):
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+    ids = store.add_runs(history_runs(20))
+    store.keep_raw_result(ids[0], b"z" * 5000)
+    assert store.size_on_disk() == walked(store)
+    store.delete(ids[1])
+    assert store.size_on_disk() == walked(store)
+    (store.folder(ids[2]) / "stray.bin").write_bytes(b"s" * 100_000)  # behind the store's back
+    assert store.size_on_disk() == walked(store) - 100_000  # a walk would have counted it
+    store._db.execute("UPDATE runs SET file_bytes = NULL")  # a history from before the count
+    assert store.size_on_disk() == walked(store)  # measured once, then counted
+
+
+class Counted:
+    """Runs handed out one by one, counting how many were taken."""
+
+    def __init__(self, runs):
+        self.runs, self.taken = runs, 0
+
+    def __iter__(self):
+        for run in self.runs:
+            self.taken += 1
+            yield run
+
+
+@pytest.mark.parametrize("kind", ["csv", "html", "zip"])
+def test_an_export_is_written_as_the_runs_come_not_after_reading_them_all(filled, kind):
+    runs = Counted(filled.iterate(RunQuery()))
+    written_when = []
+
+    class Out(io.BytesIO):
+        def write(self, data):
+            written_when.append(runs.taken)
+            return super().write(data)
+
+    out = Out()
+    write_selection(filled, runs, kind, out)
+    assert runs.taken == RUNS
+    assert min(w for w in written_when if w) < RUNS // 2  # bytes went out half-way through
+    data = out.getvalue()
+    if kind == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        assert data == exports.runs_csv(filled.list())
+        assert len({r["run_id"] for r in rows}) == sum(r.result is not None for r in filled.list())
+    elif kind == "zip":
+        bundle = zipfile.ZipFile(io.BytesIO(data))
+        assert len([n for n in bundle.namelist() if n.endswith("/photo.jpg")]) == RUNS
+        assert bundle.read("scores.csv") == exports.runs_csv(filled.list())
+    else:
+        assert data.decode().count("<tr>") == RUNS + 1
