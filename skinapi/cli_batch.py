@@ -81,7 +81,7 @@ def run(
     check_out(args.out)
     store = open_store()
     backend = EMULATOR if args.demo else LIVE
-    plan = plan_batch(photos, settings, meta, on_checked=_Checking())
+    plan = plan_batch(photos, settings, meta, on_checked=_Checking(), store=store)
     if not plan.sendable:
         empty = BatchSummary(label, plan.photos, plan.blocked, plan.skipped, 0, [], 0, 0, 0, 0, 0.0)
         print(json.dumps(empty.to_dict(), indent=2))

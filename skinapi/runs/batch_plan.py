@@ -1,8 +1,9 @@
 """A batch's plan: every photo pre-flighted before anything is sent.
 
 plan_batch(photos, settings, meta=None, *, on_checked=None) -> BatchPlan
-    reads and checks every photo in parallel (imaging.checks.check_photo, as `analyze`
-    does) and says what will be sent: `.sendable` (PlannedPhoto: file, photo_hash, meta,
+    reads and checks every photo in parallel across the cores (imaging.checks.check_photo,
+    as `analyze` does; photos whose bytes passed before, by the store, are not checked again)
+    and says what will be sent: `.sendable` (PlannedPhoto: file, photo_hash, meta,
     warnings), `.blocked` (BlockedPhoto: file, reasons), `.skipped` (not images), `.units`
     (every sendable photo on success), `.to_dict()`. A photo twice in the input (the same
     bytes) is sent once; the others are blocked, naming the first.
@@ -10,17 +11,20 @@ plan_batch(photos, settings, meta=None, *, on_checked=None) -> BatchPlan
 
 from __future__ import annotations
 
-import os
 import posixpath
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import PhotoError
 from ..names import one_line
+from ..store import RunStore
 from .batch_input import BatchPhoto, MetaTable
 from .lifecycle import photo_hash
+from .photo_judging import PhotoJudge, Verdict
+from .photo_verdicts import passed_before, remember_pass
 
 
 @dataclass(frozen=True)
@@ -93,19 +97,28 @@ def plan_batch(
     *,
     on_checked: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    store: RunStore | None = None,
 ) -> BatchPlan:
     """Pre-flight every photo in parallel (as `analyze` does) and say what will be sent.
-    `on_checked(done, total)` follows the checks, from the caller's thread."""
+    `on_checked(done, total)` follows the checks, from the caller's thread. With a `store`,
+    bytes that passed before are not checked again, and new passes are remembered."""
     settings.validate()
     candidates = [p for p in photos if not p.ignored]
-    workers = workers or min(4, os.cpu_count() or 2)
     checked: list[PlannedPhoto | BlockedPhoto] = []
-    with ThreadPoolExecutor(workers, thread_name_prefix="batch-check") as pool:
-        futures = [pool.submit(_checked, p, settings.quality) for p in candidates]
-        for done, future in enumerate(futures, start=1):
-            checked.append(future.result())
+    with PhotoJudge(len(candidates), workers) as judge:
+        slots: deque[_Slot] = deque()
+
+        def collect_head() -> None:
+            checked.append(slots.popleft().outcome(judge, store, settings.quality))
             if on_checked:
-                on_checked(done, len(futures))
+                on_checked(len(checked), len(candidates))
+
+        for photo in candidates:
+            slots.append(_slot(photo, settings.quality, store, judge))
+            while slots and (judge.busy >= judge.ahead or slots[0].future is None):
+                collect_head()
+        while slots:
+            collect_head()
     names = [posixpath.basename(p.file) for p in candidates]
     unique = {n for n in names if names.count(n) == 1}
     sendable, blocked, first_of = [], [], {}
@@ -145,30 +158,53 @@ def _with_meta(photo: PlannedPhoto, row: dict[str, str]) -> PlannedPhoto:
     )
 
 
-def _checked(photo: BatchPhoto, quality: str) -> PlannedPhoto | BlockedPhoto:
-    # OpenCV loads here, when photos are checked, not when the module is imported.
-    from ..imaging.checks import check_photo
-    from ..imaging.photo import load_photo, upload_bytes
+@dataclass
+class _Slot:
+    """One photo's place in the plan: its outcome, or the check that will give it."""
 
+    photo: BatchPhoto
+    result: PlannedPhoto | BlockedPhoto | None = None
+    raw_hash: str = ""
+    size: int = 0
+    future: Future | None = None
+
+    def outcome(self, judge: PhotoJudge, store: RunStore | None, quality: str):
+        if self.future is None:
+            return self.result
+        verdict: Verdict = judge.collect(self.future)
+        if verdict.blocking:
+            return BlockedPhoto(self.photo.file, verdict.blocking)
+        if verdict.upload is None:  # sent as it is: the same bytes need no second look
+            remember_pass(store, self.raw_hash, quality, list(verdict.warnings))
+            return PlannedPhoto(
+                self.photo.file, self.raw_hash, self.size, {}, verdict.warnings, source=self.photo
+            )
+        upload = verdict.upload
+        return PlannedPhoto(
+            self.photo.file,
+            photo_hash(upload),
+            len(upload),
+            {},
+            verdict.warnings,
+            upload,
+            self.photo,
+        )
+
+
+def _slot(photo: BatchPhoto, quality: str, store: RunStore | None, judge: PhotoJudge) -> _Slot:
     if photo.problem:
-        return BlockedPhoto(photo.file, (photo.problem,))
+        return _Slot(photo, BlockedPhoto(photo.file, (photo.problem,)))
     try:
         raw = photo.read()
-        loaded = load_photo(raw)
-        report = check_photo(loaded, quality)
-        if not report.ok:
-            return BlockedPhoto(photo.file, tuple(c.message for c in report.blocking))
-        data = upload_bytes(loaded)
     except PhotoError as exc:
-        return BlockedPhoto(photo.file, (one_line(exc, 300),))
-    except Exception as exc:  # a photo no decoder expected must not end the whole batch
-        return BlockedPhoto(photo.file, (f"cannot be checked ({type(exc).__name__})",))
-    return PlannedPhoto(
-        photo.file,
-        photo_hash(data),
-        len(data),
-        {},
-        tuple(c.message for c in report.warnings),
-        upload=data if data is not raw else None,
-        source=photo,
-    )
+        return _Slot(photo, BlockedPhoto(photo.file, (one_line(exc, 300),)))
+    except Exception as exc:  # a file that cannot be read must not end the whole batch
+        return _Slot(
+            photo, BlockedPhoto(photo.file, (f"cannot be checked ({type(exc).__name__})",))
+        )
+    digest = photo_hash(raw)
+    warnings = passed_before(store, digest, quality)
+    if warnings is not None:
+        planned = PlannedPhoto(photo.file, digest, len(raw), {}, tuple(warnings), source=photo)
+        return _Slot(photo, planned)
+    return _Slot(photo, raw_hash=digest, size=len(raw), future=judge.submit(raw, quality))

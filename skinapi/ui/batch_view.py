@@ -109,6 +109,7 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
             on_checked=lambda done, total: bar.progress(
                 done / max(total, 1), text=f"Checking the photos… {done} of {total}"
             ),
+            store=history(),
         )
         bar.empty()
     except BatchInputError as exc:

@@ -31,7 +31,10 @@ CORE = {
     "resources",
     "client",
 }
-TOP = {"cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "__main__"}
+TOP = {
+    "cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "bench_batch",
+    "__main__",
+}  # fmt: skip
 # What each layer may import from the package (besides itself).
 BELOW_UI = {"core", "imaging", "store", "runs", "statistics", "presentation"}
 MAY_IMPORT = {
