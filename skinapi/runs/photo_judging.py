@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 
@@ -69,7 +72,8 @@ class PhotoJudge:
     def submit(self, raw: bytes, quality: str) -> Future:
         if self._pool is None:
             self._pool = _pool(self._expected, self.workers)
-        future = self._pool.submit(judge, raw, quality)
+        with _ctrl_c_held_while_workers_start(self._pool):
+            future = self._pool.submit(judge, raw, quality)
         self._futures.add(future)
         return future
 
@@ -103,7 +107,26 @@ def _pool(count: int, workers: int) -> Executor:
     )
 
 
+@contextmanager
+def _ctrl_c_held_while_workers_start(pool: Executor) -> Iterator[None]:
+    """A worker is started inside `submit`. A Ctrl-C that reached it while its interpreter was
+    still importing would print a traceback of its own: the worker inherits a blocked SIGINT,
+    and the caller gets its pending Ctrl-C as soon as the submit returns."""
+    if (
+        not isinstance(pool, ProcessPoolExecutor)
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _leave_ctrl_c_to_the_caller() -> None:
     # Ctrl-C reaches the whole process group; the caller stops the plan and shuts the pool, so
     # a worker finishing its photo quietly is what it should do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
