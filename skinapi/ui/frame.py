@@ -36,10 +36,13 @@ PAGE_STYLE = """<style>
     flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important;
   }
   .st-key-history_filters [data-testid='stColumn']:first-child { flex-basis: 100% !important; }
+  .st-key-history_paging [data-testid='stHorizontalBlock'] { flex-wrap: nowrap; }
+  .st-key-history_paging [data-testid='stColumn'] { min-width: 0 !important; }
+  .st-key-history_paging [data-testid='stColumn']:last-child { display: none; }
 }
 </style>"""
 """Streamlit's 6 rem above every page's title cost Results its first screen; on a phone,
-Streamlit stacks every column, and History's seven filters filled two screens."""
+Streamlit stacks every column, and History's seven filters and its paging filled two screens."""
 
 
 def start(page: str | None = None) -> None:

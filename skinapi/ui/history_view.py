@@ -103,11 +103,14 @@ PAGE_SIZES = (25, 50, 100)
 def page_of(query: RunQuery, matching: int) -> RunQuery:
     """The order and the page to show, chosen beside the table; back to the first page (and no
     selection) when the filters or the order change."""
-    order_cell, size_cell, page_cell, count_cell = st.columns([1.4, 0.8, 0.8, 2], gap="small")
+    paging = st.container(key="history_paging")  # one row on a phone too (frame.PAGE_STYLE)
+    order_cell, size_cell, page_cell, count_cell, _ = paging.columns(
+        [1.5, 1, 0.8, 0.7, 4], gap="small"
+    )
     order = remembered(
         order_cell.selectbox, "Order", list(ORDERS), format_func=ORDERS.get, key="history_order"
     )
-    size = remembered(size_cell.selectbox, "Runs per page", PAGE_SIZES, index=1, key="history_size")
+    size = remembered(size_cell.selectbox, "Per page", PAGE_SIZES, index=1, key="history_size")
     pages = max(1, -(-matching // size))
     asked = replace(query, order=order)
     if st.session_state.get("history_asked") != (asked, size):
