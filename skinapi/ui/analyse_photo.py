@@ -40,7 +40,7 @@ class ChosenPhoto:
 
 
 def photo_panel(quality: str) -> ChosenPhoto:
-    st.subheader("Photo")
+    st.header("Photo")
     source = remembered(
         st.radio,
         "Source",
@@ -66,15 +66,25 @@ def photo_panel(quality: str) -> ChosenPhoto:
     width, height = report.size
     if fixed:
         before, after = st.columns(2)
-        before.image(original, caption="Before", width="stretch")
-        after.image(data, caption=f"After fixes · {width}×{height} px", width="stretch")
+        before.image(original, caption="Before", width="stretch", alt="The photo before fixes")
+        after.image(
+            data,
+            caption=f"After fixes · {width}×{height} px",
+            width="stretch",
+            alt=f"The photo after fixes, {width}×{height} px",
+        )
         if st.button("Undo fixes", key="do_undo"):
             del st.session_state["photo_fixed"][(photo_hash(original), quality)]
             st.rerun()
     elif source == "camera" and not kept_photo:
         st.caption(f"Camera photo · {width}×{height} px")
     else:
-        st.image(data, caption=f"{name} · {width}×{height} px", width=360)
+        st.image(
+            data,
+            caption=f"{name} · {width}×{height} px",
+            width=360,
+            alt=f"The photo to analyse: {name}, {width}×{height} px",
+        )
     minimum = MIN_SHORT_SIDE[quality]
     verdict = "meets" if min(width, height) >= minimum else "is below"
     st.caption(

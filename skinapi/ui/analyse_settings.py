@@ -147,7 +147,7 @@ def _dark_background(concern: str, name: str) -> dict:
 
 def settings_panel() -> tuple[str, AnalysisSettings | None]:
     """The whole settings column: (quality, settings or None when they cannot be sent)."""
-    st.subheader("Concerns")
+    st.header("Concerns")
     quality, actions = choose_concerns()
     result_format, api_version, camera_kit, miniserver_args = choose_options(actions)
     try:
@@ -161,7 +161,7 @@ def settings_panel() -> tuple[str, AnalysisSettings | None]:
     except RequestValidationError as exc:
         st.warning(" ".join(exc.problems))
         return quality, None
-    st.markdown(f"#### {len(actions)} concerns · **{settings.units} units** per run")
+    st.markdown(f"### {len(actions)} concerns · **{settings.units} units** per run")
     st.caption(
         "Units are spent only when a task succeeds (documented table: 1–4, 5–8, 9–12, 13–16 concerns)."
     )

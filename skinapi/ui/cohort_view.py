@@ -113,7 +113,11 @@ def outlier_gallery(store: RunStore, runs: list[RunRecord], found) -> None:
         image = outlier_image(store, by_id.get(row.run_id), row.mask_key)
         with cells[index % 4]:
             if image is not None:
-                st.image(image, width="stretch")
+                st.image(
+                    image,
+                    width="stretch",
+                    alt=f"{row.file or row.run_id} with its {row.label} mask",
+                )
             st.caption(
                 f"**{row.label}** {item.value:.0f} ({item.side}) · {markdown_text(row.file or row.run_id)}"
             )

@@ -10,6 +10,7 @@ from ..concerns import label, region_label
 from ..presentation import charts, exports
 from ..statistics import tables
 from ..store import RunRecord, RunStore
+from .frame import screen_reader_text
 
 
 def pick_runs(done: list[RunRecord]) -> list[RunRecord]:
@@ -46,6 +47,11 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
             key="compare_radar",
             config={"displayModeBar": False},
         )
+        st.caption(
+            "Every score of this radar is in the table of changes."
+            + screen_reader_text(charts.radar_text(traces, use_raw=use_raw)),
+            unsafe_allow_html=True,
+        )
     with table_column:
         st.markdown("**Changes from run 1, then each run's scores** (largest change first)")
         st.dataframe(
@@ -55,7 +61,7 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
 
 
 def masks_side_by_side(store: RunStore, chosen: list[RunRecord]) -> None:
-    st.subheader("Masks side by side")
+    st.header("Masks side by side")
     keys_per_run = [{s.key for s in tables.scores_of(r)} for r in chosen]
     shared = set.intersection(*keys_per_run)
     options = sorted(shared) + sorted(set.union(*keys_per_run) - shared)
@@ -72,13 +78,18 @@ def masks_side_by_side(store: RunStore, chosen: list[RunRecord]) -> None:
         image = exports.run_overlay(store, run, [concern_key]) if concern_key in keys else None
         with column:
             if image:
-                st.image(image, caption=f"Run {index + 1}", width="stretch")
+                st.image(
+                    image,
+                    caption=f"Run {index + 1}",
+                    width="stretch",
+                    alt=f"Run {index + 1}'s photo with its mask",
+                )
             else:
                 st.caption(f"Run {index + 1} has no mask for this concern.")
 
 
 def repeatability(done: list[RunRecord], use_raw: bool) -> None:
-    st.subheader("Repeatability")
+    st.header("Repeatability")
     st.caption(
         "How much of a difference between two runs is noise: run one photo and settings several times (Analyse → Run N times), then look at the spread."
     )

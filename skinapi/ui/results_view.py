@@ -12,6 +12,7 @@ from ..concerns import CONCERNS, label, region_label
 from ..names import markdown_text
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
+from .frame import screen_reader_text
 from .mask_view import IMAGE_HEIGHT
 from .state import remembered
 
@@ -97,7 +98,12 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         on_select=picked_on_radar,
         selection_mode="points",
     )
-    st.caption("1–100 on every axis; the outer edge is healthier. Click a point to see its mask.")
+    spoken = charts.radar_text([("This photo", result.headline_scores())], use_raw=use_raw)
+    st.caption(
+        "1–100 on every axis; the outer edge is healthier. Click a point to see its mask."
+        + screen_reader_text(spoken),
+        unsafe_allow_html=True,
+    )
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
     names = {
         s.key: f"{s.label} · {s.raw_score:.0f}" if use_raw else f"{s.label} · {s.ui_score}"
@@ -118,7 +124,7 @@ def regional(run: Run, use_raw: bool) -> None:
     concerns = [c for c in ("hd_pore", "hd_wrinkle") if result.regional_scores(c)]
     if not concerns:
         return
-    st.subheader("By region")
+    st.header("By region")
     for column, concern in zip(st.columns(len(concerns)), concerns, strict=True):
         with column:
             st.markdown(f"**{label(concern)}**")
@@ -127,10 +133,12 @@ def regional(run: Run, use_raw: bool) -> None:
                 key=f"results_regional_{concern}",
                 config={"displayModeBar": False},
             )
+            traces = [(label(concern), [s for s in result.scores if s.type == concern])]
+            st.caption(charts.radar_text(traces, use_raw=use_raw, by_region=True))
 
 
 def score_table(run: Run) -> None:
-    st.subheader("All scores")
+    st.header("All scores")
     st.dataframe(
         [
             {

@@ -384,7 +384,7 @@ def test_a_trial_name_with_markdown_is_shown_as_typed(quick_emulator):
     at.checkbox(key="live_consent").set_value(True).run()
     live_camera(at).set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
     assert not at.exception, at.exception
-    heading = next(h.value for h in at.subheader if h.value.startswith("Trial summary"))
+    heading = next(h.value for h in at.header if h.value.startswith("Trial summary"))
     assert heading.endswith(r"\*\*Big\*\* \[x\]\(javascript\:alert\(1\)\)")
 
 

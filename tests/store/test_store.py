@@ -329,8 +329,11 @@ def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client
     ]
     rows = tables.deltas(runs)
     assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ ui 2−1"]
-    pores = next(r for r in tables.blanks(rows) if r["Concern"] == "Pores")
+    shown = tables.blanks(rows)
+    pores = next(r for r in shown if r["Concern"] == "Pores")
     assert pores["Δ raw 2−1"] == "" and pores["Run 2 ui"] == "" and pores["Run 1 ui"] != ""
+    for column in shown[0]:  # one type per column, or Arrow cannot convert it
+        assert len({type(row[column]) for row in shown}) == 1, column
 
 
 def test_download_names_say_what_the_file_is():

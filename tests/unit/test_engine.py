@@ -163,3 +163,14 @@ def test_masks_stay_on_skin_and_are_strong_enough_to_see(face_image, actions):
     whole_face = np.asarray(Image.open(io.BytesIO(skin_type)))[..., 3]
     assert _share(whole_face, SKIN) > 0.9
     assert _share(whole_face, HAIR) < 0.01
+
+
+def test_every_mask_chip_is_labelled_in_a_text_colour_of_at_least_4_5_to_1():
+    """The mask picker's chips wear their concern's colour; their text is chosen by contrast
+    ratio (a brightness threshold put white on magenta at 3.1:1)."""
+    from skinapi.imaging.overlay import contrast_ratio, default_colour, text_colour_on
+
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    for action in [*SD_ACTIONS, *HD_ACTIONS]:
+        background = default_colour(action)
+        assert contrast_ratio(text_colour_on(background), background) >= 4.5, action
