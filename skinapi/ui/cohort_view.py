@@ -8,7 +8,7 @@ import streamlit as st
 
 from ..names import markdown_text, safe_name
 from ..presentation import charts, exports
-from ..statistics import cohort
+from ..statistics import cohort, demo_limits
 from ..store import RunRecord, RunStore
 from .state import remembered
 
@@ -177,6 +177,8 @@ def paired_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     if not changes:
         st.info("These batches share no photo (by content) with a concern in common.")
         return
+    if by_construction := demo_limits.zero_by_construction(first + second, paired=True):
+        st.info(by_construction, icon=":material/science:")
     st.caption(
         f"{markdown_text(other)} − {markdown_text(batch)}, per photo (the same photo by its content), concerns matched by "
         "family (SD redness with HD redness). Right of zero: higher in the second batch. A bar "
