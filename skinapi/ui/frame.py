@@ -3,14 +3,12 @@ left unfinished (once per session)."""
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
 import streamlit
 import streamlit as st
 
-from ..names import markdown_text
 from .connection import (
     BACKEND_LABELS,
     DEMO,
@@ -32,8 +30,6 @@ _router = {"has_run": False}
 
 PAGE_STYLE = """<style>
 [data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }
-.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
-  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 @media (max-width: 640px) {
   .st-key-history_filters [data-testid='stHorizontalBlock'] { flex-wrap: wrap; row-gap: 0.75rem; }
   .st-key-history_filters [data-testid='stColumn'] {
@@ -43,13 +39,7 @@ PAGE_STYLE = """<style>
 }
 </style>"""
 """Streamlit's 6 rem above every page's title cost Results its first screen; on a phone,
-Streamlit stacks every column, and History's seven filters filled two screens. `sr-only`
-text is read by screen readers and not drawn (a chart's text alternative)."""
-
-
-def screen_reader_text(text: str) -> str:
-    """Markdown for a caption (with unsafe_allow_html) that only a screen reader reads."""
-    return f'<span class="sr-only">{markdown_text(html.escape(text))}</span>'
+Streamlit stacks every column, and History's seven filters filled two screens."""
 
 
 def start(page: str | None = None) -> None:

@@ -12,7 +12,6 @@ from ..concerns import CONCERNS, label, region_label
 from ..names import markdown_text
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
-from .frame import screen_reader_text
 from .mask_view import IMAGE_HEIGHT
 from .state import remembered
 
@@ -33,11 +32,20 @@ def run_header(run: Run) -> None:
 SOURCES = {"camera": "camera photo", "upload": "uploaded photo", "sample": "sample photo"}
 
 
-HEADLINE_ON_A_PHONE = """<style>@media (max-width: 640px) {
-  .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
-}
+FIRST_SCREEN_ON_A_PHONE = """<style>
 [class*='st-key-results_focus'] [role='radiogroup'] { flex-wrap: wrap; overflow: visible; }
+@media (max-width: 640px) {
+  .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
+  .st-key-results_first_screen [data-testid='stHorizontalBlock'] { flex-wrap: nowrap; gap: 0.5rem; }
+  .st-key-results_first_screen [data-testid='stColumn'] {
+    flex: 1 1 50% !important; min-width: 0 !important; width: 50% !important;
+  }
+  .st-key-results_first_screen g.annotation { display: none; }
+}
 </style>"""
+"""On a phone the radar and the masked photo stay side by side, so both are on the first
+screen (stacked, the photo began at ~1,180 px); the radar's labels, cut at half a phone's
+width, give way to its points, whose names and scores are listed weakest first below it."""
 
 
 def headline(run: Run) -> None:
@@ -48,7 +56,7 @@ def headline(run: Run) -> None:
     zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
     # A horizontal container stays one row on a phone, where columns would stack the three
     # numbers into a screenful.
-    st.html(HEADLINE_ON_A_PHONE)
+    st.html(FIRST_SCREEN_ON_A_PHONE)
     with st.container(horizontal=True, gap="medium", key="results_headline"):
         st.metric(
             "Overall",
@@ -93,17 +101,13 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         charts.clickable_radar(
             result, use_raw=use_raw, height=IMAGE_HEIGHT, focus=st.session_state.get(focus_key)
         ),
+        alt=charts.radar_text([("This photo", result.headline_scores())], use_raw=use_raw),
         key=radar_key,
         config={"displayModeBar": False},
         on_select=picked_on_radar,
         selection_mode="points",
     )
-    spoken = charts.radar_text([("This photo", result.headline_scores())], use_raw=use_raw)
-    st.caption(
-        "1–100 on every axis; the outer edge is healthier. Click a point to see its mask."
-        + screen_reader_text(spoken),
-        unsafe_allow_html=True,
-    )
+    st.caption("1–100 on every axis; the outer edge is healthier. Click a point to see its mask.")
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
     names = {
         s.key: f"{s.label} · {s.raw_score:.0f}" if use_raw else f"{s.label} · {s.ui_score}"
@@ -128,13 +132,13 @@ def regional(run: Run, use_raw: bool) -> None:
     for column, concern in zip(st.columns(len(concerns)), concerns, strict=True):
         with column:
             st.markdown(f"**{label(concern)}**")
+            traces = [(label(concern), [s for s in result.scores if s.type == concern])]
             st.plotly_chart(
                 charts.regional_radar(result, concern, use_raw=use_raw),
+                alt=charts.radar_text(traces, use_raw=use_raw, by_region=True),
                 key=f"results_regional_{concern}",
                 config={"displayModeBar": False},
             )
-            traces = [(label(concern), [s for s in result.scores if s.type == concern])]
-            st.caption(charts.radar_text(traces, use_raw=use_raw, by_region=True))
 
 
 def score_table(run: Run) -> None:
