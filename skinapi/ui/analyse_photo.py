@@ -21,10 +21,12 @@ SEVERITY_ICONS = {
     "block": ":red[:material/block:]",
 }
 SOURCE_LABELS = {
-    "camera": ":material/photo_camera: Camera",
-    "upload": ":material/upload: Upload",
     "sample": ":material/face: Sample photo",
+    "upload": ":material/upload: Upload",
+    "camera": ":material/photo_camera: Camera",
 }
+"""The sample first: the camera starts only when chosen (on a projector, a presenter's face
+appeared the moment Analyse opened)."""
 
 MAX_PHOTO_UPLOAD_MB = 25
 """What the photo check can still convert; the API itself takes under 10 MB."""
@@ -97,7 +99,10 @@ def photo_panel(quality: str) -> ChosenPhoto:
 def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
     """(photo bytes, file name, whether it is the remembered last photo of the source)."""
     if source == "sample":
-        st.caption("Public-domain NASA portrait (scikit-image's astronaut), cropped.")
+        st.caption(
+            "Public-domain NASA portrait (scikit-image's astronaut), cropped: 720×960 px, so SD "
+            "only (HD needs 1080 px on the short side; upload an HD photo for HD)."
+        )
         return SAMPLE_PHOTO.read_bytes(), "sample_face.jpg", False
     data, name = None, "photo.jpg"
     if source == "camera":

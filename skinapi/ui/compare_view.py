@@ -11,6 +11,7 @@ from ..names import markdown_text
 from ..presentation import charts, exports
 from ..statistics import tables
 from ..store import RunRecord, RunStore
+from .messages import RAW_SCORES_HELP
 
 
 def pick_runs(done: list[RunRecord]) -> list[RunRecord]:
@@ -37,7 +38,7 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
     """The overlaid radars and the delta table; whether raw scores are shown."""
     chart_column, table_column = st.columns([1, 1.2], gap="large")
     with chart_column:
-        use_raw = st.toggle("Raw scores", key="compare_raw")
+        use_raw = st.toggle("Raw scores", key="compare_raw", help=RAW_SCORES_HELP)
         traces = [
             (f"Run {i + 1}: {tables.run_title(r)}", tables.headline_of(r))
             for i, r in enumerate(chosen)

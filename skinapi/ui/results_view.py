@@ -13,6 +13,7 @@ from ..names import markdown_text
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
 from .mask_view import IMAGE_HEIGHT
+from .messages import RAW_SCORES_HELP
 from .state import remembered
 
 
@@ -85,7 +86,7 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         st.toggle,
         "Raw scores",
         key="results_raw",
-        help="The score shown to people (ui) or the one to compare and reason with (raw).",
+        help=RAW_SCORES_HELP,
     )
     focus_key, radar_key = f"results_focus_{run.key}", f"results_radar_{run.key}"
 
