@@ -46,6 +46,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Photo": "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
                 if thumb
                 else None,
+                "File": run.file,
                 "When": datetime.fromtimestamp(run.created),
                 "Backend": BACKEND_LABELS.get(run.backend, run.backend),
                 "Quality": run.quality.upper(),
@@ -54,6 +55,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Concerns": len(run.actions),
                 "Label": run.label,
                 "Participant": run.participant,
+                "Visit": run.visit,
                 "Trial": run.trial,
                 "Source": run.source,
                 "Note": run.note,
