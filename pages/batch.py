@@ -41,10 +41,10 @@ batch_view.progress(shown)
 store = history()
 if store is not None:
     st.divider()
-    st.subheader("Cohort")
+    st.header("Cohort")
     chosen = cohort_view.choose_batch(store, shown)
     if chosen:
         stored = store.batch_runs(chosen)
         cohort_view.cohort_view(store, chosen, stored)
-        st.markdown("#### Paired comparison")
+        st.markdown("### Paired comparison")
         cohort_view.paired_view(store, chosen, stored)

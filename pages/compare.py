@@ -3,7 +3,7 @@
 import streamlit as st
 
 from skinapi.backends import EMULATOR
-from skinapi.statistics import tables
+from skinapi.statistics import demo_limits, tables
 from skinapi.ui import compare_view, messages
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history, read_runs
@@ -34,6 +34,8 @@ if any(r.backend == EMULATOR for r in chosen):
     messages.demo_notice()
 for warning in tables.mixing_warnings(chosen):
     st.warning(warning, icon=":material/warning:")
+if by_construction := demo_limits.zero_by_construction(chosen):
+    st.info(by_construction, icon=":material/science:")
 
 use_raw = compare_view.radar_and_deltas(chosen)
 compare_view.masks_side_by_side(store, chosen)

@@ -40,11 +40,12 @@ if run.not_saved:
     )
 results_view.headline(run)
 
-chart_column, mask_column = st.columns(2, gap="large")
-with chart_column:
-    use_raw, focus = results_view.radar_column(run)
-with mask_column:
-    mask_view.mask_column(run, focus)
+with st.container(key="results_first_screen"):  # side by side on a phone too
+    chart_column, mask_column = st.columns(2, gap="large")
+    with chart_column:
+        use_raw, focus = results_view.radar_column(run)
+    with mask_column:
+        mask_view.mask_column(run, focus)
 
 results_view.regional(run, use_raw)
 results_view.score_table(run)

@@ -21,7 +21,7 @@ st.title("Settings")
 live, demo = st.columns(2, gap="large")
 
 with live:
-    st.subheader("Live YouCam API")
+    st.header("Live YouCam API")
     key, source = find_key()
     remembered(
         st.text_input,
@@ -54,10 +54,10 @@ with live:
         show_balance(LIVE)  # this column's connection, whatever the sidebar says
 
 with demo:
-    st.subheader("Demo emulator")
+    st.header("Demo emulator")
     emulator = demo_emulator()
     config = emulator.config
-    st.caption(f"Running on {emulator.url} (127.0.0.1 only)")
+    st.caption(f"Running on `{emulator.url}` (127.0.0.1 only)")
     stats = st.columns(3)
     stats[0].metric("Tasks created", emulator.creates)
     stats[1].metric("API requests", emulator.api_requests())

@@ -245,6 +245,20 @@ SERVERS: dict[str, tuple[subprocess.Popen, Path]] = {}
 """Each test server by its url: its process and log, for `server_stacks`."""
 
 
+def stop_app(url: str) -> list[str]:
+    """Stop the test server at `url`; every traceback its log holds (the pages caught it or
+    not, a traceback in the log is a bug), each with its last line, for a test to fail on."""
+    server, log_path = SERVERS.pop(url.rstrip("/"))
+    server.terminate()
+    server.wait(timeout=10)
+    log = log_path.read_text(errors="replace")
+    found = []
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        lines = [line for line in block.splitlines() if line and not line.startswith(" ")]
+        found.append(f"{log_path}: Traceback … {lines[0] if lines else ''}")
+    return found
+
+
 def server_stacks(url: str) -> str:
     """Every thread's stack in the test server at `url` (by SIGUSR1, see server_hooks), and the
     end of its log."""

@@ -272,7 +272,7 @@ def _measure(concern: str, m: _Maps, region: str | None) -> tuple[float, np.ndar
         raw = _score(hits.sum() / max(where.sum(), 1), scale)
         alpha = _visible(m.ridges / 30, hits)
     elif concern == "pore":
-        hits = (m.dots > 6) & where
+        hits = _small_spots((m.dots > 6) & where & ~_lines(m.ridges > 9))
         raw = _score(hits.sum() / max(where.sum(), 1), 0.1)
         alpha = _visible(m.dots / 15, hits)
     elif concern == "texture":
@@ -315,6 +315,22 @@ def _measure(concern: str, m: _Maps, region: str | None) -> tuple[float, np.ndar
     else:
         raise ValueError(f"no heuristic for {concern}")
     return raw, alpha.astype(np.float32)
+
+
+def _small_spots(hits: np.ndarray, longest: int = 5) -> np.ndarray:
+    """Only the spots of `hits` at most `longest` px across (on the working copy): pores are
+    dots, while the small black top-hat also finds the edges of folds and lines, which drew
+    "pores" along the smile folds."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(hits.astype(np.uint8), 8)
+    small = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= longest
+    small[0] = False  # the background
+    return small[labels]
+
+
+def _lines(ridges: np.ndarray, shortest: int = 10) -> np.ndarray:
+    """The ridges at least `shortest` px long (folds, lines), widened by 2 px to their edges."""
+    lines = ridges & ~_small_spots(ridges, shortest - 1)
+    return cv2.dilate(lines.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
 def _skin_type(m: _Maps, zone: str) -> str:

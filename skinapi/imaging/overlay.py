@@ -81,6 +81,24 @@ def hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
 
 
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1's contrast ratio of two `#rrggbb` colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [c / 255 for c in hex_to_rgb(colour)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on `background` by contrast ratio: a brightness
+    threshold put white on magenta at 3.1:1."""
+    return max(("#000000", "#ffffff"), key=lambda text: contrast_ratio(text, background))
+
+
 def composite(
     photo: np.ndarray,
     layers: dict[str, Layer],

@@ -103,6 +103,22 @@ def radar(
     return figure
 
 
+def radar_text(
+    traces: list[tuple[str, list[ConcernScore]]], *, use_raw: bool = False, by_region: bool = False
+) -> str:
+    """What a radar shows, in words, for a screen reader: each trace's scores by axis."""
+
+    def reading(s: ConcernScore) -> str:
+        axis = region_label(s.region) if by_region else label(s.type)
+        return f"{axis} {s.raw_score:.0f}" if use_raw else f"{axis} {s.ui_score}"
+
+    parts = [
+        f"{one_line(str(name), 120)}: {', '.join(map(reading, scores))}." for name, scores in traces
+    ]
+    kind = "raw" if use_raw else "ui"
+    return f"Radar chart of {kind} scores, 1 to 100, higher is healthier. " + " ".join(parts)
+
+
 def result_radar(
     result: AnalysisResult, *, use_raw: bool = False, name: str = "This photo", height: int = 440
 ):

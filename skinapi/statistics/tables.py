@@ -24,12 +24,14 @@ def headline_of(run: RunRecord) -> list[ConcernScore]:
 
 
 def run_title(run: RunRecord) -> str:
-    """What tells runs apart first (label, settings), then when: a phone cuts the end off."""
+    """What tells runs apart first (label, photo, settings), then when: a phone cuts the end
+    off."""
     when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
     tag = f"{run.label} · " if run.label else ""
+    photo = f"{run.file.rsplit('/', 1)[-1]} · " if run.file else ""
     score = f" · overall {run.overall:.0f}" if run.overall is not None else ""
     settings = f"{run.quality.upper()} × {len(run.actions)} · {run.api_version}"
-    return f"{tag}{settings}{score} · {when}"
+    return f"{tag}{photo}{settings}{score} · {when}"
 
 
 BACKEND_LABELS = {EMULATOR: "emulator (demo scores)", LIVE: "live"}
@@ -44,6 +46,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Photo": "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
                 if thumb
                 else None,
+                "File": run.file,
                 "When": datetime.fromtimestamp(run.created),
                 "Backend": BACKEND_LABELS.get(run.backend, run.backend),
                 "Quality": run.quality.upper(),
@@ -52,6 +55,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Concerns": len(run.actions),
                 "Label": run.label,
                 "Participant": run.participant,
+                "Visit": run.visit,
                 "Trial": run.trial,
                 "Source": run.source,
                 "Note": run.note,
@@ -71,10 +75,10 @@ def concern_key(score: ConcernScore) -> tuple[str, str]:
     return family(score.type), score.region or "whole"
 
 
-def deltas(runs: list[RunRecord]) -> list[dict]:
-    """Per concern and region: the change of each run from the first (raw and ui) — the point of
-    the table, so those columns come first — then each run's scores; largest change first.
-    A score a run does not have is None."""
+def deltas(runs: list[RunRecord], kinds: tuple[str, ...] = ("raw", "ui")) -> list[dict]:
+    """Per concern and region: the change of each run from the first (raw and ui, or the
+    `kinds` asked for) — the point of the table, so those columns come first — then each run's
+    scores; largest change first. A score a run does not have is None."""
     per_run = [{concern_key(s): s for s in scores_of(r)} for r in runs]
     keys = sorted({k for scores in per_run for k in scores})
     rows = []
@@ -85,14 +89,18 @@ def deltas(runs: list[RunRecord]) -> list[dict]:
         for index, scores in enumerate(per_run[1:], start=2):
             s = scores.get(key)
             both = s is not None and first is not None
-            row[f"Δ raw {index}−1"] = round(s.raw_score - first.raw_score, 1) if both else None
-            row[f"Δ ui {index}−1"] = s.ui_score - first.ui_score if both else None
+            if "raw" in kinds:
+                row[f"Δ raw {index}−1"] = round(s.raw_score - first.raw_score, 1) if both else None
+            if "ui" in kinds:
+                row[f"Δ ui {index}−1"] = s.ui_score - first.ui_score if both else None
             if both:
                 changes.append(abs(s.raw_score - first.raw_score))
         for index, scores in enumerate(per_run, start=1):
             s = scores.get(key)
-            row[f"Run {index} ui"] = s.ui_score if s else None
-            row[f"Run {index} raw"] = round(s.raw_score, 1) if s else None
+            if "ui" in kinds:
+                row[f"Run {index} ui"] = s.ui_score if s else None
+            if "raw" in kinds:
+                row[f"Run {index} raw"] = round(s.raw_score, 1) if s else None
         row["_largest"] = max(changes, default=0.0)
         rows.append(row)
     rows.sort(key=lambda r: r["_largest"], reverse=True)
@@ -102,8 +110,14 @@ def deltas(runs: list[RunRecord]) -> list[dict]:
 
 
 def blanks(rows: list[dict]) -> list[dict]:
-    """Rows for people: a value that does not exist is an empty cell, not the word None."""
-    return [{k: "" if v is None else v for k, v in row.items()} for row in rows]
+    """Rows for people: a value that does not exist is an empty cell, not the word None. A
+    column with a blank becomes text throughout: numbers and "" in one column failed Arrow's
+    conversion (a traceback in the log on every render of SD beside HD)."""
+    gappy = {k for row in rows for k, v in row.items() if v is None}
+    return [
+        {k: ("" if v is None else f"{v:g}" if k in gappy else v) for k, v in row.items()}
+        for row in rows
+    ]
 
 
 def mixing_warnings(runs: list[RunRecord]) -> list[str]:

@@ -21,10 +21,12 @@ SEVERITY_ICONS = {
     "block": ":red[:material/block:]",
 }
 SOURCE_LABELS = {
-    "camera": ":material/photo_camera: Camera",
-    "upload": ":material/upload: Upload",
     "sample": ":material/face: Sample photo",
+    "upload": ":material/upload: Upload",
+    "camera": ":material/photo_camera: Camera",
 }
+"""The sample first: the camera starts only when chosen (on a projector, a presenter's face
+appeared the moment Analyse opened)."""
 
 MAX_PHOTO_UPLOAD_MB = 25
 """What the photo check can still convert; the API itself takes under 10 MB."""
@@ -40,7 +42,7 @@ class ChosenPhoto:
 
 
 def photo_panel(quality: str) -> ChosenPhoto:
-    st.subheader("Photo")
+    st.header("Photo")
     source = remembered(
         st.radio,
         "Source",
@@ -66,15 +68,25 @@ def photo_panel(quality: str) -> ChosenPhoto:
     width, height = report.size
     if fixed:
         before, after = st.columns(2)
-        before.image(original, caption="Before", width="stretch")
-        after.image(data, caption=f"After fixes · {width}×{height} px", width="stretch")
+        before.image(original, caption="Before", width="stretch", alt="The photo before fixes")
+        after.image(
+            data,
+            caption=f"After fixes · {width}×{height} px",
+            width="stretch",
+            alt=f"The photo after fixes, {width}×{height} px",
+        )
         if st.button("Undo fixes", key="do_undo"):
             del st.session_state["photo_fixed"][(photo_hash(original), quality)]
             st.rerun()
     elif source == "camera" and not kept_photo:
         st.caption(f"Camera photo · {width}×{height} px")
     else:
-        st.image(data, caption=f"{name} · {width}×{height} px", width=360)
+        st.image(
+            data,
+            caption=f"{name} · {width}×{height} px",
+            width=360,
+            alt=f"The photo to analyse: {name}, {width}×{height} px",
+        )
     minimum = MIN_SHORT_SIDE[quality]
     verdict = "meets" if min(width, height) >= minimum else "is below"
     st.caption(
@@ -87,7 +99,10 @@ def photo_panel(quality: str) -> ChosenPhoto:
 def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
     """(photo bytes, file name, whether it is the remembered last photo of the source)."""
     if source == "sample":
-        st.caption("Public-domain NASA portrait (scikit-image's astronaut), cropped.")
+        st.caption(
+            "Public-domain NASA portrait (scikit-image's astronaut), cropped: 720×960 px, so SD "
+            "only (HD needs 1080 px on the short side; upload an HD photo for HD)."
+        )
         return SAMPLE_PHOTO.read_bytes(), "sample_face.jpg", False
     data, name = None, "photo.jpg"
     if source == "camera":

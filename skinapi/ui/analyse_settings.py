@@ -54,6 +54,8 @@ def choose_concerns() -> tuple[str, list[str]]:
         format_func=QUALITY_LABELS.get,
         horizontal=True,
         key="analyse_mode",
+        help="SD: the standard concerns, a photo of at least 480 px on its short side. HD: finer "
+        "masks and scores by region (pores, wrinkles), at least 1080 px. A run is all one.",
     )
     preset = remembered(
         st.selectbox,
@@ -96,7 +98,13 @@ def choose_options(actions: list[str]) -> tuple[str, str, bool, dict]:
             help="Off: raw PNG masks that SkinScope blends, with colours and opacity you choose.",
         )
         result_format = remembered(
-            st.radio, "Result format", ["json", "zip"], horizontal=True, key="analyse_format"
+            st.radio,
+            "Result format",
+            ["json", "zip"],
+            horizontal=True,
+            key="analyse_format",
+            help="How the API delivers the scores and masks: one JSON answer or a ZIP of files. "
+            "The scores are the same.",
         )
         api_version = remembered(
             st.radio,
@@ -105,13 +113,16 @@ def choose_options(actions: list[str]) -> tuple[str, str, bool, dict]:
             horizontal=True,
             key="analyse_api_version",
             index=["v2.1", "v2.0"].index(kept("settings_api_version", "v2.1")),
+            help="The API's version: v2.1 is current (and takes pf_camera_kit); v2.0 is the "
+            "older one, kept to compare with. In demo mode both are scored by the same engine.",
         )
         camera_kit = remembered(
             st.checkbox,
             "Photo came from YouCam's camera kit (pf_camera_kit)",
             key="analyse_camera_kit",
             disabled=api_version == "v2.0",
-            help="v2.1 only.",
+            help="pf_camera_kit: tells the API the photo was taken with YouCam's own camera "
+            "kit (which guides framing and light), so it can trust the capture. v2.1 only.",
         )
         miniserver_args = {"enable_mask_overlay": True} if overlay else {}
         for concern, name in (("hd_pore", "pores"), ("hd_wrinkle", "wrinkles")):
@@ -147,7 +158,7 @@ def _dark_background(concern: str, name: str) -> dict:
 
 def settings_panel() -> tuple[str, AnalysisSettings | None]:
     """The whole settings column: (quality, settings or None when they cannot be sent)."""
-    st.subheader("Concerns")
+    st.header("Concerns")
     quality, actions = choose_concerns()
     result_format, api_version, camera_kit, miniserver_args = choose_options(actions)
     try:
@@ -161,8 +172,9 @@ def settings_panel() -> tuple[str, AnalysisSettings | None]:
     except RequestValidationError as exc:
         st.warning(" ".join(exc.problems))
         return quality, None
-    st.markdown(f"#### {len(actions)} concerns · **{settings.units} units** per run")
+    st.markdown(f"### {len(actions)} concerns · **{settings.units} units** per run")
     st.caption(
-        "Units are spent only when a task succeeds (documented table: 1–4, 5–8, 9–12, 13–16 concerns)."
+        "Units are what the API bills for a task, only when it succeeds; the price depends on "
+        "how many concerns a task has (documented table: 1–4, 5–8, 9–12, 13–16 concerns)."
     )
     return quality, settings

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ..names import markdown_text, safe_name
 from ..presentation import charts, exports
-from ..statistics import cohort
+from ..statistics import cohort, demo_limits
 from ..store import RunRecord, RunStore
 from .state import remembered
 
@@ -113,7 +113,11 @@ def outlier_gallery(store: RunStore, runs: list[RunRecord], found) -> None:
         image = outlier_image(store, by_id.get(row.run_id), row.mask_key)
         with cells[index % 4]:
             if image is not None:
-                st.image(image, width="stretch")
+                st.image(
+                    image,
+                    width="stretch",
+                    alt=f"{row.file or row.run_id} with its {row.label} mask",
+                )
             st.caption(
                 f"**{row.label}** {item.value:.0f} ({item.side}) · {markdown_text(row.file or row.run_id)}"
             )
@@ -173,6 +177,8 @@ def paired_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     if not changes:
         st.info("These batches share no photo (by content) with a concern in common.")
         return
+    if by_construction := demo_limits.zero_by_construction(first + second, paired=True):
+        st.info(by_construction, icon=":material/science:")
     st.caption(
         f"{markdown_text(other)} − {markdown_text(batch)}, per photo (the same photo by its content), concerns matched by "
         "family (SD redness with HD redness). Right of zero: higher in the second batch. A bar "

@@ -6,10 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ..backends import EMULATOR
-from ..concerns import label, region_label
+from ..concerns import family_label, region_label
+from ..names import markdown_text
 from ..presentation import charts, exports
 from ..statistics import tables
 from ..store import RunRecord, RunStore
+from .messages import RAW_SCORES_HELP
 
 
 def pick_runs(done: list[RunRecord]) -> list[RunRecord]:
@@ -36,49 +38,63 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
     """The overlaid radars and the delta table; whether raw scores are shown."""
     chart_column, table_column = st.columns([1, 1.2], gap="large")
     with chart_column:
-        use_raw = st.toggle("Raw scores", key="compare_raw")
+        use_raw = st.toggle("Raw scores", key="compare_raw", help=RAW_SCORES_HELP)
         traces = [
             (f"Run {i + 1}: {tables.run_title(r)}", tables.headline_of(r))
             for i, r in enumerate(chosen)
         ]
         st.plotly_chart(
             charts.radar(traces, use_raw=use_raw, height=520),
+            alt=charts.radar_text(traces, use_raw=use_raw),
             key="compare_radar",
             config={"displayModeBar": False},
         )
+        st.caption("Every score of this radar is in the table of changes.")
     with table_column:
         st.markdown("**Changes from run 1, then each run's scores** (largest change first)")
-        st.dataframe(
-            tables.blanks(tables.deltas(chosen)), hide_index=True, width="stretch", height=480
-        )
+        rows = tables.blanks(tables.deltas(chosen, ("raw",) if use_raw else ("ui",)))
+        if all(row["Region"] == "Whole face" for row in rows):
+            rows = [{k: v for k, v in row.items() if k != "Region"} for row in rows]
+        # One kind of score (the toggle's) and no Region column when every row is the whole
+        # face: four runs' changes and scores then fit beside the radar at 1440 px.
+        st.dataframe(rows, hide_index=True, width="stretch", height=480)
     return use_raw
 
 
 def masks_side_by_side(store: RunStore, chosen: list[RunRecord]) -> None:
-    st.subheader("Masks side by side")
-    keys_per_run = [{s.key for s in tables.scores_of(r)} for r in chosen]
-    shared = set.intersection(*keys_per_run)
-    options = sorted(shared) + sorted(set.union(*keys_per_run) - shared)
+    """One concern's masks, run beside run: one choice per concern family and region, so an SD
+    run's wrinkles sit beside an HD run's."""
+    st.header("Masks side by side")
+    keys_per_run = [{tables.concern_key(s): s.key for s in tables.scores_of(r)} for r in chosen]
+    shared = set.intersection(*(set(keys) for keys in keys_per_run))
+    options = sorted(shared) + sorted(set().union(*keys_per_run) - shared)
     if not options:
         return
-    concern_key = st.selectbox(
+    picked = st.selectbox(
         "Concern",
         options,
-        key="compare_mask",
-        format_func=lambda k: f"{label(k.split(':')[0])} · {region_label(k.split(':')[1])}",
+        key="compare_mask_family",
+        format_func=lambda k: f"{family_label(k[0])} · {region_label(k[1])}",
     )
     columns = st.columns(max(len(chosen), 3))
     for column, (index, run), keys in zip(columns, enumerate(chosen), keys_per_run, strict=False):
-        image = exports.run_overlay(store, run, [concern_key]) if concern_key in keys else None
+        score_key = keys.get(picked)
+        image = exports.run_overlay(store, run, [score_key]) if score_key else None
+        name = f"Run {index + 1} · {run.file or 'photo'} · {run.quality.upper()}"
         with column:
             if image:
-                st.image(image, caption=f"Run {index + 1}", width="stretch")
+                st.image(
+                    image,
+                    caption=name,
+                    width="stretch",
+                    alt=f"{name}: the photo with its {family_label(picked[0])} mask",
+                )
             else:
-                st.caption(f"Run {index + 1} has no mask for this concern.")
+                st.caption(f"{markdown_text(name)} has no mask for this concern.")
 
 
 def repeatability(done: list[RunRecord], use_raw: bool) -> None:
-    st.subheader("Repeatability")
+    st.header("Repeatability")
     st.caption(
         "How much of a difference between two runs is noise: run one photo and settings several times (Analyse → Run N times), then look at the spread."
     )

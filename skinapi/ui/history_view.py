@@ -260,7 +260,7 @@ def _forget_selection() -> None:
 
 
 def ledger(store: RunStore, everything: RunTotals) -> None:
-    st.subheader("Units ledger")
+    st.header("Units ledger")
     every_run = RunQuery()
     tallies = tables.ledger(store.tally(every_run, "day"), store.tally(every_run, "label"))
     st.markdown(
@@ -275,7 +275,7 @@ def ledger(store: RunStore, everything: RunTotals) -> None:
 
 
 def privacy(everything: RunTotals, store: RunStore) -> None:
-    st.subheader("Privacy")
+    st.header("Privacy")
     st.caption(
         "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."
     )

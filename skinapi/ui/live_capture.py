@@ -22,7 +22,7 @@ def camera_panel(
     state: LiveState, missing: list[str], has_run: bool, take: Take, still_bytes
 ) -> None:
     """`missing`: what capture still waits for, in words (empty when it may capture)."""
-    st.subheader("Camera")
+    st.header("Camera")
     ready = not missing
     # One slot whether or not it holds the notice: the video keeps its place in the page, and
     # the browser keeps the camera running when consent is ticked or cleared.

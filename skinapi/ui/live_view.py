@@ -55,7 +55,7 @@ def next_participant() -> None:
 def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
     """Trial, visit, participant, consent and concerns: (trial, visit, participant, consent,
     settings)."""
-    st.subheader("Trial")
+    st.header("Trial")
     trial = remembered(
         st.text_input,
         "Trial name",
@@ -234,4 +234,5 @@ def kiosk_view(run: Run) -> None:
             overlay_image(run.task_id, tuple(keys), (), 0.6, run),
             width="stretch",
             caption="Where to look first: " + ", ".join(s.label for s in ranked[:2]),
+            alt="The participant's photo with masks: " + ", ".join(s.label for s in ranked[:2]),
         )

@@ -51,8 +51,12 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     if blended:
         st.caption("Blended by the API (enable_mask_overlay): shown as returned.")
         for key, image in blended:
+            title = titles.get(key, key)
             st.image(
-                image, caption=titles.get(key, key), width=_fit(image.shape[1], image.shape[0])
+                image,
+                caption=title,
+                width=_fit(image.shape[1], image.shape[0]),
+                alt=f"The analysed photo with the {title} mask, blended by the API",
             )
         return
     with options.popover("Display", icon=":material/tune:", width="stretch"):
@@ -81,10 +85,11 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     )
     base = media.base_image(run)
     width = _fit(base.shape[1], base.shape[0])
+    masked = "The analysed photo with masks: " + ", ".join(titles.get(k, k) for k in chosen)
     if view == "Side by side":
         left, right = st.columns(2)
-        left.image(base, caption="Original", width="stretch")
-        right.image(image, caption="With masks", width="stretch")
+        left.image(base, caption="Original", width="stretch", alt="The analysed photo, no masks")
+        right.image(image, caption="With masks", width="stretch", alt=masked)
     elif view == "Wipe":
         position = remembered(
             st.slider,
@@ -95,9 +100,14 @@ def mask_column(run: Run, focus: str | None = None) -> None:
             key="results_wipe",
             format="%d%%",
         )
-        st.image(media.wipe(run, image, position), caption="← masks · original →", width=width)
+        st.image(
+            media.wipe(run, image, position),
+            caption="← masks · original →",
+            width=width,
+            alt=f"{masked}, left of a line at {position} %; the photo without them right of it",
+        )
     else:
-        st.image(image, width=width)
+        st.image(image, width=width, alt=masked)
     if focus:
         st.caption(
             f"Highlighting **{titles.get(focus, focus)}**; the other masks are faded. Choose it "
@@ -123,8 +133,7 @@ def chip_colours(widget_key: str, keys: list[str], colours: dict[str, str]) -> N
         colour = colours.get(key) or overlay.default_colour(key)
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
             continue
-        red, green, blue = overlay.hex_to_rgb(colour)
-        text = "#111" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
+        text = overlay.text_colour_on(colour)
         rules.append(
             f'.{scope} [data-tag-index="{index}"]'
             f"{{background-color:{colour} !important;color:{text} !important}}"

@@ -51,3 +51,9 @@ def show_error(error: dict) -> None:
 
 def demo_notice() -> None:
     st.info(DEMO_NOTICE, icon=":material/science:")
+
+
+RAW_SCORES_HELP = (
+    "ui: the 1–100 score the vendor's apps show people, gently rescaled. raw: the model's own "
+    "score, better to compare runs and reason with."
+)

@@ -13,6 +13,7 @@ from ..names import markdown_text
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
 from .mask_view import IMAGE_HEIGHT
+from .messages import RAW_SCORES_HELP
 from .state import remembered
 
 
@@ -32,11 +33,20 @@ def run_header(run: Run) -> None:
 SOURCES = {"camera": "camera photo", "upload": "uploaded photo", "sample": "sample photo"}
 
 
-HEADLINE_ON_A_PHONE = """<style>@media (max-width: 640px) {
-  .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
-}
+FIRST_SCREEN_ON_A_PHONE = """<style>
 [class*='st-key-results_focus'] [role='radiogroup'] { flex-wrap: wrap; overflow: visible; }
+@media (max-width: 640px) {
+  .st-key-results_headline [data-testid='stMetricValue'] { font-size: 1.6rem; }
+  .st-key-results_first_screen [data-testid='stHorizontalBlock'] { flex-wrap: nowrap; gap: 0.5rem; }
+  .st-key-results_first_screen [data-testid='stColumn'] {
+    flex: 1 1 50% !important; min-width: 0 !important; width: 50% !important;
+  }
+  .st-key-results_first_screen g.annotation { display: none; }
+}
 </style>"""
+"""On a phone the radar and the masked photo stay side by side, so both are on the first
+screen (stacked, the photo began at ~1,180 px); the radar's labels, cut at half a phone's
+width, give way to its points, whose names and scores are listed weakest first below it."""
 
 
 def headline(run: Run) -> None:
@@ -47,7 +57,7 @@ def headline(run: Run) -> None:
     zones = " · ".join(f"{region_label(r)}: {t}" for r, t in skin_type.items() if r != "whole")
     # A horizontal container stays one row on a phone, where columns would stack the three
     # numbers into a screenful.
-    st.html(HEADLINE_ON_A_PHONE)
+    st.html(FIRST_SCREEN_ON_A_PHONE)
     with st.container(horizontal=True, gap="medium", key="results_headline"):
         st.metric(
             "Overall",
@@ -76,7 +86,7 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         st.toggle,
         "Raw scores",
         key="results_raw",
-        help="The score shown to people (ui) or the one to compare and reason with (raw).",
+        help=RAW_SCORES_HELP,
     )
     focus_key, radar_key = f"results_focus_{run.key}", f"results_radar_{run.key}"
 
@@ -92,6 +102,7 @@ def radar_column(run: Run) -> tuple[bool, str | None]:
         charts.clickable_radar(
             result, use_raw=use_raw, height=IMAGE_HEIGHT, focus=st.session_state.get(focus_key)
         ),
+        alt=charts.radar_text([("This photo", result.headline_scores())], use_raw=use_raw),
         key=radar_key,
         config={"displayModeBar": False},
         on_select=picked_on_radar,
@@ -118,19 +129,21 @@ def regional(run: Run, use_raw: bool) -> None:
     concerns = [c for c in ("hd_pore", "hd_wrinkle") if result.regional_scores(c)]
     if not concerns:
         return
-    st.subheader("By region")
+    st.header("By region")
     for column, concern in zip(st.columns(len(concerns)), concerns, strict=True):
         with column:
             st.markdown(f"**{label(concern)}**")
+            traces = [(label(concern), [s for s in result.scores if s.type == concern])]
             st.plotly_chart(
                 charts.regional_radar(result, concern, use_raw=use_raw),
+                alt=charts.radar_text(traces, use_raw=use_raw, by_region=True),
                 key=f"results_regional_{concern}",
                 config={"displayModeBar": False},
             )
 
 
 def score_table(run: Run) -> None:
-    st.subheader("All scores")
+    st.header("All scores")
     st.dataframe(
         [
             {

@@ -19,7 +19,7 @@ BASELINE = "baseline"
 
 def trial_summary(trial: str) -> None:
     st.divider()
-    st.subheader(f"Trial summary · {markdown_text(trial)}")
+    st.header(f"Trial summary · {markdown_text(trial)}")
     trial_runs = read_runs(RunQuery(trial=trial, states=("success",))) or []
     if not trial_runs:
         st.caption("No analysed participants in this trial yet.")
@@ -69,7 +69,7 @@ def visit_change_view(trial: str, trial_runs) -> None:
             "visit (choose the visit above the participant ID)."
         )
         return
-    st.markdown("#### Change from baseline")
+    st.markdown("### Change from baseline")
     # "" stands for each participant's latest visit: no visit is named "" (see visit_name).
     follow_up = remembered(
         st.segmented_control,

@@ -384,7 +384,7 @@ def test_a_trial_name_with_markdown_is_shown_as_typed(quick_emulator):
     at.checkbox(key="live_consent").set_value(True).run()
     live_camera(at).set_value(("shot.jpg", jpeg(webcam_frame()), "image/jpeg")).run()
     assert not at.exception, at.exception
-    heading = next(h.value for h in at.subheader if h.value.startswith("Trial summary"))
+    heading = next(h.value for h in at.header if h.value.startswith("Trial summary"))
     assert heading.endswith(r"\*\*Big\*\* \[x\]\(javascript\:alert\(1\)\)")
 
 
@@ -486,3 +486,33 @@ def test_the_servers_key_never_goes_to_a_base_url_typed_in_the_browser(quick_emu
         assert [a for a in catcher.authorizations if server_key in a]
     finally:
         catcher.close()
+
+
+def test_compare_sets_sd_and_hd_masks_of_one_concern_side_by_side(
+    quick_emulator, face_image, tmp_path
+):
+    """Issue 24: one choice per concern family (SD wrinkles and HD wrinkles are one entry), each
+    run's mask of it side by side, each named by its photo."""
+    import os
+    from pathlib import Path
+
+    from skinapi.store import SqliteRunStore
+
+    from ..helpers import record_run
+
+    store = SqliteRunStore(Path(os.environ["SKINSCOPE_DATA_DIR"]) / "runs.sqlite3")
+    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
+    sd = record_run(store, client, jpeg(face_image), AnalysisSettings.build(["wrinkle", "pore"]))
+    hd_photo = jpeg(face_image.resize((1080, 1440)))
+    hd = record_run(store, client, hd_photo, AnalysisSettings.build(["hd_wrinkle", "hd_pore"]))
+    store.close()
+    at = app()
+    at.session_state["compare_ids"] = [sd.id, hd.id]
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    picker = at.selectbox(key="compare_mask_family")
+    shown = picker.options  # as formatted for people
+    assert len(shown) == len(set(shown)) and "Wrinkles · Whole face" in shown, shown
+    picker.set_value(("wrinkle", "whole")).run()
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert captions == ["Run 1 · photo.jpg · SD", "Run 2 · photo.jpg · HD"], captions

@@ -44,6 +44,10 @@ def test_history_shows_one_page_with_its_thumbnails_only_and_pages_through(histo
     assert not at.exception, at.exception
     first = history.query(RunQuery(limit=50))
     assert shown_ids(at) == [r.id for r in first.runs]
+    table = at.dataframe[0].value  # runs told apart by photo, person and visit (issue 24)
+    for column in ("File", "Participant", "Visit", "Quality", "Version", "Backend"):
+        assert column in table.columns, column
+    assert list(table["File"]) == [r.file for r in first.runs]
     assert any(f"{RUNS:,} of {RUNS:,} runs" in c.value for c in at.caption)
     thumbnail_reads = [s for s in statements if "FROM thumbnails" in s]
     assert thumbnail_reads and all(s.count("'") <= 2 * 50 for s in thumbnail_reads)

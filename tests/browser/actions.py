@@ -100,7 +100,11 @@ def open_app(page, url: str) -> None:
     """Load the app and wait until its first script run has drawn the Analyse page: the page
     reports idle before that run starts, and a click in between can race it."""
     page.goto(url)
-    expect(page.get_by_role("button", name=re.compile("^Analyse"))).to_be_visible()
+    # The run button: "Analyse · N units", or "View results" once the sample (the photo Analyse
+    # opens on) has a stored result.
+    expect(
+        page.get_by_role("button", name=re.compile("^(Analyse|View results)")).first
+    ).to_be_visible()
     wait_for_app_run(page)
 
 

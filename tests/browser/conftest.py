@@ -1,17 +1,18 @@
 """What the browser tests share: a Streamlit server on the demo emulator per module (and per
 worker), Chromium with its fake camera, and windows closed after each test. Each module is an
-xdist group (`browser_test`), so a module's tests share one server and one browser."""
+xdist group (`browser_test`), so a module's tests share one server and one browser; a traceback
+in that server's log fails the module at its end."""
 
 import pytest
 
-from ..helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
+from ..helpers import CHROMIUM, serve_app, stop_app, webcam_frame, write_y4m
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    server, url = serve_app(
+    _, url = serve_app(
         tmp_path_factory.mktemp("data"),
         tmp_path_factory.mktemp("streamlit") / "server.log",
         SKINSCOPE_EMULATOR_PROCESSING_TIME="1.2",
@@ -19,8 +20,8 @@ def app_url(tmp_path_factory):
         SKINSCOPE_EMULATOR_SEND_POLLING_INTERVAL="1",
     )
     yield url
-    server.terminate()
-    server.wait(timeout=10)
+    tracebacks = stop_app(url)
+    assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ chromium`); CI installs it. Screenshots land in test-artifacts/screenshots/.
 
 import re
 
-from ..helpers import serve_app
+from ..helpers import serve_app, stop_app
 from .actions import (
     analyse_to_results,
     browser_test,
@@ -95,7 +95,7 @@ def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, 
 def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_path):
     """A kiosk's bookmark of /live as the first request after a restart: Streamlit would run the
     page file alone (its pages-folder mode); it must come up inside the app's navigation."""
-    server, url = serve_app(tmp_path / "data", tmp_path / "server.log")
+    _, url = serve_app(tmp_path / "data", tmp_path / "server.log")
     try:
         page.goto(f"{url}/live")
         expect(page.get_by_role("heading", name="Live trial", level=1)).to_be_visible()
@@ -105,8 +105,8 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
         expect(sidebar.get_by_role("link", name="live", exact=True)).to_have_count(0)
         shot(page, "14-direct-link-to-live")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        tracebacks = stop_app(url)
+    assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
 
 
 def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):

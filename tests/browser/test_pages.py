@@ -6,7 +6,7 @@ import re
 import pytest
 from PIL import Image
 
-from ..helpers import SHOTS, serve_app
+from ..helpers import SHOTS, serve_app, stop_app
 from .actions import (
     analyse_to_results,
     browser_test,
@@ -137,7 +137,7 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
                        participant=person, visit=visit)  # fmt: skip
     store.close()
     emulator.stop()
-    server, url = serve_app(tmp_path / "data", tmp_path / "server.log")
+    _, url = serve_app(tmp_path / "data", tmp_path / "server.log")
     try:
         for width, height in ((1440, 900), (390, 844)):
             page = open_page(width, height)
@@ -157,5 +157,5 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
             page.screenshot(path=SHOTS / f"24-trial-change-from-baseline-{width}.png")
             page.context.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        tracebacks = stop_app(url)
+    assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)

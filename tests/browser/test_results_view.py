@@ -59,6 +59,11 @@ def test_results_show_the_radar_and_the_masked_face_on_the_first_screen(
     ]  # Overall, skin age, skin type: one row, in the top half of a phone's first screen
     assert len(numbers) == 3 and len({round(box["y"]) for box in numbers}) == 1, numbers
     assert max(box["y"] + box["height"] for box in numbers) <= 844 / 2, numbers
+    radar = phone.get_by_test_id("stPlotlyChart").first.bounding_box()
+    face = phone.locator("[data-testid='stImage'] img").first.bounding_box()
+    for name, box in (("radar", radar), ("masked face", face)):  # issue 24: both, first screen
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
     phone.screenshot(path=SHOTS / f"19-results-{quality.lower()}-390.png", full_page=True)
 
 

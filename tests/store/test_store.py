@@ -329,8 +329,43 @@ def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client
     ]
     rows = tables.deltas(runs)
     assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ ui 2−1"]
-    pores = next(r for r in tables.blanks(rows) if r["Concern"] == "Pores")
+    shown = tables.blanks(rows)
+    pores = next(r for r in shown if r["Concern"] == "Pores")
     assert pores["Δ raw 2−1"] == "" and pores["Run 2 ui"] == "" and pores["Run 1 ui"] != ""
+    for column in shown[0]:  # one type per column, or Arrow cannot convert it
+        assert len({type(row[column]) for row in shown}) == 1, column
+
+
+def test_demo_versions_are_said_to_differ_by_construction_and_do_not_differ(
+    store, client, face_bytes
+):
+    """Issue 24: v2.0 beside v2.1 in demo mode is zero by construction, said so at the
+    comparison; the statement is true (every change is zero) and not made for live runs."""
+    from PIL import ImageEnhance
+
+    from skinapi.statistics.demo_limits import zero_by_construction
+
+    from ..helpers import face_image, jpeg
+
+    versions = [
+        recorded_run(
+            store, client, face_bytes, AnalysisSettings.build(["redness", "pore"], api_version=v)
+        )
+        for v in ("v2.1", "v2.0")
+    ]
+    for run in versions:  # record_run files them as the emulator's
+        assert run.backend == "emulator"
+    assert {row["Δ raw 2−1"] for row in tables.deltas(versions)} == {0.0}
+    said = zero_by_construction(versions)
+    assert said.startswith("In demo mode, v2.0 and v2.1 are scored by the same engine")
+    assert "zero by construction" in said and "live key" in said
+    darker = jpeg(ImageEnhance.Brightness(face_image()).enhance(0.8))
+    other_photo = recorded_run(store, client, darker, versions[1].settings)
+    assert "none from this setting" in zero_by_construction([versions[0], other_photo])
+    same = [versions[0], recorded_run(store, client, face_bytes, versions[0].settings)]
+    assert zero_by_construction(same) is None
+    versions[1].backend = "live"
+    assert zero_by_construction(versions) is None
 
 
 def test_download_names_say_what_the_file_is():

@@ -137,6 +137,7 @@ def png_bytes_of(rgba):
 HAIR = [(250, 120, 550, 190), (30, 200, 130, 400), (600, 200, 690, 400)]
 TEETH = [(300, 535, 410, 560)]
 SKIN = [(170, 400, 260, 500), (460, 400, 540, 480), (260, 210, 440, 250)]
+SMILE_FOLDS = [(220, 455, 273, 519), (454, 466, 498, 535)]
 
 
 def _share(alpha: np.ndarray, boxes) -> float:
@@ -163,3 +164,23 @@ def test_masks_stay_on_skin_and_are_strong_enough_to_see(face_image, actions):
     whole_face = np.asarray(Image.open(io.BytesIO(skin_type)))[..., 3]
     assert _share(whole_face, SKIN) > 0.9
     assert _share(whole_face, HAIR) < 0.01
+
+
+def test_every_mask_chip_is_labelled_in_a_text_colour_of_at_least_4_5_to_1():
+    """The mask picker's chips wear their concern's colour; their text is chosen by contrast
+    ratio (a brightness threshold put white on magenta at 3.1:1)."""
+    from skinapi.imaging.overlay import contrast_ratio, default_colour, text_colour_on
+
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    for action in [*SD_ACTIONS, *HD_ACTIONS]:
+        background = default_colour(action)
+        assert contrast_ratio(text_colour_on(background), background) >= 4.5, action
+
+
+def test_pores_are_not_drawn_along_the_smile_folds(face_image):
+    """Issue 24: the small black top-hat also finds the folds' edges; pores are dots (a fifth
+    of the folds was marked as pores)."""
+    _, out = scores(face_image, ["pore", "hd_pore"])
+    for name, data in out.masks.items():
+        alpha = np.asarray(Image.open(io.BytesIO(data)))[..., 3]
+        assert _share(alpha, SMILE_FOLDS) < 0.02, name
