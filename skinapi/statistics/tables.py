@@ -13,6 +13,7 @@ from ..concerns import family, family_label, label, region_label
 from ..results import ConcernScore
 from ..store import RunRecord, Tally
 from ..store.states import STATE_LABELS
+from . import conditions
 
 
 def scores_of(run: RunRecord) -> list[ConcernScore]:
@@ -53,6 +54,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Label": run.label,
                 "Participant": run.participant,
                 "Trial": run.trial,
+                "Conditions": conditions.summary(run.conditions),
                 "Source": run.source,
                 "Note": run.note,
                 "State": STATE_LABELS.get(run.state, run.state),

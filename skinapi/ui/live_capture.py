@@ -11,6 +11,7 @@ import streamlit as st
 from ..imaging.live import LiveState
 from ..names import markdown_text
 from .camera import live_camera, photo_camera
+from .live_conditions import remember_camera
 
 START_HINT = "Start the camera: guidance appears on the picture and here."
 
@@ -37,6 +38,8 @@ def camera_panel(
         key="live_simple",
         help="A still photo at 720p instead of the live video; SKINSCOPE_SIMPLE_CAMERA=1 makes it the default.",
     )
+    if simple:
+        remember_camera("", simple=True)
     video, checks = st.columns([1.15, 1], gap="medium")
     with video:
         streamer = None if simple else live_camera(state)
@@ -86,6 +89,7 @@ def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):
         with state.lock:
             state.photo_size = camera.size
     if camera.label:
+        remember_camera(camera.label, simple=False)
         st.caption(f"Photos are taken at full resolution from: {markdown_text(camera.label)}")
     if camera.error:
         st.error(
