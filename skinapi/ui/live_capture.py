@@ -43,6 +43,8 @@ def camera_panel(
     video, checks = st.columns([1.15, 1], gap="medium")
     with video:
         streamer = None if simple else live_camera(state)
+        if streamer is not None and streamer.state.playing:
+            diagnostics(state)
     if streamer is None:
         shot = st.camera_input(
             "Take the photo", resolution="720p", key=simple_camera_key(), disabled=not ready
@@ -111,6 +113,19 @@ def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):
     return camera
 
 
+@st.fragment(run_every=2)
+def diagnostics(state: LiveState) -> None:
+    """How the checking keeps up, under the video: for the facilitator, not the participant."""
+    with state.lock:
+        frames, armed = state.frames, state.armed
+        photo_size, pending = state.photo_size, state.pending
+    st.caption(
+        f"{frames} frames checked · {state.frame_ms:.0f} ms to check each · capture "
+        + ("taking the photo…" if pending else "armed" if armed else "off")
+        + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
+    )
+
+
 def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
     @st.fragment(run_every=0.5)
     def panel():
@@ -122,13 +137,7 @@ def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
         if state.open_request != st.session_state.get("live_request_shown"):
             st.rerun(scope="app")  # the browser takes the still when the page hands it the ask
         with state.lock:
-            guidance, frames, armed = state.guidance, state.frames, state.armed
-            photo_size, pending = state.photo_size, state.pending
-        st.caption(
-            f"{frames} frames checked · {state.frame_ms:.0f} ms to check each · capture "
-            + ("taking the photo…" if pending else "armed" if armed else "off")
-            + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
-        )
+            guidance = state.guidance
         if guidance is None:
             st.caption(START_HINT)
             return

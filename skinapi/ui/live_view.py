@@ -14,6 +14,7 @@ import streamlit as st
 from ..concerns import AnalysisSettings, preset_actions
 from ..errors import PhotoError
 from ..imaging import live
+from ..imaging.overlay import default_colour
 from ..imaging.photo import apply_fixes, load_photo
 from ..names import one_line
 from ..presentation import charts
@@ -21,6 +22,7 @@ from ..runs.lifecycle import Run
 from .connection import Connection
 from .live_conditions import at_capture, conditions_panel
 from .live_participants import next_participant, participant_field
+from .mask_view import legend
 from .media import overlay_image
 from .runflow import execute
 from .state import remembered, runs
@@ -196,10 +198,13 @@ def kiosk_view(run: Run) -> None:
     figure.update_layout(font={"size": 18}, height=560, margin={"l": 130, "r": 130})
     chart.plotly_chart(figure, key=f"kiosk_radar_{run.key}", config={"displayModeBar": False})
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
-    keys = [s.key for s in ranked if s.mask_key in result.masks][:2]
-    if keys:
-        photo.image(
-            overlay_image(run.task_id, tuple(keys), (), 0.6, run),
-            width="stretch",
-            caption="Where to look first: " + ", ".join(s.label for s in ranked[:2]),
-        )
+    shown = [s for s in ranked if s.mask_key in result.masks][:2]
+    if shown:
+        keys = [s.key for s in shown]
+        with photo:
+            st.image(
+                overlay_image(run.task_id, tuple(keys), (), 0.6, run),
+                width="stretch",
+                caption="Where to look first: " + ", ".join(s.label for s in shown),
+            )
+            legend(keys, {k: default_colour(k) for k in keys}, {s.key: s.label for s in shown})

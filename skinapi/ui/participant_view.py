@@ -9,7 +9,6 @@ from datetime import datetime
 
 import streamlit as st
 
-from ..backends import EMULATOR
 from ..concerns import family_label
 from ..names import markdown_text
 from ..presentation import charts, exports
@@ -46,8 +45,6 @@ def before_after(visits: list[RunRecord], key: str) -> None:
     """`visits`: the participant's runs, the baseline first and their latest follow-up last."""
     before, after = visits[0], visits[-1]
     _numbers(before, after)
-    if any(r.backend == EMULATOR for r in (before, after)):
-        st.caption("Demo scores from SkinScope's emulator, not YouCam's AI.")
     radar, photos = st.columns([1, 1.15], gap="medium")
     radar.plotly_chart(
         charts.radar(
@@ -73,20 +70,27 @@ def before_after(visits: list[RunRecord], key: str) -> None:
 
 
 def _numbers(before: RunRecord, after: RunRecord) -> None:
-    who, overall, age, span = st.columns(4)
+    who, overall, age, visit = st.columns(4)
     who.metric("Participant", after.participant or "—")
-    if before.overall is not None and after.overall is not None:
-        overall.metric(
-            "Overall",
-            f"{after.overall:.0f}",
-            f"{after.overall - before.overall:+.0f} since baseline",
-        )
-    old, new = before.result.skin_age, after.result.skin_age
-    if old is not None and new is not None:
-        age.metric(
-            "Skin age", f"{new:.0f}", f"{new - old:+.0f} since baseline", delta_color="inverse"
-        )
-    span.metric("Visits", f"{before.visit} → {after.visit}")
+    _metric(overall, "Overall", before.overall, after.overall, "normal")
+    _metric(age, "Skin age", before.result.skin_age, after.result.skin_age, "inverse")
+    visit.metric(
+        "Visit", after.visit, help=f"Compared with the baseline of {_when(before)}", width="content"
+    )
+
+
+def _metric(cell, name: str, before: float | None, after: float | None, colour: str) -> None:
+    if before is None or after is None:
+        cell.metric(name, "—")
+        return
+    change = round(after) - round(before)
+    cell.metric(
+        name,
+        f"{after:.0f}",
+        f"{change:+d} since baseline" if change else "same as baseline",
+        delta_color=colour if change else "off",
+        delta_arrow="auto" if change else "off",
+    )
 
 
 def _photos(before: RunRecord, after: RunRecord, key: str) -> None:

@@ -1,6 +1,7 @@
 """The live camera end to end in headless Chromium: run as a script inside a network namespace
 whose only interface is loopback (see tests/test_live.py), so WebRTC cannot reach anything else.
-Far face: red guidance. Near face: green guidance, then auto-capture and a completed analysis.
+Far face: red guidance. Near face: green guidance, then auto-capture and a completed analysis;
+then P-001 back at week 2, chosen from the due participants, and their before/after.
 
 Usage: python -m tests.live_camera_session OUTPUT_DIR   (exit 0 when every check held)
 """
@@ -43,6 +44,9 @@ def open_live_page(playwright, url: str, clip: Path):
     go_to(page, "Live trial")
     page.get_by_label("Trial name").fill("Browser trial")
     page.get_by_label("Trial name").press("Enter")
+    wait_for_app_run(page)
+    page.get_by_role("textbox", name="Participant ID").fill("P-001")
+    page.get_by_role("textbox", name="Participant ID").press("Enter")
     wait_for_app_run(page)
     page.get_by_text("Consent to photo and analysis given").click()
     wait_for_app_run(page)
@@ -101,12 +105,42 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         summary.scroll_into_view_if_needed()
         settle(page)
         page.screenshot(path=out / "13-live-trial-summary.png")
+        follow_up(page, out)
         browser.close()
     except Exception:
         if page is not None:  # what the page showed when a step failed, for the log
             page.screenshot(path=out / "live-failure.png")
             print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
         raise
+
+
+def choose(page, label: str, option) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option).click()
+    wait_for_app_run(page)
+
+
+def follow_up(page, out: Path) -> None:
+    """Week 2: P-001 is offered, capture waits for the choice, and their before/after opens."""
+    started = time.monotonic()
+    page.get_by_role("button", name="Next participant").first.click()
+    wait_for_app_run(page)
+    choose(page, "Visit", "week 2")
+    page.get_by_text("Consent to photo and analysis given").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("Capture stays off until you choose the participant")).to_be_visible()
+    choose(page, "Returning participant", re.compile(r"^P-001 · baseline "))
+    expect(page.get_by_text("Change since baseline")).to_be_visible()  # auto-captured
+    settle(page)
+    # The before/after on the first screen: both radars and both photos.
+    radar = page.get_by_test_id("stPlotlyChart").first
+    photos = page.get_by_test_id("stImage").filter(has=page.locator("img"))
+    for name, element in (("radar", radar), ("photo", photos.nth(0)), ("photo", photos.nth(1))):
+        box = element.bounding_box()
+        assert box and box["y"] + box["height"] <= 900, (name, box)
+    expect(radar.get_by_text("week 2", exact=False).first).to_be_visible()  # the legend
+    print(f"week 2 follow-up of P-001 → before/after shown: {time.monotonic() - started:.1f} s")
+    page.screenshot(path=out / "14-live-follow-up-before-after.png")
 
 
 def main(out: Path) -> int:
@@ -139,12 +173,17 @@ def main(out: Path) -> int:
 
 
 def check_stored_runs(data_dir: Path) -> None:
-    """One run (one task) per participant, each from a photo of at least SD's 480 px short side."""
+    """One run (one task) per participant and visit — P-001 at baseline and week 2, one other at
+    baseline — each from a photo of at least SD's 480 px short side."""
     with sqlite3.connect(data_dir / "runs.sqlite3") as db:
-        rows = db.execute("SELECT id, state, trial, participant, source FROM runs").fetchall()
-    assert len(rows) == 2, f"expected two runs, found {rows}"
-    assert len({participant for *_, participant, _ in rows}) == 2, rows
-    for run_id, state, trial, participant, source in rows:
+        rows = db.execute(
+            "SELECT id, state, trial, participant, source, visit FROM runs"
+        ).fetchall()
+    assert len(rows) == 3, f"expected three runs, found {rows}"
+    pairs = sorted((participant, visit) for *_, participant, _, visit in rows)
+    assert pairs[:2] == [("P-001", "baseline"), ("P-001", "week 2")], pairs
+    assert pairs[2][0] != "P-001" and pairs[2][1] == "baseline", pairs
+    for run_id, state, trial, participant, source, _ in rows:
         assert (state, trial, source) == ("success", "Browser trial", "camera"), rows
         assert participant.startswith("P-"), participant
         photo = Image.open(data_dir / "runs" / run_id / "photo.jpg")

@@ -47,5 +47,6 @@ def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_
         "11-live-near-face-green",
         "12-live-auto-capture-kiosk",
         "13-live-trial-summary",
+        "14-live-follow-up-before-after",
     ):
         assert (out / f"{name}.png").exists(), name
