@@ -64,6 +64,11 @@ class ConcernChange:
         return self.after - self.before
 
     @property
+    def change_text(self) -> str:
+        """ "+6", "-16", "0"."""
+        return f"{self.change:+d}" if self.change else "0"
+
+    @property
     def direction(self) -> str:
         """In words, by the ui score's scale, on which a higher score is healthier skin for every
         concern: "better", "worse" or "about the same" (within `SAME_WITHIN` points)."""

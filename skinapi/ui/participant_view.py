@@ -17,6 +17,7 @@ from ..statistics.tables import concern_key, headline_of
 from ..store import RunQuery, RunRecord
 from .history import ask_history, read_runs
 from .live_view import kiosk_view
+from .participant_report import report_button
 
 DIRECTION_COLOURS = {"better": "green", "worse": "red", "about the same": "gray"}
 
@@ -60,6 +61,7 @@ def before_after(visits: list[RunRecord], key: str) -> None:
         _change_table(participant.concern_changes(before, after))
     with setting:
         _conditions(before, after)
+    report_button(visits, key)
     if len(visits) > 2:
         st.markdown("**Each concern over the visits** (ui score)")
         st.plotly_chart(
@@ -137,7 +139,7 @@ def _change_table(changes: list[participant.ConcernChange]) -> None:
         return
     colour = DIRECTION_COLOURS
     rows = "\n".join(
-        f"| {c.label} | {c.before} | {c.after} | {c.change:+d} "
+        f"| {c.label} | {c.before} | {c.after} | {c.change_text} "
         f"| :{colour[c.direction]}[{c.direction}] |"
         for c in changes
     )
