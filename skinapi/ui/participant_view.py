@@ -139,11 +139,11 @@ def _change_table(changes: list[participant.ConcernChange]) -> None:
         return
     colour = DIRECTION_COLOURS
     rows = "\n".join(
-        f"| {c.label} | {c.before} | {c.after} | {c.change_text} "
-        f"| :{colour[c.direction]}[{c.direction}] |"
+        f"| {c.label} | {c.before} → {c.after} "
+        f"| {c.change_text} :{colour[c.direction]}[{c.direction}] |"
         for c in changes
     )
-    st.markdown(f"| Concern | Before | After | Change | |\n|---|--:|--:|--:|---|\n{rows}")
+    st.markdown(f"| Concern | Before → after | Change |\n|---|--:|---|\n{rows}")
 
 
 def _conditions(before: RunRecord, after: RunRecord) -> None:

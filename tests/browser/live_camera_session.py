@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.actions import go_to, settle, wait_for_app_run
+from tests.browser.actions import choose, go_to, settle, wait_for_app_run
 from tests.helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
 
 expect.set_options(timeout=90_000)
@@ -114,12 +114,6 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         raise
 
 
-def choose(page, label: str, option) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option).click()
-    wait_for_app_run(page)
-
-
 def follow_up(page, out: Path) -> None:
     """Week 2: P-001 is offered, capture waits for the choice, and their before/after opens."""
     started = time.monotonic()
@@ -129,7 +123,7 @@ def follow_up(page, out: Path) -> None:
     page.get_by_text("Consent to photo and analysis given").click()
     wait_for_app_run(page)
     expect(page.get_by_text("Capture stays off until you choose the participant")).to_be_visible()
-    choose(page, "Returning participant", re.compile(r"^P-001 · baseline "))
+    choose(page, "Returning participant", "P-001")
     expect(page.get_by_text("Change since baseline")).to_be_visible()  # auto-captured
     settle(page)
     # The before/after on the first screen: both radars and both photos.
