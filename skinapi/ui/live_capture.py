@@ -12,6 +12,7 @@ from ..imaging.live import LiveState
 from ..names import markdown_text
 from .camera import live_camera, photo_camera
 from .live_conditions import remember_camera
+from .live_ghost import ghost_controls
 
 START_HINT = "Start the camera: guidance appears on the picture and here."
 
@@ -40,6 +41,10 @@ def camera_panel(
     )
     if simple:
         remember_camera("", simple=True)
+        with state.lock:
+            state.reference = None  # the simple camera has no video to line up
+    else:
+        ghost_controls(state)
     video, checks = st.columns([1.15, 1], gap="medium")
     with video:
         streamer = None if simple else live_camera(state)

@@ -41,7 +41,9 @@ def next_participant() -> None:
 
 def participant_field(trial: str, visit: str, current: RunRecord | None) -> str:
     """The participant this photo is of ('' until there is one). `current`: the run on screen,
-    whose participant stays offered after their photo was taken."""
+    whose participant stays offered after their photo was taken. A returning participant's
+    baseline run goes to ``live_baseline_run``, for the camera's ghost."""
+    st.session_state.pop("live_baseline_run", None)
     if visit == BASELINE or not trial:
         if "live_participant" not in st.session_state:
             st.session_state["live_participant"] = new_participant_id()
@@ -90,6 +92,7 @@ def _returning_field(trial: str, visit: str, current: RunRecord | None) -> str:
     if chosen == NEW_AT_FOLLOW_UP:
         return _new_participant_id_field(warn=True)
     _recognised_by(due[chosen])
+    st.session_state["live_baseline_run"] = due[chosen].id
     return chosen
 
 
