@@ -202,9 +202,9 @@ def kiosk_view(run: Run) -> None:
     if shown:
         keys = [s.key for s in shown]
         with photo:
+            legend(keys, {k: default_colour(k) for k in keys}, {s.key: s.label for s in shown})
             st.image(
                 overlay_image(run.task_id, tuple(keys), (), 0.6, run),
                 width="stretch",
                 caption="Where to look first: " + ", ".join(s.label for s in shown),
             )
-            legend(keys, {k: default_colour(k) for k in keys}, {s.key: s.label for s in shown})

@@ -128,6 +128,14 @@ def participant_screens(page, width: int) -> None:
     expect(page.get_by_text("P-3's baseline photo")).to_be_visible()
     settle(page)
     page.screenshot(path=SHOTS / f"26-live-follow-up-returning-participant-{width}.png")
+    if width > 1000:
+        go_to(page, "History")
+        table = page.get_by_test_id("stDataFrame").first
+        expect(table).to_be_visible()
+        table.hover()
+        page.mouse.wheel(900, 0)  # along to the Conditions column
+        settle(page)
+        page.screenshot(path=SHOTS / "27-history-conditions-1440.png")
 
 
 def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
