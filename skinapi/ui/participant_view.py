@@ -97,11 +97,9 @@ def _metric(cell, name: str, before: float | None, after: float | None, colour: 
 
 def _photos(before: RunRecord, after: RunRecord, key: str) -> None:
     """Both photos with the same concern's mask: one picker for both."""
-    masks = {concern_key(s)[0]: s for s in headline_of(after) if s.mask_key}
-    shared = [
-        family for family in (concern_key(s)[0] for s in headline_of(before) if s.mask_key)
-        if family in masks
-    ]  # fmt: skip
+    masked_after = {concern_key(s)[0] for s in headline_of(after) if s.mask_key}
+    masked_before = [concern_key(s)[0] for s in headline_of(before) if s.mask_key]
+    shared = [family for family in masked_before if family in masked_after]
     chosen = st.selectbox(
         "Mask on both photos",
         [None, *shared],

@@ -324,11 +324,15 @@ def test_a_batch_run_keeps_its_file_meta_and_visit(store):
 
 def test_a_trial_run_keeps_its_capture_conditions_and_a_damaged_one_reads_as_none(store):
     conditions = {"camera": "FaceTime HD", "resolution": "1280×720", "skin": "clean face"}
+    trial = dict(trial="Serum", participant="P-001", visit="baseline", photo_hash="h")
     run_id = store.begin(
-        photo=b"not a photo", settings=SETTINGS, backend="emulator", source="camera",
-        photo_hash="h", trial="Serum", participant="P-001", visit="baseline",
+        photo=b"not a photo",
+        settings=SETTINGS,
+        backend="emulator",
+        source="camera",
         conditions=conditions,
-    )  # fmt: skip
+        **trial,
+    )
     assert store.get(run_id).conditions == conditions
     store.update(run_id, conditions={"room": "Room 2"})
     assert store.get(run_id).conditions == {"room": "Room 2"}
