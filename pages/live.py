@@ -1,5 +1,6 @@
 """Live trial: a camera with real-time framing guidance and auto-capture, participants with
-consent, a large results view for the participant, and the trial's summary."""
+consent, a large results view for the participant (at a follow-up, their before/after), and
+the trial's summary."""
 
 import streamlit as st
 
@@ -7,6 +8,7 @@ from skinapi.imaging.live import LiveState
 from skinapi.ui import connection, live_capture, live_view, messages, trial_view
 from skinapi.ui.frame import enter_page
 from skinapi.ui.messages import show_error
+from skinapi.ui.participant_view import participant_result
 
 enter_page()
 
@@ -16,28 +18,19 @@ if conn.mode == connection.DEMO:
     messages.demo_notice()
 
 participant_view = st.container()
-setup, camera_column = st.columns([1, 1.6], gap="large")
-with setup:
-    trial, visit, participant, consent, settings = live_view.setup_panel()
+setup_column, camera_column = st.columns([1, 1.6], gap="large")
+with setup_column:
+    setup = live_view.setup_panel()
 
 state: LiveState = st.session_state.setdefault("live_state", LiveState())
-missing = [
-    words
-    for words, given in (
-        ("name the trial", trial),
-        ("set the participant ID", participant),
-        ("tick consent", consent),
-    )
-    if not given
-]
-ready_to_capture = not missing
+missing = live_view.missing(setup)
 current = live_view.current_participant_run()
 with state.lock:
-    state.armed = ready_to_capture and current is None
+    state.armed = not missing and current is None
 
 
 def take(data: bytes, check_framing: bool) -> bool:
-    return live_view.analyse_photo(data, trial, visit, participant, settings, conn, check_framing)
+    return live_view.analyse_photo(data, setup, conn, check_framing)
 
 
 with camera_column:
@@ -50,7 +43,7 @@ if current is not None:
         if current.not_saved:
             st.warning(f"Not saved in the history: {current.not_saved}", icon=":material/save:")
         if current.state == "success":
-            live_view.kiosk_view(current)
+            participant_result(current)
         elif current.error:
             show_error(current.error)
         st.button(
@@ -62,5 +55,5 @@ if current is not None:
         )
         st.divider()
 
-if trial:
-    trial_view.trial_summary(trial)
+if setup.trial:
+    trial_view.trial_summary(setup.trial)

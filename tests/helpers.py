@@ -65,6 +65,19 @@ def webcam_frame(scale: float = 1.0, size: tuple[int, int] = (1280, 720)) -> Ima
     return frame
 
 
+def moved_copy(image: Image.Image, dx: float = 0.0, dy: float = 0.0, scale: float = 1.0):
+    """The photo (as an RGB array) shifted by (dx, dy) of its size and scaled about its centre,
+    on the background: a participant who sits elsewhere than at their baseline."""
+    import numpy as np
+
+    width, height = image.size
+    resized = image.resize((round(width * scale), round(height * scale)))
+    frame = Image.new("RGB", image.size, BACKGROUND)
+    left = round((width - resized.width) / 2 + dx * width)
+    frame.paste(resized, (left, round((height - resized.height) / 2 + dy * height)))
+    return np.asarray(frame)
+
+
 def small_face_photo() -> Image.Image:
     """A large photo whose face fills far less than 60 % of the width (fixable by a crop)."""
     wide = Image.new("RGB", (2400, 1300), (205, 205, 210))

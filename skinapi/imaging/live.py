@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -55,6 +56,7 @@ HINTS = {
     "sharp": "Hold still — the picture is blurred.",
     "resolution": "This camera resolution is too low for the chosen quality.",
     "camera": "Opening the photo camera…",
+    "match": "Line your face up with the baseline ghost.",
 }
 
 
@@ -179,6 +181,15 @@ def _photo_camera_pending(guidance: Guidance) -> Guidance:
     )
 
 
+class Reference(Protocol):
+    """What the camera repeats at a follow-up (`pose.BaselineReference`): one more check per
+    frame, and a drawing under the guidance."""
+
+    def check(self, rgb: np.ndarray, face: FaceBox | None) -> FrameCheck: ...
+
+    def draw(self, rgb: np.ndarray) -> np.ndarray: ...
+
+
 @dataclass
 class LiveState:
     """Shared between the camera's frame thread and the page's script runs.
@@ -199,6 +210,8 @@ class LiveState:
     requested_at: float = 0.0
     manual: bool = False
     """The open ask is the facilitator's: the still is used as it is, not checked for framing."""
+    reference: Reference | None = None
+    """At a follow-up, the participant's baseline: its ghost is drawn and its match checked."""
     frames: int = 0
     frame_ms: float = 0.0
     """How long the last frame took to assess and draw."""
@@ -210,11 +223,14 @@ class LiveState:
         with self.lock:
             self.frames += 1
             assess = self.guidance is None or self.frames % every == 0
-            quality, photo_size = self.quality, self.photo_size
+            quality, photo_size, reference = self.quality, self.photo_size, self.reference
         if assess:
             guidance = assess_frame(rgb, quality, photo_size)
             if photo_size is None:
                 guidance = _photo_camera_pending(guidance)
+            if reference is not None:
+                matched = reference.check(rgb, guidance.face)
+                guidance = Guidance((*guidance.checks, matched), guidance.face)
         else:
             guidance = self.guidance
         with self.lock:
@@ -228,7 +244,8 @@ class LiveState:
             if held >= HOLD_SECONDS:
                 self._request(now, manual=False)
             progress = 1.0 if self.pending else min(held / HOLD_SECONDS, 1.0)
-        return draw_guidance(rgb, guidance, progress if self.armed else 0.0)
+        shown = reference.draw(rgb) if reference is not None else rgb
+        return draw_guidance(shown, guidance, progress if self.armed else 0.0)
 
     def request_capture(self) -> int:
         """Ask for a still now (the manual capture); the number of the ask."""

@@ -240,23 +240,56 @@ def regional_radar(result: AnalysisResult, concern: str, *, use_raw: bool = Fals
 
 def strip_plot(points: list[tuple[str, int]], height: int = 380) -> go.Figure:
     """Each participant's ui score per concern: the distribution of a trial at a glance."""
-    figure = go.Figure(
-        go.Box(
-            x=[plain(name) for name, _ in points],
-            y=[value for _, value in points],
-            boxpoints="all",
-            jitter=0.4,
-            pointpos=0,
-            marker={"color": TRACE_COLOURS[0], "size": 7, "opacity": 0.7},
-            line={"color": TRACE_COLOURS[0]},
-            fillcolor="rgba(108,76,241,0.12)",
-            hovertemplate="%{x}: %{y}<extra></extra>",
+    return visit_strip_plot([("", points)], height)
+
+
+def visit_strip_plot(
+    by_visit: list[tuple[str, list[tuple[str, int]]]], height: int = 380
+) -> go.Figure:
+    """A strip plot per visit, side by side under each concern: visits are never mixed."""
+    figure = go.Figure()
+    for index, (visit, points) in enumerate(by_visit):
+        colour = TRACE_COLOURS[index % len(TRACE_COLOURS)]
+        figure.add_trace(
+            _strip(
+                [plain(name) for name, _ in points],
+                [value for _, value in points],
+                colour,
+                7,
+                name=plain(visit),
+                hovertemplate="%{x}: %{y}<extra>" + plain(visit) + "</extra>",
+            )
         )
-    )
     figure.update_layout(
         height=height,
         yaxis={**SCORE_AXIS, "title": "score"},
         margin={"t": 20, "b": 80},
+        paper_bgcolor="rgba(0,0,0,0)",
+        boxmode="group",
+        showlegend=len(by_visit) > 1,
+        legend={"orientation": "h", "y": 1.08},
+    )
+    return figure
+
+
+def visit_lines(lines: dict[str, list[tuple[str, int]]], height: int = 360) -> go.Figure:
+    """A line per concern over a participant's visits (ui score)."""
+    figure = go.Figure()
+    for index, (name, points) in enumerate(lines.items()):
+        figure.add_trace(
+            go.Scatter(
+                x=[plain(visit) for visit, _ in points],
+                y=[value for _, value in points],
+                name=plain(name),
+                mode="lines+markers",
+                line={"color": GROUP_COLOURS[index % len(GROUP_COLOURS)], "width": 2},
+            )
+        )
+    figure.update_layout(
+        height=height,
+        yaxis={**SCORE_AXIS, "title": "ui score"},
+        xaxis={"title": "visit", "type": "category"},
+        margin={"t": 20, "b": 40},
         paper_bgcolor="rgba(0,0,0,0)",
     )
     return figure
@@ -283,6 +316,21 @@ def series_chart(series: list[list[ConcernScore]], *, use_raw: bool = False) -> 
     return figure
 
 
+def _strip(x: list, y: list, colour: str, size: int, **trace) -> go.Box:
+    """A box with every point drawn over it, in one colour."""
+    return go.Box(
+        x=x,
+        y=y,
+        boxpoints="all",
+        jitter=0.4,
+        pointpos=0,
+        marker={"color": colour, "size": size, "opacity": 0.7},
+        line={"color": colour},
+        fillcolor=_rgba(colour, 0.12),
+        **trace,
+    )
+
+
 def _rgba(colour: str, alpha: float) -> str:
     red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
@@ -301,17 +349,13 @@ def cohort_distribution(
     for index, (group, members) in enumerate(sorted(groups.items())):
         colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
         figure.add_trace(
-            go.Box(
-                x=[row.label for row in members],
-                y=[score_of(row, score) for row in members],
+            _strip(
+                [row.label for row in members],
+                [score_of(row, score) for row in members],
+                colour,
+                6,
                 name=plain(group or "(none)") if by else "all runs",
                 offsetgroup=str(index),
-                boxpoints="all",
-                jitter=0.4,
-                pointpos=0,
-                marker={"color": colour, "size": 6, "opacity": 0.7},
-                line={"color": colour},
-                fillcolor=_rgba(colour, 0.12),
                 customdata=[[plain(row.file or row.run_id)] for row in members],
                 hovertemplate="%{x}: %{y}<br>%{customdata[0]}<extra>%{fullData.name}</extra>",
             )

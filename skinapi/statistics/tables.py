@@ -13,6 +13,7 @@ from ..concerns import family, family_label, label, region_label
 from ..results import ConcernScore
 from ..store import RunRecord, Tally
 from ..store.states import STATE_LABELS
+from . import conditions
 
 
 def scores_of(run: RunRecord) -> list[ConcernScore]:
@@ -57,6 +58,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Participant": run.participant,
                 "Visit": run.visit,
                 "Trial": run.trial,
+                "Conditions": conditions.summary(run.conditions),
                 "Source": run.source,
                 "Note": run.note,
                 "State": STATE_LABELS.get(run.state, run.state),

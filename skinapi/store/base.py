@@ -80,6 +80,9 @@ class RunRecord:
     """The batch's meta CSV columns for this photo (group, device, …), all text."""
     visit: str = ""
     """A trial participant's visit (``baseline``, ``week 4``, …)."""
+    conditions: dict = field(default_factory=dict)
+    """How a trial's photo was taken (`skinapi.statistics.conditions`: camera, resolution, skin
+    preparation, room and light, time of day), all text; empty outside a live trial."""
     base_url: str = ""
     """Where the run was sent (empty for runs recorded before SkinScope kept it): a task
     is resumed there and nowhere else."""
@@ -203,6 +206,7 @@ class RunStore(Protocol):
         file: str = "",
         meta: dict[str, str] | None = None,
         visit: str = "",
+        conditions: dict[str, str] | None = None,
         run_id: str | None = None,
         thumbnail: bool = True,
     ) -> str:

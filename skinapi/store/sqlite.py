@@ -24,7 +24,7 @@ from .sqlite_guard import guarded
 from .sqlite_reading import SqliteReading
 from .sqlite_rows import INSERT, JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """What `sqlite_schema` creates; older histories are upgraded in place."""
 IMPORT_CHUNK = 1000
 """Runs `add_runs` writes per transaction."""
@@ -94,6 +94,7 @@ class SqliteRunStore(SqliteReading):
         file: str = "",
         meta: dict[str, str] | None = None,
         visit: str = "",
+        conditions: dict[str, str] | None = None,
         run_id: str | None = None,
         thumbnail: bool = True,
     ) -> str:
@@ -104,7 +105,7 @@ class SqliteRunStore(SqliteReading):
         record = RunRecord(
             settings=settings, backend=backend, source=source, photo_hash=photo_hash,
             base_url=base_url, label=label, trial=trial, participant=participant, batch=batch,
-            file=file, meta=dict(meta or {}), visit=visit,
+            file=file, meta=dict(meta or {}), visit=visit, conditions=dict(conditions or {}),
         )  # fmt: skip
         chosen = run_id or new_run_id()
         self.folder(chosen)  # a checked id, before it is stored

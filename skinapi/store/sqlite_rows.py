@@ -39,9 +39,10 @@ COLUMNS = (
     "meta",
     "visit",
     "base_url",
+    "conditions",
 )
 SELECTED = ", ".join(COLUMNS)
-JSON_COLUMNS = ("result", "debug", "settings", "meta")
+JSON_COLUMNS = ("result", "debug", "settings", "meta", "conditions")
 _TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
 WRITTEN = (*COLUMNS, "quality", "overall", "file_bytes")
 """What a whole record writes: its columns, and those kept for History's filters and size."""
@@ -89,7 +90,8 @@ def stored(row) -> RunRecord:
     values["debug"] = json.loads(values["debug"] or "{}")
     for text in _TEXT_COLUMNS:
         values[text] = values[text] or ""
-    values["meta"] = _meta_columns(values["meta"])
+    values["meta"] = _text_dict(values["meta"])
+    values["conditions"] = _text_dict(values["conditions"])
     values["units"] = values["units"] or 0
     return RunRecord(**values)
 
@@ -107,14 +109,14 @@ def row_of(run: RunRecord, run_id: str, file_bytes: int) -> tuple:
         "label": run.label, "note": run.note, "trial": run.trial,
         "participant": run.participant, "debug": json.dumps(run.debug), "batch": run.batch,
         "file": run.file, "meta": json.dumps(run.meta), "visit": run.visit,
-        "base_url": run.base_url, "quality": run.quality, "overall": run.overall,
+        "base_url": run.base_url, "conditions": json.dumps(run.conditions), "quality": run.quality, "overall": run.overall,
         "file_bytes": file_bytes,
     }  # fmt: skip
     return tuple(values[name] for name in WRITTEN)
 
 
-def _meta_columns(text) -> dict[str, str]:
-    """A run's meta columns; damaged ones are dropped rather than hiding the run (a run the
+def _text_dict(text) -> dict[str, str]:
+    """A run's meta columns or capture conditions; damaged ones are dropped rather than hiding the run (a run the
     store cannot read would be paid for again by the batch that looks for it)."""
     try:
         meta = json.loads(text or "{}")

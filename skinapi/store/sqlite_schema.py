@@ -8,7 +8,8 @@ a run was sent (`base_url`), and the backend that answered is named `emulator` (
 twice. 5 → 6: a history of a team's size — the columns History filters and sorts by
 (`quality`, `overall`) beside the result they come from, each run's `file_bytes` (what its
 files take, so the history's size is a sum, not a walk of every folder), thumbnails in a
-table of their own (a scan of the runs no longer reads a photo per row), and indexes.
+table of their own (a scan of the runs no longer reads a photo per row), and indexes. 6 → 7: a
+trial photo's capture `conditions` (JSON).
 
 The app and the CLI may open a new or old history at the same moment: creating and upgrading
 each happen in one write transaction that looks again once it holds the lock.
@@ -50,7 +51,8 @@ CREATE = (
         trial TEXT DEFAULT '', participant TEXT DEFAULT '', debug TEXT DEFAULT '{}',
         batch TEXT DEFAULT '', file TEXT DEFAULT '',
         meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT '',
-        quality TEXT DEFAULT 'sd', overall REAL, file_bytes INTEGER
+        quality TEXT DEFAULT 'sd', overall REAL, file_bytes INTEGER,
+        conditions TEXT DEFAULT '{}'
     )""",
     CHECKED_PHOTOS,
     THUMBNAILS,
@@ -100,6 +102,7 @@ UPGRADES: dict[int, tuple] = {
         _fill_query_columns,
         *INDEXES,
     ),
+    6: ("ALTER TABLE runs ADD COLUMN conditions TEXT DEFAULT '{}'",),
 }
 """The statements that take a history from each version to the next."""
 

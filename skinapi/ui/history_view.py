@@ -142,6 +142,9 @@ def run_table(shown: list[RunRecord], store: RunStore) -> list[RunRecord]:
             "Photo": st.column_config.ImageColumn("Photo", width="medium"),
             "Note": st.column_config.TextColumn("Note", width="medium"),
             "Label": st.column_config.TextColumn("Label", width="medium"),
+            "Conditions": st.column_config.TextColumn(
+                "Conditions", help="How a trial's photo was taken", width="medium"
+            ),
             "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm:ss"),
             "Run": None,
         },

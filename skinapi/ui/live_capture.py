@@ -11,6 +11,8 @@ import streamlit as st
 from ..imaging.live import LiveState
 from ..names import markdown_text
 from .camera import live_camera, photo_camera
+from .live_conditions import remember_camera
+from .live_ghost import ghost_controls
 
 START_HINT = "Start the camera: guidance appears on the picture and here."
 
@@ -37,9 +39,17 @@ def camera_panel(
         key="live_simple",
         help="A still photo at 720p instead of the live video; SKINSCOPE_SIMPLE_CAMERA=1 makes it the default.",
     )
+    if simple:
+        remember_camera("", simple=True)
+        with state.lock:
+            state.reference = None  # the simple camera has no video to line up
+    else:
+        ghost_controls(state)
     video, checks = st.columns([1.15, 1], gap="medium")
     with video:
         streamer = None if simple else live_camera(state)
+        if streamer is not None and streamer.state.playing:
+            diagnostics(state)
     if streamer is None:
         shot = st.camera_input(
             "Take the photo", resolution="720p", key=simple_camera_key(), disabled=not ready
@@ -86,6 +96,7 @@ def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):
         with state.lock:
             state.photo_size = camera.size
     if camera.label:
+        remember_camera(camera.label, simple=False)
         st.caption(f"Photos are taken at full resolution from: {markdown_text(camera.label)}")
     if camera.error:
         st.error(
@@ -107,6 +118,19 @@ def _photo_camera_panel(state, streamer, ready, has_run, take, still_bytes):
     return camera
 
 
+@st.fragment(run_every=2)
+def diagnostics(state: LiveState) -> None:
+    """How the checking keeps up, under the video: for the facilitator, not the participant."""
+    with state.lock:
+        frames, armed = state.frames, state.armed
+        photo_size, pending = state.photo_size, state.pending
+    st.caption(
+        f"{frames} frames checked · {state.frame_ms:.0f} ms to check each · capture "
+        + ("taking the photo…" if pending else "armed" if armed else "off")
+        + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
+    )
+
+
 def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
     @st.fragment(run_every=0.5)
     def panel():
@@ -118,13 +142,7 @@ def guidance_panel(state: LiveState, ready: bool, has_run: bool) -> None:
         if state.open_request != st.session_state.get("live_request_shown"):
             st.rerun(scope="app")  # the browser takes the still when the page hands it the ask
         with state.lock:
-            guidance, frames, armed = state.guidance, state.frames, state.armed
-            photo_size, pending = state.photo_size, state.pending
-        st.caption(
-            f"{frames} frames checked · {state.frame_ms:.0f} ms to check each · capture "
-            + ("taking the photo…" if pending else "armed" if armed else "off")
-            + (f" · photo camera {photo_size[0]}×{photo_size[1]}" if photo_size else "")
-        )
+            guidance = state.guidance
         if guidance is None:
             st.caption(START_HINT)
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import uuid
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -13,13 +14,15 @@ import streamlit as st
 from ..concerns import AnalysisSettings, preset_actions
 from ..errors import PhotoError
 from ..imaging import live
+from ..imaging.overlay import default_colour
 from ..imaging.photo import apply_fixes, load_photo
-from ..names import markdown_text, one_line
+from ..names import one_line
 from ..presentation import charts
 from ..runs.lifecycle import Run
-from ..store import RunQuery
 from .connection import Connection
-from .history import read_runs
+from .live_conditions import at_capture, conditions_panel
+from .live_participants import next_participant, participant_field
+from .mask_view import legend
 from .media import overlay_image
 from .runflow import execute
 from .state import remembered, runs
@@ -34,27 +37,22 @@ PRESET_TITLES = {
 }
 
 
-def new_participant_id() -> str:
-    return f"P-{uuid.uuid4().hex[:5].upper()}"
+@dataclass(frozen=True)
+class Setup:
+    """What the facilitator set for the next photo."""
+
+    trial: str
+    visit: str
+    participant: str
+    """'' until given (typed at a baseline, chosen at a follow-up)."""
+    consent: bool
+    settings: AnalysisSettings
+    conditions: dict[str, str]
+    """The facilitator's capture conditions (skin, room); the rest is added at capture."""
 
 
-def next_participant() -> None:
-    """Clear the screen for the next person: new ID, consent unticked, no result shown.
-
-    The widgets are given their new values rather than dropped: a dropped key is filled again
-    from the value the browser still holds."""
-    st.session_state["live_participant"] = new_participant_id()
-    st.session_state["live_consent"] = False
-    st.session_state["live_camera_round"] = st.session_state.get("live_camera_round", 0) + 1
-    for key in ("live_run", "live_capture_error"):
-        st.session_state.pop(key, None)
-    if "live_state" in st.session_state:
-        st.session_state["live_state"].withdraw()
-
-
-def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
-    """Trial, visit, participant, consent and concerns: (trial, visit, participant, consent,
-    settings)."""
+def setup_panel() -> Setup:
+    """Trial, visit, participant, consent, capture conditions and concerns."""
     st.header("Trial")
     trial = remembered(
         st.text_input,
@@ -62,7 +60,7 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
         value="",
         key="live_trial",
         placeholder="e.g. Serum study, week 1",
-    )
+    ).strip()
     visit = remembered(
         st.selectbox,
         "Visit",
@@ -73,16 +71,10 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
         "(type any other name). The trial summary shows each participant's change.",
     )
     visit = visit_name(visit)
-    if "live_participant" not in st.session_state:
-        st.session_state["live_participant"] = new_participant_id()
-    if visit != VISITS[0] and trial.strip():
-        returning_picker(trial.strip(), visit)
-    participant = st.text_input(
-        "Participant ID",
-        key="live_participant",
-        help="Typed, the generated one, or a returning participant chosen above.",
-    )
+    participant = participant_field(trial, visit, current_participant_run())
     consent = st.checkbox("Consent to photo and analysis given", key="live_consent")
+    with st.expander("Capture conditions", icon=":material/light_mode:"):
+        conditions = conditions_panel(trial)
     preset = remembered(
         st.selectbox,
         "Concerns",
@@ -101,7 +93,24 @@ def setup_panel() -> tuple[str, str, str, bool, AnalysisSettings]:
         width="stretch",
         on_click=next_participant,
     )
-    return trial.strip(), visit, participant.strip(), consent, settings
+    return Setup(trial, visit, participant, consent, settings, conditions)
+
+
+def missing(setup: Setup) -> list[str]:
+    """What capture still waits for, in words; empty when it may capture."""
+    follow_up = setup.visit != VISITS[0]
+    return [
+        words
+        for words, given in (
+            ("name the trial", setup.trial),
+            (
+                "choose the participant" if follow_up else "set the participant ID",
+                setup.participant,
+            ),
+            ("tick consent", setup.consent),
+        )
+        if not given
+    ]
 
 
 def visit_name(typed: str | None) -> str:
@@ -110,52 +119,11 @@ def visit_name(typed: str | None) -> str:
     return VISITS[0] if name.casefold() == VISITS[0] else name
 
 
-def returning_picker(trial: str, visit: str) -> None:
-    """At a follow-up visit, the trial's participants not yet seen at it, to pick from."""
-    stored = read_runs(RunQuery(trial=trial, states=("success",)))
-    if stored is None:
-        st.caption(
-            "The history cannot be read, so returning participants cannot be listed: "
-            "type the participant's ID."
-        )
-        return
-    seen: dict[str, set[str]] = {}
-    for run in stored:
-        if run.participant:
-            seen.setdefault(run.participant, set()).add(run.visit)
-    due = sorted(p for p, visits in seen.items() if visit not in visits)
-    if not due:
-        st.caption(f"Every participant of this trial has a {markdown_text(visit)} photo.")
-        return
-
-    def adopt() -> None:
-        if chosen := st.session_state.get("live_returning"):
-            next_participant()
-            st.session_state["live_participant"] = chosen
-
-    st.selectbox(
-        f"Returning participant ({len(due)} due at {markdown_text(visit)})",
-        due,
-        index=None,
-        placeholder="Choose one to take their photo",
-        key="live_returning",
-        on_change=adopt,
-    )
-
-
 def current_participant_run() -> Run | None:
     return runs().get(st.session_state.get("live_run", ""))
 
 
-def analyse_photo(
-    data: bytes,
-    trial: str,
-    visit: str,
-    participant: str,
-    settings,
-    conn: Connection,
-    check_framing=False,
-) -> bool:
+def analyse_photo(data: bytes, setup: Setup, conn: Connection, check_framing=False) -> bool:
     """Crop a camera photo to a portrait of the face and run it as this participant's. With
     `check_framing`, an automatic capture must still be framed well (the participant may have
     moved while it was taken). The camera's JPEG is used as it is: no second compression."""
@@ -166,6 +134,7 @@ def analyse_photo(
                 f"Moved as the photo was taken: {guidance.hint()}"
             )
             return False
+        conditions = at_capture(setup.conditions, photo.image.size)
         photo = apply_fixes(photo, ["crop"], "sd")
     except PhotoError as exc:
         st.session_state["live_capture_error"] = f"{exc} Try again."
@@ -175,12 +144,13 @@ def analyse_photo(
         photo=photo.data,
         file="live.jpg",
         source="camera",
-        settings=settings,
+        settings=setup.settings,
         backend=conn.backend,
-        label=trial,
-        trial=trial,
-        participant=participant,
-        visit=visit,
+        label=setup.trial,
+        trial=setup.trial,
+        participant=setup.participant,
+        visit=setup.visit,
+        conditions=conditions,
     )
     runs()[run.key] = run
     st.session_state["live_run"] = run.key
@@ -228,11 +198,14 @@ def kiosk_view(run: Run) -> None:
     figure.update_layout(font={"size": 18}, height=560, margin={"l": 130, "r": 130})
     chart.plotly_chart(figure, key=f"kiosk_radar_{run.key}", config={"displayModeBar": False})
     ranked = sorted(result.headline_scores(), key=lambda s: s.raw_score)
-    keys = [s.key for s in ranked if s.mask_key in result.masks][:2]
-    if keys:
-        photo.image(
-            overlay_image(run.task_id, tuple(keys), (), 0.6, run),
-            width="stretch",
-            caption="Where to look first: " + ", ".join(s.label for s in ranked[:2]),
-            alt="The participant's photo with masks: " + ", ".join(s.label for s in ranked[:2]),
-        )
+    shown = [s for s in ranked if s.mask_key in result.masks][:2]
+    if shown:
+        keys = [s.key for s in shown]
+        with photo:
+            legend(keys, {k: default_colour(k) for k in keys}, {s.key: s.label for s in shown})
+            st.image(
+                overlay_image(run.task_id, tuple(keys), (), 0.6, run),
+                width="stretch",
+                caption="Where to look first: " + ", ".join(s.label for s in shown),
+                alt="The participant's photo with masks: " + ", ".join(s.label for s in shown),
+            )

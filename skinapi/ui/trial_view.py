@@ -8,10 +8,11 @@ import streamlit as st
 
 from ..concerns import label, region_label
 from ..names import markdown_text, safe_name
-from ..presentation import charts, exports
-from ..statistics import cohort, tables
+from ..presentation import charts
+from ..statistics import cohort, participant, tables
 from ..store import RunQuery
 from .history import read_runs
+from .participant_view import before_after
 from .state import remembered
 
 BASELINE = "baseline"
@@ -34,7 +35,17 @@ def trial_summary(trial: str) -> None:
     )
     summary, radar = st.columns([1.4, 1])
     summary.plotly_chart(
-        charts.strip_plot(tables.trial_scores(trial_runs)),
+        charts.visit_strip_plot(
+            [
+                (
+                    visit,
+                    tables.trial_scores(
+                        [r for r in trial_runs if (r.visit or "(no visit)") == visit]
+                    ),
+                )
+                for visit in visits[:4]
+            ]
+        ),
         key="live_strip",
         config={"displayModeBar": False},
     )
@@ -49,13 +60,37 @@ def trial_summary(trial: str) -> None:
     )
     st.download_button(
         "Export the trial (CSV)",
-        lambda: exports.runs_csv(trial_runs),
+        lambda: participant.trial_csv(trial_runs),
         f"trial-{safe_name(trial)}.csv",
         "text/csv",
         key="do_export_trial",
         on_click="ignore",
+        help="A row per participant × visit × concern, with the capture conditions.",
     )
+    participant_picker(trial_runs)
     visit_change_view(trial, trial_runs)
+
+
+def participant_picker(trial_runs) -> None:
+    """Any participant's before/after, opened from the summary."""
+    paired = [
+        p
+        for p in dict.fromkeys(r.participant for r in trial_runs if r.participant)
+        if len(visits := participant.visit_runs(trial_runs, p)) > 1
+        and visits[0].visit == participant.BASELINE
+    ]
+    if not paired:
+        return
+    chosen = st.selectbox(
+        "A participant's before/after",
+        paired,
+        index=None,
+        placeholder="Choose a participant with a baseline and a follow-up",
+        key="live_summary_participant",
+    )
+    if chosen:
+        with st.container(border=True):
+            before_after(participant.visit_runs(trial_runs, chosen), key="summary")
 
 
 def visit_change_view(trial: str, trial_runs) -> None:

@@ -157,6 +157,17 @@ def pick(page, option: str) -> None:
     wait_for_app_run(page)
 
 
+def choose(page, label: str, typed: str) -> None:
+    """Choose the first option that `typed` finds in the select box labelled `label`, typed as
+    a person does (a click may land while the page still scrolls the box into view)."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("combobox")
+    box.focus()
+    page.keyboard.type(typed)
+    expect(page.get_by_role("option").first).to_be_visible()
+    box.press("Enter")
+    wait_for_app_run(page)
+
+
 def tasks_created(page, app_url) -> int:
     go_to(page, "Settings")
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Tasks created")

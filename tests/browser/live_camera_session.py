@@ -1,6 +1,7 @@
 """The live camera end to end in headless Chromium: run as a script inside a network namespace
 whose only interface is loopback (see tests/test_live.py), so WebRTC cannot reach anything else.
-Far face: red guidance. Near face: green guidance, then auto-capture and a completed analysis.
+Far face: red guidance. Near face: green guidance, then auto-capture and a completed analysis;
+then P-001 back at week 2, chosen from the due participants, and their before/after.
 
 Usage: python -m tests.live_camera_session OUTPUT_DIR   (exit 0 when every check held)
 """
@@ -16,13 +17,15 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.actions import go_to, settle, wait_for_app_run
-from tests.helpers import CHROMIUM, serve_app, webcam_frame, write_y4m
+from tests.browser.actions import choose, go_to, settle, wait_for_app_run
+from tests.helpers import CHROMIUM, moved_copy, serve_app, webcam_frame, write_y4m
 
 expect.set_options(timeout=90_000)
 
 
-def open_live_page(playwright, url: str, clip: Path):
+def open_live_page(playwright, url: str, clip: Path, follow_up: bool = False):
+    """The Live trial in a browser whose camera plays `clip`: P-001 at the baseline, or (with
+    `follow_up`) P-001 chosen back at week 2 — capture off until chosen — and the camera on."""
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[
@@ -44,13 +47,28 @@ def open_live_page(playwright, url: str, clip: Path):
     page.get_by_label("Trial name").fill("Browser trial")
     page.get_by_label("Trial name").press("Enter")
     wait_for_app_run(page)
-    page.get_by_text("Consent to photo and analysis given").click()
-    wait_for_app_run(page)
+    if follow_up:
+        choose(page, "Visit", "week 2")
+        page.get_by_text("Consent to photo and analysis given").click()
+        wait_for_app_run(page)
+        waiting = page.get_by_text("Capture stays off until you choose the participant")
+        expect(waiting).to_be_visible()
+        choose(page, "Returning participant", "P-001")
+    else:
+        page.get_by_role("textbox", name="Participant ID").fill("P-001")
+        page.get_by_role("textbox", name="Participant ID").press("Enter")
+        wait_for_app_run(page)
+        page.get_by_text("Consent to photo and analysis given").click()
+        wait_for_app_run(page)
     camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
     wait_for_app_run(page)
     camera.get_by_role("button", name=re.compile("^start$", re.I)).click()
     expect(camera.get_by_role("button", name=re.compile("^stop$", re.I))).to_be_visible()
     return browser, page
+
+
+def check_row(page, label: str):
+    return page.locator("[data-testid='stMarkdownContainer']").filter(has_text=label)
 
 
 def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None:
@@ -109,6 +127,83 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         raise
 
 
+def follow_up(playwright, url: str, work: Path, out: Path) -> None:
+    """P-001 back at week 2, the camera fed their stored baseline photo moved (a low match with
+    the ghost: no capture, though every other check passes), then the photo itself (a high
+    match: auto-capture, and their before/after on the first screen)."""
+    baseline = stored_photo(work / "data", "P-001").resize((540, 720))
+    moved, same = work / "moved.y4m", work / "baseline.y4m"
+    write_y4m(moved, Image.fromarray(moved_copy(baseline, dx=0.08, dy=0.06)))
+    write_y4m(same, baseline)
+    page = None
+    try:
+        browser, page = open_live_page(playwright, url, moved, follow_up=True)
+        expect(
+            check_row(page, "Baseline match").get_by_role("img", name="cancel icon")
+        ).to_be_visible()
+        for check in ("Face found", "Face size", "Centred", "Light", "Sharp", "Resolution"):
+            expect(
+                check_row(page, check).get_by_role("img", name="check_circle icon")
+            ).to_be_visible()
+        expect(page.get_by_text("capture armed")).to_be_visible()
+        frames = frames_checked(page)
+        # Two seconds of armed frames (the hold is one) and still no photo.
+        page.wait_for_function(FRAMES_CHECKED_AT_LEAST, arg=frames + 60, timeout=30_000)
+        expect(page.get_by_text("Change since baseline")).to_have_count(0)
+        print(f"moved baseline: {check_row(page, 'Baseline match').first.inner_text()}")
+        settle(page)
+        # With the ghost's controls, the video, the match and Capture now still fit the screen.
+        for name, element in (
+            ("video", page.frame_locator("iframe[title*='streamlit_webrtc']").locator("video")),
+            ("match", check_row(page, "Baseline match").first),
+            ("capture", page.get_by_role("button", name="Capture now")),
+        ):
+            box = element.bounding_box()
+            assert box and box["y"] + box["height"] <= 900, (name, box)
+        page.screenshot(path=out / "15-live-follow-up-ghost-low-match.png")
+        browser.close()
+
+        started = time.monotonic()
+        browser, page = open_live_page(playwright, url, same, follow_up=True)
+        expect(page.get_by_text("Change since baseline")).to_be_visible()  # auto-captured
+        print(f"baseline itself → before/after shown: {time.monotonic() - started:.1f} s")
+        settle(page)
+        # The before/after on the first screen: both radars and both photos.
+        radar = page.get_by_test_id("stPlotlyChart").first
+        photos = page.get_by_test_id("stImage").filter(has=page.locator("img"))
+        for name, element in (("radar", radar), ("photo", photos.nth(0)), ("photo", photos.nth(1))):
+            box = element.bounding_box()
+            assert box and box["y"] + box["height"] <= 900, (name, box)
+        expect(radar.get_by_text("week 2", exact=False).first).to_be_visible()  # the legend
+        page.screenshot(path=out / "14-live-follow-up-before-after.png")
+        browser.close()
+    except Exception:
+        if page is not None:
+            page.screenshot(path=out / "live-failure.png")
+            print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
+        raise
+
+
+FRAMES_CHECKED_AT_LEAST = """(least) => {
+    const m = document.body.innerText.match(/(\\d+) frames checked/);
+    return m !== null && Number(m[1]) >= least;
+}"""
+
+
+def frames_checked(page) -> int:
+    found = re.search(r"(\d+) frames checked", page.locator("body").inner_text())
+    return int(found.group(1)) if found else 0
+
+
+def stored_photo(data_dir: Path, participant: str) -> Image.Image:
+    """The participant's baseline photo as the run store keeps it."""
+    with sqlite3.connect(data_dir / "runs.sqlite3") as db:
+        (run_id,) = db.execute(
+            "SELECT id FROM runs WHERE participant = ? AND visit = 'baseline'", (participant,)
+        ).fetchone()
+    return Image.open(data_dir / "runs" / run_id / "photo.jpg").convert("RGB")
+
+
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="live-"))
@@ -127,6 +222,7 @@ def main(out: Path) -> int:
     try:
         with sync_playwright() as playwright:
             walk_through(playwright, url, near, far, out)
+            follow_up(playwright, url, work, out)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -139,12 +235,17 @@ def main(out: Path) -> int:
 
 
 def check_stored_runs(data_dir: Path) -> None:
-    """One run (one task) per participant, each from a photo of at least SD's 480 px short side."""
+    """One run (one task) per participant and visit — P-001 at baseline and week 2, one other at
+    baseline — each from a photo of at least SD's 480 px short side."""
     with sqlite3.connect(data_dir / "runs.sqlite3") as db:
-        rows = db.execute("SELECT id, state, trial, participant, source FROM runs").fetchall()
-    assert len(rows) == 2, f"expected two runs, found {rows}"
-    assert len({participant for *_, participant, _ in rows}) == 2, rows
-    for run_id, state, trial, participant, source in rows:
+        rows = db.execute(
+            "SELECT id, state, trial, participant, source, visit FROM runs"
+        ).fetchall()
+    assert len(rows) == 3, f"expected three runs, found {rows}"
+    pairs = sorted((participant, visit) for *_, participant, _, visit in rows)
+    assert pairs[:2] == [("P-001", "baseline"), ("P-001", "week 2")], pairs
+    assert pairs[2][0] != "P-001" and pairs[2][1] == "baseline", pairs
+    for run_id, state, trial, participant, source, _ in rows:
         assert (state, trial, source) == ("success", "Browser trial", "camera"), rows
         assert participant.startswith("P-"), participant
         photo = Image.open(data_dir / "runs" / run_id / "photo.jpg")

@@ -41,11 +41,14 @@ def test_live_camera_guides_then_auto_captures_and_analyses_in_chromium_without_
         timeout=400,
     )
     assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
+    print(session.stdout)  # the figures measured (pytest -s shows them)
     assert "auto-capture took one full-resolution photo per participant" in session.stdout
     for name in (
         "10-live-far-face-red",
         "11-live-near-face-green",
         "12-live-auto-capture-kiosk",
         "13-live-trial-summary",
+        "14-live-follow-up-before-after",
+        "15-live-follow-up-ghost-low-match",
     ):
         assert (out / f"{name}.png").exists(), name

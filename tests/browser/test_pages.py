@@ -10,6 +10,7 @@ from ..helpers import SHOTS, serve_app, stop_app
 from .actions import (
     analyse_to_results,
     browser_test,
+    choose,
     expect,
     go_to,
     open_app,
@@ -114,6 +115,29 @@ def test_every_page_fits_the_screen_without_an_exception(open_page, app_url, wid
         page.screenshot(path=SHOTS / f"30-{path or 'analyse'}-{width}.png")
 
 
+def participant_screens(page, width: int) -> None:
+    """A participant's before/after opened from the summary, and P-3 offered at week 4."""
+    choose(page, "A participant's before/after", "P-1")
+    expect(page.get_by_text("Change since baseline")).to_be_visible()
+    expect(page.get_by_text("Taken under other conditions: room and light")).to_be_visible()
+    page.get_by_text("Change since baseline").scroll_into_view_if_needed()
+    settle(page)
+    page.screenshot(path=SHOTS / f"25-trial-participant-before-after-{width}.png")
+    choose(page, "Visit", "week 4")
+    choose(page, "Returning participant", "P-3")
+    expect(page.get_by_text("P-3's baseline photo")).to_be_visible()
+    settle(page)
+    page.screenshot(path=SHOTS / f"26-live-follow-up-returning-participant-{width}.png")
+    if width > 1000:
+        go_to(page, "History")
+        table = page.get_by_test_id("stDataFrame").first
+        expect(table).to_be_visible()
+        table.hover()
+        page.mouse.wheel(900, 0)  # along to the Conditions column
+        settle(page)
+        page.screenshot(path=SHOTS / "27-history-conditions-1440.png")
+
+
 def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
     """A trial of three participants at baseline and week 4 (one missing it): the summary's
     forest plot and table, at 1440×900 and 390×844."""
@@ -133,8 +157,10 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
             if person == "P-3" and visit == "week 4":
                 continue
             photo = jpeg(ImageEnhance.Brightness(face_image()).enhance(light))
+            room = "Room 2, ring light" if visit == "baseline" else "Room 5, window"
+            conditions = {"skin": "clean face", "room": room, "time_of_day": "morning (09:10)"}
             record_run(store, client, photo, settings, source="camera", trial="Serum",
-                       participant=person, visit=visit)  # fmt: skip
+                       participant=person, visit=visit, conditions=conditions)  # fmt: skip
     store.close()
     emulator.stop()
     _, url = serve_app(tmp_path / "data", tmp_path / "server.log")
@@ -155,6 +181,7 @@ def test_trial_visits_show_the_change_from_baseline(open_page, tmp_path):
             settle(page)
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SHOTS / f"24-trial-change-from-baseline-{width}.png")
+            participant_screens(page, width)
             page.context.close()
     finally:
         tracebacks = stop_app(url)

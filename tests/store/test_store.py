@@ -322,6 +322,24 @@ def test_a_batch_run_keeps_its_file_meta_and_visit(store):
     assert [(name, count) for name, count, _ in store.batches()] == [("set-a", 1)]
 
 
+def test_a_trial_run_keeps_its_capture_conditions_and_a_damaged_one_reads_as_none(store):
+    conditions = {"camera": "FaceTime HD", "resolution": "1280×720", "skin": "clean face"}
+    trial = dict(trial="Serum", participant="P-001", visit="baseline", photo_hash="h")
+    run_id = store.begin(
+        photo=b"not a photo",
+        settings=SETTINGS,
+        backend="emulator",
+        source="camera",
+        conditions=conditions,
+        **trial,
+    )
+    assert store.get(run_id).conditions == conditions
+    store.update(run_id, conditions={"room": "Room 2"})
+    assert store.get(run_id).conditions == {"room": "Room 2"}
+    store._db.execute("UPDATE runs SET conditions = 'not json' WHERE id = ?", (run_id,))
+    assert store.get(run_id).conditions == {}  # the run is still listed
+
+
 def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client, face_bytes):
     runs = [
         recorded_run(store, client, face_bytes),
@@ -420,7 +438,7 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
         db.execute("DROP TABLE thumbnails")
         # version 2 had none of these, and kept thumbnails in the runs
         for column in ("batch", "file", "meta", "visit", "base_url", "quality", "overall",
-                       "file_bytes"):  # fmt: skip
+                       "file_bytes", "conditions"):  # fmt: skip
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         db.execute("ALTER TABLE runs ADD COLUMN thumbnail BLOB")
         db.close()

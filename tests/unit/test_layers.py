@@ -56,7 +56,7 @@ THIRD_PARTY = {
     "store": {"PIL"},
     "runs": {"PIL", "numpy"},
     "statistics": set(),
-    "presentation": {"PIL", "numpy", "plotly"},
+    "presentation": {"PIL", "numpy", "plotly", "fpdf"},
     "demo": {"PIL", "cv2", "numpy"},
     "ui": {"streamlit", "PIL", "numpy", "cv2", "av", "aioice", "streamlit_webrtc"},
     "top": {"PIL", "numpy"},
