@@ -74,3 +74,28 @@ def pytest_collection_modifyitems(items):
     items[:] = [i for i, b in zip(items, in_browser, strict=True) if b] + [
         i for i, b in zip(items, in_browser, strict=True) if not b
     ]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL for the session (per worker); tests take a schema of their own."""
+    from .shared_store import postgres_binaries, start_postgres
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip(
+            "no PostgreSQL binaries: neither the pgserver wheel (requirements-dev.txt) nor "
+            "Debian's postgresql is installed"
+        )
+    server = start_postgres(binaries)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server, monkeypatch) -> str:
+    """A fresh schema in the session's PostgreSQL, named by SKINSCOPE_DATABASE_URL for this
+    test and the processes it starts."""
+    url = postgres_server.fresh_schema()
+    monkeypatch.setenv("SKINSCOPE_DATABASE_URL", url)
+    return url

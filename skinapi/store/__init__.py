@@ -3,9 +3,11 @@ leases. Uses the core only; the run lifecycle (`skinapi.runs`) sits above it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..backends import BACKENDS, EMULATOR, LIVE
+from ..errors import StoreError
 from .base import (
     FRESH_HINT,
     ORDERS,
@@ -18,6 +20,7 @@ from .base import (
     default_path,
     new_run_id,
 )
+from .files import LocalFiles
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
@@ -40,6 +43,22 @@ __all__ = [
 ]
 
 
+DATABASE_URL = "SKINSCOPE_DATABASE_URL"
+"""Names the shared run store (``postgresql://user:password@host:port/database``)."""
+
+
 def open_store(path: Path | str | None = None) -> RunStore:
-    """The run store the configuration names (SKINSCOPE_DATA_DIR's SQLite history by default)."""
-    return SqliteRunStore(path)
+    """The run store the configuration names: the team's PostgreSQL when SKINSCOPE_DATABASE_URL
+    is set, else SKINSCOPE_DATA_DIR's SQLite history (`path`'s, when given)."""
+    url = os.environ.get(DATABASE_URL, "").strip()
+    if not url:
+        return SqliteRunStore(path)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise StoreError(
+            f"{DATABASE_URL} is not a postgresql:// address",
+            hint="Write it as postgresql://user:password@host:port/database, or unset it.",
+        )
+    from .postgres import PostgresRunStore  # psycopg only for a shared store
+
+    data = (Path(path) if path else default_path()).parent
+    return PostgresRunStore(url, LocalFiles(data / "runs"))

@@ -21,6 +21,7 @@ from .states import RunState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from contextlib import AbstractContextManager
 
 RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
 """Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
@@ -178,12 +179,25 @@ class Tally:
 FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
 
 
+class Leases(Protocol):
+    """Who works on a run (kind ``run``, named by its id) or a batch (``batch``, by its name)
+    right now: a store's leases, seen by everyone who shares the store (see `leases`)."""
+
+    def hold(self, kind: str, name: str) -> AbstractContextManager[bool]:
+        """Held while the context lasts, taken without waiting long: whether it is held.
+        Raises OSError or StoreError when the store cannot hold a lease."""
+
+    def busy(self, kind: str, name: str) -> bool:
+        """Someone holds it now, in this process or another, on this machine or another."""
+
+
 class RunStore(Protocol):
     """Where runs are kept. Every method raises `StoreError` (with a hint) when the store
     cannot be used; none takes the app down."""
 
     unreadable: list[str]
     """Ids of runs whose stored row could not be read (left out of `list`)."""
+    leases: Leases
 
     def close(self) -> None: ...
 
