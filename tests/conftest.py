@@ -99,3 +99,26 @@ def database_url(postgres_server, monkeypatch) -> str:
     url = postgres_server.fresh_schema()
     monkeypatch.setenv("SKINSCOPE_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One S3 (moto_server) for the session (per worker); tests take a prefix of their own."""
+    from .shared_store import start_s3
+
+    server = start_s3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def files_url(s3_server, monkeypatch) -> str:
+    """A fresh prefix in the session's S3 bucket, named by SKINSCOPE_FILES_URL (with the AWS
+    variables) for this test and the processes it starts."""
+    import secrets
+
+    for name, value in s3_server.environment().items():
+        monkeypatch.setenv(name, value)
+    url = f"s3://{s3_server.bucket}/t_{secrets.token_hex(6)}"
+    monkeypatch.setenv("SKINSCOPE_FILES_URL", url)
+    return url

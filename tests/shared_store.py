@@ -126,6 +126,7 @@ def start_postgres(binaries: Path) -> PostgresServer:
 class S3Server:
     process: subprocess.Popen
     url: str
+    bucket: str = "skinscope-tests"
 
     def environment(self) -> dict[str, str]:
         return {
@@ -153,9 +154,12 @@ def start_s3() -> S3Server:
     while True:
         try:
             requests.get(url + "/moto-api/", timeout=1)
-            return S3Server(process, url)
+            break
         except requests.RequestException:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError("moto_server did not start") from None
             time.sleep(0.05)
+    server = S3Server(process, url)
+    requests.put(f"{url}/{server.bucket}", timeout=5).raise_for_status()  # moto takes any key
+    return server

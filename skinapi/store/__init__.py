@@ -20,7 +20,7 @@ from .base import (
     default_path,
     new_run_id,
 )
-from .files import LocalFiles
+from .files import LocalFiles, RunFiles
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 
+FILES_URL = "SKINSCOPE_FILES_URL"
+"""Names the shared file store (``s3://bucket/prefix``)."""
 DATABASE_URL = "SKINSCOPE_DATABASE_URL"
 """Names the shared run store (``postgresql://user:password@host:port/database``)."""
 
@@ -52,7 +54,7 @@ def open_store(path: Path | str | None = None) -> RunStore:
     is set, else SKINSCOPE_DATA_DIR's SQLite history (`path`'s, when given)."""
     url = os.environ.get(DATABASE_URL, "").strip()
     if not url:
-        return SqliteRunStore(path)
+        return SqliteRunStore(path, _run_files(path))
     if not url.startswith(("postgresql://", "postgres://")):
         raise StoreError(
             f"{DATABASE_URL} is not a postgresql:// address",
@@ -60,5 +62,14 @@ def open_store(path: Path | str | None = None) -> RunStore:
         )
     from .postgres import PostgresRunStore  # psycopg only for a shared store
 
-    data = (Path(path) if path else default_path()).parent
-    return PostgresRunStore(url, LocalFiles(data / "runs"))
+    return PostgresRunStore(url, _run_files(path))
+
+
+def _run_files(path: Path | str | None) -> RunFiles:
+    """The file store SKINSCOPE_FILES_URL names (S3), else the data folder's ``runs/``."""
+    url = os.environ.get(FILES_URL, "").strip()
+    if url:
+        from .files_s3 import S3Files  # boto3 only for a shared file store
+
+        return S3Files(url)
+    return LocalFiles((Path(path) if path else default_path()).parent / "runs")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from contextlib import AbstractContextManager
 
+    from .files import RunFiles
+
 RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
 """Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
 before kept 24 random bits (``-[0-9a-f]{6}``), which collided at about 30,000 runs."""
@@ -289,8 +291,9 @@ class RunStore(Protocol):
     def keep_raw_result(self, run_id: str, data: bytes) -> None:
         """The result ZIP as it came, for the run's debug bundle."""
 
-    def folder(self, run_id: str) -> Path:
-        """The run's files (a checked id: never a path outside the store)."""
+    run_files: RunFiles
+    """The runs' photos, masks and raw results: the one way to their bytes (pages, exports,
+    the debug bundle), wherever they are kept."""
 
     def photo(self, run_id: str) -> bytes: ...
 

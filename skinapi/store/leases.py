@@ -26,6 +26,7 @@ from pathlib import Path
 from ..errors import StoreError
 from ..names import safe_name
 from .base import RunStore
+from .files import checked_run_id
 
 UNLEASED = "unleased"
 """What `run_lease` yields when the store cannot hold a lease: go on, as before leases."""
@@ -109,7 +110,7 @@ def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool | str
         held: bool | str = UNLEASED
         if store is not None and run_id is not None:
             try:
-                store.folder(run_id)  # a checked id
+                checked_run_id(run_id)
                 held = stack.enter_context(store.leases.hold("run", run_id))
             except (OSError, StoreError):
                 held = UNLEASED
@@ -119,7 +120,7 @@ def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool | str
 def run_busy(store: RunStore, run_id: str) -> bool:
     """Someone works on the run now (a session, the CLI or a batch of this or another process)."""
     try:
-        store.folder(run_id)
+        checked_run_id(run_id)
         return store.leases.busy("run", run_id)
     except (OSError, StoreError):
         return False

@@ -1,7 +1,7 @@
 """The shared run store: a team's runs in PostgreSQL (``SKINSCOPE_DATABASE_URL``), with their
 leases, so replicas and CLI processes on several machines see one history and never bill a
 photo twice. A second implementation of `RunStore` beside the SQLite one; its files go to the
-file store the configuration names (`files`: this machine's data folder, or S3).
+file store the configuration names (`files`: this machine's data folder, or `files_s3`).
 
 A run is written *before* its task is created and updated as it goes, as in the SQLite store.
 The database's password is never in a message.
@@ -16,7 +16,7 @@ from ..errors import StoreError
 from . import postgres_connect as connecting
 from . import postgres_schema as schema
 from .base import RunRecord, new_run_id
-from .files import LocalFiles, result_bytes, result_file_names
+from .files import RunFiles, result_bytes, result_file_names
 from .guard import guarded
 from .postgres_leases import PostgresLeases
 from .postgres_reading import PostgresReading
@@ -36,7 +36,7 @@ KEEP_THUMBNAIL = (
 class PostgresRunStore(PostgresReading):
     """Runs in PostgreSQL, their photos and masks in `run_files`."""
 
-    def __init__(self, url: str, run_files: LocalFiles):
+    def __init__(self, url: str, run_files: RunFiles):
         self.address = connecting.Address(url)
         self.run_files = run_files
         self.unreadable: list[str] = []

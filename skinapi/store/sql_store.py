@@ -14,13 +14,13 @@ from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
 from .base import RunPage, RunQuery, RunRecord, RunTotals, Tally, new_run_id
-from .files import LocalFiles, result_bytes
+from .files import RunFiles, checked_run_id, result_bytes
 from .guard import as_store_error, guarded
 from .sqlite_rows import JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
 
 
 class SqlStore:
-    run_files: LocalFiles
+    run_files: RunFiles
     unreadable: list[str]
     queries: ModuleType
     """The store's `RunQuery` in its SQL: ``page``, ``totals``, ``tally`` and ``iterate``."""
@@ -146,7 +146,7 @@ class SqlStore:
             settings=settings, backend=backend, source=source, photo_hash=photo_hash, **labels
         )
         chosen = run_id or new_run_id()
-        self.folder(chosen)  # a checked id, before it is stored
+        checked_run_id(chosen)  # before it is stored
         for attempt in range(3):
             if self._insert(row_of(record, chosen, len(photo))):
                 break
@@ -224,7 +224,8 @@ class SqlStore:
         )
 
     def folder(self, run_id: str) -> Path:
-        """The run's files (a checked id: never a path outside the store)."""
+        """The run's folder, when its files are on this machine (a checked id: never a path
+        outside the store)."""
         return self.run_files.folder(run_id)
 
     @guarded

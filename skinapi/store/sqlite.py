@@ -16,7 +16,7 @@ from ..errors import StoreError
 from . import sqlite_query as queries
 from . import sqlite_schema as schema
 from .base import FRESH_HINT, RunRecord, default_path, new_run_id
-from .files import LocalFiles, result_bytes, result_file_names
+from .files import LocalFiles, RunFiles, result_bytes, result_file_names
 from .guard import guarded
 from .leases import FileLeases
 from .sqlite_reading import SqliteReading
@@ -31,10 +31,10 @@ IMPORT_CHUNK = 1000
 class SqliteRunStore(SqliteReading):
     """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
 
-    def __init__(self, path: Path | str | None = None):
+    def __init__(self, path: Path | str | None = None, run_files: RunFiles | None = None):
         self.path = Path(path) if path else default_path()
-        self.run_files = LocalFiles(self.path.parent / "runs")
-        self.files = self.run_files.root
+        self.run_files = run_files or LocalFiles(self.path.parent / "runs")
+        self.files = getattr(self.run_files, "root", None)
         self.leases = FileLeases(self.path.parent)
         self.unreadable: list[str] = []
         """Ids of runs whose stored row could not be read (left out of `list`)."""

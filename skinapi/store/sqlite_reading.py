@@ -13,7 +13,7 @@ from ..errors import StoreError
 from . import sqlite_guard
 from . import sqlite_query as queries
 from .base import RunQuery, RunRecord
-from .files import LocalFiles
+from .files import RunFiles
 from .guard import guarded
 from .sql_store import SqlStore
 from .sqlite_rows import many, one
@@ -22,7 +22,7 @@ from .states import RESUMABLE_STATES
 
 class SqliteReading(SqlStore):
     path: Path
-    run_files: LocalFiles
+    run_files: RunFiles
     unreadable: list[str]
     queries = queries
     _db: sqlite3.Connection

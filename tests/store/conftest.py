@@ -1,5 +1,6 @@
-"""Every store test runs against each run store: this machine's SQLite history and the team's
-PostgreSQL (a schema of the test's own in the session's server)."""
+"""Every store test runs against each run store: this machine's SQLite history with its files
+in the data folder, and the team's PostgreSQL (a schema of the test's own in the session's
+server) with its files in S3 (a prefix of the test's own in the session's bucket)."""
 
 import pytest
 
@@ -14,8 +15,10 @@ def open_test_store(request, store_kind, tmp_path, monkeypatch):
 
     if store_kind == "postgres":
         request.getfixturevalue("database_url")
+        request.getfixturevalue("files_url")
     else:
         monkeypatch.delenv("SKINSCOPE_DATABASE_URL", raising=False)
+        monkeypatch.delenv("SKINSCOPE_FILES_URL", raising=False)
     opened = []
 
     def open_one(data=None):
@@ -50,9 +53,22 @@ def execute_raw(store, statement: str, params: tuple = ()) -> None:
             db.execute(statement, params)
 
 
+def every_file(store) -> dict[str, bytes]:
+    """Every file the store's file store holds, runs' or not, by its path or key."""
+    files = store.run_files
+    if hasattr(files, "root"):
+        found = [p for p in files.root.rglob("*") if p.is_file()]
+        return {str(p.relative_to(files.root)): p.read_bytes() for p in found}
+    start = f"{files.prefix}/"
+    return {
+        key[len(start) :]: files._s3.get_object(Bucket=files.bucket, Key=key)["Body"].read()
+        for key, _ in files._listed(start)
+    }
+
+
 def kept_bytes(store) -> bytes:
     """Everything the store keeps: its database's rows (or file) and its runs' files."""
-    files = b"".join(p.read_bytes() for p in store.run_files.root.rglob("*") if p.is_file())
+    files = b"".join(every_file(store).values())
     if not hasattr(store, "_pool"):
         wal = store.path.with_name(store.path.name + "-wal")
         return store.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"") + files

@@ -27,6 +27,8 @@ def filled(request, tmp_path_factory):
         from skinapi.store.files import LocalFiles
         from skinapi.store.postgres import PostgresRunStore
 
+        # Its files in a folder: these tests ask the database; 300 runs' files through
+        # moto_server took 20 s (the file store's tests run on S3 in test_store).
         url = request.getfixturevalue("postgres_server").fresh_schema()
         store = PostgresRunStore(url, LocalFiles(folder / "runs"))
     else:

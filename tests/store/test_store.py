@@ -31,7 +31,7 @@ from skinapi.statistics import tables
 from skinapi.store import SCHEMA_VERSION, SqliteRunStore
 
 from ..helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
-from .conftest import execute_raw, kept_bytes
+from .conftest import every_file, execute_raw, kept_bytes
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
@@ -200,11 +200,10 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
 
 def test_delete_removes_files_and_calls_the_api_delete(store, client, emulator, face_bytes):
     run = recorded_run(store, client, face_bytes)
-    folder = store.folder(run.id)
-    assert folder.exists()
+    assert "photo.jpg" in store.run_files.names(run.id)
     client.delete_task(run.task_id)
     store.delete(run.id)
-    assert not folder.exists() and store.get(run.id) is None
+    assert not store.run_files.names(run.id) and store.get(run.id) is None
     assert ("POST", "/s2s/v2.0/task/delete") in emulator.request_log
     with pytest.raises(InvalidTaskIdError):
         client.get_task(run.task_id)
@@ -214,7 +213,7 @@ def test_purge_leaves_nothing_behind(store, client, face_bytes):
     recorded_run(store, client, face_bytes)
     recorded_run(store, client, face_bytes)
     store.purge()
-    assert store.list() == [] and not store.run_files.root.exists()
+    assert store.list() == [] and not every_file(store)
     assert FAKE_KEY.encode() not in kept_bytes(store)
 
 
