@@ -9,7 +9,6 @@ from pathlib import Path
 from ..backends import BACKENDS, EMULATOR, LIVE
 from ..errors import StoreError
 from .base import (
-    FRESH_HINT,
     ORDERS,
     RunPage,
     RunQuery,
@@ -18,9 +17,9 @@ from .base import (
     RunTotals,
     Tally,
     default_path,
-    new_run_id,
 )
 from .files import LocalFiles, RunFiles
+from .ids import FRESH_HINT, new_run_id
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [

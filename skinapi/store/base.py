@@ -8,9 +8,7 @@ nothing above the store layer knows which one it talks to.
 from __future__ import annotations
 
 import os
-import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -24,14 +22,6 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from .files import RunFiles
-
-RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
-"""Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
-before kept 24 random bits (``-[0-9a-f]{6}``), which collided at about 30,000 runs."""
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
 
 
 def default_path() -> Path:
@@ -176,9 +166,6 @@ class Tally:
     key: str
     succeeded: int
     units: int
-
-
-FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
 
 
 class Leases(Protocol):

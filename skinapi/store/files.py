@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..results import AnalysisResult, mask_file_name
-from .base import FRESH_HINT, RUN_ID
+from .ids import FRESH_HINT, checked_run_id
 
 PHOTO = "photo.jpg"
 RESIZED = "resized.jpg"
@@ -41,15 +41,6 @@ def result_file_names(result: AnalysisResult) -> dict[str, str]:
 def result_bytes(result: AnalysisResult) -> int:
     """What a result's files take: its masks and its resized photo."""
     return sum(map(len, result.masks.values())) + len(result.resized_image or b"")
-
-
-def checked_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
-        raise StoreError(
-            f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
-            hint=FRESH_HINT,
-        )
-    return run_id
 
 
 def checked_name(name: str) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..errors import StoreError
-from .base import RUN_ID
 from .files import FILE_NAME, RunFiles
+from .ids import RUN_ID
 
 FILES_URL = "SKINSCOPE_FILES_URL"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 30

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import StoreError
 from ..names import safe_name
 from .base import RunStore
-from .files import checked_run_id
+from .ids import checked_run_id
 
 UNLEASED = "unleased"
 """What `run_lease` yields when the store cannot hold a lease: go on, as before leases."""

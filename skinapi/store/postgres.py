@@ -15,9 +15,10 @@ from dataclasses import replace
 from ..errors import StoreError
 from . import postgres_connect as connecting
 from . import postgres_schema as schema
-from .base import RunRecord, new_run_id
+from .base import RunRecord
 from .files import RunFiles, result_bytes, result_file_names
 from .guard import guarded
+from .ids import new_run_id
 from .postgres_leases import PostgresLeases
 from .postgres_reading import PostgresReading
 from .sqlite_rows import WRITTEN, make_thumbnail, row_of

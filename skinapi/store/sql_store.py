@@ -13,9 +13,10 @@ from types import ModuleType
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..results import AnalysisResult
-from .base import RunPage, RunQuery, RunRecord, RunTotals, Tally, new_run_id
-from .files import RunFiles, checked_run_id, result_bytes
+from .base import RunPage, RunQuery, RunRecord, RunTotals, Tally
+from .files import RunFiles, result_bytes
 from .guard import as_store_error, guarded
+from .ids import checked_run_id, new_run_id
 from .sqlite_rows import JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from ..errors import StoreError
 from . import sqlite_query as queries
 from . import sqlite_schema as schema
-from .base import FRESH_HINT, RunRecord, default_path, new_run_id
+from .base import RunRecord, default_path
 from .files import LocalFiles, RunFiles, result_bytes, result_file_names
 from .guard import guarded
+from .ids import FRESH_HINT, new_run_id
 from .leases import FileLeases
 from .sqlite_reading import SqliteReading
 from .sqlite_rows import INSERT, make_thumbnail, row_of

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import StoreError
-from .base import FRESH_HINT
+from .ids import FRESH_HINT
 
 
 def problem(path: Path, exc: Exception) -> StoreError | None:
