@@ -14,7 +14,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import cli_batch, cli_runs
+from . import cli_batch, cli_runs, cli_store
 from .cli_common import check_out, client_from, read_photo, say, settings_from
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_batch.add_parser(commands, _add_task_options)
 
     cli_runs.add_parsers(commands, _add_task_options)
+    cli_store.add_parser(commands)
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
@@ -277,6 +278,7 @@ def _bench(args) -> int:
 
 
 _COMMANDS = {
+    "store": cli_store.store_command,
     "analyze": cli_runs.analyze,
     "batch": _batch,
     "resume": cli_runs.resume,

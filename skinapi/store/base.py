@@ -247,6 +247,10 @@ class RunStore(Protocol):
         """Record finished runs with their photos in few transactions (an import, or a
         benchmark's history); their ids, in order. Each record is written before its files."""
 
+    def keep_copy(self, run: RunRecord, files: dict[str, bytes], thumbnail: bytes | None) -> bool:
+        """Another store's run with its id, row and files (`store copy`); False when this store
+        holds that id already."""
+
     def find_result(
         self, photo_hash: str, settings: AnalysisSettings, backend: str
     ) -> RunRecord | None:

@@ -208,6 +208,18 @@ class SqlStore:
         self._forget(run_id)
         self.run_files.delete(run_id)
 
+    @guarded
+    def keep_copy(self, run: RunRecord, files: dict[str, bytes], thumbnail: bytes | None) -> bool:
+        """Another store's run with its id, row and files; False (nothing written) when this
+        store holds that id already."""
+        size = sum(map(len, files.values()))
+        if not self._insert(row_of(run, checked_run_id(run.id), size)):
+            return False
+        self._keep_thumbnail(run.id, thumbnail)
+        for name, data in files.items():
+            self.run_files.put(run.id, name, data)
+        return True
+
     def _write_files(self, chunk: list[tuple[str, RunRecord, bytes]]) -> list[str]:
         """The photos and result files of runs whose records are committed; their ids."""
         for run_id, record, photo in chunk:
