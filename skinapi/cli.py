@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=_count, default=7)
     bench.add_argument("--processing-time", type=_non_negative, default=1.0)
     bench.add_argument("--interval", type=_seconds, default=0.25)
+    bench.add_argument(
+        "--database-url",
+        help="bench history: fill this empty PostgreSQL instead of a SQLite file",
+    )
     return parser
 
 
@@ -273,7 +277,11 @@ def _bench(args) -> int:
     from . import bench
 
     return bench.run(
-        args.what, runs=args.runs, processing_time=args.processing_time, interval=args.interval
+        args.what,
+        runs=args.runs,
+        processing_time=args.processing_time,
+        interval=args.interval,
+        database_url=args.database_url,
     )
 
 

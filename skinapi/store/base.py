@@ -187,6 +187,9 @@ class RunStore(Protocol):
     unreadable: list[str]
     """Ids of runs whose stored row could not be read (left out of `list`)."""
     leases: Leases
+    where: str
+    """Where the runs are kept, for a page to say (a folder, or a database and a bucket; never
+    a password)."""
 
     def close(self) -> None: ...
 

@@ -40,6 +40,7 @@ class PostgresRunStore(PostgresReading):
     def __init__(self, url: str, run_files: RunFiles):
         self.address = connecting.Address(url)
         self.run_files = run_files
+        self.where = f"{self.address}, files in {run_files.where}"
         self.unreadable: list[str] = []
         first = connecting.connect(url, self.address)
         try:

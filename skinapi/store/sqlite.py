@@ -36,6 +36,7 @@ class SqliteRunStore(SqliteReading):
         self.path = Path(path) if path else default_path()
         self.run_files = run_files or LocalFiles(self.path.parent / "runs")
         self.files = getattr(self.run_files, "root", None)
+        self.where = str(self.path.parent)
         self.leases = FileLeases(self.path.parent)
         self.unreadable: list[str] = []
         """Ids of runs whose stored row could not be read (left out of `list`)."""
