@@ -31,7 +31,17 @@ CORE = {
     "resources",
     "client",
 }
-TOP = {"cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "__main__"}
+TOP = {
+    "cli",
+    "cli_batch",
+    "cli_common",
+    "cli_runs",
+    "cli_store",
+    "cli_types",
+    "probe",
+    "bench",
+    "__main__",
+}
 # What each layer may import from the package (besides itself).
 BELOW_UI = {"core", "imaging", "store", "runs", "statistics", "presentation"}
 MAY_IMPORT = {
