@@ -83,12 +83,35 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _reachable(binaries: Path, root: Path, user: dict) -> Path:
+    """`binaries`, or a copy of their installation in `root` when the server's user cannot
+    reach them (a checkout under root's own 0700 home, as a CI clone may be)."""
+    try:
+        subprocess.run([binaries / "postgres", "--version"], check=True, capture_output=True,
+                       timeout=30, **user)  # fmt: skip
+        return binaries
+    except (OSError, subprocess.SubprocessError):
+        # The wheel's binaries find their libraries at $ORIGIN/../../../pgserver.libs: the copy
+        # keeps that shape (root/pgserver/pginstall/bin beside root/pgserver.libs).
+        install = root / "pgserver" / "pginstall"
+        for part in ("bin", "lib", "share"):
+            if (binaries.parent / part).is_dir():
+                shutil.copytree(binaries.parent / part, install / part, symlinks=True)
+        libs = binaries.parent.parent.parent / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, root / "pgserver.libs", symlinks=True)
+        for folder in (p for p in root.rglob("*") if p.is_dir()):
+            folder.chmod(0o755)
+        return install / "bin"
+
+
 def start_postgres(binaries: Path) -> PostgresServer:
     """initdb and postgres as `nobody` (when we are root) in a folder of their own: a 0711
     parent, the data and the socket folder owned by the server's user; loopback only, no fsync."""
     root = Path(tempfile.mkdtemp(prefix="skinscope-pg-"))
     os.chmod(root, 0o711)
     user = _as_server_user()
+    binaries = _reachable(binaries, root, user)
     for folder in ("data", "sock"):
         (root / folder).mkdir()
         if user:
