@@ -37,7 +37,7 @@ if page is None:
     st.stop()
 history_view.unreadable_note(store)
 st.caption(
-    f"{page.total:,} of {everything.runs:,} runs · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.path.parent}`"
+    f"{page.total:,} of {everything.runs:,} runs · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.where}`"
 )
 picked = history_view.run_table(page.runs, store)
 if picked:

@@ -252,23 +252,31 @@ def history_runs(count: int, seed: int = 1):
         yield record, photos[which]
 
 
-def bench_history(stored: int) -> None:
+def bench_history(stored: int, database_url: str | None = None) -> None:
     """History at a team's scale: a throwaway history filled with `stored` runs through the
     store's public interface (`add_runs`), then the page measured in a fresh process
     (skinapi.ui.history_bench: AppTest of app.py): opening the store, first render, reruns,
-    a label filter, the last page, CSV/ZIP/HTML exports of every run, and peak memory."""
+    a label filter, the last page, CSV/ZIP/HTML exports of every run, and peak memory. With
+    `database_url` (or SKINSCOPE_DATABASE_URL) the history is that shared store, which must
+    hold no runs: the bench never writes into a team's history."""
     import json
     import os
     import tempfile
 
-    from .store import open_store
+    from .store import DATABASE_URL, RunQuery, open_store
 
+    if database_url:
+        os.environ[DATABASE_URL] = database_url
     app = Path(__file__).parent.parent / "app.py"
     if not app.is_file():
         print("bench history: needs a checkout (app.py beside the skinapi package)")
         return
     with tempfile.TemporaryDirectory(prefix="skinscope-history-bench-") as folder:
         store = open_store(Path(folder) / "runs.sqlite3")
+        if store.totals(RunQuery()).runs:
+            store.close()
+            print("bench history: the shared store holds runs; give it an empty database")
+            return
         start = time.perf_counter()
         store.add_runs(history_runs(stored))
         fill = time.perf_counter() - start
@@ -283,9 +291,10 @@ def bench_history(stored: int) -> None:
             print(f"bench history: the measuring process failed:\n{child.stderr[-3000:]}")
             return
         f = json.loads(child.stdout.strip().splitlines()[-1])
+    kept = "PostgreSQL" if os.environ.get(DATABASE_URL) else "SQLite"
     print(
-        f"history {stored:,} stored runs (15 SD concerns each, a year of dates), filled through "
-        f"add_runs in {fill:.1f} s, {size / 1e6:.0f} MB on disk"
+        f"history {stored:,} stored runs in {kept} (15 SD concerns each, a year of dates), "
+        f"filled through add_runs in {fill:.1f} s, {size / 1e6:.0f} MB on disk"
     )
     print(f"  open store + totals + first page   {1000 * f['open_s']:.0f} ms")
     print(
@@ -308,7 +317,14 @@ def bench_history(stored: int) -> None:
         print(f"  exceptions on the page: {f['exceptions']}")
 
 
-def run(what: list[str], *, runs: int, processing_time: float, interval: float) -> int:
+def run(
+    what: list[str],
+    *,
+    runs: int,
+    processing_time: float,
+    interval: float,
+    database_url: str | None = None,
+) -> int:
     for name in what:
         if name == "client":
             bench_client(runs, processing_time, interval)
@@ -321,7 +337,7 @@ def run(what: list[str], *, runs: int, processing_time: float, interval: float) 
         elif name == "cli":
             bench_cli(runs)
         elif name == "history":
-            bench_history(runs)
+            bench_history(runs, database_url)
         elif name in APP_BENCHMARKS:
             print(
                 f"bench {name}: the dashboard's benchmarks drive app.py with the test tools; "

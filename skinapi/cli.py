@@ -14,7 +14,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import cli_batch, cli_runs
+from . import cli_batch, cli_runs, cli_store
 from .cli_common import check_out, client_from, read_photo, say, settings_from
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_batch.add_parser(commands, _add_task_options)
 
     cli_runs.add_parsers(commands, _add_task_options)
+    cli_store.add_parser(commands)
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
@@ -96,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=_count, default=7)
     bench.add_argument("--processing-time", type=_non_negative, default=1.0)
     bench.add_argument("--interval", type=_seconds, default=0.25)
+    bench.add_argument(
+        "--database-url",
+        help="bench history: fill this empty PostgreSQL instead of a SQLite file",
+    )
     return parser
 
 
@@ -272,11 +277,16 @@ def _bench(args) -> int:
     from . import bench
 
     return bench.run(
-        args.what, runs=args.runs, processing_time=args.processing_time, interval=args.interval
+        args.what,
+        runs=args.runs,
+        processing_time=args.processing_time,
+        interval=args.interval,
+        database_url=args.database_url,
     )
 
 
 _COMMANDS = {
+    "store": cli_store.store_command,
     "analyze": cli_runs.analyze,
     "batch": _batch,
     "resume": cli_runs.resume,

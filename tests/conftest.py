@@ -74,3 +74,51 @@ def pytest_collection_modifyitems(items):
     items[:] = [i for i, b in zip(items, in_browser, strict=True) if b] + [
         i for i, b in zip(items, in_browser, strict=True) if not b
     ]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL for the session (per worker); tests take a schema of their own."""
+    from .shared_store import postgres_binaries, start_postgres
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip(
+            "no PostgreSQL binaries: neither the pgserver wheel (requirements-dev.txt) nor "
+            "Debian's postgresql is installed"
+        )
+    server = start_postgres(binaries)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server, monkeypatch) -> str:
+    """A fresh schema in the session's PostgreSQL, named by SKINSCOPE_DATABASE_URL for this
+    test and the processes it starts."""
+    url = postgres_server.fresh_schema()
+    monkeypatch.setenv("SKINSCOPE_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One S3 (moto_server) for the session (per worker); tests take a prefix of their own."""
+    from .shared_store import start_s3
+
+    server = start_s3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def files_url(s3_server, monkeypatch) -> str:
+    """A fresh prefix in the session's S3 bucket, named by SKINSCOPE_FILES_URL (with the AWS
+    variables) for this test and the processes it starts."""
+    import secrets
+
+    for name, value in s3_server.environment().items():
+        monkeypatch.setenv(name, value)
+    url = f"s3://{s3_server.bucket}/t_{secrets.token_hex(6)}"
+    monkeypatch.setenv("SKINSCOPE_FILES_URL", url)
+    return url

@@ -284,15 +284,17 @@ def write_bundle_zip(store: RunStore, runs: Iterable[RunRecord], out: BinaryIO) 
 
 
 def _bundle_files(store: RunStore, r: RunRecord, archive: zipfile.ZipFile) -> list[str]:
+    files = store.run_files
     try:
-        folder = store.folder(r.id)
+        names = files.names(r.id)
     except StoreError:
         return [f"{r.id}: not an id SkinScope writes; its files were not read"]
-    if not (folder / "photo.jpg").is_file():
-        return [f"{r.id}: its photo and masks are no longer in {folder}"]
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in (".jpg", ".png"):
-            archive.write(path, f"{r.id}/{path.relative_to(folder)}")
+    if "photo.jpg" not in names:
+        return [f"{r.id}: its photo and masks are no longer in {files.where}"]
+    for name in names:
+        data = files.read(r.id, name) if name.endswith((".jpg", ".png")) else None
+        if data is not None:
+            archive.writestr(f"{r.id}/{name}", data)
     overlay_jpeg = run_overlay(store, r)
     if overlay_jpeg:
         archive.writestr(f"{r.id}/overlay.jpg", overlay_jpeg)
@@ -363,9 +365,9 @@ def debug_bundle(store: RunStore, run: RunRecord) -> bytes:
         archive.writestr("summary.json", json.dumps(summary, indent=2))
         archive.writestr("exchanges.json", json.dumps(attempts, indent=2))
         try:
-            raw = store.folder(run.id) / "raw_result.zip"
+            raw = store.run_files.read(run.id, "raw_result.zip")
         except StoreError:
             raw = None
-        if raw is not None and raw.exists():
-            archive.write(raw, "raw_result.zip")
+        if raw is not None:
+            archive.writestr("raw_result.zip", raw)
     return buffer.getvalue()

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
 from ..store import RunRecord, RunStore
-from ..store.leases import batch_lock_path, take
 from ..store.states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
 from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
@@ -238,13 +237,12 @@ def batch_lock(store: RunStore, batch: str):
     """Held while a batch runs: the same batch started again elsewhere (a second window, the
     CLI beside the app) would find the same photos unsent and create their tasks twice. It is
     the lease of all the batch's runs (see leases)."""
-    path = batch_lock_path(store, batch)
     with ExitStack() as stack:
         try:
-            held = take(stack, path)
+            held = stack.enter_context(store.leases.hold("batch", batch))
         except OSError as exc:
             raise StoreError(
-                f"Cannot lock the batch in {path.parent} ({exc.strerror or exc})",
+                f"Cannot lock batch {batch!r} ({exc.strerror or exc})",
                 hint="Point SKINSCOPE_DATA_DIR at a folder you can write.",
             ) from None
         if not held:

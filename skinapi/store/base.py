@@ -8,9 +8,7 @@ nothing above the store layer knows which one it talks to.
 from __future__ import annotations
 
 import os
-import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -21,14 +19,9 @@ from .states import RunState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from contextlib import AbstractContextManager
 
-RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
-"""Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
-before kept 24 random bits (``-[0-9a-f]{6}``), which collided at about 30,000 runs."""
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
+    from .files import RunFiles
 
 
 def default_path() -> Path:
@@ -178,7 +171,16 @@ class Tally:
     units: int
 
 
-FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+class Leases(Protocol):
+    """Who works on a run (kind ``run``, named by its id) or a batch (``batch``, by its name)
+    right now: a store's leases, seen by everyone who shares the store (see `leases`)."""
+
+    def hold(self, kind: str, name: str) -> AbstractContextManager[bool]:
+        """Held while the context lasts, taken without waiting long: whether it is held.
+        Raises OSError or StoreError when the store cannot hold a lease."""
+
+    def busy(self, kind: str, name: str) -> bool:
+        """Someone holds it now, in this process or another, on this machine or another."""
 
 
 class RunStore(Protocol):
@@ -187,6 +189,10 @@ class RunStore(Protocol):
 
     unreadable: list[str]
     """Ids of runs whose stored row could not be read (left out of `list`)."""
+    leases: Leases
+    where: str
+    """Where the runs are kept, for a page to say (a folder, or a database and a bucket; never
+    a password)."""
 
     def close(self) -> None: ...
 
@@ -248,6 +254,10 @@ class RunStore(Protocol):
         """Record finished runs with their photos in few transactions (an import, or a
         benchmark's history); their ids, in order. Each record is written before its files."""
 
+    def keep_copy(self, run: RunRecord, files: dict[str, bytes], thumbnail: bytes | None) -> bool:
+        """Another store's run with its id, row and files (`store copy`); False when this store
+        holds that id already."""
+
     def find_result(
         self, photo_hash: str, settings: AnalysisSettings, backend: str
     ) -> RunRecord | None:
@@ -279,8 +289,9 @@ class RunStore(Protocol):
     def keep_raw_result(self, run_id: str, data: bytes) -> None:
         """The result ZIP as it came, for the run's debug bundle."""
 
-    def folder(self, run_id: str) -> Path:
-        """The run's files (a checked id: never a path outside the store)."""
+    run_files: RunFiles
+    """The runs' photos, masks and raw results: the one way to their bytes (pages, exports,
+    the debug bundle), wherever they are kept."""
 
     def photo(self, run_id: str) -> bytes: ...
 

@@ -6,9 +6,12 @@ when no one holds its lease: otherwise it would poll the task a second time (spe
 request budget, blocking its page while it waits) or mark a create that is still in flight as
 lost. A batch leases all its runs at once with its batch lock.
 
-Leases are `flock` locks on files in the data folder: each open file holds its own, so two
-sessions of one server exclude each other as two processes do, and a process that dies, however
-it dies, lets go of them. Where the folder cannot hold a lock, runs go unleased, as before.
+Each run store keeps its own leases (`RunStore.leases`): the SQLite store's are `flock` locks on
+files in the data folder (`FileLeases`: each open file holds its own, so two sessions of one
+server exclude each other as two processes do, and a process that dies, however it dies, lets go
+of them); the shared store's live in PostgreSQL (`postgres_leases`), so replicas and CLI
+processes on other machines see them too. Where a store cannot hold a lease, runs go unleased,
+as before.
 """
 
 from __future__ import annotations
@@ -16,13 +19,28 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
 from ..names import safe_name
-from . import RunStore
+from .base import RunStore
+from .ids import checked_run_id
+
+UNLEASED = "unleased"
+"""What `run_lease` yields when the store cannot hold a lease: go on, as before leases."""
+LEASE_TRIES = 5
+"""A check (`busy`) holds the lock for a moment: a holder tries again before giving up."""
+
+
+def try_often(attempt: Callable[[], bool]) -> bool:
+    """`attempt` (take a lock without waiting) LEASE_TRIES times, a little apart."""
+    for tries in range(LEASE_TRIES):
+        if attempt():
+            return True
+        time.sleep(0.02 * (tries + 1))
+    return False
 
 
 @contextmanager
@@ -42,69 +60,75 @@ def lock_file(path: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_lease_path(store: RunStore, run_id: str) -> Path:
-    # Beside the runs' folders, not in one: the lease is taken before the run's record exists,
-    # and nothing of a run goes into its folder before that.
-    store.folder(run_id)  # a checked id
-    return store.path.parent / "leases" / f"{run_id}.lock"
+class FileLeases:
+    """Leases as lock files in the data folder: runs under ``leases/``, batches under
+    ``batch-locks/``."""
 
+    def __init__(self, data: Path):
+        self.data = data
 
-def batch_lock_path(store: RunStore, batch: str) -> Path:
-    digest = hashlib.sha256(batch.encode()).hexdigest()[:12]
-    return store.path.parent / "batch-locks" / f"{safe_name(batch, max_length=60)}-{digest}.lock"
+    def path(self, kind: str, name: str) -> Path:
+        if kind == "run":
+            # Beside the runs' folders, not in one: the lease is taken before the run's
+            # record exists, and nothing of a run goes into its folder before that.
+            return self.data / "leases" / f"{name}.lock"
+        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+        return self.data / "batch-locks" / f"{safe_name(name, max_length=60)}-{digest}.lock"
 
+    @contextmanager
+    def hold(self, kind: str, name: str) -> Iterator[bool]:
+        """The lease, without waiting long: yields whether it is held. Raises OSError when
+        the folder cannot hold a lock."""
+        with ExitStack() as stack:
 
-UNLEASED = "unleased"
-"""What `run_lease` yields when the data folder cannot hold a lock: go on, as before leases."""
-LEASE_TRIES = 5
-"""A check (`run_busy`) holds the lock for a moment: a holder tries again before giving up."""
+            def attempt() -> bool:
+                inner = ExitStack()
+                if inner.enter_context(lock_file(self.path(kind, name))):
+                    stack.push(inner.pop_all())
+                    return True
+                inner.close()
+                return False
+
+            yield try_often(attempt)
+
+    def busy(self, kind: str, name: str) -> bool:
+        path = self.path(kind, name)
+        if not path.exists():
+            return False  # a holder makes the file before it locks it
+        try:
+            with lock_file(path) as held:
+                return not held
+        except OSError:
+            return False
 
 
 @contextmanager
 def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool | str]:
     """Held while the caller works on run `run_id`. Yields True when held, False when someone
-    else holds it, and UNLEASED when there is no store or it cannot hold a lock."""
+    else holds it, and UNLEASED when there is no store or it cannot hold a lease."""
     with ExitStack() as stack:
         held: bool | str = UNLEASED
         if store is not None and run_id is not None:
             try:
-                held = take(stack, run_lease_path(store, run_id))
+                checked_run_id(run_id)
+                held = stack.enter_context(store.leases.hold("run", run_id))
             except (OSError, StoreError):
                 held = UNLEASED
         yield held
 
 
-def take(stack: ExitStack, path: Path) -> bool:
-    """The lock on `path`, entered into `stack`, trying LEASE_TRIES times; whether it is held.
-    Raises OSError when the file cannot be opened."""
-    for attempt in range(LEASE_TRIES):
-        inner = ExitStack()
-        if inner.enter_context(lock_file(path)):
-            stack.push(inner.pop_all())
-            return True
-        inner.close()
-        time.sleep(0.02 * (attempt + 1))
-    return False
-
-
-def _busy(path: Path) -> bool:
-    if not path.exists():
-        return False  # a holder makes the file before it locks it
-    try:
-        with lock_file(path) as held:
-            return not held
-    except OSError:
-        return False
-
-
 def run_busy(store: RunStore, run_id: str) -> bool:
     """Someone works on the run now (a session, the CLI or a batch of this or another process)."""
     try:
-        return _busy(run_lease_path(store, run_id))
-    except StoreError:
+        checked_run_id(run_id)
+        return store.leases.busy("run", run_id)
+    except (OSError, StoreError):
         return False
 
 
 def batch_busy(store: RunStore, batch: str) -> bool:
     """The batch named `batch` is running now, here or in another process."""
-    return bool(batch) and _busy(batch_lock_path(store, batch))
+    try:
+        return bool(batch) and store.leases.busy("batch", batch)
+    except (OSError, StoreError):
+        return False

@@ -6,23 +6,22 @@ and an interrupted run can be resumed after a restart. The API key is never stor
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..results import AnalysisResult
 from . import sqlite_query as queries
 from . import sqlite_schema as schema
-from .base import FRESH_HINT, RunRecord, default_path, new_run_id
-from .files import LocalFiles, result_bytes, result_file_names
-from .sqlite_guard import guarded
+from .base import RunRecord, default_path
+from .files import LocalFiles, RunFiles, result_bytes, result_file_names
+from .guard import guarded
+from .ids import FRESH_HINT, new_run_id
+from .leases import FileLeases
 from .sqlite_reading import SqliteReading
-from .sqlite_rows import INSERT, JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
+from .sqlite_rows import INSERT, make_thumbnail, row_of
 
 SCHEMA_VERSION = 7
 """What `sqlite_schema` creates; older histories are upgraded in place."""
@@ -33,10 +32,12 @@ IMPORT_CHUNK = 1000
 class SqliteRunStore(SqliteReading):
     """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
 
-    def __init__(self, path: Path | str | None = None):
+    def __init__(self, path: Path | str | None = None, run_files: RunFiles | None = None):
         self.path = Path(path) if path else default_path()
-        self.run_files = LocalFiles(self.path.parent / "runs")
-        self.files = self.run_files.root
+        self.run_files = run_files or LocalFiles(self.path.parent / "runs")
+        self.files = getattr(self.run_files, "root", None)
+        self.where = str(self.path.parent)
+        self.leases = FileLeases(self.path.parent)
         self.unreadable: list[str] = []
         """Ids of runs whose stored row could not be read (left out of `list`)."""
         try:
@@ -78,58 +79,6 @@ class SqliteRunStore(SqliteReading):
     # -- writing ---------------------------------------------------------------------------
 
     @guarded
-    def begin(
-        self,
-        *,
-        photo: bytes,
-        settings: AnalysisSettings,
-        backend: str,
-        source: str,
-        photo_hash: str,
-        base_url: str = "",
-        label: str = "",
-        trial: str = "",
-        participant: str = "",
-        batch: str = "",
-        file: str = "",
-        meta: dict[str, str] | None = None,
-        visit: str = "",
-        conditions: dict[str, str] | None = None,
-        run_id: str | None = None,
-        thumbnail: bool = True,
-    ) -> str:
-        """Record a run before anything is sent; returns its id (`run_id`, from `new_run_id`,
-        when the caller needs it before the record exists). The record comes first and its
-        files after it, so an id that is taken already is refused before a file of the other
-        run could be overwritten; a photo that cannot be written takes its record back."""
-        record = RunRecord(
-            settings=settings, backend=backend, source=source, photo_hash=photo_hash,
-            base_url=base_url, label=label, trial=trial, participant=participant, batch=batch,
-            file=file, meta=dict(meta or {}), visit=visit, conditions=dict(conditions or {}),
-        )  # fmt: skip
-        chosen = run_id or new_run_id()
-        self.folder(chosen)  # a checked id, before it is stored
-        for attempt in range(3):
-            try:
-                self._db.execute(INSERT, row_of(record, chosen, len(photo)))
-                break
-            except sqlite3.IntegrityError:
-                if run_id or attempt == 2:
-                    raise StoreError(
-                        f"Run id {chosen} is taken already in the history",
-                        hint="Run it again: a new run gets a new id.",
-                    ) from None
-                chosen = new_run_id()
-        if thumbnail:
-            self._keep_thumbnail(chosen, make_thumbnail(photo))
-        try:
-            self.run_files.write_photo(chosen, photo)
-        except OSError:
-            self._forget(chosen)
-            raise
-        return chosen
-
-    @guarded
     def add_runs(self, runs: Iterable[tuple[RunRecord, bytes]]) -> list[str]:
         """Finished runs with their photos, `IMPORT_CHUNK` to a transaction; each chunk's
         records are committed before its files are written. A photo's thumbnail is made once
@@ -168,53 +117,7 @@ class SqliteRunStore(SqliteReading):
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        for run_id, record, photo in chunk:
-            self.run_files.write_photo(run_id, photo)
-            if record.result is not None:
-                self.run_files.write_result_files(run_id, record.result)
-        return [run_id for run_id, _, _ in chunk]
-
-    @guarded
-    def update(self, run_id: str, **fields) -> None:
-        unknown = set(fields) - set(WRITTEN[1:])
-        if unknown:
-            raise ValueError(f"unknown run fields: {sorted(unknown)}")
-        if isinstance(fields.get("result"), dict):  # what History sorts by, beside its source
-            overall = fields["result"].get("overall")
-            fields.setdefault("overall", overall if isinstance(overall, int | float) else None)
-        encoded = {k: json.dumps(v) if k in JSON_COLUMNS else v for k, v in fields.items()}
-        assignments = ", ".join(f"{k} = ?" for k in encoded)
-        changed = self._db.execute(
-            f"UPDATE runs SET {assignments} WHERE id = ?", (*encoded.values(), run_id)
-        ).rowcount
-        if not changed:  # deleted or purged meanwhile: its task and result must not go unseen
-            raise StoreError(
-                f"Run {run_id} is no longer in the history (deleted or purged while it ran)",
-                hint="Its task id is in the debug log and the summary; look it up there.",
-            )
-
-    @guarded
-    def save_result(
-        self, run_id: str, result: AnalysisResult, *, duration: float, units: int
-    ) -> None:
-        names = self.run_files.write_result_files(run_id, result)
-        stored = result.to_dict() | {"mask_files": names}
-        self.update(run_id, state="success", result=stored, duration=duration, units=units)
-        self._grow(run_id, result_bytes(result))
-
-    @guarded
-    def keep_raw_result(self, run_id: str, data: bytes) -> None:
-        before = self.run_files.write_raw_result(run_id, data)
-        self._grow(run_id, len(data) - before)
-
-    @guarded
-    def keep_thumbnail(self, run_id: str, photo: bytes) -> None:
-        self._keep_thumbnail(run_id, make_thumbnail(photo))
-
-    @guarded
-    def delete(self, run_id: str) -> None:
-        self._forget(run_id)
-        self.run_files.delete(run_id)
+        return self._write_files(chunk)
 
     @guarded
     def purge(self) -> None:
@@ -228,11 +131,15 @@ class SqliteRunStore(SqliteReading):
         if jpeg is not None:
             self._db.execute("INSERT OR REPLACE INTO thumbnails VALUES (?, ?)", (run_id, jpeg))
 
-    def _grow(self, run_id: str, size: int) -> None:
-        """Count bytes written to a run's files, so the history's size is a sum, not a walk."""
-        self._db.execute(
-            "UPDATE runs SET file_bytes = COALESCE(file_bytes, 0) + ? WHERE id = ?", (size, run_id)
-        )
+    def _insert(self, row: tuple) -> bool:
+        try:
+            self._db.execute(INSERT, row)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def _changed(self, statement: str, params: tuple) -> int:
+        return self._db.execute(statement, params).rowcount
 
     def _forget(self, run_id: str) -> None:
         self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))

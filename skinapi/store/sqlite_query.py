@@ -7,73 +7,23 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from ..concerns import CONCERNS
 from . import sqlite_rows as rows
 from .base import RunPage, RunQuery, RunRecord, RunTotals, Tally
+from .sql_filters import SQLITE, fold, where_of
 
-_ORDER_KEYS = {
-    "newest": ("created", "DESC"),
-    "oldest": ("created", "ASC"),
-    "overall_high": ("COALESCE(overall, -1)", "DESC"),
-    "overall_low": ("COALESCE(overall, 1000)", "ASC"),
-    "label": ("COALESCE(label, '') COLLATE NOCASE", "ASC"),
-}
-"""Each order's sort key; ties go newest first (then by id, so every run has one place)."""
 ITERATION_PAGE = 500
-
-
-def fold(text) -> str:
-    """Case-insensitive matching beyond ASCII (SQLite's own lower() knows only A–Z)."""
-    return (text or "").casefold()
 
 
 def prepare(db: sqlite3.Connection) -> None:
     db.create_function("fold", 1, fold, deterministic=True)
 
 
-def where_of(query: RunQuery) -> tuple[str, list]:
-    clauses, params = [], []
-    if query.since is not None:
-        clauses.append("created >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("created < ?")
-        params.append(query.until)
-    chosen = (
-        ("backend", query.backends),
-        ("quality", tuple(q.lower() for q in query.qualities)),
-        ("api_version", query.versions),
-        ("state", query.states),
-    )
-    for column, values in chosen:
-        if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params += values
-    if query.text:
-        clauses.append("(instr(fold(label), ?) > 0 OR instr(fold(note), ?) > 0)")
-        params += [fold(query.text)] * 2
-    if query.label:
-        clauses.append("instr(fold(label), ?) > 0")
-        params.append(fold(query.label))
-    for concern in query.concerns:
-        names = [name for name, c in CONCERNS.items() if c.label == concern] or [concern]
-        clauses.append(
-            "(" + " OR ".join(["instr(',' || actions || ',', ?) > 0"] * len(names)) + ")"
-        )
-        params += [f",{name}," for name in names]
-    if query.trial is not None:
-        clauses.append("trial = ?")
-        params.append(query.trial)
-    return " AND ".join(clauses) or "1", params
-
-
 def page(db: sqlite3.Connection, query: RunQuery) -> RunPage:
     where, params = where_of(query)
-    key, direction = _ORDER_KEYS[query.order]
     limit = -1 if query.limit is None else max(int(query.limit), 0)
     found = db.execute(
         f"SELECT {rows.SELECTED} FROM runs WHERE {where} "
-        f"ORDER BY {key} {direction}, created DESC, id DESC LIMIT ? OFFSET ?",
+        f"{SQLITE.order_by(query.order)} LIMIT ? OFFSET ?",
         (*params, limit, max(int(query.offset), 0)),
     )
     runs, unreadable = rows.decoded(found)
@@ -86,10 +36,8 @@ def iterate(db: sqlite3.Connection, query: RunQuery) -> Iterator[RunRecord]:
     its temporary files, not to our memory). Keyset pages re-sorted or re-scanned the history
     for every page: an export of 100,000 runs was quadratic (266 s for a CSV)."""
     where, params = where_of(query)
-    key, direction = _ORDER_KEYS[query.order]
     found = db.execute(
-        f"SELECT {rows.SELECTED} FROM runs WHERE {where} "
-        f"ORDER BY {key} {direction}, created DESC, id DESC",
+        f"SELECT {rows.SELECTED} FROM runs WHERE {where} {SQLITE.order_by(query.order)}",
         params,
     )
     try:

@@ -9,22 +9,26 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..results import AnalysisResult
+from . import sqlite_guard
 from . import sqlite_query as queries
-from .base import RunPage, RunQuery, RunRecord, RunTotals, Tally
-from .files import LocalFiles
-from .sqlite_guard import guarded
+from .base import RunQuery, RunRecord
+from .files import RunFiles
+from .guard import guarded
+from .sql_store import SqlStore
 from .sqlite_rows import many, one
 from .states import RESUMABLE_STATES
 
 
-class SqliteReading:
+class SqliteReading(SqlStore):
     path: Path
-    run_files: LocalFiles
+    run_files: RunFiles
     unreadable: list[str]
+    queries = queries
     _db: sqlite3.Connection
+
+    def problem(self, exc: Exception) -> StoreError | None:
+        return sqlite_guard.problem(self.path, exc)
 
     @guarded
     def get(self, run_id: str) -> RunRecord | None:
@@ -37,56 +41,14 @@ class SqliteReading:
         )
         return runs
 
-    @guarded
-    def query(self, query: RunQuery) -> RunPage:
-        page = queries.page(self._db, query)
-        self.unreadable = page.unreadable
-        return page
+    def _one(self, where: str, params: tuple, what: str) -> RunRecord | None:
+        return one(self._db, where, params, what)
 
-    def iterate(self, query: RunQuery) -> Iterator[RunRecord]:
-        try:
-            yield from queries.iterate(self._db, query)
-        except sqlite3.Error as exc:
-            raise StoreError(f"The run history at {self.path} cannot be read ({exc})") from None
+    def _ask(self, question, *args):
+        return question(self._db, *args)
 
-    @guarded
-    def totals(self, query: RunQuery) -> RunTotals:
-        return queries.totals(self._db, query)
-
-    @guarded
-    def tally(self, query: RunQuery, by: str) -> list[Tally]:
-        return queries.tally(self._db, query, by)
-
-    @guarded
-    def find_result(self, photo_hash: str, settings: AnalysisSettings, backend: str):
-        """The newest successful run of this photo with these settings on this backend: what
-        a new tab or a restart finds instead of paying for the same analysis again."""
-        try:
-            return one(
-                self._db,
-                "photo_hash = ? AND backend = ? AND settings = ? AND state = 'success' "
-                "ORDER BY created DESC LIMIT 1",
-                (photo_hash, backend, json.dumps(settings.to_dict())),
-                "",
-            )
-        except StoreError:
-            return None  # a damaged row is paid for again rather than shown
-
-    @guarded
-    def passed_check(self, photo_hash: str, quality: str, version: str) -> list[str] | None:
-        """The warnings of these bytes' passed check at `quality`, if they passed before."""
-        row = self._db.execute(
-            "SELECT warnings FROM checked_photos WHERE photo_hash = ? AND quality = ? "
-            "AND checks_version = ?",
-            (photo_hash, quality, version),
-        ).fetchone()
-        if row is None:
-            return None
-        try:
-            warnings = json.loads(row[0])
-        except ValueError:
-            return None
-        return [str(w) for w in warnings] if isinstance(warnings, list) else None
+    def _iterated(self, query: RunQuery) -> Iterator[RunRecord]:
+        return queries.iterate(self._db, query)
 
     @guarded
     def keep_passed_check(
@@ -95,16 +57,6 @@ class SqliteReading:
         self._db.execute(
             "INSERT OR REPLACE INTO checked_photos VALUES (?, ?, ?, ?)",
             (photo_hash, quality, version, json.dumps(warnings)),
-        )
-
-    @guarded
-    def by_task(self, task_id: str) -> RunRecord | None:
-        """The newest run of the task `task_id`."""
-        return one(
-            self._db,
-            "task_id = ? ORDER BY created DESC LIMIT 1",
-            (task_id,),
-            f"The run of task {task_id}",
         )
 
     @guarded
@@ -140,20 +92,6 @@ class SqliteReading:
                 f"SELECT run_id, jpeg FROM thumbnails WHERE run_id IN ({marks})", run_ids
             )
         )
-
-    def folder(self, run_id: str) -> Path:
-        return self.run_files.folder(run_id)
-
-    @guarded
-    def photo(self, run_id: str) -> bytes:
-        return self.run_files.photo(run_id)
-
-    @guarded
-    def load_result(self, run: RunRecord) -> AnalysisResult | None:
-        """The stored result with its masks and resized photo read back from its files."""
-        if run.result is None:
-            return None
-        return self.run_files.read_result_files(run.id, run.result, run.mask_files)
 
     @guarded
     def size_on_disk(self) -> int:

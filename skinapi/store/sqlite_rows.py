@@ -53,7 +53,13 @@ DAMAGED = (ValueError, KeyError, TypeError, AttributeError)
 
 
 def one(db: sqlite3.Connection, where: str, params: tuple, what: str) -> RunRecord | None:
-    row = db.execute(f"SELECT {SELECTED} FROM runs WHERE {where}", params).fetchone()
+    return record_of(
+        db.execute(f"SELECT {SELECTED} FROM runs WHERE {where}", params).fetchone(), what
+    )
+
+
+def record_of(row, what: str) -> RunRecord | None:
+    """The run of one row (None for none); a damaged row is a StoreError naming `what`."""
     if not row:
         return None
     try:

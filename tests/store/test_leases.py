@@ -21,11 +21,8 @@ from ..helpers import FAKE_KEY, SAMPLE, app_test
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
 
-def test_a_run_is_leased_from_before_its_record_until_it_ends(
-    tmp_path, emulator_factory, face_bytes
-):
+def test_a_run_is_leased_from_before_its_record_until_it_ends(store, emulator_factory, face_bytes):
     emulator = emulator_factory(processing_time=0.4, polling_interval=0.1)
-    store = SqliteRunStore(tmp_path / "runs.sqlite3")
     run = Run(
         key="r",
         photo=face_bytes,
@@ -47,8 +44,9 @@ def test_a_run_is_leased_from_before_its_record_until_it_ends(
     assert not run_busy(store, run.id)
 
 
-def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
-    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+def test_a_crashed_process_lets_go_of_its_lease(store, tmp_path, face_bytes):
+    """Another process (on this machine, or on another one sharing the database) holds the
+    lease until it dies, however it dies."""
     run_id = store.begin(
         photo=face_bytes, settings=SETTINGS, backend="emulator", source="cli", photo_hash="x"
     )
@@ -56,8 +54,8 @@ def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from skinapi.store.leases import run_lease
-            from skinapi.store import RunStore, SqliteRunStore
-            with run_lease(SqliteRunStore({str(store.path)!r}), {run_id!r}) as held:
+            from skinapi.store import open_store
+            with run_lease(open_store({str(tmp_path / "runs.sqlite3")!r}), {run_id!r}) as held:
                 print(held, flush=True)
                 time.sleep(60)
             """)],
@@ -77,8 +75,7 @@ def test_a_crashed_process_lets_go_of_its_lease(tmp_path, face_bytes):
         assert held
 
 
-def test_a_batch_lock_marks_the_batch_busy(tmp_path):
-    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+def test_a_batch_lock_marks_the_batch_busy(store):
     assert not batch_busy(store, "set A")
     with batch_lock(store, "set A"):
         assert batch_busy(store, "set A") and not batch_busy(store, "set B")
@@ -144,10 +141,9 @@ def test_a_new_window_leaves_alone_a_run_someone_is_on(quick_emulator, tmp_path,
     assert store.get(run_id).state == ("success" if created else "unconfirmed")
 
 
-def test_a_resume_leaves_a_task_another_holder_follows_alone(quick_emulator, tmp_path):
+def test_a_resume_leaves_a_task_another_holder_follows_alone(quick_emulator, store):
     """The check and the resume are one step: a run whose lease is held is not polled, even
     when the caller got past an earlier check (two windows at the same moment)."""
-    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
     run_id = unfinished_run(store, quick_emulator, created=True)
     stored = store.get(run_id)
     client = Client(DEMO_API_KEY, base_url=quick_emulator.url)

@@ -13,14 +13,26 @@ from skinapi.bench import history_runs
 from skinapi.concerns import CONCERNS
 from skinapi.presentation import exports
 from skinapi.presentation.exports_selection import write_selection
-from skinapi.store import RunQuery, SqliteRunStore, sqlite_query
+from skinapi.store import RunQuery, SqliteRunStore, postgres_query, sqlite_query
+
+from .conftest import STORES
 
 RUNS = 300
 
 
-@pytest.fixture(scope="module")
-def filled(tmp_path_factory):
-    store = SqliteRunStore(tmp_path_factory.mktemp("team") / "runs.sqlite3")
+@pytest.fixture(scope="module", params=STORES)
+def filled(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("team")
+    if request.param == "postgres":
+        from skinapi.store.files import LocalFiles
+        from skinapi.store.postgres import PostgresRunStore
+
+        # Its files in a folder: these tests ask the database; 300 runs' files through
+        # moto_server took 20 s (the file store's tests run on S3 in test_store).
+        url = request.getfixturevalue("postgres_server").fresh_schema()
+        store = PostgresRunStore(url, LocalFiles(folder / "runs"))
+    else:
+        store = SqliteRunStore(folder / "runs.sqlite3")
     store.add_runs(history_runs(RUNS))
     yield store
     store.close()
@@ -84,10 +96,12 @@ def test_a_query_filters_sorts_and_pages_in_the_database(filled, query):
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.order)
 def test_every_match_is_read_a_page_at_a_time_in_order(filled, query, monkeypatch):
-    monkeypatch.setattr(sqlite_query, "ITERATION_PAGE", 7)  # many pages, ties across them
+    for module in (sqlite_query, postgres_query):
+        monkeypatch.setattr(module, "ITERATION_PAGE", 7)  # many pages, ties across them
     assert [r.id for r in filled.iterate(query)] == expected(filled, query)
 
 
+@pytest.mark.parametrize("filled", ["sqlite"], indirect=True)
 def test_the_newest_page_is_read_through_the_index_not_sorted_from_a_scan(filled):
     where, params = sqlite_query.where_of(RunQuery(backends=("live",)))
     plan = str(filled._db.execute(

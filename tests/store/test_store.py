@@ -31,15 +31,13 @@ from skinapi.statistics import tables
 from skinapi.store import SCHEMA_VERSION, SqliteRunStore
 
 from ..helpers import FAKE_KEY, Gate, ManualClock, free_port, record_run
+from .conftest import every_file, execute_raw, kept_bytes
 
 SETTINGS = AnalysisSettings.build(["redness", "pore"])
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = SqliteRunStore(tmp_path / "runs.sqlite3")
-    yield store
-    store.close()
+SQLITE_ONLY = pytest.mark.parametrize("store_kind", ["sqlite"])
+"""What only a SQLite file has (its bytes on disk, its damage, its upgrades)."""
 
 
 def recorded_run(store, client, photo, settings=SETTINGS, **labels):
@@ -202,11 +200,10 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
 
 def test_delete_removes_files_and_calls_the_api_delete(store, client, emulator, face_bytes):
     run = recorded_run(store, client, face_bytes)
-    folder = store.files / run.id
-    assert folder.exists()
+    assert "photo.jpg" in store.run_files.names(run.id)
     client.delete_task(run.task_id)
     store.delete(run.id)
-    assert not folder.exists() and store.get(run.id) is None
+    assert not store.run_files.names(run.id) and store.get(run.id) is None
     assert ("POST", "/s2s/v2.0/task/delete") in emulator.request_log
     with pytest.raises(InvalidTaskIdError):
         client.get_task(run.task_id)
@@ -216,19 +213,13 @@ def test_purge_leaves_nothing_behind(store, client, face_bytes):
     recorded_run(store, client, face_bytes)
     recorded_run(store, client, face_bytes)
     store.purge()
-    assert store.list() == [] and not store.files.exists()
-    assert FAKE_KEY.encode() not in store.path.read_bytes()
+    assert store.list() == [] and not every_file(store)
+    assert FAKE_KEY.encode() not in kept_bytes(store)
 
 
 def test_the_key_is_never_stored(store, client, face_bytes):
     recorded_run(store, client, face_bytes)
-    blobs = store.path.read_bytes() + b"".join(
-        p.read_bytes() for p in store.files.rglob("*") if p.is_file()
-    )
-    wal = store.path.with_name(store.path.name + "-wal")
-    if wal.exists():
-        blobs += wal.read_bytes()
-    assert FAKE_KEY.encode() not in blobs
+    assert FAKE_KEY.encode() not in kept_bytes(store)
 
 
 def test_a_corrupt_file_gives_a_clear_error_and_a_way_out(tmp_path):
@@ -458,12 +449,12 @@ def test_a_run_id_from_a_damaged_history_never_becomes_a_path(store, tmp_path):
     outside.mkdir()
     (outside / "keep.txt").write_text("not the history's")
     hostile = "../outside"  # files live in tmp_path / "runs"
-    with sqlite3.connect(store.path) as db:
-        db.execute(
-            "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
-            "photo_hash, state) VALUES (?, 0, 'demo', 'v2.1', '{}', '', 'upload', 'h', 'error')",
-            (hostile,),
-        )
+    execute_raw(
+        store,
+        "INSERT INTO runs (id, created, backend, api_version, settings, actions, source, "
+        "photo_hash, state) VALUES (?, 0, 'demo', 'v2.1', '{}', '', 'upload', 'h', 'error')",
+        (hostile,),
+    )
     with pytest.raises(StoreError, match="never writes"):
         store.delete(hostile)
     with pytest.raises(StoreError, match="never writes"):
@@ -503,7 +494,7 @@ def test_runs_recorded_at_once_never_share_an_id_or_overwrite_a_photo(tmp_path, 
     no run's photo is ever another's."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from skinapi.store import sqlite as sqlite_module
+    from skinapi.store import sql_store
 
     path = tmp_path / "runs.sqlite3"
     SqliteRunStore(path).close()
@@ -529,7 +520,7 @@ def test_runs_recorded_at_once_never_share_an_id_or_overwrite_a_photo(tmp_path, 
         with lock:
             return f"20261205-120000-{next(draws) % 40:016x}"
 
-    monkeypatch.setattr(sqlite_module, "new_run_id", crowded_id)
+    monkeypatch.setattr(sql_store, "new_run_id", crowded_id)
     crowded = tmp_path / "crowded"
     crowded.mkdir()
     path = crowded / "runs.sqlite3"

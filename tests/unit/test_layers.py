@@ -32,8 +32,8 @@ CORE = {
     "client",
 }
 TOP = {
-    "cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "bench_batch",
-    "__main__",
+    "cli", "cli_batch", "cli_common", "cli_runs", "cli_store", "cli_types", "probe", "bench",
+    "bench_batch", "__main__",
 }  # fmt: skip
 # What each layer may import from the package (besides itself).
 BELOW_UI = {"core", "imaging", "store", "runs", "statistics", "presentation"}
@@ -53,7 +53,7 @@ MAY_IMPORT = {
 THIRD_PARTY = {
     "core": {"requests", "urllib3"},
     "imaging": {"PIL", "cv2", "numpy"},
-    "store": {"PIL"},
+    "store": {"PIL", "psycopg", "psycopg_pool", "boto3", "botocore"},  # the last: lazily
     "runs": {"PIL", "numpy"},
     "statistics": set(),
     "presentation": {"PIL", "numpy", "plotly", "fpdf"},
@@ -204,12 +204,11 @@ def test_formatting_is_switched_off_only_for_a_few_aligned_tables():
     assert len(skips) <= MAX_FMT_SKIPS, skips
 
 
-@pytest.mark.parametrize("module", ["skinapi", "skinapi.client"])
+@pytest.mark.parametrize("module", ["skinapi", "skinapi.client", "skinapi.store"])
 def test_the_core_loads_without_streamlit_or_opencv(module):
-    probe = (
-        f"import sys, {module}; "
-        "print(sorted(m for m in ('streamlit', 'cv2', 'numpy', 'PIL') if m in sys.modules))"
-    )
+    """Nor the shared store's drivers, until SKINSCOPE_DATABASE_URL or _FILES_URL asks."""
+    heavy = ("streamlit", "cv2", "numpy", "PIL", "psycopg", "psycopg_pool", "boto3")
+    probe = f"import sys, {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )

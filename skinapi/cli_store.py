@@ -1,0 +1,47 @@
+"""The CLI's `store` commands: `store copy` moves this machine's history (SKINSCOPE_DATA_DIR's
+SQLite file and its files) into a team's shared store, idempotently, and prints what it did
+with checksums of both sides."""
+
+from __future__ import annotations
+
+import json
+
+from .cli_common import say
+from .errors import RequestValidationError
+
+
+def add_parser(commands) -> None:
+    store = commands.add_parser("store", help="move a history into the shared store")
+    actions = store.add_subparsers(dest="store_command", required=True)
+    copy = actions.add_parser(
+        "copy", help="copy this machine's history into PostgreSQL (and its files into S3)"
+    )
+    copy.add_argument("--to", required=True, help="postgresql://user:password@host:port/db")
+    copy.add_argument("--files", help="s3://bucket/prefix (default: the files stay where they are)")
+
+
+def store_command(args) -> int:
+    from .store import SqliteRunStore, default_path
+    from .store.copying import copy_history
+    from .store.files_s3 import S3Files
+    from .store.postgres import PostgresRunStore
+
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        raise RequestValidationError(["--to takes a postgresql://user:password@host/db address."])
+    if args.files and not args.files.startswith("s3://"):
+        raise RequestValidationError(["--files takes an s3://bucket/prefix address."])
+    source = SqliteRunStore(default_path())
+    files = S3Files(args.files) if args.files else source.run_files
+    target = PostgresRunStore(args.to, files)
+    try:
+        report = copy_history(source, target, same_files=not args.files)
+    finally:
+        target.close()
+        source.close()
+    print(json.dumps(report.to_dict(), indent=2))
+    verdict = "checksums match" if report.matches else "checksums DIFFER"
+    say(
+        f"copied {report.copied} of {report.runs} runs ({report.already} there already), "
+        f"{report.files} files; {verdict}"
+    )
+    return 0 if report.matches else 1

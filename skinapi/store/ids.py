@@ -1,0 +1,30 @@
+"""Run ids: made here, and checked before one read back from a database names a file or a
+lease — a damaged history never points outside the store."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from ..errors import StoreError
+
+RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-(?:[0-9a-f]{16}|[0-9a-f]{6})")
+"""Run ids: when (sortable, readable in a folder listing) and 64 random bits. Histories from
+before kept 24 random bits (``-[0-9a-f]{6}``), which collided at about 30,000 runs."""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
+
+
+FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+
+
+def checked_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise StoreError(
+            f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
+            hint=FRESH_HINT,
+        )
+    return run_id
