@@ -327,7 +327,7 @@ def test_a_trial_run_keeps_its_capture_conditions_and_a_damaged_one_reads_as_non
     assert store.get(run_id).conditions == conditions
     store.update(run_id, conditions={"room": "Room 2"})
     assert store.get(run_id).conditions == {"room": "Room 2"}
-    store._db.execute("UPDATE runs SET conditions = 'not json' WHERE id = ?", (run_id,))
+    execute_raw(store, "UPDATE runs SET conditions = 'not json' WHERE id = ?", (run_id,))
     assert store.get(run_id).conditions == {}  # the run is still listed
 
 
