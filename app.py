@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from skinapi.ui import frame
+from skinapi.ui import access, frame
 
 st.set_page_config(page_title="SkinScope", page_icon=":material/biotech:", layout="wide")
 
@@ -20,6 +20,15 @@ PAGES = {
     "Setup": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
 }
 
-navigation = st.navigation(PAGES)
+PAGE_ROLES = {
+    "Analyse": "operator",
+    "Live trial": "operator",
+    "Batch": "operator",
+    "Settings": "admin",
+    "Audit": "admin",
+}
+"""Which pages each role sees listed; every page checks its role again as it starts."""
+
+navigation = access.navigation(PAGES, PAGE_ROLES)
 frame.start(navigation.url_path)
 navigation.run()

@@ -30,6 +30,7 @@ CORE = {
     "progress",
     "resources",
     "client",
+    "roles",
 }
 TOP = {"cli", "cli_batch", "cli_common", "cli_runs", "cli_types", "probe", "bench", "__main__"}
 # What each layer may import from the package (besides itself).
