@@ -20,6 +20,7 @@ PAGES = {
     "Setup": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
 }
 
+# Which pages each role sees listed; every page checks its role again as it starts.
 PAGE_ROLES = {
     "Analyse": "operator",
     "Live trial": "operator",
@@ -27,7 +28,6 @@ PAGE_ROLES = {
     "Settings": "admin",
     "Audit": "admin",
 }
-"""Which pages each role sees listed; every page checks its role again as it starts."""
 
 navigation = access.navigation(PAGES, PAGE_ROLES)
 frame.start(navigation.url_path)

@@ -88,12 +88,17 @@ def gate() -> Person:
     if who.role is None:
         st.title("No role yet")
         st.warning(
-            f"You are signed in as {who.name}, but this deployment gives that account no role. "
+            f"You are signed in as `{shown(who.name)}`, but this deployment gives that account no role. "
             "Ask an admin to add you to [access] in its secrets (viewer, operator or admin)."
         )
         st.button("Sign out", on_click=st.logout, key="access_sign_out")
         st.stop()
     return who
+
+
+def shown(name: str) -> str:
+    """A claim for a code span: never markdown, a link or a line break."""
+    return " ".join(name.replace("`", "'").split())
 
 
 def sign_in_page() -> None:
@@ -131,7 +136,7 @@ def sidebar_identity(who: Person) -> None:
     if not who.signed_in:
         st.caption("Single-user mode: no sign-in, on this computer only (127.0.0.1).")
         return
-    st.caption(f"Signed in as {who.name} · {who.role}")
+    st.caption(f"Signed in as `{shown(who.name)}` · {who.role}")
     st.button("Sign out", on_click=st.logout, key="access_sidebar_sign_out")
 
 

@@ -105,7 +105,7 @@ def test_each_page_checks_the_role_before_drawing(page, role):
 def test_the_sidebar_names_the_person_and_their_role_and_offers_sign_out(role):
     at = signed_in(PEOPLE[role]).run()
     assert not at.exception, at.exception
-    assert f"Signed in as {PEOPLE[role]} · {role}" in texts(at)
+    assert f"Signed in as `{PEOPLE[role]}` · {role}" in texts(at)
     assert "Sign out" in [b.label for b in at.sidebar.button]
 
 
