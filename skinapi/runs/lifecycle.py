@@ -333,6 +333,7 @@ def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
             file=run.file,
             meta=run.meta,
             visit=run.visit,
+            person=run.person,
             thumbnail=False,  # made while the task runs: nothing waits for it then
         )
     except StoreError as exc:

@@ -7,13 +7,19 @@ from pathlib import Path
 
 from ..backends import BACKENDS, EMULATOR, LIVE
 from .base import (
+    AUDIT_ACTIONS,
     FRESH_HINT,
     ORDERS,
+    AuditEntry,
+    AuditQuery,
+    Reservation,
     RunPage,
     RunQuery,
     RunRecord,
     RunStore,
     RunTotals,
+    SpendCaps,
+    Spent,
     Tally,
     default_path,
     new_run_id,
@@ -21,6 +27,12 @@ from .base import (
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
+    "AUDIT_ACTIONS",
+    "AuditEntry",
+    "AuditQuery",
+    "Reservation",
+    "SpendCaps",
+    "Spent",
     "BACKENDS",
     "EMULATOR",
     "FRESH_HINT",

@@ -21,16 +21,17 @@ from . import sqlite_schema as schema
 from .base import FRESH_HINT, RunRecord, default_path, new_run_id
 from .files import LocalFiles, result_bytes, result_file_names
 from .sqlite_guard import guarded
+from .sqlite_ledger import SqliteLedger
 from .sqlite_reading import SqliteReading
 from .sqlite_rows import INSERT, JSON_COLUMNS, WRITTEN, make_thumbnail, row_of
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """What `sqlite_schema` creates; older histories are upgraded in place."""
 IMPORT_CHUNK = 1000
 """Runs `add_runs` writes per transaction."""
 
 
-class SqliteRunStore(SqliteReading):
+class SqliteRunStore(SqliteReading, SqliteLedger):
     """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
 
     def __init__(self, path: Path | str | None = None):
@@ -94,6 +95,7 @@ class SqliteRunStore(SqliteReading):
         file: str = "",
         meta: dict[str, str] | None = None,
         visit: str = "",
+        person: str = "",
         run_id: str | None = None,
         thumbnail: bool = True,
     ) -> str:
@@ -104,7 +106,7 @@ class SqliteRunStore(SqliteReading):
         record = RunRecord(
             settings=settings, backend=backend, source=source, photo_hash=photo_hash,
             base_url=base_url, label=label, trial=trial, participant=participant, batch=batch,
-            file=file, meta=dict(meta or {}), visit=visit,
+            file=file, meta=dict(meta or {}), visit=visit, person=person,
         )  # fmt: skip
         chosen = run_id or new_run_id()
         self.folder(chosen)  # a checked id, before it is stored

@@ -64,6 +64,9 @@ def where_of(query: RunQuery) -> tuple[str, list]:
     if query.trial is not None:
         clauses.append("trial = ?")
         params.append(query.trial)
+    if query.person is not None:
+        clauses.append("person = ?")
+        params.append(query.person)
     return " AND ".join(clauses) or "1", params
 
 
