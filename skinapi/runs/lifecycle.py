@@ -31,6 +31,7 @@ from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
 from ..concerns import AnalysisSettings
 from ..errors import (
     ApiStatusError,
+    CapReached,
     DeadlineExceeded,
     InvalidTaskIdError,
     NotSentError,
@@ -51,6 +52,7 @@ from ..store.states import (
     UNCONFIRMED_MESSAGE,
     RunState,
 )
+from . import spend
 
 # -- the transitions ----------------------------------------------------------------------
 
@@ -160,6 +162,13 @@ class Recorder:
         if backend:
             fields["backend"] = backend
         self.note(run_id, **fields)
+
+    def audit(self, person: str, action: str, **detail) -> None:
+        try:
+            if self.store is not None:
+                self.store.audit(person, action, **detail)
+        except StoreError as exc:
+            self.problem = str(exc)
 
     def thumbnail(self, run_id: str | None, photo: bytes) -> None:
         if self.store is not None and run_id:
@@ -307,9 +316,15 @@ def run_analysis(
     with run_lease(store, run_id) as held:
         if held is False:
             return Outcome("running", elsewhere=True)
+        try:  # before the run's record: a refused run is not one, and nothing is sent
+            held = spend.reserve(store, run.person, run.settings.units) if not resuming else None
+        except CapReached as exc:
+            run.state, run.error = "unsent", error_dict(exc)
+            return Outcome("unsent", error=run.error, exception=exc)
         if fresh:
             _begin(run, recorder, run_id)
         outcome = _drive(run, client, recorder, resuming, on_progress, timeout)
+        spend.settle(store, held, outcome.state)
     if recorder.problem:
         run.not_saved = recorder.problem
     return outcome
@@ -353,6 +368,13 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
         run.task_id, run.state = task_id, "running"
         run.backend = client.answered_by or run.backend
         recorder.created(run.id, task_id, client.answered_by)
+        recorder.audit(
+            run.person,
+            "analysis created",
+            task_id=task_id,
+            units=run.settings.units,
+            backend=run.backend,
+        )
         if not resuming:
             recorder.thumbnail(run.id, run.photo)
 

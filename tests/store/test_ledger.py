@@ -132,3 +132,48 @@ def test_a_history_of_version_6_is_upgraded_with_its_runs_kept(tmp_path):
     store.close()
     with pytest.raises(StoreError):
         SqliteRunStore(tmp_path)  # a folder, not a history: still a clear refusal
+
+
+def test_a_run_past_the_cap_is_refused_before_its_create_and_a_failed_one_returns_its_units(
+    store, face_bytes, monkeypatch
+):
+    from skinapi.runs.lifecycle import Run, run_analysis
+    from skinapi.runs.spend import today
+
+    from ..helpers import start_emulator, test_client
+
+    emulator = start_emulator()
+    try:
+        settings = AnalysisSettings(actions=("wrinkle", "pore"))
+        store.set_caps(SpendCaps(per_person=settings.units + 1))
+
+        def run(**config):
+            emulator.configure(**config)
+            attempt = Run(
+                key="k",
+                photo=face_bytes,
+                source="upload",
+                settings=settings,
+                backend="emulator",
+                person="ana",
+            )
+            return run_analysis(attempt, test_client(emulator), store)
+
+        units = settings.units
+        assert run().state == "success"  # its units kept
+        creates = emulator.creates
+        refused = run()
+        assert (
+            refused.state == "unsent"
+            and f"per-person daily cap of {units + 1}" in refused.error["message"]
+        )
+        assert emulator.creates == creates  # nothing sent
+        store.set_caps(SpendCaps(per_person=2 * units))
+        assert run(fault_engine_error="error_below_min_image_size").state == "error"
+        assert store.spent("ana", day=today()).person == units  # the failed run gave its back
+        created = [e for e in store.audit_entries(AuditQuery()) if e.action == "analysis created"]
+        assert (
+            len(created) == 2 and created[0].person == "ana" and created[0].detail["units"] == units
+        )
+    finally:
+        emulator.stop()
