@@ -2,22 +2,23 @@
 
 import streamlit as st
 
-from skinapi.ui import frame
+from skinapi.ui import access, frame
 
 st.set_page_config(page_title="SkinScope", page_icon=":material/biotech:", layout="wide")
 
 # One flat list: sections given as a dict put <div> wrappers between the sidebar's <ul> and its
-# <li>s, which screen readers (and axe's list rules) read as a broken list.
+# <li>s, which screen readers (and axe's list rules) read as a broken list. The role is the
+# least one a page is listed for; every page checks it again as it starts.
 PAGES = [
-    st.Page("pages/analyse.py", title="Analyse", icon=":material/photo_camera:", default=True),
-    st.Page("pages/results.py", title="Results", icon=":material/radar:"),
-    st.Page("pages/live.py", title="Live trial", icon=":material/videocam:"),
-    st.Page("pages/history.py", title="History", icon=":material/history:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    access.PageEntry("pages/analyse.py", "Analyse", ":material/photo_camera:", "operator"),
+    access.PageEntry("pages/results.py", "Results", ":material/radar:"),
+    access.PageEntry("pages/live.py", "Live trial", ":material/videocam:", "operator"),
+    access.PageEntry("pages/history.py", "History", ":material/history:"),
+    access.PageEntry("pages/compare.py", "Compare", ":material/compare:"),
+    access.PageEntry("pages/batch.py", "Batch", ":material/photo_library:", "operator"),
+    access.PageEntry("pages/settings.py", "Settings", ":material/settings:", "admin"),
 ]
 
-navigation = st.navigation(PAGES)
+navigation = access.navigation(PAGES)
 frame.start(navigation.url_path)
 navigation.run()

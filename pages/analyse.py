@@ -3,9 +3,11 @@
 import streamlit as st
 
 from skinapi.ui import analyse_photo, analyse_run, analyse_settings, connection, messages, runflow
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 
 enter_page()
+require("operator")
 
 conn = connection.connection()
 st.title("Analyse a face")

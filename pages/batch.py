@@ -3,11 +3,13 @@
 import streamlit as st
 
 from skinapi.ui import batch_view, cohort_view, connection, messages
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history
 from skinapi.ui.state import remembered
 
 enter_page()
+require("operator")
 
 conn = connection.connection()
 st.title("Batch")

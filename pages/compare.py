@@ -5,10 +5,12 @@ import streamlit as st
 from skinapi.backends import EMULATOR
 from skinapi.statistics import demo_limits, tables
 from skinapi.ui import compare_view, messages
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import history, read_runs
 
 enter_page()
+require("viewer")
 
 st.title("Compare runs")
 store, stored = history(), read_runs()

@@ -4,12 +4,14 @@ import streamlit as st
 
 from skinapi.store import RunQuery
 from skinapi.ui import history_view
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import ask_history, history
 from skinapi.ui.history_export import export_matching
 from skinapi.ui.runflow import resume_stored_runs
 
 enter_page()
+require("viewer")
 
 st.title("History")
 if history_view.way_out():

@@ -6,11 +6,13 @@ import streamlit as st
 
 from skinapi.imaging.live import LiveState
 from skinapi.ui import connection, live_capture, live_view, messages, trial_view
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.messages import show_error
 from skinapi.ui.participant_view import participant_result
 
 enter_page()
+require("operator")
 
 conn = connection.connection()
 st.title("Live trial")

@@ -3,11 +3,13 @@
 import streamlit as st
 
 from skinapi.ui import mask_view, results_view
+from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import latest_result
 from skinapi.ui.state import current_run
 
 enter_page()
+require("viewer")
 
 run = current_run()
 st.title("Results")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
+from skinapi.ui.access import require
 from skinapi.ui.connection import (
     LIVE,
     demo_emulator,
@@ -16,6 +17,7 @@ from skinapi.ui.frame import enter_page
 from skinapi.ui.state import remembered
 
 enter_page()
+require("admin")
 
 st.title("Settings")
 live, demo = st.columns(2, gap="large")

@@ -201,3 +201,18 @@ def hint_for_code(code: str | None) -> str | None:
     if code is None:
         return None
     return API_CODE_HINTS.get(code) or ENGINE_HINTS.get(code)
+
+
+class CapReached(SkinApiError):
+    """A daily spend cap would be passed: the create is refused before anything is sent."""
+
+    exit_code = 2
+
+    def __init__(self, cap: str, limit: int, left: int, units: int):
+        super().__init__(
+            f"The {cap} daily cap of {limit} units is reached: {left} left today, this run "
+            f"needs {units}. Nothing was sent.",
+            hint="An admin can raise the cap (Settings → Spend caps, or SKINSCOPE_DAILY_UNITS"
+            "_PER_PERSON / SKINSCOPE_DAILY_UNITS); caps start afresh at midnight.",
+        )
+        self.cap, self.limit, self.left, self.units = cap, limit, left, units

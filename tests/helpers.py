@@ -309,12 +309,12 @@ def run_cli(
     )
 
 
-def app_test(**secrets: str):
-    """The dashboard under AppTest, not yet run, with these secrets (and never this machine's
+def app_test(page: str | None = None, **secrets: str):
+    """The dashboard (or one `page` file alone) under AppTest, not yet run, with these secrets (and never this machine's
     secrets.toml: a placeholder makes it a secrets file without a key)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(str(ROOT / page) if page else APP, default_timeout=60)
     at.secrets["placeholder"] = "no key here"
     for name, value in secrets.items():
         at.secrets[name] = value

@@ -63,7 +63,7 @@ from .batch_ledger import (
 )
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto, plan_batch
 from .budget import RateLimits, RateWindow, RequestBudget
-from .lifecycle import FIXED_MESSAGES, create_fate, poll_fate, transient
+from .fates import FIXED_MESSAGES, create_fate, poll_fate, transient
 
 __all__ = [
     "BatchInputError",

@@ -25,89 +25,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Literal
 
 from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
 from ..concerns import AnalysisSettings
 from ..errors import (
-    ApiStatusError,
-    DeadlineExceeded,
-    InvalidTaskIdError,
-    NotSentError,
-    RateLimitError,
-    ServerError,
+    CapReached,
     SkinApiError,
     StoreError,
-    TaskTimeoutError,
 )
 from ..names import one_line, safe_name
 from ..results import AnalysisResult
 from ..store import RunRecord, RunStore, new_run_id
 from ..store.leases import run_lease
 from ..store.states import (
-    EXPIRED_MESSAGE,
     IN_FLIGHT_STATES,
     NOT_SENT_MESSAGE,
     UNCONFIRMED_MESSAGE,
     RunState,
 )
-
-# -- the transitions ----------------------------------------------------------------------
-
-CreateFate = Literal["again", "refused", "unconfirmed"]
-PollFate = Literal["expired", "error", "again"]
-
-
-def create_fate(exc: BaseException) -> CreateFate:
-    """What a failed create means: ``again`` (not executed — a 429, or a connection never
-    made — so it may be sent again), ``refused`` (the API said no: nothing billed), or
-    ``unconfirmed`` (it went out and no answer says it was refused: it may exist, and be
-    billed; never sent again)."""
-    if isinstance(exc, (RateLimitError, NotSentError)):
-        return "again"
-    if isinstance(exc, ApiStatusError) and not isinstance(exc, ServerError):
-        return "refused"
-    return "unconfirmed"
-
-
-def poll_fate(exc: BaseException) -> PollFate:
-    """What a failed poll means: ``expired`` (the API no longer knows the task), ``error``
-    (the task ended without a result, or the answer cannot be used), or ``again`` (transient:
-    poll again by task_id)."""
-    if isinstance(exc, InvalidTaskIdError):
-        return "expired"
-    if isinstance(exc, TaskTimeoutError) or not transient(exc):
-        return "error"
-    return "again"
-
-
-def transient(exc: BaseException) -> bool:
-    return isinstance(exc, SkinApiError) and exc.exit_code == 5
-
-
-def failure_state(exc: SkinApiError, *, create_sent: bool) -> RunState:
-    """The state a run ends in when `exc` stopped it; `create_sent`: its create had gone out
-    with no answer yet."""
-    if create_sent and create_fate(exc) == "unconfirmed":
-        return "unconfirmed"
-    if isinstance(exc, DeadlineExceeded):
-        return "stalled"
-    if isinstance(exc, InvalidTaskIdError):
-        return "expired"
-    return "error"
-
-
-FIXED_MESSAGES: dict[str, str] = {
-    "expired": EXPIRED_MESSAGE,
-    "unconfirmed": UNCONFIRMED_MESSAGE,
-    "unsent": NOT_SENT_MESSAGE,
-}
-"""States whose record carries a fixed explanation rather than the error's own words."""
-
-
-def error_dict(exc: SkinApiError) -> dict:
-    return exc.as_dict() | {"text": str(exc)}
-
+from . import spend
+from .fates import FIXED_MESSAGES, error_dict, failure_state
 
 # -- the recorder -------------------------------------------------------------------------
 
@@ -160,6 +97,13 @@ class Recorder:
         if backend:
             fields["backend"] = backend
         self.note(run_id, **fields)
+
+    def audit(self, person: str, action: str, **detail) -> None:
+        try:
+            if self.store is not None:
+                self.store.audit(person, action, **detail)
+        except StoreError as exc:
+            self.problem = str(exc)
 
     def thumbnail(self, run_id: str | None, photo: bytes) -> None:
         if self.store is not None and run_id:
@@ -307,9 +251,15 @@ def run_analysis(
     with run_lease(store, run_id) as held:
         if held is False:
             return Outcome("running", elsewhere=True)
+        try:  # before the run's record: a refused run is not one, and nothing is sent
+            held = spend.reserve(store, run.person, run.settings.units) if not resuming else None
+        except CapReached as exc:
+            run.state, run.error = "unsent", error_dict(exc)
+            return Outcome("unsent", error=run.error, exception=exc)
         if fresh:
             _begin(run, recorder, run_id)
         outcome = _drive(run, client, recorder, resuming, on_progress, timeout)
+        spend.settle(store, held, outcome.state)
     if recorder.problem:
         run.not_saved = recorder.problem
     return outcome
@@ -334,6 +284,7 @@ def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
             meta=run.meta,
             visit=run.visit,
             conditions=run.conditions,
+            person=run.person,
             thumbnail=False,  # made while the task runs: nothing waits for it then
         )
     except StoreError as exc:
@@ -353,6 +304,13 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
         run.task_id, run.state = task_id, "running"
         run.backend = client.answered_by or run.backend
         recorder.created(run.id, task_id, client.answered_by)
+        recorder.audit(
+            run.person,
+            "analysis created",
+            task_id=task_id,
+            units=run.settings.units,
+            backend=run.backend,
+        )
         if not resuming:
             recorder.thumbnail(run.id, run.photo)
 

@@ -9,12 +9,18 @@ from pathlib import Path
 from ..backends import BACKENDS, EMULATOR, LIVE
 from ..errors import StoreError
 from .base import (
+    AUDIT_ACTIONS,
     ORDERS,
+    AuditEntry,
+    AuditQuery,
+    Reservation,
     RunPage,
     RunQuery,
     RunRecord,
     RunStore,
     RunTotals,
+    SpendCaps,
+    Spent,
     Tally,
     default_path,
 )
@@ -23,6 +29,12 @@ from .ids import FRESH_HINT, new_run_id
 from .sqlite import SCHEMA_VERSION, SqliteRunStore
 
 __all__ = [
+    "AUDIT_ACTIONS",
+    "AuditEntry",
+    "AuditQuery",
+    "Reservation",
+    "SpendCaps",
+    "Spent",
     "BACKENDS",
     "EMULATOR",
     "FRESH_HINT",

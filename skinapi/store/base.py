@@ -79,6 +79,9 @@ class RunRecord:
     base_url: str = ""
     """Where the run was sent (empty for runs recorded before SkinScope kept it): a task
     is resumed there and nowhere else."""
+    person: str = ""
+    """Who ran it: the signed-in person's e-mail (or OIDC subject), ``local user`` in
+    single-user mode, the OS user for the CLI; empty for runs recorded before."""
 
     @property
     def api_version(self) -> str:
@@ -134,6 +137,8 @@ class RunQuery:
     """Concern labels (``Redness``) the run must all have analysed, in SD or HD."""
     trial: str | None = None
     """Runs of this trial only."""
+    person: str | None = None
+    """Runs this person ran only."""
     order: Order = "newest"
     offset: int = 0
     limit: int | None = None
@@ -183,6 +188,74 @@ class Leases(Protocol):
         """Someone holds it now, in this process or another, on this machine or another."""
 
 
+# -- a team's deployment: who did what (an append-only audit trail) and what each person and
+# the deployment may spend in a day (units reserved before a create, atomically).
+
+AUDIT_ACTIONS = (
+    "sign-in",
+    "analysis created",
+    "batch started",
+    "batch stopped",
+    "export",
+    "download",
+    "delete",
+    "delete at the API",
+    "purge",
+    "settings changed",
+    "caps changed",
+    "role denied",
+)
+"""What the audit trail records; `detail` says the rest (task_id, units, backend, run ids…)."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: float
+    """When, in seconds since the epoch."""
+    person: str
+    action: str
+    """One of `AUDIT_ACTIONS`."""
+    detail: dict = field(default_factory=dict)
+    """What the action touched, as text and numbers (JSON)."""
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    since: float | None = None
+    until: float | None = None
+    person: str = ""
+    """Found in the person, ignoring case."""
+    actions: tuple[str, ...] = ()
+    limit: int | None = None
+    """The newest this many; None for every entry that matches."""
+
+
+@dataclass(frozen=True)
+class SpendCaps:
+    """Units a day (local calendar day) each person, and the whole deployment, may reserve;
+    None: no cap."""
+
+    per_person: int | None = None
+    per_deployment: int | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Units set aside for one create; returned with `release_units` when the create fails or
+    is refused (a run that succeeded, or may have, keeps them)."""
+
+    id: str
+    units: int
+
+
+@dataclass(frozen=True)
+class Spent:
+    """Units reserved today (kept or still held) by one person and by the deployment."""
+
+    person: int
+    deployment: int
+
+
 class RunStore(Protocol):
     """Where runs are kept. Every method raises `StoreError` (with a hint) when the store
     cannot be used; none takes the app down."""
@@ -213,6 +286,7 @@ class RunStore(Protocol):
         meta: dict[str, str] | None = None,
         visit: str = "",
         conditions: dict[str, str] | None = None,
+        person: str = "",
         run_id: str | None = None,
         thumbnail: bool = True,
     ) -> str:
@@ -296,6 +370,35 @@ class RunStore(Protocol):
     def photo(self, run_id: str) -> bytes: ...
 
     def load_result(self, run: RunRecord) -> AnalysisResult | None: ...
+
+    # -- audit trail (append-only) and spend caps -------------------------------------------
+
+    def audit(self, person: str, action: str, **detail) -> None:
+        """Append one entry (now, `person`, one of `AUDIT_ACTIONS`, `detail` as JSON) to the
+        audit trail. The trail is append-only: no method of a store edits or removes an entry,
+        and `purge` keeps them (and appends its own)."""
+
+    def audit_entries(self, query: AuditQuery) -> list[AuditEntry]:
+        """The entries `query` matches, newest first."""
+
+    def reserve_units(self, person: str, units: int, caps: SpendCaps, *, day: str) -> Reservation:
+        """Set `units` aside for `person` on `day` (``YYYY-MM-DD``), checking both caps and
+        writing the reservation in one transaction that excludes every other reserver (two
+        tabs, processes or replicas on the same store never overspend). Raises `CapReached`
+        (which cap, how much is left) when either cap would be passed."""
+
+    def release_units(self, reservation: Reservation) -> None:
+        """Give a reservation back (its create failed or was refused); a second release of the
+        same reservation changes nothing."""
+
+    def spent(self, person: str, *, day: str) -> Spent:
+        """Units reserved and kept on `day` by `person` and by the whole deployment."""
+
+    def caps(self) -> SpendCaps | None:
+        """The caps an admin set in the app (kept in the store, so every replica sees them);
+        None when none were set (the configuration's apply)."""
+
+    def set_caps(self, caps: SpendCaps) -> None: ...
 
     def size_on_disk(self) -> int:
         """Bytes the history takes: kept as runs are written and deleted, never measured by

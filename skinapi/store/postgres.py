@@ -20,6 +20,7 @@ from .files import RunFiles, result_bytes, result_file_names
 from .guard import guarded
 from .ids import new_run_id
 from .postgres_leases import PostgresLeases
+from .postgres_ledger import PostgresLedger
 from .postgres_reading import PostgresReading
 from .sqlite_rows import WRITTEN, make_thumbnail, row_of
 
@@ -34,7 +35,7 @@ KEEP_THUMBNAIL = (
 )
 
 
-class PostgresRunStore(PostgresReading):
+class PostgresRunStore(PostgresReading, PostgresLedger):
     """Runs in PostgreSQL, their photos and masks in `run_files`."""
 
     def __init__(self, url: str, run_files: RunFiles):

@@ -16,10 +16,31 @@ from __future__ import annotations
 
 from ..errors import StoreError
 
-VERSION = 1
+VERSION = 2
 """What `CREATE` makes; `UPGRADES` takes an older store to it."""
 MIGRATION_LOCK = 0x534B494E53434F50  # "SKINSCOP": one key, whatever the schema
 """Held (for one transaction) by whoever creates or upgrades the schema."""
+
+TEAM = (
+    """CREATE TABLE IF NOT EXISTS audit (
+        seq BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, person TEXT NOT NULL,
+        action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}'
+    )""",
+    """CREATE TABLE IF NOT EXISTS spend (
+        id TEXT PRIMARY KEY, day TEXT NOT NULL, person TEXT NOT NULL, units INTEGER NOT NULL,
+        at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    "CREATE INDEX IF NOT EXISTS spend_day ON spend (day, person)",
+    "CREATE INDEX IF NOT EXISTS runs_person ON runs (person, created)",
+    # Append-only, in the database itself: no statement edits or removes an entry.
+    """CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$""",
+    "DROP TRIGGER IF EXISTS audit_no_change ON audit",
+    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
+)
+"""Who did what, and what each person has reserved today (`postgres_ledger`)."""
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -32,7 +53,7 @@ CREATE = (
         debug TEXT DEFAULT '{}', batch TEXT DEFAULT '', file TEXT DEFAULT '',
         meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT '',
         quality TEXT DEFAULT 'sd', overall DOUBLE PRECISION, file_bytes BIGINT,
-        conditions TEXT DEFAULT '{}'
+        conditions TEXT DEFAULT '{}', person TEXT DEFAULT ''
     )""",
     """CREATE TABLE IF NOT EXISTS checked_photos (
         photo_hash TEXT NOT NULL, quality TEXT NOT NULL, checks_version TEXT NOT NULL,
@@ -49,10 +70,14 @@ CREATE = (
     "CREATE INDEX IF NOT EXISTS runs_photo ON runs (photo_hash)",
     "CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch)",
     "CREATE INDEX IF NOT EXISTS runs_task ON runs (task_id)",
+    *TEAM,
 )
 
-UPGRADES: dict[int, tuple[str, ...]] = {}
-"""The statements that take a store from each version to the next (none yet)."""
+UPGRADES: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE runs ADD COLUMN IF NOT EXISTS person TEXT DEFAULT ''", *TEAM),
+}
+"""The statements that take a store from each version to the next. 1 → 2: a team's
+deployment — who ran each run (`person`), the audit trail and the units reserved."""
 
 
 def bring_to_current_version(connection, address) -> None:

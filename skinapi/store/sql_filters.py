@@ -91,4 +91,7 @@ def where_of(query: RunQuery, dialect: Dialect = SQLITE) -> tuple[str, list]:
     if query.trial is not None:
         clauses.append(f"trial = {mark}")
         params.append(query.trial)
+    if query.person is not None:
+        clauses.append(f"person = {mark}")
+        params.append(query.person)
     return " AND ".join(clauses) or "1 = 1", params

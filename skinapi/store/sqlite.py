@@ -20,16 +20,17 @@ from .files import LocalFiles, RunFiles, result_bytes, result_file_names
 from .guard import guarded
 from .ids import FRESH_HINT, new_run_id
 from .leases import FileLeases
+from .sqlite_ledger import SqliteLedger
 from .sqlite_reading import SqliteReading
 from .sqlite_rows import INSERT, make_thumbnail, row_of
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """What `sqlite_schema` creates; older histories are upgraded in place."""
 IMPORT_CHUNK = 1000
 """Runs `add_runs` writes per transaction."""
 
 
-class SqliteRunStore(SqliteReading):
+class SqliteRunStore(SqliteReading, SqliteLedger):
     """The run store in one SQLite file, with each run's photo and masks in a folder beside it."""
 
     def __init__(self, path: Path | str | None = None, run_files: RunFiles | None = None):

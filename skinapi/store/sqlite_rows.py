@@ -40,10 +40,13 @@ COLUMNS = (
     "visit",
     "base_url",
     "conditions",
+    "person",
 )
 SELECTED = ", ".join(COLUMNS)
 JSON_COLUMNS = ("result", "debug", "settings", "meta", "conditions")
-_TEXT_COLUMNS = ("label", "note", "trial", "participant", "batch", "file", "visit", "base_url")
+_TEXT_COLUMNS = (
+    "label", "note", "trial", "participant", "batch", "file", "visit", "base_url", "person",
+)  # fmt: skip
 WRITTEN = (*COLUMNS, "quality", "overall", "file_bytes")
 """What a whole record writes: its columns, and those kept for History's filters and size."""
 INSERT = f"INSERT INTO runs ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})"
@@ -115,8 +118,9 @@ def row_of(run: RunRecord, run_id: str, file_bytes: int) -> tuple:
         "label": run.label, "note": run.note, "trial": run.trial,
         "participant": run.participant, "debug": json.dumps(run.debug), "batch": run.batch,
         "file": run.file, "meta": json.dumps(run.meta), "visit": run.visit,
-        "base_url": run.base_url, "conditions": json.dumps(run.conditions), "quality": run.quality, "overall": run.overall,
-        "file_bytes": file_bytes,
+        "base_url": run.base_url, "conditions": json.dumps(run.conditions),
+        "quality": run.quality, "overall": run.overall, "file_bytes": file_bytes,
+        "person": run.person,
     }  # fmt: skip
     return tuple(values[name] for name in WRITTEN)
 

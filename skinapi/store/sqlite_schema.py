@@ -9,7 +9,9 @@ twice. 5 → 6: a history of a team's size — the columns History filters and s
 (`quality`, `overall`) beside the result they come from, each run's `file_bytes` (what its
 files take, so the history's size is a sum, not a walk of every folder), thumbnails in a
 table of their own (a scan of the runs no longer reads a photo per row), and indexes. 6 → 7: a
-trial photo's capture `conditions` (JSON).
+trial photo's capture `conditions` (JSON). 7 → 8: a team's deployment — who ran each run
+(`person`), the append-only audit trail (`audit`) and the units reserved against the daily caps
+(`spend`).
 
 The app and the CLI may open a new or old history at the same moment: creating and upgrading
 each happen in one write transaction that looks again once it holds the lock.
@@ -41,6 +43,27 @@ INDEXES = (
 )
 """History's filters and orders, and the history's size (a sum over a small index)."""
 
+AUDIT = """CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, person TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}'
+)"""
+SPEND = """CREATE TABLE IF NOT EXISTS spend (
+    id TEXT PRIMARY KEY, day TEXT NOT NULL, person TEXT NOT NULL, units INTEGER NOT NULL,
+    at REAL NOT NULL
+)"""
+TEAM = (
+    AUDIT,
+    SPEND,
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    "CREATE INDEX IF NOT EXISTS spend_day ON spend (day, person)",
+    "CREATE INDEX IF NOT EXISTS runs_person ON runs (person, created)",
+    # Append-only, in the database itself: no statement edits or removes an entry.
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+)
+
 CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     """CREATE TABLE IF NOT EXISTS runs (
@@ -52,11 +75,12 @@ CREATE = (
         batch TEXT DEFAULT '', file TEXT DEFAULT '',
         meta TEXT DEFAULT '{}', visit TEXT DEFAULT '', base_url TEXT DEFAULT '',
         quality TEXT DEFAULT 'sd', overall REAL, file_bytes INTEGER,
-        conditions TEXT DEFAULT '{}'
+        conditions TEXT DEFAULT '{}', person TEXT DEFAULT ''
     )""",
     CHECKED_PHOTOS,
     THUMBNAILS,
     *INDEXES,
+    *TEAM,
 )
 
 
@@ -103,6 +127,7 @@ UPGRADES: dict[int, tuple] = {
         *INDEXES,
     ),
     6: ("ALTER TABLE runs ADD COLUMN conditions TEXT DEFAULT '{}'",),
+    7: ("ALTER TABLE runs ADD COLUMN person TEXT DEFAULT ''", *TEAM),
 }
 """The statements that take a history from each version to the next."""
 

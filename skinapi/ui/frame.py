@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit
 import streamlit as st
 
+from . import access
 from .connection import (
     BACKEND_LABELS,
     DEMO,
@@ -49,6 +50,7 @@ def start(page: str | None = None) -> None:
     """Called by app.py after st.navigation, before the page runs (`page`: its url path)."""
     _router["has_run"] = True
     st.html(PAGE_STYLE)
+    who = access.gate()  # before anything of the app is drawn
     if not st.session_state.get("frame_warmed"):
         st.session_state["frame_warmed"] = True
         warm_browser()
@@ -57,6 +59,8 @@ def start(page: str | None = None) -> None:
             scroll_to_top()
         st.session_state["frame_page"] = page
     sidebar()
+    with st.sidebar:
+        access.sidebar_identity(who)
     faults_banner()
     if not st.session_state.get("history_checked"):
         st.session_state["history_checked"] = True

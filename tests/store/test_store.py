@@ -424,12 +424,14 @@ def test_processes_opening_one_new_or_old_history_at_once_all_succeed(tmp_path, 
 
         db = sqlite3.connect(path, isolation_level=None)
         store_schema.create(db, 2)
-        for index in ("runs_backend", "runs_quality", "runs_overall", "runs_file_bytes"):
+        later_indexes = ("runs_backend", "runs_quality", "runs_overall", "runs_file_bytes")
+        for index in (*later_indexes, "runs_person"):
             db.execute(f"DROP INDEX {index}")
-        db.execute("DROP TABLE thumbnails")
+        for table in ("thumbnails", "audit", "spend"):
+            db.execute(f"DROP TABLE {table}")  # with the audit trail's triggers
         # version 2 had none of these, and kept thumbnails in the runs
         for column in ("batch", "file", "meta", "visit", "base_url", "quality", "overall",
-                       "file_bytes", "conditions"):  # fmt: skip
+                       "file_bytes", "conditions", "person"):  # fmt: skip
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         db.execute("ALTER TABLE runs ADD COLUMN thumbnail BLOB")
         db.close()

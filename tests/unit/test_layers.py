@@ -30,6 +30,7 @@ CORE = {
     "progress",
     "resources",
     "client",
+    "roles",
 }
 TOP = {
     "cli", "cli_batch", "cli_common", "cli_runs", "cli_store", "cli_types", "probe", "bench",

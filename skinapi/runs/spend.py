@@ -1,0 +1,46 @@
+"""Daily spend caps around a create: units reserved in the run store before the billed create
+(per person and per deployment, atomically there), kept when the run succeeded or may have been
+billed, given back when the create failed or was refused. Every entry point goes through
+`run_analysis`, so every create is capped."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..store import Reservation, RunStore, SpendCaps
+
+RETURNED = ("unsent", "error")
+"""Run states that cost nothing: the create never went out, was refused or the engine failed
+the task (units are spent only when a task succeeds)."""
+
+
+def _number(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def configured_caps(store: RunStore | None) -> SpendCaps:
+    """The caps an admin set in the app, else SKINSCOPE_DAILY_UNITS_PER_PERSON and
+    SKINSCOPE_DAILY_UNITS (unset: no cap)."""
+    kept = store.caps() if store is not None else None
+    return kept or SpendCaps(
+        _number("SKINSCOPE_DAILY_UNITS_PER_PERSON"), _number("SKINSCOPE_DAILY_UNITS")
+    )
+
+
+def today() -> str:
+    return time.strftime("%Y-%m-%d")
+
+
+def reserve(store: RunStore | None, person: str, units: int) -> Reservation | None:
+    """Units set aside before a create; raises CapReached. None without a store or caps."""
+    caps = configured_caps(store)
+    if store is None or (caps.per_person is None and caps.per_deployment is None):
+        return None
+    return store.reserve_units(person, units, caps, day=today())
+
+
+def settle(store: RunStore | None, reservation: Reservation | None, state: str) -> None:
+    if store is not None and reservation is not None and state in RETURNED:
+        store.release_units(reservation)

@@ -1,0 +1,173 @@
+"""Who is using the dashboard, and whether they may: Streamlit's own sign-in (`st.login`,
+`st.user`, `st.logout`, an ``[auth]`` section in secrets) and the roles of `skinapi.roles`.
+
+With ``[auth]`` configured, a visitor who has not signed in sees the sign-in page and nothing
+else, on every URL path (`gate`, called by the frame before anything is drawn); a signed-in
+person without a role sees why, and nothing else. Without ``[auth]`` the dashboard is one
+person's tool (single-user mode, that person an admin), allowed only on a loopback bind.
+Each page starts with `require(role)`: the check is on the server, not in hidden buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import streamlit as st
+
+from ..roles import ROLE_DUTIES, Role, allows, role_for
+
+LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+SINGLE_USER = "local user"
+"""The person of single-user mode, in the audit trail and on runs."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    """What the audit trail and runs record: the e-mail, else the OIDC subject."""
+    role: Role | None
+    signed_in: bool
+    """False in single-user mode (no ``[auth]``)."""
+
+
+def _section(name: str) -> Mapping | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets file, or an unreadable one: as if the section were absent
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def auth_configured() -> bool:
+    return bool(_section("auth"))
+
+
+def providers() -> list[str | None]:
+    """The sign-in choices: None for a provider given directly in ``[auth]`` (a plain
+    `st.login()`), then each named ``[auth.NAME]``."""
+    auth = _section("auth") or {}
+    named = [name for name, value in auth.items() if isinstance(value, Mapping)]
+    return ([None] if "client_id" in auth else []) + named
+
+
+def bound_to_loopback() -> bool:
+    address = str(st.get_option("server.address") or "")
+    return address.startswith(LOOPBACK)
+
+
+def person() -> Person:
+    """The person this session belongs to, with their role."""
+    if not auth_configured():
+        return Person(SINGLE_USER, "admin", signed_in=False)
+    if not st.user.get("is_logged_in"):
+        return Person("", None, signed_in=False)
+    user = {key: st.user.get(key) for key in st.user}
+    name = str(user.get("email") or user.get("sub") or "")
+    return Person(name, role_for(user, _section("access") or {}), signed_in=True)
+
+
+def gate() -> Person:
+    """Called before the frame draws anything: stops the script on a sign-in page, a role
+    refusal or a single-user mode refused on a bind other than loopback."""
+    if not auth_configured():
+        if not bound_to_loopback():
+            st.title("SkinScope needs sign-in here")
+            st.error(
+                f"This server listens on {st.get_option('server.address') or 'every interface'} "
+                "without sign-in: anyone who reaches it could spend the team's units. Configure "
+                "[auth] in .streamlit/secrets.toml (see the README, Deploy for a team), or bind "
+                'server.address = "127.0.0.1".'
+            )
+            st.stop()
+        return person()
+    who = person()
+    if not who.signed_in:
+        sign_in_page()
+        st.stop()
+    if who.role is None:
+        st.title("No role yet")
+        st.warning(
+            f"You are signed in as `{shown(who.name)}`, but this deployment gives that account no role. "
+            "Ask an admin to add you to [access] in its secrets (viewer, operator or admin)."
+        )
+        st.button("Sign out", on_click=st.logout, key="access_sign_out")
+        st.stop()
+    return who
+
+
+def shown(name: str) -> str:
+    """A claim for a code span: never markdown, a link or a line break."""
+    return " ".join(name.replace("`", "'").split())
+
+
+def sign_in_page() -> None:
+    st.title("SkinScope")
+    st.write("Sign in to see results, history and runs of this team's deployment.")
+    for provider in providers():
+        label = f"Sign in with {provider.title()}" if provider else "Sign in"
+        args = (provider,) if provider else ()
+        st.button(
+            label,
+            key=f"access_login_{provider or 'default'}",
+            type="primary",
+            on_click=st.login,
+            args=args,
+        )
+
+
+def require(needed: Role) -> Person:
+    """The first call of every page: stops it, saying why, unless the person's role allows
+    `needed` (a page run alone, as a direct link may be, goes through the `gate` too)."""
+    who = gate()
+    if allows(who.role, needed):
+        return who
+    st.title("Not allowed")
+    st.warning(
+        f"This page needs the {needed} role; you are a {who.role}, who may see "
+        f"{ROLE_DUTIES[who.role]}. An admin can change roles in [access]."
+    )
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop raises
+
+
+def sidebar_identity(who: Person) -> None:
+    """Who is signed in, or that this is single-user mode."""
+    if not who.signed_in:
+        st.caption("Single-user mode: no sign-in, on this computer only (127.0.0.1).")
+        return
+    st.caption(f"Signed in as `{shown(who.name)}` · {who.role}")
+    st.button("Sign out", on_click=st.logout, key="access_sidebar_sign_out")
+
+
+class PageEntry(NamedTuple):
+    path: str
+    title: str
+    icon: str
+    role: Role = "viewer"
+    """The least role the page is listed for."""
+
+
+def navigation(pages: list[PageEntry]):
+    """`st.navigation` listing the pages this person's role allows, the first of them the
+    default. The others stay registered, hidden, so that links to them still resolve — and
+    open on `require`'s refusal. Before sign-in, or without a role, no page is registered:
+    `gate` then draws the only thing shown, whatever the URL path."""
+    who = person()
+    if who.role is None:
+        return st.navigation([st.Page(sign_in_page, title="Sign in")], position="hidden")
+    listed = [allows(who.role, entry.role) for entry in pages]
+    first = listed.index(True) if any(listed) else 0
+    return st.navigation(
+        [
+            st.Page(
+                entry.path,
+                title=entry.title,
+                icon=entry.icon,
+                default=index == first,
+                visibility="visible" if is_listed else "hidden",
+            )
+            for index, (entry, is_listed) in enumerate(zip(pages, listed, strict=True))
+        ]
+    )
