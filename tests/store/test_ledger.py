@@ -116,17 +116,24 @@ def test_caps_set_by_an_admin_are_kept_in_the_store(store):
     assert store.caps() == SpendCaps(50, None)
 
 
-def test_a_history_of_version_6_is_upgraded_with_its_runs_kept(tmp_path):
+def test_a_history_of_version_7_is_upgraded_with_its_runs_kept(tmp_path):
     path = tmp_path / "runs.sqlite3"
-    SqliteRunStore(path).close()
+    before = SqliteRunStore(path)
+    run_id = before.begin(
+        photo=b"photo", settings=AnalysisSettings(actions=("pore",)), backend="emulator",
+        source="upload", photo_hash="h", label="kept", conditions={"room": "2"},
+    )  # fmt: skip
+    before.close()
     db = sqlite3.connect(path)
     db.executescript(
         "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DROP TABLE audit;"
         "DROP TABLE spend; DROP INDEX runs_person; ALTER TABLE runs DROP COLUMN person;"
-        "UPDATE meta SET value = '6' WHERE key = 'schema_version';"
+        "UPDATE meta SET value = '7' WHERE key = 'schema_version';"
     )
     db.close()
     store = SqliteRunStore(path)
+    kept = store.get(run_id)
+    assert (kept.label, kept.conditions, kept.person) == ("kept", {"room": "2"}, "")
     store.audit("ana", "sign-in")
     assert store.audit_entries(AuditQuery())[0].person == "ana"
     store.close()

@@ -9,6 +9,7 @@ import pytest
 
 from skinapi.errors import StoreError
 from skinapi.store import open_store
+from skinapi.store.postgres import SCHEMA_VERSION
 
 from ..helpers import free_port, run_cli
 from ..shared_store import OWNER, OWNER_PASSWORD
@@ -62,7 +63,7 @@ def test_the_schema_is_made_by_an_owner_without_superuser_rights_and_versioned(
         timeout = db.execute("SHOW statement_timeout").fetchone()[0]
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     store.close()
-    assert version == "1" and timeout == "30s"
+    assert version == str(SCHEMA_VERSION) and timeout == "30s"
     with pytest.raises(StoreError, match="schema version 99"):
         open_store(tmp_path / "runs.sqlite3")
 
