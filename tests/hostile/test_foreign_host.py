@@ -41,8 +41,8 @@ def app(tmp_path_factory):
         https_proxy=closed,
         HTTP_PROXY=closed,
         HTTPS_PROXY=closed,
-        no_proxy="",
-        NO_PROXY="",
+        no_proxy="127.0.0.1,localhost",
+        NO_PROXY="127.0.0.1,localhost",
     )
     yield int(url.rsplit(":", 1)[1])
     assert not stop_app(url)
