@@ -24,8 +24,10 @@ import posixpath
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, fields
 
+from ..backends import BACKENDS
 from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
 from ..concerns import AnalysisSettings
 from ..errors import (
@@ -36,7 +38,7 @@ from ..errors import (
 from ..names import one_line, safe_name
 from ..results import AnalysisResult
 from ..store import RunRecord, RunStore, new_run_id
-from ..store.leases import run_lease
+from ..store.leases import photo_lease, run_lease
 from ..store.states import (
     IN_FLIGHT_STATES,
     NOT_SENT_MESSAGE,
@@ -216,7 +218,11 @@ class Outcome:
     exception: SkinApiError | None = None
     """The error as raised, for a caller that reports it as it is (the CLI)."""
     elsewhere: bool = False
-    """Another window, process or batch holds the run's lease: nothing was sent or polled."""
+    """Another window, process or batch holds the run's lease (or, still after the wait, the
+    lease on the same analysis of the same photo): nothing was sent or polled."""
+    adopted: bool = False
+    """Another window, process or replica ran the same analysis of the same photo at the same
+    moment: this is its stored result, and nothing was sent here."""
 
 
 def photo_hash(data: bytes) -> str:
@@ -226,6 +232,13 @@ def photo_hash(data: bytes) -> str:
 def run_key(photo: bytes, settings: AnalysisSettings, backend: str) -> str:
     """The same photo, settings and backend give the same key: one result, paid once."""
     return hashlib.sha256((photo_hash(photo) + repr(settings) + backend).encode()).hexdigest()[:16]
+
+
+def same_analysis(run: RunRecord) -> str:
+    """The name of the lease on analysing this photo with these settings on this backend."""
+    settings = json.dumps(run.settings.to_dict(), sort_keys=True)
+    text = f"{run.photo_hash}\0{settings}\0{run.backend}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def run_analysis(
@@ -248,9 +261,13 @@ def run_analysis(
     fresh = not resuming and run.id is None
     run_id = new_run_id() if fresh else run.id
     # Leased before its record exists: another window never sees it unclaimed (see leases).
-    with run_lease(store, run_id) as held:
-        if held is False:
+    with ExitStack() as stack:
+        if stack.enter_context(run_lease(store, run_id)) is False:
             return Outcome("running", elsewhere=True)
+        if not resuming:  # the same photo, settings and backend: one task at a time
+            adopted = _claim_photo(stack, run, store, timeout)
+            if adopted is not None:
+                return adopted
         try:  # before the run's record: a refused run is not one, and nothing is sent
             held = spend.reserve(store, run.person, run.settings.units) if not resuming else None
         except CapReached as exc:
@@ -263,6 +280,42 @@ def run_analysis(
     if recorder.problem:
         run.not_saved = recorder.problem
     return outcome
+
+
+def _claim_photo(stack: ExitStack, run: Run, store: RunStore | None, timeout: float):
+    """The lease on this analysis of this photo, held by `stack` for the rest of the run. When
+    another window, process or replica held it first, this waited for it: its result, when it
+    stored a new one meanwhile, is adopted (the outcome returned, nothing sent); when it still
+    holds it after `timeout`, the outcome says the photo is being analysed elsewhere."""
+    if store is None:
+        return None
+    run.photo_hash = run.photo_hash or photo_hash(run.photo)
+    before = _newest_result(store, run)
+    held, waited = stack.enter_context(photo_lease(store, same_analysis(run), wait=timeout))
+    if held is False:
+        return Outcome("running", elsewhere=True)
+    stored = _newest_result(store, run) if waited else None
+    if stored is None or (before is not None and stored.id == before.id):
+        return None
+    adopted = run_from_store(store, stored)
+    if adopted.result is None:
+        return None
+    for f in fields(RunRecord):
+        setattr(run, f.name, getattr(adopted, f.name))
+    return Outcome("success", adopted.result, adopted=True)
+
+
+def _newest_result(store: RunStore, run: Run) -> RunRecord | None:
+    """The newest stored success of this analysis: on the backend asked for, or on the one
+    that answered at the same URL (an emulator behind --base-url records as ``emulator``)."""
+    try:
+        for backend in (run.backend, *(b for b in BACKENDS if b != run.backend)):
+            stored = store.find_result(run.photo_hash, run.settings, backend)
+            if stored is not None and (backend == run.backend or stored.base_url == run.base_url):
+                return stored
+    except StoreError:
+        pass
+    return None
 
 
 def _begin(run: Run, recorder: Recorder, run_id: str) -> None:
