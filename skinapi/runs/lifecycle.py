@@ -27,7 +27,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, fields
 
-from ..backends import BACKENDS
 from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
 from ..concerns import AnalysisSettings
 from ..errors import (
@@ -38,14 +37,14 @@ from ..errors import (
 from ..names import one_line, safe_name
 from ..results import AnalysisResult
 from ..store import RunRecord, RunStore, new_run_id
-from ..store.leases import photo_lease, run_lease
+from ..store.leases import run_lease
 from ..store.states import (
     IN_FLIGHT_STATES,
     NOT_SENT_MESSAGE,
     UNCONFIRMED_MESSAGE,
     RunState,
 )
-from . import spend
+from . import same_photo, spend
 from .fates import FIXED_MESSAGES, error_dict, failure_state
 
 # -- the recorder -------------------------------------------------------------------------
@@ -234,13 +233,6 @@ def run_key(photo: bytes, settings: AnalysisSettings, backend: str) -> str:
     return hashlib.sha256((photo_hash(photo) + repr(settings) + backend).encode()).hexdigest()[:16]
 
 
-def same_analysis(run: RunRecord) -> str:
-    """The name of the lease on analysing this photo with these settings on this backend."""
-    settings = json.dumps(run.settings.to_dict(), sort_keys=True)
-    text = f"{run.photo_hash}\0{settings}\0{run.backend}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 def run_analysis(
     run: Run,
     client: Client,
@@ -265,7 +257,7 @@ def run_analysis(
         if stack.enter_context(run_lease(store, run_id)) is False:
             return Outcome("running", elsewhere=True)
         if not resuming:  # the same photo, settings and backend: one task at a time
-            adopted = _claim_photo(stack, run, store, timeout)
+            adopted = _claim_photo(stack, run, store, timeout, on_progress)
             if adopted is not None:
                 return adopted
         try:  # before the run's record: a refused run is not one, and nothing is sent
@@ -282,40 +274,26 @@ def run_analysis(
     return outcome
 
 
-def _claim_photo(stack: ExitStack, run: Run, store: RunStore | None, timeout: float):
-    """The lease on this analysis of this photo, held by `stack` for the rest of the run. When
-    another window, process or replica held it first, this waited for it: its result, when it
-    stored a new one meanwhile, is adopted (the outcome returned, nothing sent); when it still
-    holds it after `timeout`, the outcome says the photo is being analysed elsewhere."""
+def _claim_photo(stack: ExitStack, run: Run, store: RunStore | None, timeout: float, on_progress):
+    """The lease on this analysis of this photo (see same_photo.claim): None to go on, else
+    the outcome — the result adopted from whoever ran it meanwhile, or `elsewhere`."""
     if store is None:
         return None
     run.photo_hash = run.photo_hash or photo_hash(run.photo)
-    before = _newest_result(store, run)
-    held, waited = stack.enter_context(photo_lease(store, same_analysis(run), wait=timeout))
-    if held is False:
+
+    def on_wait() -> None:
+        if on_progress:
+            on_progress(Progress("waiting", 0.0, note=same_photo.WAITING_ELSEWHERE))
+
+    stored = same_photo.claim(stack, store, run, timeout=timeout, on_wait=on_wait)
+    if stored is same_photo.ELSEWHERE:
         return Outcome("running", elsewhere=True)
-    stored = _newest_result(store, run) if waited else None
-    if stored is None or (before is not None and stored.id == before.id):
-        return None
-    adopted = run_from_store(store, stored)
-    if adopted.result is None:
+    adopted = run_from_store(store, stored) if stored is not None else None
+    if adopted is None or adopted.result is None:
         return None
     for f in fields(RunRecord):
         setattr(run, f.name, getattr(adopted, f.name))
     return Outcome("success", adopted.result, adopted=True)
-
-
-def _newest_result(store: RunStore, run: Run) -> RunRecord | None:
-    """The newest stored success of this analysis: on the backend asked for, or on the one
-    that answered at the same URL (an emulator behind --base-url records as ``emulator``)."""
-    try:
-        for backend in (run.backend, *(b for b in BACKENDS if b != run.backend)):
-            stored = store.find_result(run.photo_hash, run.settings, backend)
-            if stored is not None and (backend == run.backend or stored.base_url == run.base_url):
-                return stored
-    except StoreError:
-        pass
-    return None
 
 
 def _begin(run: Run, recorder: Recorder, run_id: str) -> None:

@@ -125,14 +125,19 @@ PHOTO_WAIT_POLL = 0.1
 
 @contextmanager
 def photo_lease(
-    store: RunStore | None, name: str, *, wait: float, sleep: Callable[[float], None] = time.sleep
+    store: RunStore | None,
+    name: str,
+    *,
+    wait: float,
+    on_wait: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[tuple[bool | str, bool]]:
     """Held while the caller analyses one photo with one set of settings on one backend
     (`name`: a digest of the three), so that two windows, processes or replicas sharing the store
     never create its task twice at the same moment. While another holds it this waits, up to
     `wait` seconds, for it to let go. Yields (held, waited): held as `run_lease` says it (False:
     still held by another after `wait`), waited whether another held it first — then its
-    result may be in the store, ready to adopt."""
+    result may be in the store, ready to adopt. `on_wait` is called when the waiting begins."""
     waited = False
     deadline = time.monotonic() + wait
     while True:
@@ -146,6 +151,8 @@ def photo_lease(
             if held is not False or time.monotonic() >= deadline:
                 yield held, waited
                 return
+        if not waited and on_wait is not None:
+            on_wait()
         waited = True
         while time.monotonic() < deadline and _photo_busy(store, name):
             sleep(PHOTO_WAIT_POLL)
