@@ -72,8 +72,8 @@ class FileLeases:
             # Beside the runs' folders, not in one: the lease is taken before the run's
             # record exists, and nothing of a run goes into its folder before that.
             return self.data / "leases" / f"{name}.lock"
-        if kind == "photo":  # `name` is a hex digest (see photo_lease)
-            return self.data / "leases" / f"photo-{safe_name(name, max_length=64)}.lock"
+        if kind in ("photo", "rate"):  # `name` is a digest (runs.same_photo, budget_share)
+            return self.data / "leases" / f"{kind}-{safe_name(name, max_length=64)}.lock"
         digest = hashlib.sha256(name.encode()).hexdigest()[:12]
         return self.data / "batch-locks" / f"{safe_name(name, max_length=60)}-{digest}.lock"
 
