@@ -180,14 +180,26 @@ def bench_batch_split(runs: int, database_url: str | None) -> None:
                 env |= {"YOUCAM_API_KEY": DEMO_API_KEY, "SKINSCOPE_DATA_DIR": str(data_dir)}
                 if database_url:
                     env["SKINSCOPE_DATABASE_URL"] = database_url
-                argv = [sys.executable, "-m", "skinapi", "batch", str(source), "--yes",
-                        "--base-url", emulator.url, "--preset", "sd-eyes",
-                        "--label", f"split-{os.getpid()}-{repeat}-{half}",
-                        "--out", str(root / f"out-{half}")]  # fmt: skip
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "skinapi",
+                    "batch",
+                    str(source),
+                    "--yes",
+                    "--base-url",
+                    emulator.url,
+                    "--preset",
+                    "sd-eyes",
+                    "--label",
+                    f"split-{os.getpid()}-{repeat}-{half}",
+                    "--out",
+                    str(root / f"out-{half}"),
+                ]
                 children.append(
                     subprocess.Popen(
                         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-                    )  # fmt: skip
+                    )
                 )
             answers = [child.communicate(timeout=900) for child in children]
             wall = time.perf_counter() - start
@@ -200,9 +212,17 @@ def bench_batch_split(runs: int, database_url: str | None) -> None:
         batch_wall = max(s["wall_s"] for s in summaries)
         bound = limits.bound(stats["api_requests"])
         rows.append(
-            (wall, batch_wall, bound, bound / batch_wall, stats["api_requests"],
-             stats["rate_limited"], stats["creates"], sum(s["succeeded"] for s in summaries))
-        )  # fmt: skip
+            (
+                wall,
+                batch_wall,
+                bound,
+                bound / batch_wall,
+                stats["api_requests"],
+                stats["rate_limited"],
+                stats["creates"],
+                sum(s["succeeded"] for s in summaries),
+            )
+        )
     wall, batch_wall, bound, ratio, requests_, limited, creates, succeeded = (
         statistics.median([row[i] for row in rows]) for i in range(8)
     )
