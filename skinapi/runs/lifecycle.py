@@ -245,8 +245,10 @@ def run_analysis(
     unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
     and the task_id the moment they are known — and the outcome is returned. While another
     window, process or batch holds the run's lease nothing is sent or polled, and the outcome
-    is ``running`` and `elsewhere`. A store that fails never costs the
-    result: it stays in the run, with the reason in `run.not_saved`."""
+    is ``running`` and `elsewhere`. A new run waits while another analyses the same photo with
+    the same settings on the same backend, then adopts its result (`adopted`: nothing sent; see
+    same_photo). A store that fails never costs the result: it stays in the run, with the
+    reason in `run.not_saved`."""
     resuming = run.task_id is not None
     run.base_url = run.base_url or client.base_url
     recorder = Recorder(store)
