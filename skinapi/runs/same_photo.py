@@ -1,7 +1,7 @@
 """One task for one analysis of one photo: while a window, process or replica analyses a photo
-with some settings on some backend, it holds a lease on the three (in the run store's leases,
-so every machine sharing the store sees it). A second one at the same moment waits for it to
-let go, then adopts its stored result instead of creating the same task again; one that is
+with some settings on some backend at some URL, it holds a lease on the four (in the run store's
+leases, so every machine sharing the store sees it). A second one at the same moment waits for
+it to let go, then adopts its stored result instead of creating the same task again; one that is
 still waiting after its timeout sends nothing and says the photo is being analysed elsewhere.
 An analysis started after the first one ended is a deliberate new one, and is sent."""
 
@@ -23,9 +23,10 @@ ELSEWHERE = object()
 
 
 def same_analysis(run: RunRecord) -> str:
-    """The lease's name: a digest of the photo's hash, the settings and the backend."""
+    """The lease's name: a digest of the photo's hash, the settings, the backend and the URL
+    (a task is known only where it was created: the same photo sent to two hosts is two)."""
     settings = json.dumps(run.settings.to_dict(), sort_keys=True)
-    text = f"{run.photo_hash}\0{settings}\0{run.backend}"
+    text = f"{run.photo_hash}\0{settings}\0{run.backend}\0{run.base_url.rstrip('/')}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -52,12 +53,13 @@ def claim(
 
 
 def newest_result(store: RunStore, run: RunRecord) -> RunRecord | None:
-    """The newest stored success of this analysis: on the backend asked for, or on the other
-    one at the same URL (SkinScope's emulator behind a --base-url records as ``emulator``)."""
+    """The newest stored success of this analysis at the same URL: on the backend asked for,
+    or on the other one (SkinScope's emulator behind a --base-url records as ``emulator``)."""
+    url = run.base_url.rstrip("/")
     try:
         for backend in (run.backend, *(b for b in BACKENDS if b != run.backend)):
             stored = store.find_result(run.photo_hash, run.settings, backend)
-            if stored is not None and (backend == run.backend or stored.base_url == run.base_url):
+            if stored is not None and stored.base_url.rstrip("/") == url:
                 return stored
     except StoreError:
         pass

@@ -78,3 +78,20 @@ def test_a_second_analysis_that_gives_up_waiting_says_so_and_sends_nothing(
     assert second.returncode != 0 and not out
     assert "being analysed with the same settings by another window or process" in err, err
     assert emulator.stats()["creates"] == 1
+
+
+def test_the_same_photo_sent_to_two_urls_at_once_is_two_tasks_and_neither_waits(
+    emulator_factory, tmp_path
+):
+    """A task is known only where it was created: another host's run is not one to adopt."""
+    clocks = [ManualClock(), ManualClock()]
+    emulators = [
+        emulator_factory(clock=c, processing_time=1.0, polling_interval=0.1) for c in clocks
+    ]
+    started = [analyze_cli(e, tmp_path / "data") for e in emulators]
+    wait_until(lambda: all(e.stats()["creates"] == 1 for e in emulators))  # both sent at once
+    for clock in clocks:
+        clock.advance(5)
+    answers = [child.communicate(timeout=60) for child in started]
+    assert [child.returncode for child in started] == [0, 0], answers
+    assert not any("elsewhere" in err for _, err in answers)
