@@ -3,8 +3,9 @@
 The dashboard's own benchmarks (`results` through AppTest; `first`, click → radar in Chromium)
 drive app.py with the test tools, so they are a test-side tool: `python -m tests.app_bench
 results|first` from a checkout. `history` fills a throwaway history here and measures the page
-in a process of its own (skinapi.ui.history_bench); its `--runs` is the number of runs. `batch`
-and `plan` (`--runs` photos to pre-flight) are in bench_batch."""
+in a process of its own (skinapi.ui.history_bench); its `--runs` is the number of runs. `batch`,
+`batch-split` (two processes sharing the store: `--database-url`'s PostgreSQL, else one SQLite
+folder) and `plan` (`--runs` photos to pre-flight) are in bench_batch."""
 
 from __future__ import annotations
 
@@ -350,6 +351,10 @@ def run(
             from . import bench_batch
 
             (bench_batch.bench_batch if name == "batch" else bench_batch.bench_plan)(runs)
+        elif name == "batch-split":
+            from . import bench_batch
+
+            bench_batch.bench_batch_split(runs, database_url)
         else:
             print(f"unknown benchmark {name!r}")
             return 2

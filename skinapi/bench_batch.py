@@ -1,5 +1,6 @@
-"""The batch benchmarks: a batch against the emulator's rate limits (`batch`), and a batch's
-pre-flight over many photos (`plan`)."""
+"""The batch benchmarks: a batch against the emulator's rate limits (`batch`), the same split
+across two processes sharing one store (`batch-split`), and a batch's pre-flight over many
+photos (`plan`)."""
 
 from __future__ import annotations
 
@@ -132,3 +133,106 @@ def bench_plan(count: int) -> None:
     print(f"  threads (before)     {threads:.2f} s  ({1000 * threads / count:.1f} ms a photo)")
     print(f"  worker processes     {processes:.2f} s  (speed-up ×{threads / processes:.2f})")
     print(f"  passes remembered    {remembered:.2f} s  (speed-up ×{threads / remembered:.1f})")
+
+
+SPLIT_PHOTOS = 30
+
+
+def bench_batch_split(runs: int, database_url: str | None) -> None:
+    """A 30-photo batch split across two `batch` processes (15 photos each, one batch name
+    each) that share one store — the PostgreSQL at `database_url` (a data folder each, as two
+    machines), else one SQLite data folder — against one emulator with its rate limits on
+    (5/1, 250/300; T = 2 s, interval 1 s): the wall time against the rate limits' bound for
+    every API request both made, and the 429s."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from .demo import DEMO_API_KEY, Emulator, EmulatorConfig
+    from .runs.batch import RateLimits
+
+    limits = RateLimits()
+    config = EmulatorConfig(
+        processing_time=2.0,
+        polling_interval=1.0,
+        send_polling_interval=True,
+        starting_units=1e9,
+        rate_per_second=limits.shortest.requests,
+        rate_per_window=limits.longest.requests,
+        rate_window=limits.longest.seconds,
+    )
+    photos = _face_variants(SPLIT_PHOTOS)
+    rows = []
+    for repeat in range(runs):
+        with Emulator(config) as emulator, tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            children = []
+            start = time.perf_counter()
+            for half in range(2):
+                source = root / f"half-{half}"
+                source.mkdir()
+                for name, data in photos[half::2]:
+                    (source / name).write_bytes(data)
+                data_dir = root / (f"data-{half}" if database_url else "data")
+                env = {k: v for k, v in os.environ.items() if not k.startswith("SKINSCOPE_")}
+                env |= {"YOUCAM_API_KEY": DEMO_API_KEY, "SKINSCOPE_DATA_DIR": str(data_dir)}
+                if database_url:
+                    env["SKINSCOPE_DATABASE_URL"] = database_url
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "skinapi",
+                    "batch",
+                    str(source),
+                    "--yes",
+                    "--base-url",
+                    emulator.url,
+                    "--preset",
+                    "sd-eyes",
+                    "--label",
+                    f"split-{os.getpid()}-{repeat}-{half}",
+                    "--out",
+                    str(root / f"out-{half}"),
+                ]
+                children.append(
+                    subprocess.Popen(
+                        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                    )
+                )
+            answers = [child.communicate(timeout=900) for child in children]
+            wall = time.perf_counter() - start
+            stats = emulator.stats()
+        summaries = []
+        for child, (out, err) in zip(children, answers, strict=True):
+            if child.returncode != 0:
+                raise SystemExit(f"bench batch-split: a batch failed: {err.strip()[-500:]}")
+            summaries.append(json.loads(out))
+        batch_wall = max(s["wall_s"] for s in summaries)
+        bound = limits.bound(stats["api_requests"])
+        rows.append(
+            (
+                wall,
+                batch_wall,
+                bound,
+                bound / batch_wall,
+                stats["api_requests"],
+                stats["rate_limited"],
+                stats["creates"],
+                sum(s["succeeded"] for s in summaries),
+            )
+        )
+    wall, batch_wall, bound, ratio, requests_, limited, creates, succeeded = (
+        statistics.median([row[i] for row in rows]) for i in range(8)
+    )
+    where = "PostgreSQL (a data folder each)" if database_url else "SQLite (one data folder)"
+    print(f"batch-split  {SPLIT_PHOTOS} photos (SD eyes) in two processes of 15, one {where}")
+    print(f"  emulator             T=2 s, interval 1 s, rate {limits}, runs={runs}")
+    print(f"  wall (processes)     median {wall:.1f} s (start-up and pre-flight included)")
+    print(f"  wall (batches)       median {batch_wall:.1f} s, {succeeded:.0f} succeeded")
+    print(f"  requests             median {requests_:.0f} (rate-limit bound {bound:.1f} s)")
+    print(f"  bound / batch wall   median {ratio:.2f}  (target ≥ 0.85)")
+    print(f"  429s {limited:.0f}, creates {creates:.0f}  (target 0, {SPLIT_PHOTOS})")
+    for index, row in enumerate(rows):
+        print(f"    run {index + 1}: wall {row[1]:.1f} s, ratio {row[3]:.2f}, 429s {row[5]}")

@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--interval", type=_seconds, default=0.25)
     bench.add_argument(
         "--database-url",
-        help="bench history: fill this empty PostgreSQL instead of a SQLite file",
+        help="bench history: fill this empty PostgreSQL instead of a SQLite file; bench "
+        "batch-split: the PostgreSQL both processes share",
     )
     return parser
 

@@ -65,6 +65,8 @@ def print_progress(progress: Progress) -> None:
             f"waiting: {progress.elapsed:5.1f} s, poll {progress.polls}, "
             f"every {progress.interval:g} s, task {progress.task_status}"
         )
+    elif progress.phase == "waiting" and progress.note:
+        say(f"waiting: {progress.note}")
     elif progress.phase != "waiting":
         say(f"{progress.phase}…" if progress.phase != "done" else "done")
 

@@ -84,6 +84,17 @@ def analyze(args) -> int:
             print_progress(p)
 
         outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
+    if outcome.elsewhere:
+        raise SkinApiError(
+            "This photo is being analysed with the same settings by another window or process "
+            f"right now, still after {args.timeout:g} s; nothing was sent",
+            hint="Its result will be in History (python -m skinapi runs) when it ends.",
+        )
+    if outcome.adopted:
+        say(
+            f"the same analysis of this photo ran elsewhere at the same moment (task "
+            f"{run.task_id}): its stored result follows; nothing was sent or billed here"
+        )
     return _finish(run, outcome, args.out)
 
 

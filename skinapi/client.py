@@ -119,6 +119,12 @@ class Client:
         return self._http.session
 
     @property
+    def key_fingerprint(self) -> str:
+        """A digest of the API key (never the key): names what is shared per key, such as the
+        rate limits."""
+        return self._http.key_fingerprint
+
+    @property
     def answered_by(self) -> str | None:
         """The backend (``emulator`` or ``live``) whose answer came last; None before any."""
         return self._http.answered_by

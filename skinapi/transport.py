@@ -8,6 +8,7 @@ masking the key, `scrubbing`'s; keeping a trace of the exchanges, `recording`'s.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -66,6 +67,8 @@ class Transport:
         seed: int | None,
     ):
         self._api_key = api_key
+        self.key_fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        """A digest of the key, never the key: names what is shared per key."""
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.session = session or requests.Session()
         self.retry = retry

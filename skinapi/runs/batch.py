@@ -63,6 +63,7 @@ from .batch_ledger import (
 )
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto, plan_batch
 from .budget import RateLimits, RateWindow, RequestBudget
+from .budget_share import scope_of, shared_budget
 from .fates import FIXED_MESSAGES, create_fate, poll_fate, transient
 
 __all__ = [
@@ -112,16 +113,13 @@ def run_batch(
             store, plan.settings, batch=batch, backend=backend, base_url=url
         )
         batch_recorder.settle_earlier_runs(plan, standing)
+        budget = RequestBudget(rate)
         scheduler = _Scheduler(
-            plan,
-            client,
-            batch_recorder,
-            standing,
-            RequestBudget(rate),
-            timeout,
-            stop or threading.Event(),
+            plan, client, batch_recorder, standing, budget, timeout, stop or threading.Event()
         )
-        scheduler.run(workers, on_progress)
+        # The key's rate limits, shared with its other batches (other processes, machines)
+        with shared_budget(store, budget, scope_of(url, client.key_fingerprint)):
+            scheduler.run(workers, on_progress)
     return summarise(
         plan,
         store,

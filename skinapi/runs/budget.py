@@ -122,11 +122,25 @@ class _Bucket:
         """Tokens of requests not answered yet."""
         self.returns: list[float] = []
         """When each spent token comes back (a heap)."""
+        self.cap = window.requests
+        """This budget's part of the window: all of it, unless other processes share it."""
+        self.raise_to: tuple[int, float] | None = None
+        """A larger part and when it applies: once a sharer's requests have left the window."""
 
     def available(self, now: float) -> int:
         while self.returns and self.returns[0] <= now:
             heapq.heappop(self.returns)
-        return self.window.requests - self.held - len(self.returns)
+        if self.raise_to is not None and self.raise_to[1] <= now:
+            self.cap, self.raise_to = self.raise_to[0], None
+        return self.cap - self.held - len(self.returns)
+
+    def reshare(self, cap: int, now: float) -> None:
+        """A smaller part applies at once; a larger one one window later (the requests of a
+        batch that ended still count at the API until then)."""
+        if cap <= self.cap:
+            self.cap, self.raise_to = cap, None
+        elif self.raise_to is None or self.raise_to[0] != cap:
+            self.raise_to = (cap, now + self.window.seconds + ARRIVAL_ALLOWANCE + RETURN_MARGIN)
 
     def next_return(self, now: float) -> float:
         """Seconds until a spent token comes back; inf when only an answer can free one."""
@@ -212,6 +226,22 @@ class RequestBudget:
             self._in_a_row += 1
             pause = min(self.limits.shortest.seconds * 2 ** (self._in_a_row - 1), MAX_BACKOFF)
             self._paused_until = max(self._paused_until, self._clock() + pause)
+
+    def share(self, rank: int, sharers: int) -> None:
+        """Spend only part of each window: `sharers` budgets (this one the `rank`-th, from 0)
+        in other processes or on other machines spend the same key's windows. Each window's
+        requests are dealt out whole, the first ones one more (5 per second for two: 3 and 2),
+        so together they never exceed it."""
+        with self._lock:
+            now = self._clock()
+            for bucket in self._buckets:
+                whole, extra = divmod(bucket.window.requests, max(sharers, 1))
+                bucket.reshare(max(whole + (1 if rank < extra else 0), 1), now)
+
+    def hold_off(self, seconds: float) -> None:
+        """Send nothing for `seconds` (a batch that joins others lets them shrink first)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def wait(self) -> float:
         """Seconds until `try_take` may succeed: 0 now, inf while only answers can free a token."""

@@ -24,6 +24,7 @@ import posixpath
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, fields
 
 from ..client import DEFAULT_WAIT_TIMEOUT, Client, Progress
@@ -43,7 +44,7 @@ from ..store.states import (
     UNCONFIRMED_MESSAGE,
     RunState,
 )
-from . import spend
+from . import same_photo, spend
 from .fates import FIXED_MESSAGES, error_dict, failure_state
 
 # -- the recorder -------------------------------------------------------------------------
@@ -216,7 +217,11 @@ class Outcome:
     exception: SkinApiError | None = None
     """The error as raised, for a caller that reports it as it is (the CLI)."""
     elsewhere: bool = False
-    """Another window, process or batch holds the run's lease: nothing was sent or polled."""
+    """Another window, process or batch holds the run's lease (or, still after the wait, the
+    lease on the same analysis of the same photo): nothing was sent or polled."""
+    adopted: bool = False
+    """Another window, process or replica ran the same analysis of the same photo at the same
+    moment: this is its stored result, and nothing was sent here."""
 
 
 def photo_hash(data: bytes) -> str:
@@ -240,17 +245,23 @@ def run_analysis(
     unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
     and the task_id the moment they are known — and the outcome is returned. While another
     window, process or batch holds the run's lease nothing is sent or polled, and the outcome
-    is ``running`` and `elsewhere`. A store that fails never costs the
-    result: it stays in the run, with the reason in `run.not_saved`."""
+    is ``running`` and `elsewhere`. A new run waits while another analyses the same photo with
+    the same settings on the same backend, then adopts its result (`adopted`: nothing sent; see
+    same_photo). A store that fails never costs the result: it stays in the run, with the
+    reason in `run.not_saved`."""
     resuming = run.task_id is not None
     run.base_url = run.base_url or client.base_url
     recorder = Recorder(store)
     fresh = not resuming and run.id is None
     run_id = new_run_id() if fresh else run.id
     # Leased before its record exists: another window never sees it unclaimed (see leases).
-    with run_lease(store, run_id) as held:
-        if held is False:
+    with ExitStack() as stack:
+        if stack.enter_context(run_lease(store, run_id)) is False:
             return Outcome("running", elsewhere=True)
+        if not resuming:  # the same photo, settings and backend: one task at a time
+            adopted = _claim_photo(stack, run, store, timeout, on_progress)
+            if adopted is not None:
+                return adopted
         try:  # before the run's record: a refused run is not one, and nothing is sent
             held = spend.reserve(store, run.person, run.settings.units) if not resuming else None
         except CapReached as exc:
@@ -263,6 +274,28 @@ def run_analysis(
     if recorder.problem:
         run.not_saved = recorder.problem
     return outcome
+
+
+def _claim_photo(stack: ExitStack, run: Run, store: RunStore | None, timeout: float, on_progress):
+    """The lease on this analysis of this photo (see same_photo.claim): None to go on, else
+    the outcome — the result adopted from whoever ran it meanwhile, or `elsewhere`."""
+    if store is None:
+        return None
+    run.photo_hash = run.photo_hash or photo_hash(run.photo)
+
+    def on_wait() -> None:
+        if on_progress:
+            on_progress(Progress("waiting", 0.0, note=same_photo.WAITING_ELSEWHERE))
+
+    stored = same_photo.claim(stack, store, run, timeout=timeout, on_wait=on_wait)
+    if stored is same_photo.ELSEWHERE:
+        return Outcome("running", elsewhere=True)
+    adopted = run_from_store(store, stored) if stored is not None else None
+    if adopted is None or adopted.result is None:
+        return None
+    for f in fields(RunRecord):
+        setattr(run, f.name, getattr(adopted, f.name))
+    return Outcome("success", adopted.result, adopted=True)
 
 
 def _begin(run: Run, recorder: Recorder, run_id: str) -> None:

@@ -72,6 +72,8 @@ class FileLeases:
             # Beside the runs' folders, not in one: the lease is taken before the run's
             # record exists, and nothing of a run goes into its folder before that.
             return self.data / "leases" / f"{name}.lock"
+        if kind in ("photo", "rate"):  # `name` is a digest (runs.same_photo, budget_share)
+            return self.data / "leases" / f"{kind}-{safe_name(name, max_length=64)}.lock"
         digest = hashlib.sha256(name.encode()).hexdigest()[:12]
         return self.data / "batch-locks" / f"{safe_name(name, max_length=60)}-{digest}.lock"
 
@@ -115,6 +117,52 @@ def run_lease(store: RunStore | None, run_id: str | None) -> Iterator[bool | str
             except (OSError, StoreError):
                 held = UNLEASED
         yield held
+
+
+PHOTO_WAIT_POLL = 0.1
+"""Seconds between looks at a photo's lease while another holds it."""
+
+
+@contextmanager
+def photo_lease(
+    store: RunStore | None,
+    name: str,
+    *,
+    wait: float,
+    on_wait: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[tuple[bool | str, bool]]:
+    """Held while the caller analyses one photo with one set of settings on one backend
+    (`name`: a digest of the three), so that two windows, processes or replicas sharing the store
+    never create its task twice at the same moment. While another holds it this waits, up to
+    `wait` seconds, for it to let go. Yields (held, waited): held as `run_lease` says it (False:
+    still held by another after `wait`), waited whether another held it first — then its
+    result may be in the store, ready to adopt. `on_wait` is called when the waiting begins."""
+    waited = False
+    deadline = time.monotonic() + wait
+    while True:
+        with ExitStack() as stack:
+            held: bool | str = UNLEASED
+            if store is not None:
+                try:
+                    held = stack.enter_context(store.leases.hold("photo", name))
+                except (OSError, StoreError):
+                    held = UNLEASED
+            if held is not False or time.monotonic() >= deadline:
+                yield held, waited
+                return
+        if not waited and on_wait is not None:
+            on_wait()
+        waited = True
+        while time.monotonic() < deadline and _photo_busy(store, name):
+            sleep(PHOTO_WAIT_POLL)
+
+
+def _photo_busy(store: RunStore, name: str) -> bool:
+    try:
+        return store.leases.busy("photo", name)
+    except (OSError, StoreError):
+        return False
 
 
 def run_busy(store: RunStore, run_id: str) -> bool:

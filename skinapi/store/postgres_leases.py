@@ -49,6 +49,7 @@ class PostgresLeases:
 
         key = self.key(kind, name)
         connection = connect(self.url, self.address)
+        held = False
         try:
             try:
                 held = try_often(
@@ -60,7 +61,7 @@ class PostgresLeases:
                 raise failure(self.address, exc) from None
             yield held
         finally:
-            connection.close()
+            _let_go(connection, key if held else None)
 
     @guarded
     def busy(self, kind: str, name: str) -> bool:
@@ -68,3 +69,17 @@ class PostgresLeases:
         with self._pool.connection() as db:
             (held,) = db.execute(HELD, (unsigned >> 32, unsigned & 0xFFFFFFFF)).fetchone()
         return bool(held)
+
+
+def _let_go(connection, key: int | None) -> None:
+    """Unlock at once (a closed connection's locks go only when the server has seen it close,
+    a moment later: a check right after would still find the lease held), then close."""
+    import psycopg
+
+    try:
+        if key is not None:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    except psycopg.Error:
+        pass  # closing the connection lets go of it all the same
+    finally:
+        connection.close()

@@ -41,6 +41,8 @@ def execute(run: Run, client: Client) -> None:
                 status.update(label=p.note)
                 line.markdown(p.note)
                 return
+            if p.phase == "waiting" and p.note:  # the same analysis, in another window
+                line.markdown(p.note.capitalize() + ".")
             if p.phase == "waiting" and p.polls:
                 line.markdown(
                     f"Task `{p.task_id}` · {p.elapsed:.1f} s elapsed · poll {p.polls} · "
@@ -50,8 +52,9 @@ def execute(run: Run, client: Client) -> None:
 
         outcome = run_analysis(run, client, history(), on_progress=on_progress)
         if outcome.elsewhere:  # leased: another window, the CLI or a batch has it
+            what = f"Task `{run.task_id}`" if run.task_id else "This photo, with these settings,"
             line.markdown(
-                f"Task `{run.task_id}` is being followed in another window or process; "
+                f"{what} is being followed in another window or process; "
                 "its result will be in History."
             )
             status.update(label="Followed elsewhere", state="complete", expanded=True)
