@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .backends import EMULATOR, LIVE
+from .cli_common import cli_person
 from .cli_common import say as _say
 from .cli_types import rate_limits, units
 from .client import Client
@@ -109,6 +110,7 @@ def run(
             on_progress=_Bar(),
             stop=stop,
             timeout=args.timeout,
+            person=cli_person(),
         )
     try:
         csv_path = write_inside(
