@@ -99,7 +99,18 @@ def audit_view(store: RunStore) -> None:
     if not entries:
         st.info("No audit entries match these filters.", icon=":material/manage_search:")
         return
-    st.dataframe(rows(entries), hide_index=True, width="stretch", key="audit_table")
+    st.dataframe(
+        rows(entries),
+        hide_index=True,
+        width="stretch",
+        key="audit_table",
+        column_config={
+            "time": st.column_config.TextColumn("Time", width="medium"),
+            "action": st.column_config.TextColumn("Action", width="small"),
+            "person": st.column_config.TextColumn("Person"),
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+        },
+    )
     st.download_button(
         "Download these entries (CSV)",
         audited(

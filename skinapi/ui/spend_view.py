@@ -58,7 +58,7 @@ def photos_that_fit(units_each: int, wanted: int) -> int:
 def _cap_input(column, label: str, value: int | None, key: str) -> int | None:
     capped = column.toggle(f"Cap {label}", value=value is not None, key=f"{key}_on")
     number = column.number_input(
-        f"{label.capitalize()} (units a day)",
+        f"Units a day, {label}",
         min_value=0,
         value=value if value is not None else 100,
         step=10,
@@ -81,18 +81,19 @@ def caps_editor() -> None:
         st.warning(f"The caps cannot be read: {exc}")
         return
     current = spend.configured_caps(store)
+    in_force = st.empty()  # said above the form, once a save has been taken into account
     with st.form("settings_caps"):
         person, deployment = st.columns(2)
         per_person = _cap_input(person, "per person", current.per_person, "caps_per_person")
         per_deployment = _cap_input(
-            deployment, "the deployment", current.per_deployment, "caps_per_deployment"
+            deployment, "the whole deployment", current.per_deployment, "caps_per_deployment"
         )
         save = st.form_submit_button("Save the caps")
     if save and _save(store, current, SpendCaps(per_person, per_deployment)):
         stored, current = SpendCaps(per_person, per_deployment), spend.configured_caps(store)
         st.success("Saved. Every run from now on is checked against these caps.")
     source = "set here" if stored is not None else "from the environment (the default)"
-    st.caption(
+    in_force.caption(
         f"In force, {source}: {_said(current.per_person)} per person, "
         f"{_said(current.per_deployment)} for the whole deployment, each day (local midnight). "
         "Units are reserved before each create; a run past a cap is refused with nothing sent."

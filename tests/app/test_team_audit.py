@@ -158,3 +158,13 @@ def test_a_batch_says_how_many_photos_fit_the_cap_and_sends_no_more(store, quick
     assert {r.person for r in store.batch_runs("capped")} == {"local user"}
     [started] = entries(store, "batch started")
     assert started.person == "local user" and started.detail["photos"] == 2
+
+
+def test_a_download_is_audited_when_its_data_is_made_with_the_person_of_its_session(store):
+    from skinapi.ui.audit_log import audited
+
+    made = audited("download", lambda: b"the file", file="scores", run="r1")
+    assert entries(store, "download") == []  # drawn, not clicked: nothing handed over yet
+    assert made() == b"the file"
+    [download] = entries(store, "download")
+    assert download.person == "local user" and download.detail == {"file": "scores", "run": "r1"}
