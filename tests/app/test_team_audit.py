@@ -168,3 +168,22 @@ def test_a_download_is_audited_when_its_data_is_made_with_the_person_of_its_sess
     assert made() == b"the file"
     [download] = entries(store, "download")
     assert download.person == "local user" and download.detail == {"file": "scores", "run": "r1"}
+
+
+def test_live_capture_stays_off_while_the_cap_leaves_less_than_a_participants_run(store):
+    store.set_caps(SpendCaps(per_deployment=3))
+    at = app_test().run()
+    at.switch_page("pages/live.py").run()
+    assert not at.exception, at.exception
+    assert "3 of 3 units left today (deployment cap)." in texts(at)
+    assert any("ask an admin to raise the deployment daily cap" in w.value for w in at.warning)
+
+
+def test_a_change_of_a_connection_setting_is_audited_by_name_never_a_typed_key(store):
+    at = app_test().run()
+    at.switch_page("pages/settings.py").run()
+    at.text_input(key="settings_base_url").set_value("http://127.0.0.1:9").run()
+    at.text_input(key="settings_api_key").set_value("sk-typed-secret").run()
+    changed = entries(store, "settings changed")
+    assert [e.detail for e in changed] == [{"setting": "API key"}, {"setting": "Base URL"}]
+    assert "sk-typed-secret" not in str(store.audit_entries(AuditQuery()))

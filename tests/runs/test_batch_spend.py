@@ -101,3 +101,25 @@ def test_the_allowance_is_the_tighter_cap_and_none_without_caps(store, monkeypat
     assert spend.allowance(store, "bo") == spend.Allowance(5, 20, "per-person")
     assert spend.allowance(store, "al") == spend.Allowance(20, 20, "per-person")
     assert spend.photos_that_fit(store, "bo", 2) == 2
+
+
+def test_the_cli_batch_says_what_the_cap_leaves_and_records_the_os_user(emulator, tmp_path):
+    import getpass
+
+    from ..helpers import FAKE_KEY, run_cli
+    from .test_batch import folder_of
+
+    units = SETTINGS.units
+    done = run_cli(
+        "batch", folder_of(tmp_path, faces(3)), "--base-url", emulator.url,
+        "--actions", "redness,pore", "--yes", key=FAKE_KEY, data_dir=tmp_path,
+        env={"SKINSCOPE_DAILY_UNITS_PER_PERSON": str(2 * units)},
+    )  # fmt: skip
+    person = f"local:{getpass.getuser()}"
+    assert f"cap: {2 * units} of {2 * units} units left today (per-person cap, as {person})" in (
+        done.stderr
+    )
+    assert "2 of 3 new photos fit; the rest are not sent" in done.stderr
+    assert done.returncode == 2 and emulator.stats()["creates"] == 2
+    store = SqliteRunStore(tmp_path / "runs.sqlite3")
+    assert {r.person for r in store.list()} == {person}
