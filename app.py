@@ -17,6 +17,7 @@ PAGES = [
     access.PageEntry("pages/compare.py", "Compare", ":material/compare:"),
     access.PageEntry("pages/batch.py", "Batch", ":material/photo_library:", "operator"),
     access.PageEntry("pages/settings.py", "Settings", ":material/settings:", "admin"),
+    access.PageEntry("pages/audit.py", "Audit", ":material/policy:", "admin"),
 ]
 
 navigation = access.navigation(PAGES)

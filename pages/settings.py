@@ -1,9 +1,11 @@
-"""Settings: the live connection, and the demo emulator's timing and fault injection."""
+"""Settings: the live connection, the demo emulator's timing and fault injection, and the daily
+spend caps."""
 
 import streamlit as st
 
 from skinapi.client import DEFAULT_BASE_URL
 from skinapi.errors import ENGINE_HINTS
+from skinapi.ui import audit_log, spend_view
 from skinapi.ui.access import require
 from skinapi.ui.connection import (
     LIVE,
@@ -31,9 +33,16 @@ with live:
         key="settings_api_key",
         type="password",
         help="Kept in this browser session only; never written to disk, logs or exports.",
+        **audit_log.on_change("API key"),
     )
     st.caption(f"In use: {masked(key)}" + (f" (from {source})" if source else ""))
-    remembered(st.text_input, "Base URL", key="settings_base_url", placeholder=DEFAULT_BASE_URL)
+    remembered(
+        st.text_input,
+        "Base URL",
+        key="settings_base_url",
+        placeholder=DEFAULT_BASE_URL,
+        **audit_log.on_change("Base URL"),
+    )
     if refusal := key_refusal():
         st.warning(refusal, icon=":material/key_off:")
     remembered(
@@ -42,6 +51,7 @@ with live:
         ["v2.1", "v2.0"],
         key="settings_api_version",
         horizontal=True,
+        **audit_log.on_change("Default API version"),
     )
     remembered(
         st.number_input,
@@ -51,6 +61,7 @@ with live:
         min_value=5.0,
         max_value=300.0,
         step=5.0,
+        **audit_log.on_change("Request timeout"),
     )
     if st.button("Test connection", key="do_test_connection", type="primary"):
         show_balance(LIVE)  # this column's connection, whatever the sidebar says
@@ -97,4 +108,19 @@ with demo:
                 fault_task_timeout=timeout,
                 fault_engine_error=engine_error,
             )
+            audit_log.record(
+                "settings changed",
+                setting="demo emulator",
+                processing_time=processing,
+                polling_interval=interval,
+                latency=latency,
+                fault_429_rate=rate_429,
+                fault_502_rate=rate_502,
+                fault_drop_rate=drop,
+                fault_task_timeout=timeout,
+                fault_engine_error=engine_error,
+            )
             st.success("Applied. New requests to the emulator use these settings.")
+
+st.divider()
+spend_view.caps_editor()

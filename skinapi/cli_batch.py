@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .backends import EMULATOR, LIVE
+from .cli_common import cli_person
 from .cli_common import say as _say
 from .cli_types import rate_limits, units
 from .client import Client
@@ -89,6 +90,8 @@ def run(
     url = None if args.demo else args.base_url  # the embedded emulator's port is new each time
     standing = standing_of(plan, store, batch=label, backend=backend, base_url=url or "")
     _print_plan(args, plan, standing, label)
+    person = cli_person()
+    _print_cap(store, person, plan.settings.units, len(standing.to_create))
     if args.max_units is not None and standing.units > args.max_units:
         raise RequestValidationError(
             [f"The batch may spend {standing.units} units, more than --max-units {args.max_units}."]
@@ -109,6 +112,7 @@ def run(
             on_progress=_Bar(),
             stop=stop,
             timeout=args.timeout,
+            person=person,
         )
     try:
         csv_path = write_inside(
@@ -164,6 +168,19 @@ def _print_plan(args, plan, standing, label: str) -> None:
         f"cost: {new} new tasks + {len(standing.in_flight)} in flight × {plan.settings.units} "
         f"units = up to {standing.units} units (spent on success only); rate {args.rate}"
     )
+
+
+def _print_cap(store, person: str, units_each: int, new: int) -> None:
+    """What today's caps leave (run_batch sends no more photos than fit)."""
+    from .runs import spend
+
+    room = spend.allowance(store, person)
+    if room is not None:
+        fit = min(room.left // max(units_each, 1), new)
+        _say(
+            f"cap: {room.left} of {room.limit} units left today ({room.cap} cap, as {person}): "
+            f"{fit} of {new} new photos fit" + ("" if fit == new else "; the rest are not sent")
+        )
 
 
 def _count(number: int, thing: str) -> str:

@@ -21,6 +21,17 @@ def say(message: str) -> None:
     print(one_line(message, 600), file=sys.stderr, flush=True)
 
 
+def cli_person() -> str:
+    """Who runs a command, as its runs and the audit trail record it: ``local:<OS user>``."""
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except (ImportError, KeyError, OSError):  # no user name in the environment or passwd
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"local:{one_line(user, 80)}"
+
+
 def settings_from(args) -> AnalysisSettings:
     if args.preset:
         quality, _, preset = args.preset.partition("-")

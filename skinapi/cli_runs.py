@@ -15,6 +15,7 @@ from pathlib import Path
 from .backends import BACKENDS, EMULATOR, LIVE
 from .cli_common import (
     check_out,
+    cli_person,
     client_from,
     emit,
     open_history,
@@ -76,6 +77,7 @@ def analyze(args) -> int:
             source="cli",
             settings=settings,
             backend=EMULATOR if args.demo else LIVE,
+            person=cli_person(),
         )
 
         def progress(p: Progress) -> None:
@@ -161,6 +163,7 @@ def resume(args) -> int:
             settings=settings,
             backend=backend,
             task_id=args.task_id,
+            person=cli_person(),
         )
         url, store = None, None
     else:

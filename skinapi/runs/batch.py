@@ -13,12 +13,15 @@ without Streamlit (OpenCV loads only when photos are checked):
         task_id), .lost (may have been created: never created again), .to_create, and .units
         a run may still spend (batch_ledger)
     run_batch(plan, client, store, *, batch, backend="live", rate=None, on_progress=None,
-              stop=None, timeout=300.0, workers=8) -> BatchSummary
+              stop=None, timeout=300.0, workers=8, person="") -> BatchSummary
         rate: RateLimits (default 5/1,250/300; RateLimits.parse("5/1,250/300")); on_progress
         gets a BatchProgress (done, running, failed, queued, requests_left_in_window, eta…)
         in the caller's thread; once `stop` is set no new task is created and the created ones
         are polled to their end. BatchSummary.to_dict() is the JSON summary, .exit_code the
-        CLI's.
+        CLI's. Each run is recorded as `person`'s; each create reserves its units against
+        the daily caps first (runs/spend), and photos past what the caps leave room for today
+        are not sent at all. The audit trail gets "batch started" (and "batch stopped" when
+        `stop` ended it early) and an "analysis created" per task.
 
 results.csv (a row per photo × concern × region, with the meta columns) is
 `skinapi.presentation.exports.batch_results_csv`.
@@ -48,6 +51,7 @@ from ..client import (
 )
 from ..names import one_line
 from ..store import RunStore
+from . import spend
 from .batch_board import BatchBoard, BatchProgress
 from .batch_calls import BatchCalls, BatchRun
 from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
@@ -103,23 +107,33 @@ def run_batch(
     stop: threading.Event | None = None,
     timeout: float = DEFAULT_WAIT_TIMEOUT,
     workers: int = 8,
+    person: str = "",
 ) -> BatchSummary:
     started = time.monotonic()
+    stop = stop or threading.Event()
     with batch_lock(store, batch):
         url = client.base_url
         refuse_other_settings(store, batch, plan.settings, backend, url)
         standing = standing_of(plan, store, batch=batch, backend=backend, base_url=url)
         batch_recorder = BatchRecorder(
-            store, plan.settings, batch=batch, backend=backend, base_url=url
+            store, plan.settings, batch=batch, backend=backend, base_url=url, person=person
         )
         batch_recorder.settle_earlier_runs(plan, standing)
-        budget = RequestBudget(rate)
-        scheduler = _Scheduler(
-            plan, client, batch_recorder, standing, budget, timeout, stop or threading.Event()
+        past_cap = _beyond_the_caps(store, person, plan, standing)
+        batch_recorder.recorder.audit(
+            person, "batch started", batch=batch, photos=len(standing.to_create), backend=backend
         )
+        budget = RequestBudget(rate)
+        scheduler = _Scheduler(plan, client, batch_recorder, standing, budget, timeout, stop)
+        scheduler.board.failures.extend(past_cap)
+        scheduler.board.total -= len(past_cap)
         # The key's rate limits, shared with its other batches (other processes, machines)
         with shared_budget(store, budget, scope_of(url, client.key_fingerprint)):
             scheduler.run(workers, on_progress)
+        if stop.is_set():
+            batch_recorder.recorder.audit(
+                person, "batch stopped", batch=batch, done=scheduler.board.done
+            )
     return summarise(
         plan,
         store,
@@ -134,6 +148,21 @@ def run_batch(
     )
 
 
+def _beyond_the_caps(store, person: str, plan: BatchPlan, standing: Standing) -> list[Failure]:
+    """Photos past what today's caps leave room for are not sent (taken out of
+    `standing.to_create`): each is a failure saying why."""
+    fit = spend.photos_that_fit(store, person, plan.settings.units)
+    if fit is None or fit >= len(standing.to_create):
+        return []
+    room = spend.allowance(store, person)
+    over, standing.to_create = standing.to_create[fit:], standing.to_create[:fit]
+    why = (
+        f"not sent: the {room.cap} daily cap of {room.limit} units leaves room for {fit} "
+        "photos today; an admin can raise it (Settings → Spend caps)"
+    )
+    return [Failure(photo.file, why, None, 2) for photo in over]
+
+
 class _Scheduler:
     """Sends what is due under the budget (polls first, then creates, then uploads) and moves
     each photo on as its answers come back, through the run lifecycle's transitions."""
@@ -142,6 +171,7 @@ class _Scheduler:
         self.plan, self.client, self.budget = plan, client, budget
         self.calls = BatchCalls(client, budget, batch_recorder, plan.settings)
         self.recorder = batch_recorder.recorder
+        self.batch_recorder = batch_recorder
         self.timeout, self.stop = timeout, stop
         self.events: queue.Queue = queue.Queue()
         self.board = BatchBoard(plan, standing, budget)
@@ -190,6 +220,12 @@ class _Scheduler:
                 self.board.polls.remove(job)
                 self._submit("polled", job, lambda j=job, t=ticket: self.calls.poll(j, t))
             elif kind == "create":
+                try:  # units set aside against the daily caps before anything is billed
+                    job.reservation = job.reservation or self.batch_recorder.reserve()
+                except (e.CapReached, e.StoreError) as exc:
+                    self.budget.give_back(ticket, sent=False)
+                    self.refusal = exc  # every later photo would be refused the same way
+                    continue
                 self.board.uploaded.popleft()
                 try:  # the create's fate is on record before it goes out
                     self.recorder.sending(job.store_id)
@@ -343,6 +379,7 @@ class _Scheduler:
         if job.task_id and not error.task_id:
             error.task_id = job.task_id
         text = one_line(str(error), 400)
+        self.batch_recorder.give_back(job.reservation, state or "error")
         if state is not None:
             self.recorder.failed(job.store_id, state, error)
             self.recorder.debug(job.store_id, self.plan.settings, job.exchanges)
@@ -354,15 +391,16 @@ class _Scheduler:
     def _let_go_of_unsent(self) -> None:
         """Once stopped or refused: photos not created yet are not sent; their records say
         nothing was billed."""
-        why = (
-            f"not sent: the API refused the batch ({one_line(self.refusal, 200)})"
-            if self.refusal
-            else "not sent: the batch was stopped; run it again to carry on"
-        )
+        why = "not sent: the batch was stopped; run it again to carry on"
+        if isinstance(self.refusal, (e.CapReached, e.StoreError)):
+            why = f"not sent: {one_line(self.refusal, 200)} {self.refusal.hint or ''}".strip()
+        elif self.refusal:
+            why = f"not sent: the API refused the batch ({one_line(self.refusal, 200)})"
         code = self.refusal.exit_code if self.refusal else 5
         while self.board.uploaded:
             job = self.board.uploaded.popleft()
             job.phase = "failed"
+            self.batch_recorder.give_back(job.reservation, "unsent")
             self.board.active.discard(job)
             self.recorder.unsent(job.store_id)
             self.board.failures.append(Failure(job.photo.file, why, None, code))

@@ -18,6 +18,7 @@ from ..errors import RateLimitError, SkinApiError
 from ..names import safe_name
 from ..results import AnalysisResult
 from ..schema import CreatedTask, TaskState
+from ..store import Reservation
 from .batch_ledger import BatchRecorder
 from .batch_plan import PlannedPhoto
 from .budget import RequestBudget, Ticket
@@ -48,6 +49,8 @@ class BatchRun:
     poll_failures: int = 0
     downloads: int = 0
     exchanges: list = field(default_factory=list)
+    reservation: Reservation | None = None
+    """Units set aside against the daily caps before its create (kept once it may be billed)."""
 
 
 class BatchCalls:
@@ -117,7 +120,7 @@ class BatchCalls:
             ),
         )
         # Stored from this thread the moment it is known: a kill a moment later loses nothing.
-        self.batch_recorder.recorder.created(job.store_id, created.task_id, self.client.answered_by)
+        self.batch_recorder.created(job.store_id, created.task_id, self.client.answered_by)
         return created
 
     def poll(self, job: BatchRun, ticket: Ticket) -> TaskState:

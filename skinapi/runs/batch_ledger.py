@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from ..concerns import AnalysisSettings
 from ..errors import StoreError
-from ..store import RunRecord, RunStore
+from ..store import Reservation, RunRecord, RunStore
 from ..store.states import EXPIRED_MESSAGE, UNCONFIRMED_MESSAGE
+from . import spend
 from .batch_input import BatchInputError
 from .batch_plan import BatchPlan, BlockedPhoto, PlannedPhoto
 from .budget import RequestBudget
@@ -157,9 +158,11 @@ class BatchRecorder:
         batch: str,
         backend: str,
         base_url: str = "",
+        person: str = "",
     ):
         self.store, self.settings = store, settings
         self.batch, self.backend, self.base_url = batch, backend, base_url
+        self.person = person
         self.recorder = Recorder(store)
 
     def settle_earlier_runs(self, plan: BatchPlan, standing: Standing) -> None:
@@ -191,6 +194,31 @@ class BatchRecorder:
             batch=self.batch,
             file=photo.file,
             meta=photo.meta,
+            person=self.person,
+        )
+
+    def reserve(self) -> Reservation | None:
+        """One photo's units set aside against the daily caps, as `person`'s; raises
+        CapReached (None when no cap applies)."""
+        return spend.reserve(self.store, self.person, self.settings.units)
+
+    def give_back(self, reservation: Reservation | None, state: str) -> None:
+        """A photo that ended without being billed (`spend.RETURNED`) returns its units."""
+        try:
+            spend.settle(self.store, reservation, state)
+        except StoreError:
+            pass  # kept reserved: the cap errs on the side of spending less
+
+    def created(self, run_id: str | None, task_id: str, answered_by: str | None) -> None:
+        """The task_id on record, and who created it at what cost in the audit trail."""
+        self.recorder.created(run_id, task_id, answered_by)
+        self.recorder.audit(
+            self.person,
+            "analysis created",
+            task_id=task_id,
+            units=self.settings.units,
+            backend=answered_by or self.backend,
+            batch=self.batch,
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import NamedTuple
 
 from ..store import Reservation, RunStore, SpendCaps
 
@@ -44,3 +45,37 @@ def reserve(store: RunStore | None, person: str, units: int) -> Reservation | No
 def settle(store: RunStore | None, reservation: Reservation | None, state: str) -> None:
     if store is not None and reservation is not None and state in RETURNED:
         store.release_units(reservation)
+
+
+class Allowance(NamedTuple):
+    """What a person may still reserve today under the tighter of the caps."""
+
+    left: int
+    limit: int
+    cap: str
+    """``per-person`` or ``deployment``: the cap that leaves less (as `CapReached` names it)."""
+
+
+def allowance(store: RunStore | None, person: str) -> Allowance | None:
+    """Units `person` may still reserve today; None when no cap applies (or no store)."""
+    caps = configured_caps(store)
+    if store is None or (caps.per_person is None and caps.per_deployment is None):
+        return None
+    spent = store.spent(person, day=today())
+    rooms = [
+        Allowance(max(limit - used, 0), limit, cap)
+        for cap, limit, used in (
+            ("per-person", caps.per_person, spent.person),
+            ("deployment", caps.per_deployment, spent.deployment),
+        )
+        if limit is not None
+    ]
+    return min(rooms, key=lambda a: a.left)
+
+
+def photos_that_fit(store: RunStore | None, person: str, units_each: int) -> int | None:
+    """How many runs of `units_each` units the caps leave room for today; None: no cap."""
+    room = allowance(store, person)
+    if room is None or units_each <= 0:
+        return None
+    return room.left // units_each

@@ -10,62 +10,22 @@ Each page starts with `require(role)`: the check is on the server, not in hidden
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import streamlit as st
 
-from ..roles import ROLE_DUTIES, Role, allows, role_for
+from ..roles import ROLE_DUTIES, Role, allows
+from .audit_log import record
+from .identity import SINGLE_USER, Person, auth_configured, person, providers
+
+__all__ = ["SINGLE_USER", "Person", "auth_configured", "person", "providers"]
 
 LOOPBACK = ("127.", "localhost", "::1", "[::1]")
-SINGLE_USER = "local user"
-"""The person of single-user mode, in the audit trail and on runs."""
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    """What the audit trail and runs record: the e-mail, else the OIDC subject."""
-    role: Role | None
-    signed_in: bool
-    """False in single-user mode (no ``[auth]``)."""
-
-
-def _section(name: str) -> Mapping | None:
-    try:
-        value = st.secrets.get(name)
-    except Exception:  # no secrets file, or an unreadable one: as if the section were absent
-        return None
-    return value if isinstance(value, Mapping) else None
-
-
-def auth_configured() -> bool:
-    return bool(_section("auth"))
-
-
-def providers() -> list[str | None]:
-    """The sign-in choices: None for a provider given directly in ``[auth]`` (a plain
-    `st.login()`), then each named ``[auth.NAME]``."""
-    auth = _section("auth") or {}
-    named = [name for name, value in auth.items() if isinstance(value, Mapping)]
-    return ([None] if "client_id" in auth else []) + named
 
 
 def bound_to_loopback() -> bool:
     address = str(st.get_option("server.address") or "")
     return address.startswith(LOOPBACK)
-
-
-def person() -> Person:
-    """The person this session belongs to, with their role."""
-    if not auth_configured():
-        return Person(SINGLE_USER, "admin", signed_in=False)
-    if not st.user.get("is_logged_in"):
-        return Person("", None, signed_in=False)
-    user = {key: st.user.get(key) for key in st.user}
-    name = str(user.get("email") or user.get("sub") or "")
-    return Person(name, role_for(user, _section("access") or {}), signed_in=True)
 
 
 def gate() -> Person:
@@ -123,6 +83,7 @@ def require(needed: Role) -> Person:
     who = gate()
     if allows(who.role, needed):
         return who
+    _audit_denial(who, needed)
     st.title("Not allowed")
     st.warning(
         f"This page needs the {needed} role; you are a {who.role}, who may see "
@@ -130,6 +91,14 @@ def require(needed: Role) -> Person:
     )
     st.stop()
     raise AssertionError("unreachable")  # st.stop raises
+
+
+def _audit_denial(who: Person, needed: Role) -> None:
+    """Each visit refused (a rerun of the same refusal is not another)."""
+    page = str(st.session_state.get("frame_page") or "")
+    if st.session_state.get("access_denied") != (page, needed):
+        st.session_state["access_denied"] = (page, needed)
+        record("role denied", person=who.name, role=who.role, needed=needed, page=page)
 
 
 def sidebar_identity(who: Person) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ..concerns import AnalysisSettings
 from ..runs.lifecycle import Run, run_key
+from . import access, spend_view
 from .analyse_photo import ChosenPhoto
 from .connection import LIVE, Connection, key_refusal
 from .history import adopt_stored_result
@@ -53,6 +54,7 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
             f"Re-run anyway · {settings.units} units", key="do_rerun", width="stretch"
         )
     else:
+        spend_view.left_today(settings.units if settings else 0)
         start = st.button(
             f"Analyse · {settings.units} units" if settings else "Analyse",
             type="primary",
@@ -77,7 +79,9 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
         if run.state == "stalled" and st.button("Resume waiting for this task", key="do_resume"):
             run.state = "running"
             st.rerun()
-    if run and run.state == "unsent":
+    if run and run.state == "unsent" and run.error:
+        show_error(run.error)  # refused by a spend cap: nothing was sent
+    elif run and run.state == "unsent":
         st.warning(
             "The last run was interrupted before its task was created: nothing was billed. Run it again."
         )
@@ -119,6 +123,7 @@ def _new_run(key, photo: ChosenPhoto, settings, conn: Connection, **labels) -> R
         source=photo.source,
         settings=settings,
         backend=conn.backend,
+        person=access.person().name,
         **labels,
     )
     runs()[run.key] = run

@@ -59,6 +59,7 @@ def start(
     batch: str,
     backend: str,
     rate: RateLimits | None = None,
+    person: str = "",
 ) -> BatchJob:
     """Run `plan` as `batch` on a thread of its own; one batch at a time shares the key's
     rate limit, so a second start while one runs is refused by the caller."""
@@ -75,6 +76,7 @@ def start(
                 rate=rate,
                 on_progress=lambda progress: setattr(started, "progress", progress),
                 stop=started.stop,
+                person=person,
             )
         except SkinApiError as exc:
             started.error = one_line(str(exc))

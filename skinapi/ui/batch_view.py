@@ -13,7 +13,7 @@ from ..errors import StoreError
 from ..names import markdown_text
 from ..runs.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
 from ..runs.batch_plan import BatchPlan
-from . import batch_job
+from . import access, batch_job, spend_view
 from .connection import Connection, key_refusal
 from .history import history
 from .messages import show_error
@@ -187,11 +187,19 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         + len(standing.reusable)
         + len(standing.in_flight)
     )
-    label = f"Run the batch · up to {standing.units} units"
+    spend_view.left_today()
+    fit = spend_view.photos_that_fit(plan.settings.units, len(standing.to_create))
+    if not fit and not standing.in_flight:
+        return  # nothing fits today: the warning above says why and who can raise the cap
+    units = (fit + len(standing.in_flight)) * plan.settings.units
+    label = f"Run the batch · up to {units} units"
     if resumed:
-        label = f"Resume the batch · {left} photos left, up to {standing.units} units"
+        label = f"Resume the batch · {left} photos left, up to {units} units"
+    if fit < len(standing.to_create):
+        label += f" · {fit} photos fit today's cap"
     if st.button(label, type="primary", key="do_batch"):
-        batch_job.start(plan, conn.client, store, batch=batch, backend=conn.backend)
+        who = access.person().name
+        batch_job.start(plan, conn.client, store, batch=batch, backend=conn.backend, person=who)
         st.session_state["batch_name_shown"] = batch
         st.rerun()
 

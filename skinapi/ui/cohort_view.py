@@ -10,6 +10,7 @@ from ..names import markdown_text, safe_name
 from ..presentation import charts, exports
 from ..statistics import cohort, demo_limits
 from ..store import RunRecord, RunStore
+from . import audit_log
 from .state import remembered
 
 GALLERY = 8
@@ -147,7 +148,7 @@ def export_buttons(batch, rows, means, found, by, score) -> None:
     for column, (title, data, suffix) in zip(st.columns(3), files, strict=True):
         column.download_button(
             title,
-            data,
+            audit_log.audited("export", data, file=title, batch=batch),
             f"skinscope-{safe_name(batch)}-{suffix}.csv",
             "text/csv",
             key=f"do_cohort_{suffix}",
@@ -191,7 +192,9 @@ def paired_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     )
     st.download_button(
         "Paired differences (CSV)",
-        lambda: cohort.changes_csv(changes),
+        audit_log.audited(
+            "export", lambda: cohort.changes_csv(changes), file="paired", batch=batch, other=other
+        ),
         f"skinscope-{safe_name(batch)}-vs-{safe_name(other)}.csv",
         "text/csv",
         key="do_cohort_pairs",

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit
 import streamlit as st
 
-from . import access
+from . import access, audit_log
 from .connection import (
     BACKEND_LABELS,
     DEMO,
@@ -51,6 +51,7 @@ def start(page: str | None = None) -> None:
     _router["has_run"] = True
     st.html(PAGE_STYLE)
     who = access.gate()  # before anything of the app is drawn
+    audit_log.signed_in(who)
     if not st.session_state.get("frame_warmed"):
         st.session_state["frame_warmed"] = True
         warm_browser()

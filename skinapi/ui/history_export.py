@@ -12,6 +12,7 @@ import streamlit as st
 
 from ..presentation.exports_selection import KINDS, write_selection
 from ..store import RunQuery, RunStore
+from .audit_log import audited, record
 from .history import store_path
 
 DOWNLOAD_LIMIT = 50_000_000
@@ -28,6 +29,12 @@ def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
         for cell, (suffix, (title, _)) in zip(cells, KINDS.items(), strict=True):
             if cell.button(title, key=f"do_export_all_{suffix}", width="stretch"):
                 st.session_state["history_export_file"] = str(_written(store, query, suffix))
+                record(
+                    "export",
+                    kind=suffix,
+                    runs=matching,
+                    file=st.session_state["history_export_file"],
+                )
         written = Path(st.session_state.get("history_export_file") or "")
         if written.is_file():
             size = written.stat().st_size
@@ -35,7 +42,7 @@ def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
             if size <= DOWNLOAD_LIMIT:
                 st.download_button(
                     f"Download {written.name}",
-                    written.read_bytes,
+                    audited("download", written.read_bytes, file=written.name),
                     written.name,
                     KINDS[written.suffix.lstrip(".")][1],
                     key="do_download_export",

@@ -17,6 +17,7 @@ from ..statistics import tables
 from ..store import ORDERS, RunQuery, RunRecord, RunStore, RunTotals
 from ..store.states import STATE_LABELS
 from . import batch_job
+from .audit_log import audited, record
 from .connection import LIVE, find_key, show_balance
 from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
 from .history import store_path as history_path
@@ -197,7 +198,15 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
             )
         )
     for cell, (title, data, name, kind, key) in zip(cells[1:], files, strict=False):
-        cell.download_button(title, data, name, kind, key=key, width="stretch", on_click="ignore")
+        cell.download_button(
+            title,
+            audited("download", data, file=title, runs=[r.id for r in picked]),
+            name,
+            kind,
+            key=key,
+            width="stretch",
+            on_click="ignore",
+        )
     if len(picked) == 1:
         edit_panel(picked[0], store)
     busy = batch_busy()
@@ -227,7 +236,7 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
                 st.rerun()
         st.download_button(
             "Debug bundle (what was sent and received)",
-            lambda: exports.debug_bundle(store, run),
+            audited("download", lambda: exports.debug_bundle(store, run), file="debug", run=run.id),
             f"skinscope-debug-{run.id}.zip",
             "application/zip",
             key="do_debug_bundle",
@@ -246,10 +255,12 @@ def delete_dialog(picked: list[RunRecord], store: RunStore) -> None:
     if local.button("Delete locally", key="do_delete_local", width="stretch"):
         for run in picked:
             store.delete(run.id)
+        record("delete", runs=[r.id for r in picked])
         _forget_selection()
         st.rerun()
     if remote.button("Delete locally and at the API", key="do_delete_remote", width="stretch"):
         failures = delete_runs_everywhere(store, picked)
+        record("delete at the API", runs=[r.id for r in picked], kept=failures)
         for failure in failures:
             st.warning(failure)
         if not failures:
@@ -312,6 +323,7 @@ def purge_dialog(count: int, store: RunStore) -> None:
     confirm = st.checkbox(f"Yes, delete all {runs} and their files", key="do_confirm_purge")
     if st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
         store.purge()
+        record("purge", runs=count)
         st.session_state.pop("runs", None)
         _forget_selection()
         st.rerun()

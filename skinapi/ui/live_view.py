@@ -19,6 +19,7 @@ from ..imaging.photo import apply_fixes, load_photo
 from ..names import one_line
 from ..presentation import charts
 from ..runs.lifecycle import Run
+from . import access, spend_view
 from .connection import Connection
 from .live_conditions import at_capture, conditions_panel
 from .live_participants import next_participant, participant_field
@@ -86,6 +87,7 @@ def setup_panel() -> Setup:
     st.caption(
         f"SD · {len(settings.actions)} concerns · {settings.units} units per participant. Live capture is SD: a 16:9 webcam frame, cut to a portrait photo, cannot reach HD's 1080 px."
     )
+    spend_view.left_today(settings.units)
     st.button(
         "Next participant",
         key="do_next_participant",
@@ -99,6 +101,8 @@ def setup_panel() -> Setup:
 def missing(setup: Setup) -> list[str]:
     """What capture still waits for, in words; empty when it may capture."""
     follow_up = setup.visit != VISITS[0]
+    room = spend_view.allowance()
+    capped = room is not None and room.left < setup.settings.units
     return [
         words
         for words, given in (
@@ -108,6 +112,7 @@ def missing(setup: Setup) -> list[str]:
                 setup.participant,
             ),
             ("tick consent", setup.consent),
+            (f"ask an admin to raise the {room.cap} daily cap" if capped else "", not capped),
         )
         if not given
     ]
@@ -151,6 +156,7 @@ def analyse_photo(data: bytes, setup: Setup, conn: Connection, check_framing=Fal
         participant=setup.participant,
         visit=setup.visit,
         conditions=conditions,
+        person=access.person().name,
     )
     runs()[run.key] = run
     st.session_state["live_run"] = run.key

@@ -11,7 +11,7 @@ import streamlit as st
 from ..imaging import overlay
 from ..presentation import exports
 from ..runs.lifecycle import Run
-from . import media
+from . import audit_log, media
 from .state import remembered
 
 IMAGE_HEIGHT = 440
@@ -116,7 +116,7 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     legend(chosen, colours, titles)
     st.download_button(
         "Download this overlay (JPEG)",
-        image,
+        audit_log.audited("download", image, file="overlay", run=run.id, task_id=result.task_id),
         exports.download_name(run.created, run.label, result.task_id, "-overlay.jpg"),
         "image/jpeg",
         key="do_download_overlay",

@@ -7,6 +7,7 @@ import streamlit as st
 from ..names import safe_name
 from ..presentation.participant_pdf import participant_report
 from ..store import RunRecord
+from . import audit_log
 from .history import ask_history
 
 
@@ -21,7 +22,7 @@ def report_button(visits: list[RunRecord], key: str) -> None:
 
     st.download_button(
         "Participant report (PDF)",
-        made,
+        audit_log.audited("download", made, file="participant report", participant=who),
         f"skinscope-{safe_name(visits[-1].trial)}-{safe_name(who)}.pdf",
         "application/pdf",
         key=f"{key}_report",

@@ -12,6 +12,7 @@ from ..concerns import CONCERNS, label, region_label
 from ..names import markdown_text
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
+from . import audit_log
 from .mask_view import IMAGE_HEIGHT
 from .messages import RAW_SCORES_HELP
 from .state import remembered
@@ -190,7 +191,7 @@ def downloads(run: Run) -> None:
     for column, (title, data, suffix, kind, key) in zip(st.columns(3), files, strict=True):
         column.download_button(
             title,
-            data,
+            audit_log.audited("download", data, file=title, run=run.id, task_id=result.task_id),
             exports.download_name(run.created, run.label, result.task_id, suffix),
             kind,
             key=key,

@@ -27,6 +27,7 @@ FAILURE_LABELS = {
     "stalled": "Still running on the API's side",
     "expired": "The task expired",
     "error": "The analysis failed",
+    "unsent": "Not sent",
 }
 
 

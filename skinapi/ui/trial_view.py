@@ -11,6 +11,7 @@ from ..names import markdown_text, safe_name
 from ..presentation import charts
 from ..statistics import cohort, participant, tables
 from ..store import RunQuery
+from . import audit_log
 from .history import read_runs
 from .participant_view import before_after
 from .state import remembered
@@ -60,7 +61,9 @@ def trial_summary(trial: str) -> None:
     )
     st.download_button(
         "Export the trial (CSV)",
-        lambda: participant.trial_csv(trial_runs),
+        audit_log.audited(
+            "export", lambda: participant.trial_csv(trial_runs), file="trial", trial=trial
+        ),
         f"trial-{safe_name(trial)}.csv",
         "text/csv",
         key="do_export_trial",
@@ -157,7 +160,9 @@ def visit_change_view(trial: str, trial_runs) -> None:
         )
     st.download_button(
         "Export the changes (CSV)",
-        lambda: cohort.visit_changes_csv(change),
+        audit_log.audited(
+            "export", lambda: cohort.visit_changes_csv(change), file="changes", trial=trial
+        ),
         f"trial-{safe_name(trial)}-changes.csv",
         "text/csv",
         key="do_export_changes",

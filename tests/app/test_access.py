@@ -31,6 +31,7 @@ PAGE_ROLE = {
     "pages/live.py": "operator",
     "pages/batch.py": "operator",
     "pages/settings.py": "admin",
+    "pages/audit.py": "admin",
 }
 
 pytestmark = pytest.mark.usefixtures("quick_emulator")

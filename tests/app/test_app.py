@@ -20,6 +20,7 @@ PAGES = [
     "pages/live.py",
     "pages/settings.py",
     "pages/batch.py",
+    "pages/audit.py",
 ]
 
 

@@ -143,6 +143,17 @@ def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
     shot(page, "16-history-purge-dialog")
     purge.click()
     expect(page.get_by_text("No runs yet")).to_be_visible()
+    # The audit trail outlives the purge and holds both: a deletion and the purge itself.
+    go_to(page, "Audit")
+    actions = page.get_by_test_id("stMultiSelect").filter(has_text="Actions")
+    for action in ("purge", "delete"):
+        actions.get_by_role("combobox").focus()
+        page.keyboard.type(action)
+        page.get_by_role("option", name=action, exact=True).click()
+        page.keyboard.press("Escape")
+        wait_for_app_run(page)
+    expect(page.get_by_text("2 entries, newest first")).to_be_visible()
+    shot(page, "17-audit-trail")
 
 
 def test_a_second_tab_offers_the_stored_result_and_creates_no_task(open_page, app_url):

@@ -379,3 +379,20 @@ def test_check_keeps_the_decoders_warnings_in_its_report_not_on_the_terminal(tmp
     done = run(["check", str(photo)])
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert any("metadata is damaged" in n for n in json.loads(done.stdout)["notes"])
+
+
+def test_analyze_records_the_os_user_as_the_runs_person_and_audits_the_create(
+    emulator, tmp_path, monkeypatch
+):
+    import getpass
+
+    from skinapi.store import AuditQuery, SqliteRunStore
+
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    done = run(["analyze", str(FACE_PATH), "--actions", "redness"], emulator)
+    assert done.returncode == 0, done.stderr
+    store = SqliteRunStore(tmp_path / "data" / "runs.sqlite3")
+    [stored] = store.list()
+    assert stored.person == f"local:{getpass.getuser()}"
+    [created] = store.audit_entries(AuditQuery(actions=("analysis created",)))
+    assert created.person == stored.person and created.detail["task_id"] == stored.task_id
