@@ -11,7 +11,14 @@ import streamlit as st
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
 from ..errors import StoreError
 from ..names import markdown_text
-from ..runs.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
+from ..runs.batch import (
+    BatchInputError,
+    collect_photos,
+    plan_batch,
+    read_meta,
+    refuse_other_settings,
+    standing_of,
+)
 from ..runs.batch_plan import BatchPlan
 from . import batch_job
 from .connection import Connection, key_refusal
@@ -169,8 +176,11 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         st.caption("Name the batch and add photos that pass the check to start.")
         return
     try:
+        # A name another batch took with other settings is refused here, under the name,
+        # before anything starts (the batch itself would refuse it only once started).
+        refuse_other_settings(store, batch, plan.settings, conn.backend, conn.client.base_url)
         standing = standing_of(plan, store, batch=batch, backend=conn.backend)
-    except StoreError as exc:
+    except (StoreError, BatchInputError) as exc:
         show_error(exc.as_dict())
         return
     left = len(standing.to_create) + len(standing.in_flight)

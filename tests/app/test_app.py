@@ -135,6 +135,18 @@ def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):
     assert "request id" in details and "error_src_face_too_small" in details
 
 
+def test_run_n_times_says_which_run_of_the_series_is_running(quick_emulator):
+    quick_emulator.configure(fault_engine_error="error_src_face_too_small")
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.number_input(key="analyse_repeat_n").set_value(3).run()
+    at.button(key="do_repeat").click().run()
+    assert not at.exception
+    labels = [s.label for s in at.status]
+    assert any(label.startswith("Run 1 of 3 · ") for label in labels), labels
+    assert not any("2 of 3" in label for label in labels)  # the series stops at a failure
+
+
 def test_unreadable_upload_gets_a_clear_error_not_a_traceback():
     at = app()
     at.radio(key="analyse_source").set_value("upload").run()
