@@ -128,10 +128,12 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
 
 def show_plan(plan: BatchPlan, limits_note: str) -> None:
     sendable, blocked = len(plan.sendable), len(plan.blocked)
+    # What the photos are, not what this batch will send: a batch that already holds some
+    # results sends only the rest, which its button says.
     st.markdown(
-        f"**{sendable} photo{'s' if sendable != 1 else ''} to send** · {blocked} blocked by the "
-        f"photo check · {plan.units} units at most ({plan.settings.units} per photo, spent on "
-        f"success only) · {limits_note}"
+        f"**{sendable} {'photos pass' if sendable != 1 else 'photo passes'} the photo check** · {blocked} "
+        f"blocked by it (never sent) · up to {plan.units} units for all of them "
+        f"({plan.settings.units} a photo, billed only when it succeeds) · {limits_note}"
     )
     if plan.meta_columns:
         st.caption(

@@ -51,7 +51,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     files = photo_set()
     at.file_uploader(key="batch_files").set_value(files).run()
     plan = " ".join(m.value for m in at.markdown)
-    assert "4 photos to send" in plan and "1 blocked" in plan and "64 units" in plan
+    assert "4 photos pass the photo check" in plan and "1 blocked" in plan and "64 units" in plan
     at.file_uploader(key="batch_meta").set_value(("meta.csv", META.encode(), "text/csv")).run()
     assert any(c.value == "Meta columns read: group" for c in at.caption)
     at = run_batch_page(at, files, "set-a")
@@ -113,7 +113,7 @@ def test_a_zip_with_a_folder_inside_runs_and_a_damaged_zip_is_a_clear_error(quic
     at.file_uploader(key="batch_files").set_value(
         ("set.zip", buffer.getvalue(), "application/zip")
     ).run()
-    assert any("2 photos to send" in m.value for m in at.markdown)
+    assert any("2 photos pass the photo check" in m.value for m in at.markdown)
     at.file_uploader(key="batch_files").set_value(
         ("broken.zip", b"PK\x03\x04 not really", "application/zip")
     ).run()

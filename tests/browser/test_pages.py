@@ -49,7 +49,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     upload(page, 1, [meta])
     expect(page.get_by_text("meta.csv")).to_be_visible()
     upload(page, 0, [*names, wall])
-    expect(page.get_by_text("5 photos to send")).to_be_visible()
+    expect(page.get_by_text("5 photos pass the photo check")).to_be_visible()
     expect(page.get_by_text("Meta columns read: group")).to_be_visible()  # the plan has them
     page.get_by_label("Batch name").fill("browser-set")
     page.get_by_label("Batch name").press("Enter")
