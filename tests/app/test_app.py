@@ -94,6 +94,9 @@ def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
     assert chosen.value and all(a.startswith("hd_") for a in chosen.value)
     assert at.button(key="do_run").disabled
     assert any("1080" in m.value for m in at.markdown)
+    # The sample says what it supports where it is chosen: no HD-capable sample ships.
+    assert "Sample photo (SD only)" in at.radio(key="analyse_source").options[0]
+    assert any("720×960 px, so SD only" in c.value for c in at.caption)
 
 
 def test_unit_cost_follows_the_documented_table():
