@@ -103,6 +103,7 @@ def run_batch(
     stop: threading.Event | None = None,
     timeout: float = DEFAULT_WAIT_TIMEOUT,
     workers: int = 8,
+    person: str = "",
 ) -> BatchSummary:
     started = time.monotonic()
     with batch_lock(store, batch):
@@ -110,7 +111,7 @@ def run_batch(
         refuse_other_settings(store, batch, plan.settings, backend, url)
         standing = standing_of(plan, store, batch=batch, backend=backend, base_url=url)
         batch_recorder = BatchRecorder(
-            store, plan.settings, batch=batch, backend=backend, base_url=url
+            store, plan.settings, batch=batch, backend=backend, base_url=url, person=person
         )
         batch_recorder.settle_earlier_runs(plan, standing)
         scheduler = _Scheduler(

@@ -157,9 +157,12 @@ class BatchRecorder:
         batch: str,
         backend: str,
         base_url: str = "",
+        person: str = "",
     ):
         self.store, self.settings = store, settings
         self.batch, self.backend, self.base_url = batch, backend, base_url
+        self.person = person
+        """Who runs the batch: each new run records them (History's Person)."""
         self.recorder = Recorder(store)
 
     def settle_earlier_runs(self, plan: BatchPlan, standing: Standing) -> None:
@@ -191,6 +194,7 @@ class BatchRecorder:
             batch=self.batch,
             file=photo.file,
             meta=photo.meta,
+            person=self.person,
         )
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ..concerns import AnalysisSettings
 from ..runs.lifecycle import Run, run_key
+from . import access
 from .analyse_photo import ChosenPhoto
 from .connection import LIVE, Connection, key_refusal
 from .history import adopt_stored_result
@@ -119,6 +120,7 @@ def _new_run(key, photo: ChosenPhoto, settings, conn: Connection, **labels) -> R
         source=photo.source,
         settings=settings,
         backend=conn.backend,
+        person=access.person().name,
         **labels,
     )
     runs()[run.key] = run

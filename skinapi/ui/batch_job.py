@@ -59,9 +59,11 @@ def start(
     batch: str,
     backend: str,
     rate: RateLimits | None = None,
+    person: str = "",
 ) -> BatchJob:
     """Run `plan` as `batch` on a thread of its own; one batch at a time shares the key's
-    rate limit, so a second start while one runs is refused by the caller."""
+    rate limit, so a second start while one runs is refused by the caller. `person` (read in
+    the page's script: the thread has no session) is recorded on every run."""
     started = BatchJob(batch, plan, backend, sendable=len(plan.sendable))
 
     def work() -> None:
@@ -75,6 +77,7 @@ def start(
                 rate=rate,
                 on_progress=lambda progress: setattr(started, "progress", progress),
                 stop=started.stop,
+                person=person,
             )
         except SkinApiError as exc:
             started.error = one_line(str(exc))

@@ -20,7 +20,7 @@ from ..runs.batch import (
     standing_of,
 )
 from ..runs.batch_plan import BatchPlan
-from . import batch_job
+from . import access, batch_job
 from .connection import Connection, key_refusal
 from .history import history
 from .messages import show_error
@@ -203,7 +203,14 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
     if resumed:
         label = f"Resume the batch · {left} photos left, up to {standing.units} units"
     if st.button(label, type="primary", key="do_batch"):
-        batch_job.start(plan, conn.client, store, batch=batch, backend=conn.backend)
+        batch_job.start(
+            plan,
+            conn.client,
+            store,
+            batch=batch,
+            backend=conn.backend,
+            person=access.person().name,
+        )
         st.session_state["batch_name_shown"] = batch
         st.rerun()
 

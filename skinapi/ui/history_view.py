@@ -76,8 +76,9 @@ def filters(everything: RunTotals) -> RunQuery:
     text = remembered(cells[5].text_input, "Label contains", key="history_label")
     person = remembered(
         cells[6].text_input,
-        "Person contains",
+        "Person",
         key="history_person",
+        placeholder="name or e-mail",
         help="Who ran it: part of a name or an e-mail address, any case.",
     )
     concerns = remembered(

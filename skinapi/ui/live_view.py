@@ -19,6 +19,7 @@ from ..imaging.photo import apply_fixes, load_photo
 from ..names import one_line
 from ..presentation import charts
 from ..runs.lifecycle import Run
+from . import access
 from .connection import Connection
 from .live_conditions import at_capture, conditions_panel
 from .live_participants import next_participant, participant_field
@@ -151,6 +152,7 @@ def analyse_photo(data: bytes, setup: Setup, conn: Connection, check_framing=Fal
         participant=setup.participant,
         visit=setup.visit,
         conditions=conditions,
+        person=access.person().name,
     )
     runs()[run.key] = run
     st.session_state["live_run"] = run.key

@@ -63,6 +63,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     assert sorted(r.file for r in stored) == ["dark-2.jpg", "dark-3.jpg", "light-0.jpg",
                                               "light-1.jpg"]  # fmt: skip
     assert {r.meta["group"] for r in stored} == {"light", "dark"}
+    assert {r.person for r in stored} == {"local user"}  # who ran the batch, on each run
     # The cohort view opens split by the meta column: group means as stored, and groups
     # too small for their interval said to be.
     assert at.selectbox(key="cohort_by").value == "group"
