@@ -78,7 +78,7 @@ def filters(everything: RunTotals) -> RunQuery:
         cells[6].text_input,
         "Person",
         key="history_person",
-        placeholder="name or e-mail",
+        placeholder="anyone",
         help="Who ran it: part of a name or an e-mail address, any case.",
     )
     concerns = remembered(

@@ -113,18 +113,20 @@ def test_history_shows_the_selected_runs_large_with_one_report_for_them(open_pag
     """Two runs selected in History: the detail pane shows both photos larger than the table's
     thumbnails with their facts, and one HTML report covers both; at a laptop's and a phone's
     size (screenshots 17-history-selection-*)."""
+    page = open_page(1440, 900)
+    open_app(page, app_url)
+    for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
+        go_to(page, "Analyse")
+        pick(page, "Sample photo")
+        choose_preset(page, preset)
+        wait_for_app_run(page)
+        analyse_to_results(page)
     for width, height in ((1440, 900), (390, 844)):
         page = open_page(width, height)
-        open_app(page, app_url)
-        for preset in ("All 16 concerns", "Eyes"):  # stored after the first size: no new task
-            go_to(page, "Analyse")
-            pick(page, "Sample photo")
-            choose_preset(page, preset)
-            wait_for_app_run(page)
-            analyse_to_results(page)
-        go_to(page, "History")
+        page.goto(f"{app_url}/history")
         table = page.get_by_test_id("stDataFrame").first
         expect(table).to_be_visible()
+        wait_for_app_run(page)
         box = table.bounding_box()
         for row in (0, 1):  # each row's selection box
             page.mouse.click(box["x"] + 18, box["y"] + 35 + 17 + 35 * row)
