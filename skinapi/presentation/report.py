@@ -103,18 +103,35 @@ def selection_report(store: RunStore, runs: list[RunRecord]) -> bytes:
 
 
 FACTS = (
-    "When", "Photo", "Participant", "Visit", "Quality", "Version", "Backend", "Person",
-    "Label", "State", "Overall",
-)  # fmt: skip
+    "When",
+    "Photo",
+    "Participant",
+    "Visit",
+    "Quality",
+    "Version",
+    "Backend",
+    "Person",
+    "Label",
+    "State",
+    "Overall",
+)
 
 
 def _facts(run: RunRecord) -> tuple:
     overall = "" if run.overall is None else f"{run.overall:.0f}"
     return (
-        when(run.created), run.file or "—", run.participant or "—", run.visit or "—",
-        run.quality.upper(), run.api_version, run.backend, run.person or "—", run.label or "—",
-        run.state, overall,
-    )  # fmt: skip
+        when(run.created),
+        run.file or "—",
+        run.participant or "—",
+        run.visit or "—",
+        run.quality.upper(),
+        run.api_version,
+        run.backend,
+        run.person or "—",
+        run.label or "—",
+        run.state,
+        overall,
+    )
 
 
 def run_section(store: RunStore, run: RunRecord, *, gallery: bool, level: int = 1) -> str:
@@ -150,11 +167,13 @@ def run_section(store: RunStore, run: RunRecord, *, gallery: bool, level: int = 
     people = " · ".join(
         f"{name} {html.escape(value)}"
         for name, value in (
-            ("photo", run.file), ("participant", run.participant), ("visit", run.visit),
+            ("photo", run.file),
+            ("participant", run.participant),
+            ("visit", run.visit),
             ("run by", run.person),
         )
         if value
-    )  # fmt: skip
+    )
     return f"""{title}<p>Run {html.escape(run.id)} · {when(run.created)} · {html.escape(str(run.backend))} ·
 {html.escape(run.quality.upper())} · {html.escape(run.api_version or "")} ·
 task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units · label {html.escape(run.label or "—")}</p>

@@ -174,8 +174,14 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
         ("Export JSON", lambda: exports.runs_json(picked), ".json", "application/json", "json"),
         ("Export CSV", lambda: exports.runs_csv(picked), ".csv", "text/csv", "csv"),
         ("ZIP bundle", lambda: exports.bundle_zip(store, picked), ".zip", "application/zip", "zip"),
-        ("HTML report", lambda: report.selection_report(store, picked), ".html", "text/html", "html"),
-    ]  # fmt: skip
+        (
+            "HTML report",
+            lambda: report.selection_report(store, picked),
+            ".html",
+            "text/html",
+            "html",
+        ),
+    ]
     files = [
         (title, data, exports.runs_name(picked, suffix), kind, f"do_export_{key}")
         for title, data, suffix, kind, key in files
