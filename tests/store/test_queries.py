@@ -4,6 +4,7 @@ aggregates, the history's size kept as runs are written and deleted, exports tha
 
 import csv
 import io
+import json
 import zipfile
 from datetime import datetime
 
@@ -208,6 +209,9 @@ def test_a_selection_exports_under_its_dates_and_label_with_photo_quality_and_pe
         (r["run_id"], r["file"], r["quality"], r["api_version"], r["backend"], r["person"])
         for r in rows
     } == {(r.id, r.file, "SD", "v2.1", r.backend, r.person) for r in picked}
+
+    documents = json.loads(exports.runs_json(picked))
+    assert [(d["file"], d["person"]) for d in documents] == [(r.file, r.person) for r in picked]
 
     page = report.selection_report(filled, picked).decode()
     assert page.count("<section>") == 3 and page.count("<svg") == 3 and "<script" not in page
