@@ -9,10 +9,12 @@ from datetime import datetime
 import streamlit as st
 
 from ..errors import StoreError
+from ..imaging.photo import preview_jpeg
 from ..names import markdown_text
 from ..statistics.tables import BACKEND_LABELS
 from ..store import RunRecord, RunStore
 from ..store.states import STATE_LABELS
+from .history import history
 
 SHOWN = 4
 """Runs the pane shows at most (Compare takes up to four); the rest are in the table."""
@@ -38,15 +40,26 @@ def detail_pane(picked: list[RunRecord], store: RunStore) -> None:
 
 
 def _photo(run: RunRecord, store: RunStore, width: int) -> None:
-    try:
-        photo = store.photo(run.id)
-    except StoreError:
-        photo = store.thumbnails([run.id]).get(run.id)
-    if not photo:
+    preview = _preview(run.id, width)
+    if preview is None:
+        preview = store.thumbnails([run.id]).get(run.id)
+    if not preview:
         st.caption("The photo of this run is no longer on this machine.")
         return
-    # Streamlit scales a larger photo down to `width` before sending it.
-    st.image(photo, width=width, alt=f"Photo {run.file or run.id}, as sent for analysis")
+    st.image(preview, width=width, alt=f"Photo {run.file or run.id}, as sent for analysis")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _preview(run_id: str, width: int) -> bytes | None:
+    """A run's photo at `width`, made once: a run's photo never changes, and an HD original
+    decoded on every rerun (typing a filter with a run selected) cost History its speed."""
+    store = history()
+    if store is None:
+        return None
+    try:
+        return preview_jpeg(store.photo(run_id), width)
+    except StoreError:
+        return None
 
 
 def facts(run: RunRecord) -> str:
