@@ -28,14 +28,15 @@ meta_file = st.file_uploader(
     key="batch_meta",
 )
 settings = batch_view.choose_settings()
+plan = batch_view.plan(files, meta_file, settings) if files is not None else None
+if plan is not None:
+    batch_view.show_plan(plan, "5 requests/s, 250 per 300 s")
+# The name beside its button: a name another batch holds is refused right here, not a plan
+# away from where it was typed.
 batch = remembered(st.text_input, "Batch name", value=batch_view.default_name(), key="batch_name")
 batch = batch.strip()[:80]
-
-if files is not None:
-    plan = batch_view.plan(files, meta_file, settings)
-    if plan is not None:
-        batch_view.show_plan(plan, "5 requests/s, 250 per 300 s")
-        batch_view.run_controls(plan, batch, conn)
+if plan is not None:
+    batch_view.run_controls(plan, batch, conn)
 
 shown = st.session_state.get("batch_name_shown") or batch
 batch_view.progress(shown)

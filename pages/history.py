@@ -3,7 +3,7 @@
 import streamlit as st
 
 from skinapi.store import RunQuery
-from skinapi.ui import history_view
+from skinapi.ui import history_detail, history_view
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
 from skinapi.ui.history import ask_history, history
@@ -43,6 +43,7 @@ st.caption(
 )
 picked = history_view.run_table(page.runs, store)
 if picked:
+    history_detail.detail_pane(picked, store)
     history_view.selection_actions(picked, store)
 export_matching(store, query, page.total)
 

@@ -200,6 +200,7 @@ def bench_overlay(runs: int) -> None:
 
 HISTORY_LABELS = ("trial 3", "study A", "study B", "batch 12", "trial 5", "pilot", "")
 HISTORY_PHOTOS = 4
+HISTORY_PEOPLE = ("ana@example.com", "otto@example.com", "mei@example.com")
 """Small photos the runs share: a run's photo is a file of its own, its bytes need not be."""
 
 
@@ -248,6 +249,8 @@ def history_runs(count: int, seed: int = 1):
             units=settings.units if result else 0,
             label=rng.choice(HISTORY_LABELS),
             participant=f"P{rng.randrange(500):03d}",
+            file=f"face_{which + 1:02d}.jpg",  # no draw of its own: the same runs as before
+            person=HISTORY_PEOPLE[index % len(HISTORY_PEOPLE)],
             error_message="The engine found no face." if state == "error" else None,
         )
         yield record, photos[which]

@@ -267,6 +267,20 @@ def _downscale(image: Image.Image, long_side: int) -> Image.Image:
     )
 
 
+def preview_jpeg(data: bytes, width: int) -> bytes | None:
+    """A stored photo as a JPEG at most `width` px wide (upright, RGB), for showing it larger
+    than a thumbnail without sending an HD original; None when it cannot be decoded."""
+    try:
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    except Exception:  # a photo the API refused is still a run: it has no preview
+        return None
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
     for q in (quality, 85, 75, 60):
         buffer = io.BytesIO()

@@ -21,7 +21,7 @@ from ..names import csv_cell, safe_name
 from ..results import AnalysisResult, mask_file_name
 from ..runs.batch_ledger import standing_of
 from ..runs.batch_plan import BatchPlan
-from ..store import RunRecord, RunStore
+from ..store import RunQuery, RunRecord, RunStore
 
 CSV_COLUMNS = (
     "task_id",
@@ -70,8 +70,10 @@ def masks_zip(result: AnalysisResult) -> bytes:
 RUN_CSV_COLUMNS = (
     "run_id",
     "created",
-    "backend",
+    "file",
+    "quality",
     "api_version",
+    "backend",
     "run_label",
     "run_note",
     "state",
@@ -86,6 +88,8 @@ RUN_CSV_COLUMNS = (
     "units",
     "trial",
     "participant",
+    "visit",
+    "person",
 )
 
 
@@ -97,6 +101,37 @@ def download_name(when_: float, label: str, task_id: str | None, suffix: str) ->
     if task_id:
         parts.append(safe_name(task_id, max_length=12))
     return "-".join(parts) + suffix
+
+
+def selection_name(first: float, last: float, label: str, count: int, suffix: str) -> str:
+    """An export's file name that says what was selected: the days it spans, the label they
+    share (if any) and how many runs, e.g. skinscope-2026-03-01_to_2026-03-14-study_A-12-runs.csv."""
+    days = [datetime.fromtimestamp(t).strftime("%Y-%m-%d") for t in (first, last)]
+    parts = ["skinscope", days[0] if days[0] == days[1] else "_to_".join(days)]
+    if label and (tag := safe_name(label, fallback="", max_length=40)):
+        parts.append(tag)
+    parts.append(f"{count}-run{'' if count == 1 else 's'}")
+    return "-".join(parts) + suffix
+
+
+def runs_name(runs: list[RunRecord], suffix: str) -> str:
+    """The file name of chosen runs: one run's date, label and task (`download_name`); several
+    runs' first and last day, the label they share and their count (`selection_name`)."""
+    if len(runs) == 1 and runs[0].task_id:
+        return download_name(runs[0].created, runs[0].label, runs[0].task_id, suffix)
+    created = [r.created for r in runs]
+    labels = {r.label for r in runs}
+    shared = labels.pop() if len(labels) == 1 else ""
+    return selection_name(min(created), max(created), shared, len(runs), suffix)
+
+
+def query_name(query: RunQuery, count: int, suffix: str) -> str:
+    """`selection_name` of every run a History query matches: the days its dates span (`until`
+    is the midnight after the last), the label text it looks for, how many runs."""
+    if query.since is None or query.until is None:
+        return f"skinscope-all-{count}-run{'' if count == 1 else 's'}{suffix}"
+    last = max(query.since, query.until - 1)  # the last second of the last day
+    return selection_name(query.since, last, query.label or query.text, count, suffix)
 
 
 def _cells(*values) -> list:
@@ -124,6 +159,10 @@ def runs_json_chunks(runs: Iterable[RunRecord]) -> Iterator[bytes]:
             "state": r.state,
             "label": r.label,
             "note": r.note,
+            "file": r.file,
+            "participant": r.participant,
+            "visit": r.visit,
+            "person": r.person,
             "settings": r.settings.to_dict(),
             "task_id": r.task_id,
             "duration": r.duration,
@@ -159,10 +198,10 @@ def _score_rows(r: RunRecord) -> list[list]:
         return []
     return [
         _cells(
-            r.id, when(r.created), r.backend, r.api_version, r.label, r.note, r.state,
-            r.task_id, s.type, label(s.type), s.region or "whole", s.ui_score,
-            f"{s.raw_score:.2f}", r.result.overall, r.result.skin_age, r.units, r.trial,
-            r.participant,
+            r.id, when(r.created), r.file, r.quality.upper(), r.api_version, r.backend,
+            r.label, r.note, r.state, r.task_id, s.type, label(s.type), s.region or "whole",
+            s.ui_score, f"{s.raw_score:.2f}", r.result.overall, r.result.skin_age, r.units,
+            r.trial, r.participant, r.visit, r.person,
         )
         for s in r.result.scores
     ]  # fmt: skip

@@ -51,15 +51,97 @@ def radar_svg(scores: list[tuple[str, float]], size: int = 420) -> str:
     return "".join(parts)
 
 
+STYLE = """<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#1e1b2e}
+.row{display:flex;gap:2em;flex-wrap:wrap} img{max-width:300px;border-radius:8px}
+table{border-collapse:collapse} td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
+.demo{background:#eef4ff;padding:8px 12px;border-radius:6px}
+.note{background:#f4f2fb;padding:8px 12px;border-radius:6px;white-space:pre-wrap}
+.masks{display:flex;gap:1em;flex-wrap:wrap} .masks figure{margin:0;width:160px}
+.masks img{width:160px} .chip{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
+section{border-top:2px solid #6C4CF1;margin-top:2em}</style>"""
+DEMO = "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
+
+
 def html_report(store: RunStore, run: RunRecord) -> bytes:
     """One HTML file with the photo, the radar, the overlay and the table, all inline."""
-    result = run.result
-    if result is None:
+    if run.result is None:
         raise ValueError(f"run {run.id} has no result to report")
+    demo = DEMO if run.backend == EMULATOR else ""
+    page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
+<title>SkinScope report {html.escape(run.id)}</title>{STYLE}
+<h1>SkinScope report</h1>{demo}{run_section(store, run, gallery=True)}</html>"""
+    return page.encode()
+
+
+def selection_report(store: RunStore, runs: list[RunRecord]) -> bytes:
+    """The report of any selection in one file: one run's is `html_report`; several runs get
+    a table of them all (photo, participant, visit, SD/HD, version, backend, person, state),
+    then each finished run's photo, radar and scores (its masks are in its own report)."""
+    if len(runs) == 1 and runs[0].result is not None:
+        return html_report(store, runs[0])
+    finished = [r for r in runs if r.result is not None]
+    demo = DEMO if any(r.backend == EMULATOR for r in runs) else ""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in _facts(r)) + "</tr>"
+        for r in runs
+    )
+    heads = "".join(f"<th>{h}</th>" for h in FACTS)
+    sections = "".join(
+        f"<section>{run_section(store, r, gallery=False, level=2)}</section>" for r in finished
+    )
+    unfinished = len(runs) - len(finished)
+    left_out = (
+        f"<p>{unfinished} run{'' if unfinished == 1 else 's'} without a result: listed above only.</p>"
+        if unfinished
+        else ""
+    )
+    page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
+<title>SkinScope report · {len(runs)} runs</title>{STYLE}
+<h1>SkinScope report · {len(runs)} runs</h1>{demo}
+<table><tr>{heads}</tr>{rows}</table>{left_out}{sections}</html>"""
+    return page.encode()
+
+
+FACTS = (
+    "When",
+    "Photo",
+    "Participant",
+    "Visit",
+    "Quality",
+    "Version",
+    "Backend",
+    "Person",
+    "Label",
+    "State",
+    "Overall",
+)
+
+
+def _facts(run: RunRecord) -> tuple:
+    overall = "" if run.overall is None else f"{run.overall:.0f}"
+    return (
+        when(run.created),
+        run.file or "—",
+        run.participant or "—",
+        run.visit or "—",
+        run.quality.upper(),
+        run.api_version,
+        run.backend,
+        run.person or "—",
+        run.label or "—",
+        run.state,
+        overall,
+    )
+
+
+def run_section(store: RunStore, run: RunRecord, *, gallery: bool, level: int = 1) -> str:
+    """One finished run: what it was (photo file, settings, person), the photo beside the
+    radar, the mask gallery when asked for, the scores."""
+    result = run.result
     try:
         photo_img = (
             f'<img src="data:image/jpeg;base64,{base64.b64encode(store.photo(run.id)).decode()}"'
-            ' alt="photo">'
+            f' alt="photo {html.escape(run.file or run.id)}">'
         )
     except StoreError:
         photo_img = "<p>The photo of this run is no longer on this machine.</p>"
@@ -72,36 +154,35 @@ def html_report(store: RunStore, run: RunRecord) -> bytes:
     skin_types = ", ".join(
         f"{html.escape(region_label(z.region))}: {html.escape(z.label)}" for z in result.skin_types
     )
-    gallery = mask_gallery(store, run)
-    demo = (
-        "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
-        if run.backend == EMULATOR
-        else ""
-    )
+    masks = mask_gallery(store, run, level + 1) if gallery else ""
     # Rounded as the app shows them.
     overall = "—" if result.overall is None else f"{result.overall:.0f}"
     skin_age = "—" if result.skin_age is None else f"{result.skin_age:.0f}"
     note = f"<p class=note>{html.escape(run.note)}</p>" if run.note else ""
-    page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
-<title>SkinScope report {html.escape(run.id)}</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#1e1b2e}}
-.row{{display:flex;gap:2em;flex-wrap:wrap}} img{{max-width:300px;border-radius:8px}}
-table{{border-collapse:collapse}} td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}
-.demo{{background:#eef4ff;padding:8px 12px;border-radius:6px}}
-.note{{background:#f4f2fb;padding:8px 12px;border-radius:6px;white-space:pre-wrap}}
-.masks{{display:flex;gap:1em;flex-wrap:wrap}} .masks figure{{margin:0;width:160px}}
-.masks img{{width:160px}} .chip{{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}}</style>
-<h1>SkinScope report</h1>{demo}
-<p>Run {html.escape(run.id)} · {when(run.created)} · {html.escape(str(run.backend))} · {html.escape(run.api_version or "")} ·
+    title = (
+        f"<h{level + 1}>{html.escape(run.file or 'Run ' + run.id)}</h{level + 1}>"
+        if level > 1
+        else ""
+    )
+    people = " · ".join(
+        f"{name} {html.escape(value)}"
+        for name, value in (
+            ("photo", run.file),
+            ("participant", run.participant),
+            ("visit", run.visit),
+            ("run by", run.person),
+        )
+        if value
+    )
+    return f"""{title}<p>Run {html.escape(run.id)} · {when(run.created)} · {html.escape(str(run.backend))} ·
+{html.escape(run.quality.upper())} · {html.escape(run.api_version or "")} ·
 task {html.escape(run.task_id or "—")} · {html.escape(str(run.units))} units · label {html.escape(run.label or "—")}</p>
-{note}<p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
-<div class=row>{photo_img}{radar}</div>{gallery}
-<h2>Scores</h2><table><tr><th>Concern</th><th>Region</th><th>Score</th><th>Raw</th></tr>{rows}</table>
-</html>"""
-    return page.encode()
+{f"<p>{people}</p>" if people else ""}{note}<p><b>Overall {overall}</b> · skin age {skin_age} · skin type {skin_types or "—"}</p>
+<div class=row>{photo_img}{radar}</div>{masks}
+<h{level + 1}>Scores</h{level + 1}><table><tr><th>Concern</th><th>Region</th><th>Score</th><th>Raw</th></tr>{rows}</table>"""
 
 
-def mask_gallery(store: RunStore, run: RunRecord) -> str:
+def mask_gallery(store: RunStore, run: RunRecord, level: int = 2) -> str:
     """Each whole-face concern's mask on its own thumbnail, captioned with its colour and name:
     one blend of sixteen masks says nothing, sixteen small ones do."""
     prepared = run_layers(store, run, max_side=320)  # decoded once for every thumbnail
@@ -120,37 +201,32 @@ def mask_gallery(store: RunStore, run: RunRecord) -> str:
             f"{html.escape(score.label)} · {score.ui_score}</figcaption></figure>"
         )
     return (
-        f"<h2>Where each concern shows</h2><div class=masks>{''.join(figures)}</div>"
+        f"<h{level}>Where each concern shows</h{level}><div class=masks>{''.join(figures)}</div>"
         if figures
         else ""
     )
 
 
 def runs_report_chunks(runs: Iterable[RunRecord]) -> Iterator[bytes]:
-    """An offline HTML table of many runs — when, label, settings, state, overall, skin age,
-    units and each concern's score — written a run at a time, for a selection of any size."""
+    """An offline HTML table of many runs — when, photo, participant, visit, SD/HD, version,
+    backend, person, label, state, overall, skin age, units and each concern's score — written
+    a run at a time, for a selection of any size."""
+    heads = "".join(f"<th>{h}</th>" for h in (*FACTS, "Skin age", "Units", "Scores (ui)"))
     yield (
-        b'<!doctype html><html lang="en"><meta charset="utf-8"><title>SkinScope runs</title>'
-        b"<style>body{font-family:sans-serif;margin:2em;color:#1e1b2e}"
-        b"table{border-collapse:collapse;font-size:13px}"
-        b"td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
-        b"</style><h1>SkinScope runs</h1><table><tr><th>When</th><th>Label</th><th>Backend</th>"
-        b"<th>Settings</th><th>State</th><th>Overall</th><th>Skin age</th><th>Units</th>"
-        b"<th>Scores (ui)</th></tr>"
-    )
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>SkinScope runs</title>'
+        "<style>body{font-family:sans-serif;margin:2em;color:#1e1b2e}"
+        "table{border-collapse:collapse;font-size:13px}"
+        "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+        f"</style><h1>SkinScope runs</h1><table><tr>{heads}</tr>"
+    ).encode()
     for run in runs:
         result = run.result
         scores = ", ".join(
             f"{html.escape(label(s.type))} {s.ui_score}"
             for s in (result.headline_scores() if result else [])
         )
-        overall = "" if run.overall is None else f"{run.overall:.0f}"
         skin_age = "" if result is None or result.skin_age is None else f"{result.skin_age:.0f}"
-        cells = (
-            when(run.created), run.label, run.backend,
-            f"{run.quality.upper()} × {len(run.actions)} · {run.api_version}", run.state,
-            overall, skin_age, str(run.units),
-        )  # fmt: skip
+        cells = (*_facts(run), skin_age, str(run.units))
         yield (
             "<tr>"
             + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)

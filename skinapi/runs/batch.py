@@ -85,6 +85,7 @@ __all__ = [
     "collect_photos",
     "plan_batch",
     "read_meta",
+    "refuse_other_settings",
     "run_batch",
     "standing_of",
 ]

@@ -57,6 +57,7 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Label": run.label,
                 "Participant": run.participant,
                 "Visit": run.visit,
+                "Person": run.person,
                 "Trial": run.trial,
                 "Conditions": conditions.summary(run.conditions),
                 "Source": run.source,

@@ -137,8 +137,9 @@ class RunQuery:
     """Concern labels (``Redness``) the run must all have analysed, in SD or HD."""
     trial: str | None = None
     """Runs of this trial only."""
-    person: str | None = None
-    """Runs this person ran only."""
+    person: str = ""
+    """Found in the person who ran it (``ana`` finds ``Ana@example.com``), ignoring case, as
+    `AuditQuery.person`: a team types part of a name or an address, not all of it."""
     order: Order = "newest"
     offset: int = 0
     limit: int | None = None

@@ -91,7 +91,7 @@ def where_of(query: RunQuery, dialect: Dialect = SQLITE) -> tuple[str, list]:
     if query.trial is not None:
         clauses.append(f"trial = {mark}")
         params.append(query.trial)
-    if query.person is not None:
-        clauses.append(f"person = {mark}")
-        params.append(query.person)
+    if query.person:
+        clauses.append(dialect.contains("person"))
+        params.append(dialect.needle(query.person))
     return " AND ".join(clauses) or "1 = 1", params

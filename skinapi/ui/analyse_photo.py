@@ -21,7 +21,7 @@ SEVERITY_ICONS = {
     "block": ":red[:material/block:]",
 }
 SOURCE_LABELS = {
-    "sample": ":material/face: Sample photo",
+    "sample": ":material/face: Sample photo (SD only)",
     "upload": ":material/upload: Upload",
     "camera": ":material/photo_camera: Camera",
 }

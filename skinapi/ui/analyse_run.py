@@ -106,7 +106,7 @@ def repeat_panel(photo, settings, conn, reason) -> Run | None:
         base = run_key(photo.data, settings, conn.backend)
         for index in range(times):
             repeat = _new_run(f"{base}#{series}#{index}", photo, settings, conn, label=series)
-            execute(repeat, conn.client)
+            execute(repeat, conn.client, step=f"Run {index + 1} of {times}")
             if repeat.state != "success":
                 return repeat
         st.session_state["compare_series"] = series

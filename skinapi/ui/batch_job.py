@@ -62,7 +62,8 @@ def start(
     person: str = "",
 ) -> BatchJob:
     """Run `plan` as `batch` on a thread of its own; one batch at a time shares the key's
-    rate limit, so a second start while one runs is refused by the caller."""
+    rate limit, so a second start while one runs is refused by the caller. `person` (read in
+    the page's script: the thread has no session) is recorded on every run."""
     started = BatchJob(batch, plan, backend, sendable=len(plan.sendable))
 
     def work() -> None:

@@ -11,7 +11,14 @@ import streamlit as st
 from ..concerns import PRESET_LABELS, PRESETS, AnalysisSettings, preset_actions
 from ..errors import StoreError
 from ..names import markdown_text
-from ..runs.batch import BatchInputError, collect_photos, plan_batch, read_meta, standing_of
+from ..runs.batch import (
+    BatchInputError,
+    collect_photos,
+    plan_batch,
+    read_meta,
+    refuse_other_settings,
+    standing_of,
+)
 from ..runs.batch_plan import BatchPlan
 from . import access, batch_job, spend_view
 from .connection import Connection, key_refusal
@@ -121,10 +128,12 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
 
 def show_plan(plan: BatchPlan, limits_note: str) -> None:
     sendable, blocked = len(plan.sendable), len(plan.blocked)
+    # What the photos are, not what this batch will send: a batch that already holds some
+    # results sends only the rest, which its button says.
     st.markdown(
-        f"**{sendable} photo{'s' if sendable != 1 else ''} to send** · {blocked} blocked by the "
-        f"photo check · {plan.units} units at most ({plan.settings.units} per photo, spent on "
-        f"success only) · {limits_note}"
+        f"**{sendable} {'photos pass' if sendable != 1 else 'photo passes'} the photo check** · {blocked} "
+        f"blocked by it (never sent) · up to {plan.units} units for all of them "
+        f"({plan.settings.units} a photo, billed only when it succeeds) · {limits_note}"
     )
     if plan.meta_columns:
         st.caption(
@@ -169,8 +178,11 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         st.caption("Name the batch and add photos that pass the check to start.")
         return
     try:
+        # A name another batch took with other settings is refused here, under the name,
+        # before anything starts (the batch itself would refuse it only once started).
+        refuse_other_settings(store, batch, plan.settings, conn.backend, conn.client.base_url)
         standing = standing_of(plan, store, batch=batch, backend=conn.backend)
-    except StoreError as exc:
+    except (StoreError, BatchInputError) as exc:
         show_error(exc.as_dict())
         return
     left = len(standing.to_create) + len(standing.in_flight)

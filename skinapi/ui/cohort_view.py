@@ -55,6 +55,7 @@ def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
                 st.selectbox,
                 "Split by",
                 ["", *columns],
+                index=1 if columns else 0,  # a meta CSV is given to split by: split by it
                 key="cohort_by",
                 format_func=lambda c: c or "nothing (the whole batch)",
                 disabled=not columns,
@@ -74,6 +75,8 @@ def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     )
     means = cohort.group_means(rows, by=by, score=score)
     st.markdown("**Means with 95% confidence intervals**")
+    if note := small_groups_note(means, by):
+        st.warning(note, icon=":material/warning:")
     st.dataframe(
         [
             {
@@ -92,6 +95,28 @@ def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     found = cohort.outliers(rows, score=score)
     outlier_gallery(store, runs, found)
     export_buttons(batch, rows, means, found, by, score)
+
+
+SMALL_GROUP = 10
+"""Photos a group needs before its 95% interval is more than a rough guide: below it the
+interval is wide (Student's t with few degrees of freedom) and leans on the scores being
+normally distributed, which a handful of photos cannot show."""
+
+
+def small_groups_note(means, by: str | None) -> str | None:
+    """The warning for groups too small for their interval, naming them; None when none is."""
+    small = sorted({(m.group, m.estimate.n) for m in means if m.estimate.n < SMALL_GROUP})
+    if not small:
+        return None
+    named = ", ".join(
+        f"{markdown_text(group) if by else 'the whole batch'} (n = {n})" for group, n in small[:6]
+    )
+    more = f" and {len(small) - 6} more" if len(small) > 6 else ""
+    return (
+        f"Too few photos for a trustworthy interval: {named}{more}. With fewer than "
+        f"{SMALL_GROUP} photos a group's 95% interval is wide and assumes normally distributed "
+        "scores; read it as a rough guide and do not compare such groups by it."
+    )
 
 
 def _interval(estimate) -> str:

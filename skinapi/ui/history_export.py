@@ -4,12 +4,12 @@ to hand to the browser (Streamlit holds a download in memory until the session e
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
+from ..presentation.exports import query_name
 from ..presentation.exports_selection import KINDS, write_selection
 from ..store import RunQuery, RunStore
 from .audit_log import audited, record
@@ -28,7 +28,9 @@ def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
         cells = st.columns(len(KINDS))
         for cell, (suffix, (title, _)) in zip(cells, KINDS.items(), strict=True):
             if cell.button(title, key=f"do_export_all_{suffix}", width="stretch"):
-                st.session_state["history_export_file"] = str(_written(store, query, suffix))
+                st.session_state["history_export_file"] = str(
+                    _written(store, query, matching, suffix)
+                )
                 record(
                     "export",
                     kind=suffix,
@@ -50,10 +52,19 @@ def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
                 )
 
 
-def _written(store: RunStore, query: RunQuery, suffix: str) -> Path:
+def _written(store: RunStore, query: RunQuery, matching: int, suffix: str) -> Path:
     folder = Path(store_path()).parent / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"skinscope-runs-{time.strftime('%Y%m%d-%H%M%S')}.{suffix}"
+    path = unused(folder / query_name(query, matching, f".{suffix}"))
     with path.open("wb") as out:
         write_selection(store, store.iterate(replace(query, offset=0, limit=None)), suffix, out)
     return path
+
+
+def unused(path: Path) -> Path:
+    """`path`, or `name-2.csv`, `name-3.csv`…: an earlier export of the same selection is kept."""
+    stem, number, found = path.stem, 1, path
+    while found.exists():
+        number += 1
+        found = path.with_name(f"{stem}-{number}{path.suffix}")
+    return found

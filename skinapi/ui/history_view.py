@@ -59,7 +59,7 @@ def filters(everything: RunTotals) -> RunQuery:
     """What the user filters by, as the query the store answers (no page yet)."""
     first_day = datetime.fromtimestamp(everything.first or time.time()).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
-    cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.5])
+    cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.2, 1.5])
     days = remembered(
         cells[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
     )
@@ -75,8 +75,15 @@ def filters(everything: RunTotals) -> RunQuery:
         for cell, title, options, key, placeholder in choices
     )
     text = remembered(cells[5].text_input, "Label contains", key="history_label")
+    person = remembered(
+        cells[6].text_input,
+        "Person",
+        key="history_person",
+        placeholder="anyone",
+        help="Who ran it: part of a name or an e-mail address, any case.",
+    )
     concerns = remembered(
-        cells[6].multiselect,
+        cells[7].multiselect,
         "Has concern",
         sorted({c.label for c in CONCERNS.values()}),
         key="history_concern",
@@ -91,6 +98,7 @@ def filters(everything: RunTotals) -> RunQuery:
         states=tuple(states),
         text=text,
         concerns=tuple(concerns),
+        person=person.strip(),
     )
 
 
@@ -164,39 +172,21 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
             st.session_state["compare_ids"] = [r.id for r in picked]
             st.switch_page("pages/compare.py")
     files = [
+        ("Export JSON", lambda: exports.runs_json(picked), ".json", "application/json", "json"),
+        ("Export CSV", lambda: exports.runs_csv(picked), ".csv", "text/csv", "csv"),
+        ("ZIP bundle", lambda: exports.bundle_zip(store, picked), ".zip", "application/zip", "zip"),
         (
-            "Export JSON",
-            lambda: exports.runs_json(picked),
-            "skinscope-runs.json",
-            "application/json",
-            "do_export_json",
-        ),
-        (
-            "Export CSV",
-            lambda: exports.runs_csv(picked),
-            "skinscope-runs.csv",
-            "text/csv",
-            "do_export_csv",
-        ),
-        (
-            "ZIP bundle",
-            lambda: exports.bundle_zip(store, picked),
-            "skinscope-runs.zip",
-            "application/zip",
-            "do_export_zip",
+            "HTML report",
+            lambda: report.selection_report(store, picked),
+            ".html",
+            "text/html",
+            "html",
         ),
     ]
-    if len(picked) == 1 and picked[0].state == "success":
-        run = picked[0]
-        files.append(
-            (
-                "HTML report",
-                lambda: report.html_report(store, run),
-                exports.download_name(run.created, run.label, run.task_id, ".html"),
-                "text/html",
-                "do_export_html",
-            )
-        )
+    files = [
+        (title, data, exports.runs_name(picked, suffix), kind, f"do_export_{key}")
+        for title, data, suffix, kind, key in files
+    ]
     for cell, (title, data, name, kind, key) in zip(cells[1:], files, strict=False):
         cell.download_button(
             title,

@@ -31,15 +31,20 @@ FAILURE_LABELS = {
 }
 
 
-def execute(run: Run, client: Client) -> None:
-    """Run or resume `run` inside an `st.status` that follows its phases."""
+def execute(run: Run, client: Client, step: str = "") -> None:
+    """Run or resume `run` inside an `st.status` that follows its phases; `step` (``Run 2 of
+    3``) leads every label of a run in a series."""
+
+    def titled(text: str) -> str:
+        return f"{step} · {text}" if step else text
+
     label = "Resuming the analysis…" if run.task_id else PHASE_LABELS["checking"]
-    with st.status(label, expanded=True) as status:
+    with st.status(titled(label), expanded=True) as status:
         line = st.empty()
 
         def on_progress(p: Progress) -> None:
             if p.phase == "retrying":
-                status.update(label=p.note)
+                status.update(label=titled(p.note))
                 line.markdown(p.note)
                 return
             if p.phase == "waiting" and p.note:  # the same analysis, in another window
@@ -49,7 +54,7 @@ def execute(run: Run, client: Client) -> None:
                     f"Task `{p.task_id}` · {p.elapsed:.1f} s elapsed · poll {p.polls} · "
                     f"every {p.interval:g} s"
                 )
-            status.update(label=PHASE_LABELS[p.phase])
+            status.update(label=titled(PHASE_LABELS[p.phase]))
 
         outcome = run_analysis(run, client, history(), on_progress=on_progress)
         if outcome.elsewhere:  # leased: another window, the CLI or a batch has it
@@ -58,13 +63,13 @@ def execute(run: Run, client: Client) -> None:
                 f"{what} is being followed in another window or process; "
                 "its result will be in History."
             )
-            status.update(label="Followed elsewhere", state="complete", expanded=True)
+            status.update(label=titled("Followed elsewhere"), state="complete", expanded=True)
             return
         if outcome.state != "success":
-            status.update(label=FAILURE_LABELS[outcome.state], state="error")
+            status.update(label=titled(FAILURE_LABELS[outcome.state]), state="error")
             return
         line.markdown(f"Task `{run.task_id}` · {run.duration:.1f} s · {run.polls} polls")
-        status.update(label=PHASE_LABELS["done"], state="complete", expanded=False)
+        status.update(label=titled(PHASE_LABELS["done"]), state="complete", expanded=False)
 
 
 def finish_interrupted(client: Client | None) -> Run | None:

@@ -137,3 +137,24 @@ def test_roles_come_from_the_configured_claim_and_the_highest_match_wins():
     assert role_for({"email": "a@b.c"}, access) is None  # no such claim
     assert role_for({"email": "x@ops.example.com"}, ACCESS) == "operator"
     assert role_for({"email": "x@evilops.example.com"}, ACCESS) is None
+
+
+def test_a_run_records_who_ran_it_and_history_finds_them_by_part_of_their_name():
+    at = signed_in(PEOPLE["operator"]).run()
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.button(key="do_run").click().run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/history.py").run()
+    assert list(at.dataframe[0].value["Person"]) == [PEOPLE["operator"]]
+    at.text_input(key="history_person").set_value("OTTO@").run()
+    assert len(at.dataframe[0].value) == 1
+    at.text_input(key="history_person").set_value("ana").run()
+    assert len(at.dataframe[0].value) == 0
+
+
+def test_without_auth_a_run_is_the_local_users():
+    at = app_test().run()
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.button(key="do_run").click().run()
+    at.switch_page("pages/history.py").run()
+    assert list(at.dataframe[0].value["Person"]) == ["local user"]

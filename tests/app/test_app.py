@@ -95,6 +95,9 @@ def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
     assert chosen.value and all(a.startswith("hd_") for a in chosen.value)
     assert at.button(key="do_run").disabled
     assert any("1080" in m.value for m in at.markdown)
+    # The sample says what it supports where it is chosen: no HD-capable sample ships.
+    assert "Sample photo (SD only)" in at.radio(key="analyse_source").options[0]
+    assert any("720×960 px, so SD only" in c.value for c in at.caption)
 
 
 def test_unit_cost_follows_the_documented_table():
@@ -134,6 +137,18 @@ def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):
     assert "/s2s/" not in message  # the plain headline carries no HTTP path
     details = " ".join(m.value for e in at.expander for m in e.markdown)
     assert "request id" in details and "error_src_face_too_small" in details
+
+
+def test_run_n_times_says_which_run_of_the_series_is_running(quick_emulator):
+    quick_emulator.configure(fault_engine_error="error_src_face_too_small")
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    at.number_input(key="analyse_repeat_n").set_value(3).run()
+    at.button(key="do_repeat").click().run()
+    assert not at.exception
+    labels = [s.label for s in at.status]
+    assert any(label.startswith("Run 1 of 3 · ") for label in labels), labels
+    assert not any("2 of 3" in label for label in labels)  # the series stops at a failure
 
 
 def test_unreadable_upload_gets_a_clear_error_not_a_traceback():

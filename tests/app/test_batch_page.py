@@ -51,7 +51,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     files = photo_set()
     at.file_uploader(key="batch_files").set_value(files).run()
     plan = " ".join(m.value for m in at.markdown)
-    assert "4 photos to send" in plan and "1 blocked" in plan and "64 units" in plan
+    assert "4 photos pass the photo check" in plan and "1 blocked" in plan and "64 units" in plan
     at.file_uploader(key="batch_meta").set_value(("meta.csv", META.encode(), "text/csv")).run()
     assert any(c.value == "Meta columns read: group" for c in at.caption)
     at = run_batch_page(at, files, "set-a")
@@ -63,9 +63,12 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     assert sorted(r.file for r in stored) == ["dark-2.jpg", "dark-3.jpg", "light-0.jpg",
                                               "light-1.jpg"]  # fmt: skip
     assert {r.meta["group"] for r in stored} == {"light", "dark"}
-    # The cohort view, split by the meta column: group means as stored.
-    at.selectbox(key="cohort_by").set_value("group").run()
-    assert not at.exception, at.exception
+    assert {r.person for r in stored} == {"local user"}  # who ran the batch, on each run
+    # The cohort view opens split by the meta column: group means as stored, and groups
+    # too small for their interval said to be.
+    assert at.selectbox(key="cohort_by").value == "group"
+    small = " ".join(w.value for w in at.warning)
+    assert "Too few photos for a trustworthy interval: dark (n = 2), light (n = 2)." in small
     means = at.dataframe[-1].value
     radiance = means[(means["Concern"] == "Radiance") & (means["Group (group)"] == "dark")].iloc[0]
     dark = [r.result.score("radiance", None).ui_score for r in stored if r.meta["group"] == "dark"]
@@ -111,7 +114,7 @@ def test_a_zip_with_a_folder_inside_runs_and_a_damaged_zip_is_a_clear_error(quic
     at.file_uploader(key="batch_files").set_value(
         ("set.zip", buffer.getvalue(), "application/zip")
     ).run()
-    assert any("2 photos to send" in m.value for m in at.markdown)
+    assert any("2 photos pass the photo check" in m.value for m in at.markdown)
     at.file_uploader(key="batch_files").set_value(
         ("broken.zip", b"PK\x03\x04 not really", "application/zip")
     ).run()
@@ -125,6 +128,12 @@ def test_comparing_two_batches_of_the_same_photos_shows_paired_differences(quick
     at = run_batch_page(at, files, "v21")
     at.selectbox(key="batch_version").set_value("v2.0").run()
     at = run_batch_page(at, files, "v20")
+    # The name of a batch run with other settings is refused beside the name, not a plan away.
+    at.text_input(key="batch_name").set_value("v21").run()
+    shown = list(at.main.children.values())
+    name = next(i for i, e in enumerate(shown) if getattr(e, "key", None) == "batch_name")
+    assert shown[name + 1].type == "error" and "other settings" in shown[name + 1].value
+    assert "do_batch" not in _keys(at)
     at.selectbox(key="cohort_batch").set_value("v21").run()
     at.selectbox(key="cohort_other").set_value("v20").run()
     assert not at.exception, at.exception

@@ -6,11 +6,14 @@ import contextlib
 import logging
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from skinapi.bench import history_runs
+from skinapi.names import markdown_text
+from skinapi.presentation import exports
 from skinapi.store import RunQuery, SqliteRunStore
 
 from ..helpers import app_test
@@ -45,7 +48,7 @@ def test_history_shows_one_page_with_its_thumbnails_only_and_pages_through(histo
     first = history.query(RunQuery(limit=50))
     assert shown_ids(at) == [r.id for r in first.runs]
     table = at.dataframe[0].value  # runs told apart by photo, person and visit (issue 24)
-    for column in ("File", "Participant", "Visit", "Quality", "Version", "Backend"):
+    for column in ("File", "Participant", "Visit", "Quality", "Version", "Backend", "Person"):
         assert column in table.columns, column
     assert list(table["File"]) == [r.file for r in first.runs]
     assert any(f"{RUNS:,} of {RUNS:,} runs" in c.value for c in at.caption)
@@ -64,6 +67,39 @@ def test_history_shows_one_page_with_its_thumbnails_only_and_pages_through(histo
     assert 0 < studies < RUNS
     assert any(f"{studies:,} of {RUNS:,} runs" in c.value for c in at.caption)
     assert all("study" in label.lower() for label in at.dataframe[0].value["Label"])
+
+
+def test_history_filters_by_person_and_shows_the_selection_large_with_its_report(history):
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    at.text_input(key="history_person").set_value("OTTO").run()
+    otto = history.query(RunQuery(person="otto", limit=50))
+    assert 0 < otto.total < RUNS
+    assert shown_ids(at) == [r.id for r in otto.runs]
+    assert set(at.dataframe[0].value["Person"]) == {"otto@example.com"}
+    assert any(f"{otto.total:,} of {RUNS:,} runs" in c.value for c in at.caption)
+
+    at.session_state["history_table"] = {"selection": {"rows": [0, 1, 2], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    picked = otto.runs[:3]
+    # The detail pane: one card per selected run, its photo larger than the table's.
+    pane = next(c for c in at.main.children.values() if getattr(c, "key", "") == "history_detail")
+    markdown = " ".join(m.value for m in pane.markdown)
+    for run in picked:
+        assert markdown_text(run.file) in markdown and run.participant in markdown
+    assert markdown_text("run by otto@example.com") in markdown
+    assert "SD × 15 concerns · v2.1" in markdown
+    photos = [img for image in pane.get("image") for img in image.proto.imgs]
+    assert [p.alt for p in photos] == [f"Photo {r.file}, as sent for analysis" for r in picked]
+    downloads = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert "HTML report" in downloads  # a selection of several runs gets one report too
+    first, last = (
+        datetime.fromtimestamp(t).strftime("%Y-%m-%d")
+        for t in (min(r.created for r in picked), max(r.created for r in picked))
+    )
+    csv_name = exports.runs_name(picked, ".csv")
+    assert csv_name.startswith(f"skinscope-{first}_to_{last}-") and csv_name.endswith("-3-runs.csv")
 
 
 class Caught(logging.Handler):

@@ -109,6 +109,37 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
     assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
 
 
+def test_history_shows_the_selected_runs_large_with_one_report_for_them(open_page, app_url):
+    """Two runs selected in History: the detail pane shows both photos larger than the table's
+    thumbnails with their facts, and one HTML report covers both; at a laptop's and a phone's
+    size (screenshots 17-history-selection-*)."""
+    page = open_page(1440, 900)
+    open_app(page, app_url)
+    for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
+        go_to(page, "Analyse")
+        pick(page, "Sample photo")
+        choose_preset(page, preset)
+        wait_for_app_run(page)
+        analyse_to_results(page)
+    for width, height in ((1440, 900), (390, 844)):
+        page = open_page(width, height)
+        page.goto(f"{app_url}/history")
+        table = page.get_by_test_id("stDataFrame").first
+        expect(table).to_be_visible()
+        wait_for_app_run(page)
+        box = table.bounding_box()
+        for row in (0, 1):  # each row's selection box
+            page.mouse.click(box["x"] + 18, box["y"] + 35 + 17 + 35 * row)
+            wait_for_app_run(page)
+        expect(page.get_by_text("2 selected")).to_be_visible()
+        pane = page.locator(".st-key-history_detail")
+        expect(pane.locator("[data-testid='stImage'] img")).to_have_count(2)
+        expect(pane.get_by_text(re.compile(r"SD × \d+ concerns")).first).to_be_visible()
+        expect(page.get_by_role("button", name="HTML report")).to_be_visible()
+        pane.scroll_into_view_if_needed()
+        shot(page, f"17-history-selection-{width}")
+
+
 def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
     open_app(page, app_url)
     for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)

@@ -50,6 +50,9 @@ def hostile_store(tmp_path) -> tuple[RunStore, list]:
             label=text,
             trial=SCRIPT,
             participant=FORMULAS[(index + 1) % len(FORMULAS)],
+            file=f"{SCRIPT}.jpg",
+            visit=IMG,
+            person=SCRIPT,
         )
         store.update(run_id, task_id=f"=task{index}", note=IMG)
         store.save_result(run_id, hostile_result(f"=task{index}"), duration=1.0, units=9)
@@ -59,9 +62,13 @@ def hostile_store(tmp_path) -> tuple[RunStore, list]:
 
 def test_the_offline_report_escapes_every_text(hostile_store):
     store, runs = hostile_store
-    page = report.html_report(store, runs[0]).decode()
-    assert "<script" not in page.lower() and "<img src=x" not in page
-    assert "&lt;script&gt;" in page  # the text is there, as text
+    for page in (
+        report.html_report(store, runs[0]).decode(),
+        report.selection_report(store, runs).decode(),  # photo, visit and person too
+        b"".join(report.runs_report_chunks(runs)).decode(),
+    ):
+        assert "<script" not in page.lower() and "<img src=x" not in page
+        assert "&lt;script&gt;" in page  # the text is there, as text
 
 
 def formula_cells(data: bytes) -> list[str]:

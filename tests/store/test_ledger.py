@@ -60,6 +60,32 @@ def test_a_run_records_who_ran_it_and_history_filters_by_person(store):
     assert page.total == 2 and {r.person for r in page.runs} == {"ana@example.com"}
 
 
+def test_history_finds_a_person_by_part_of_their_name_ignoring_case(store):
+    """History's Person filter: a team types ``ana`` or ``ÉLODIE``, not the whole address; the
+    same match on SQLite and PostgreSQL, totals and tallies included."""
+    settings = AnalysisSettings(actions=("wrinkle",))
+    people = ("Ana@Example.com", "otto@example.com", "ana.b@example.com", "élodie@example.com", "")
+    for person in people:
+        store.begin(
+            photo=b"x",
+            settings=settings,
+            backend="emulator",
+            source="upload",
+            photo_hash="h",
+            person=person,
+            thumbnail=False,
+        )
+    assert {r.person for r in store.query(RunQuery(person="ana")).runs} == {
+        "Ana@Example.com",
+        "ana.b@example.com",
+    }
+    assert store.totals(RunQuery(person="ANA")).runs == 2
+    assert [r.person for r in store.query(RunQuery(person="ÉLODIE")).runs] == ["élodie@example.com"]
+    assert store.totals(RunQuery(person="example.com")).runs == 4
+    assert store.totals(RunQuery(person="")).runs == 5  # no filter: everyone, the unnamed too
+    assert store.totals(RunQuery(person="100%")).runs == 0  # typed text, not a pattern
+
+
 def test_caps_refuse_past_the_person_or_the_deployment_and_name_the_cap(store):
     caps = SpendCaps(per_person=10, per_deployment=15)
     store.reserve_units("ana", 8, caps, day=DAY)

@@ -4,6 +4,7 @@ aggregates, the history's size kept as runs are written and deleted, exports tha
 
 import csv
 import io
+import json
 import zipfile
 from datetime import datetime
 
@@ -11,7 +12,7 @@ import pytest
 
 from skinapi.bench import history_runs
 from skinapi.concerns import CONCERNS
-from skinapi.presentation import exports
+from skinapi.presentation import exports, report
 from skinapi.presentation.exports_selection import write_selection
 from skinapi.store import RunQuery, SqliteRunStore, postgres_query, sqlite_query
 
@@ -62,6 +63,7 @@ def expected(store, query):
             and (not query.states or r.state in query.states)
             and (not query.text or query.text.casefold() in f"{r.label}\n{r.note}".casefold())
             and set(query.concerns) <= actions
+            and query.person.casefold() in r.person.casefold()
         )
 
     return [r.id for r in sorted(filter(kept, store.list()), key=order_key(query))]
@@ -75,6 +77,7 @@ QUERIES = [
     RunQuery(order="label", qualities=("sd",), concerns=("Redness", "Wrinkles")),
     RunQuery(since=datetime.now().timestamp() - 90 * 86400, states=("error", "unsent")),
     RunQuery(concerns=("Redness",), qualities=("hd",)),
+    RunQuery(order="oldest", person="OTTO", text="study"),
 ]
 
 
@@ -181,3 +184,51 @@ def test_an_export_is_written_as_the_runs_come_not_after_reading_them_all(filled
         assert bundle.read("scores.csv") == exports.runs_csv(filled.list())
     else:
         assert data.decode().count("<tr>") == RUNS + 1
+
+
+def test_a_selection_exports_under_its_dates_and_label_with_photo_quality_and_person(filled):
+    """History's downloads of picked runs (issue 24): named after the days and the label the
+    runs share, a CSV row saying which photo, SD/HD, version, backend and person, and one HTML
+    report for several runs."""
+    picked = filled.query(RunQuery(label="study A", states=("success",), limit=3)).runs
+    first, last = (
+        datetime.fromtimestamp(t).strftime("%Y-%m-%d")
+        for t in (min(r.created for r in picked), max(r.created for r in picked))
+    )
+    assert exports.runs_name(picked, ".csv") == f"skinscope-{first}_to_{last}-study_A-3-runs.csv"
+    one = picked[0]
+    assert exports.runs_name([one], ".html").startswith(
+        f"skinscope-{datetime.fromtimestamp(one.created):%Y-%m-%d}-study_A-{one.task_id}"
+    )
+    assert "study" not in exports.runs_name(
+        [picked[0], *filled.query(RunQuery(label="pilot", limit=1)).runs], ".csv"
+    )
+
+    rows = list(csv.DictReader(io.StringIO(exports.runs_csv(picked).decode())))
+    assert {
+        (r["run_id"], r["file"], r["quality"], r["api_version"], r["backend"], r["person"])
+        for r in rows
+    } == {(r.id, r.file, "SD", "v2.1", r.backend, r.person) for r in picked}
+
+    documents = json.loads(exports.runs_json(picked))
+    assert [(d["file"], d["person"]) for d in documents] == [(r.file, r.person) for r in picked]
+
+    page = report.selection_report(filled, picked).decode()
+    assert page.count("<section>") == 3 and page.count("<svg") == 3 and "<script" not in page
+    for run in picked:
+        assert run.file in page and run.person in page and run.participant in page
+    unfinished = filled.query(RunQuery(states=("error",), limit=1)).runs
+    page = report.selection_report(filled, unfinished).decode()  # a run with no result too
+    assert page.count("<section>") == 0 and "1 run without a result" in page
+
+
+def test_an_export_of_every_match_is_named_after_the_filters():
+    day = datetime(2026, 3, 1).timestamp()
+    query = RunQuery(since=day, until=day + 14 * 86_400, text="trial 3")
+    assert (
+        exports.query_name(query, 120, ".csv")
+        == "skinscope-2026-03-01_to_2026-03-14-trial_3-120-runs.csv"
+    )
+    one_day = RunQuery(since=day, until=day + 86_400)
+    assert exports.query_name(one_day, 1, ".zip") == "skinscope-2026-03-01-1-run.zip"
+    assert exports.query_name(RunQuery(), 7, ".html") == "skinscope-all-7-runs.html"

@@ -252,3 +252,18 @@ def test_strips_of_pixels_are_checked_not_crashed_on(size):
     Image.new("RGB", size, (120, 140, 160)).save(buffer, "PNG")
     report = check_photo(load_photo(buffer.getvalue()), "sd")
     assert not report.ok and "face_count" in {c.id for c in report.blocking}
+
+
+def test_a_preview_is_a_jpeg_no_wider_than_asked_upright_and_none_for_no_photo():
+    from skinapi.imaging.photo import preview_jpeg
+
+    hd = Image.new("RGB", (1440, 2560), (200, 150, 120))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: shown upright, so wider than tall
+    buffer = io.BytesIO()
+    hd.save(buffer, "JPEG", exif=exif)
+    preview = Image.open(io.BytesIO(preview_jpeg(buffer.getvalue(), 360)))
+    assert preview.format == "JPEG" and preview.size == (360, round(1440 * 360 / 2560))
+    small = jpeg(Image.new("RGB", (200, 300)))
+    assert Image.open(io.BytesIO(preview_jpeg(small, 360))).size == (200, 300)  # never enlarged
+    assert preview_jpeg(b"not a photo", 360) is None
