@@ -10,7 +10,7 @@ import streamlit as st
 from ..concerns import MIN_SHORT_SIDE
 from ..errors import PhotoError
 from ..imaging.checks import PhotoReport
-from ..imaging.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo
+from ..imaging.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo, sample_hd_jpeg
 from ..runs.lifecycle import photo_hash
 from .media import inspect_photo, upright
 from .state import forget_photo, remember_photo, remembered
@@ -21,7 +21,7 @@ SEVERITY_ICONS = {
     "block": ":red[:material/block:]",
 }
 SOURCE_LABELS = {
-    "sample": ":material/face: Sample photo (SD only)",
+    "sample": ":material/face: Sample photo",
     "upload": ":material/upload: Upload",
     "camera": ":material/photo_camera: Camera",
 }
@@ -98,10 +98,17 @@ def photo_panel(quality: str) -> ChosenPhoto:
 
 def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
     """(photo bytes, file name, whether it is the remembered last photo of the source)."""
+    if source == "sample" and quality == "hd":
+        st.caption(
+            "Public-domain NASA portrait (scikit-image's astronaut), cropped and upscaled to "
+            "1080×1440 px, HD's minimum: it tries HD's concerns and masks, but an upscale adds "
+            "no detail, so judge HD's scores on a real HD photo (upload one)."
+        )
+        return sample_hd_jpeg(), "sample_face_hd.jpg", False
     if source == "sample":
         st.caption(
-            "Public-domain NASA portrait (scikit-image's astronaut), cropped: 720×960 px, so SD "
-            "only (HD needs 1080 px on the short side; upload an HD photo for HD)."
+            "Public-domain NASA portrait (scikit-image's astronaut), cropped: 720×960 px, for SD "
+            "(choose HD above for the same face at HD's 1080 px)."
         )
         return SAMPLE_PHOTO.read_bytes(), "sample_face.jpg", False
     data, name = None, "photo.jpg"

@@ -89,15 +89,26 @@ def test_camera_photo_is_taken_at_the_modes_resolution_and_analysed():
 
 def test_hd_mode_offers_only_hd_concerns_and_blocks_a_small_photo():
     at = app()
-    at.radio(key="analyse_source").set_value("sample").run()
     at.radio(key="analyse_mode").set_value("hd").run()
+    at.radio(key="analyse_source").set_value("upload").run()
+    at.file_uploader(key="photo_upload").set_value(
+        ("small.jpg", SAMPLE.read_bytes(), "image/jpeg")
+    ).run()
     chosen = concerns(at)
     assert chosen.value and all(a.startswith("hd_") for a in chosen.value)
     assert at.button(key="do_run").disabled
     assert any("1080" in m.value for m in at.markdown)
-    # The sample says what it supports where it is chosen: no HD-capable sample ships.
-    assert "Sample photo (SD only)" in at.radio(key="analyse_source").options[0]
-    assert any("720×960 px, so SD only" in c.value for c in at.caption)
+
+
+def test_the_sample_comes_at_the_size_the_quality_needs_and_says_so():
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    assert any("720×960 px, for SD" in c.value for c in at.caption)
+    assert not at.button(key="do_run").disabled
+    at.radio(key="analyse_mode").set_value("hd").run()
+    assert any("1080×1440 px — meets the HD minimum" in c.value for c in at.caption)
+    assert any("upscale adds no detail" in c.value for c in at.caption)
+    assert not at.button(key="do_run").disabled
 
 
 def test_unit_cost_follows_the_documented_table():
