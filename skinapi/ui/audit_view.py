@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import streamlit as st
 
 from ..errors import StoreError
-from ..names import csv_cell
+from ..names import csv_cell, one_line
 from ..store import AUDIT_ACTIONS, AuditEntry, AuditQuery, RunStore
 from .audit_log import audited
 from .state import remembered
@@ -53,17 +53,18 @@ def when(at: float) -> str:
 
 
 def detail_text(detail: dict) -> str:
+    """For the CSV: JSON, which a script reads back."""
     return json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def rows(entries: list[AuditEntry]) -> list[dict]:
+def detail_words(detail: dict) -> str:
+    """For the table: `task_id: … · units: 22`, which a person reads across."""
+    return " · ".join(f"{key}: {one_line(str(value))}" for key, value in sorted(detail.items()))
+
+
+def rows(entries: list[AuditEntry], detail=detail_text) -> list[dict]:
     return [
-        {
-            "time": when(e.at),
-            "person": e.person,
-            "action": e.action,
-            "detail": detail_text(e.detail),
-        }
+        {"time": when(e.at), "person": e.person, "action": e.action, "detail": detail(e.detail)}
         for e in entries
     ]
 
@@ -100,7 +101,7 @@ def audit_view(store: RunStore) -> None:
         st.info("No audit entries match these filters.", icon=":material/manage_search:")
         return
     st.dataframe(
-        rows(entries),
+        rows(entries, detail_words),
         hide_index=True,
         width="stretch",
         key="audit_table",

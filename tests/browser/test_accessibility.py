@@ -22,7 +22,7 @@ axe_playwright = pytest.importorskip(
     "axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed"
 )
 
-PAGES = ["Analyse", "Live trial", "History", "Compare", "Batch", "Settings"]
+PAGES = ["Analyse", "Live trial", "History", "Compare", "Batch", "Settings", "Audit"]
 """Besides Results, where the runs end."""
 BLOCKING = {"critical", "serious"}
 

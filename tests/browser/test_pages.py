@@ -80,7 +80,7 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     phone.screenshot(path=SHOTS / "23-batch-cohort-390.png", full_page=True)
 
 
-PAGE_PATHS = ["", "results", "live", "history", "compare", "batch", "settings"]
+PAGE_PATHS = ["", "results", "live", "history", "compare", "batch", "settings", "audit"]
 
 
 @pytest.mark.parametrize(
