@@ -130,9 +130,29 @@ def bench_plan(count: int) -> None:
         remembered = timed(workers=cores, store=store)
         store.close()
     print(f"plan  {count} distinct photos, SD, {cores} cores")
-    print(f"  threads (before)     {threads:.2f} s  ({1000 * threads / count:.1f} ms a photo)")
+    cpu = _cpu_of_one_check(photos[0])
+    print(f"  threads              {threads:.2f} s  ({1000 * threads / count:.1f} ms a photo)")
     print(f"  worker processes     {processes:.2f} s  (speed-up ×{threads / processes:.2f})")
     print(f"  passes remembered    {remembered:.2f} s  (speed-up ×{threads / remembered:.1f})")
+    floor = cpu * count / cores
+    print(
+        f"  one check's CPU      {1000 * cpu:.1f} ms (OpenCV's own threads included): the {cores} "
+        f"cores' floor is {floor:.2f} s, reached at ×{floor / processes:.2f}"
+    )
+
+
+def _cpu_of_one_check(photo) -> float:
+    """CPU seconds (all threads) of one photo's checks, the median of five."""
+    from .runs.photo_judging import judge
+
+    raw = photo.read()
+    judge(raw, "sd")
+    times = []
+    for _ in range(5):
+        start = time.process_time()
+        judge(raw, "sd")
+        times.append(time.process_time() - start)
+    return statistics.median(times)
 
 
 SPLIT_PHOTOS = 30
