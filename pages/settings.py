@@ -98,7 +98,7 @@ with demo:
             format_func=lambda c: c or "— none —",
         )
         if st.form_submit_button("Apply to the emulator"):
-            emulator.configure(
+            chosen = dict(
                 processing_time=processing,
                 polling_interval=interval,
                 latency=latency,
@@ -108,18 +108,8 @@ with demo:
                 fault_task_timeout=timeout,
                 fault_engine_error=engine_error,
             )
-            audit_log.record(
-                "settings changed",
-                setting="demo emulator",
-                processing_time=processing,
-                polling_interval=interval,
-                latency=latency,
-                fault_429_rate=rate_429,
-                fault_502_rate=rate_502,
-                fault_drop_rate=drop,
-                fault_task_timeout=timeout,
-                fault_engine_error=engine_error,
-            )
+            emulator.configure(**chosen)
+            audit_log.record("settings changed", setting="demo emulator", **chosen)
             st.success("Applied. New requests to the emulator use these settings.")
 
 st.divider()

@@ -109,18 +109,23 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
     assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
 
 
+def two_runs(page) -> None:
+    """Two runs of the sample at least, with different settings (stored ones cost nothing)."""
+    for preset in ("All 16 concerns", "Eyes"):
+        go_to(page, "Analyse")
+        pick(page, "Sample photo")
+        choose_preset(page, preset)
+        wait_for_app_run(page)
+        analyse_to_results(page)
+
+
 def test_history_shows_the_selected_runs_large_with_one_report_for_them(open_page, app_url):
     """Two runs selected in History: the detail pane shows both photos larger than the table's
     thumbnails with their facts, and one HTML report covers both; at a laptop's and a phone's
     size (screenshots 17-history-selection-*)."""
     page = open_page(1440, 900)
     open_app(page, app_url)
-    for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
-        go_to(page, "Analyse")
-        pick(page, "Sample photo")
-        choose_preset(page, preset)
-        wait_for_app_run(page)
-        analyse_to_results(page)
+    two_runs(page)
     for width, height in ((1440, 900), (390, 844)):
         page = open_page(width, height)
         page.goto(f"{app_url}/history")
@@ -142,12 +147,7 @@ def test_history_shows_the_selected_runs_large_with_one_report_for_them(open_pag
 
 def test_delete_and_purge_ask_in_a_dialog_first(page, app_url):
     open_app(page, app_url)
-    for preset in ("All 16 concerns", "Eyes"):  # two runs at least (stored ones cost nothing)
-        go_to(page, "Analyse")
-        pick(page, "Sample photo")
-        choose_preset(page, preset)
-        wait_for_app_run(page)
-        analyse_to_results(page)
+    two_runs(page)
     go_to(page, "History")
     caption = page.get_by_text(re.compile(r"^\d+ of \d+ runs"))
     expect(caption).to_be_visible()

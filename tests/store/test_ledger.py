@@ -39,18 +39,22 @@ def test_no_statement_edits_or_removes_an_audit_entry_and_purge_keeps_them(store
     assert [e.person for e in store.audit_entries(AuditQuery())] == ["ana@example.com"]
 
 
-def test_a_run_records_who_ran_it_and_history_filters_by_person(store):
-    settings = AnalysisSettings(actions=("wrinkle",))
-    for person in ("ana@example.com", "otto@example.com", "ana@example.com"):
+def _runs_of(store, *people: str) -> None:
+    """A run begun by each of `people`, in order."""
+    for person in people:
         store.begin(
             photo=b"x",
-            settings=settings,
+            settings=AnalysisSettings(actions=("wrinkle",)),
             backend="emulator",
             source="upload",
             photo_hash="h",
             person=person,
             thumbnail=False,
         )
+
+
+def test_a_run_records_who_ran_it_and_history_filters_by_person(store):
+    _runs_of(store, "ana@example.com", "otto@example.com", "ana@example.com")
     page = store.query(RunQuery(person="ana@example.com"))
     assert page.total == 2 and {r.person for r in page.runs} == {"ana@example.com"}
 
@@ -58,18 +62,9 @@ def test_a_run_records_who_ran_it_and_history_filters_by_person(store):
 def test_history_finds_a_person_by_part_of_their_name_ignoring_case(store):
     """History's Person filter: a team types ``ana`` or ``ÉLODIE``, not the whole address; the
     same match on SQLite and PostgreSQL, totals and tallies included."""
-    settings = AnalysisSettings(actions=("wrinkle",))
-    people = ("Ana@Example.com", "otto@example.com", "ana.b@example.com", "élodie@example.com", "")
-    for person in people:
-        store.begin(
-            photo=b"x",
-            settings=settings,
-            backend="emulator",
-            source="upload",
-            photo_hash="h",
-            person=person,
-            thumbnail=False,
-        )
+    _runs_of(
+        store, "Ana@Example.com", "otto@example.com", "ana.b@example.com", "élodie@example.com", ""
+    )
     assert {r.person for r in store.query(RunQuery(person="ana")).runs} == {
         "Ana@Example.com",
         "ana.b@example.com",
