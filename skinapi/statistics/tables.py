@@ -96,8 +96,9 @@ def deltas(runs: list[RunRecord], kinds: tuple[str, ...] = ("raw", "ui")) -> lis
                 row[f"Δ raw {index}−1"] = round(s.raw_score - first.raw_score, 1) if both else None
             if "ui" in kinds:
                 row[f"Δ ui {index}−1"] = s.ui_score - first.ui_score if both else None
-            if both:
-                changes.append(abs(s.raw_score - first.raw_score))
+            if both:  # ordered by the change the table shows first
+                shown = "raw" if "raw" in kinds else "ui"
+                changes.append(abs(getattr(s, f"{shown}_score") - getattr(first, f"{shown}_score")))
         for index, scores in enumerate(per_run, start=1):
             s = scores.get(key)
             if "ui" in kinds:

@@ -108,7 +108,7 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
     if source == "sample":
         st.caption(
             "Public-domain NASA portrait (scikit-image's astronaut), cropped: 720×960 px, for SD "
-            "(choose HD above for the same face at HD's 1080 px)."
+            "(choose HD under Quality for the same face at HD's 1080 px)."
         )
         return SAMPLE_PHOTO.read_bytes(), "sample_face.jpg", False
     data, name = None, "photo.jpg"

@@ -19,8 +19,9 @@ def pick_runs(done: list[RunRecord]) -> list[RunRecord]:
     if series := st.session_state.pop("compare_series_new", None):
         # Straight from "Run N times": that series is what the user came to see.
         st.session_state["compare_ids"] = [r.id for r in done if r.label == series][:4]
+    # By default the two newest, the older first: a change then reads newer minus older.
     wanted = [i for i in st.session_state.get("compare_ids", []) if i in by_id] or [
-        r.id for r in done[:2]
+        r.id for r in reversed(done[:2])
     ]
     chosen_ids = st.multiselect(
         "Runs to compare (2–4)",

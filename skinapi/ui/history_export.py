@@ -20,7 +20,8 @@ DOWNLOAD_LIMIT = 50_000_000
 
 
 def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
-    with st.expander(f"Export all {matching:,} matching runs", icon=":material/download:"):
+    what = "the 1 matching run" if matching == 1 else f"all {matching:,} matching runs"
+    with st.expander(f"Export {what}", icon=":material/download:"):
         st.caption(
             "Written a run at a time to the data folder, whatever the number of runs; a file "
             f"up to {DOWNLOAD_LIMIT // 1_000_000} MB is then offered as a download."

@@ -59,7 +59,7 @@ def filters(everything: RunTotals) -> RunQuery:
     """What the user filters by, as the query the store answers (no page yet)."""
     first_day = datetime.fromtimestamp(everything.first or time.time()).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
-    cells = st.container(key="history_filters").columns([1.9, 1, 1, 1, 1, 1.2, 1.2, 1.5])
+    cells = st.container(key="history_filters").columns([2.4, 1, 1, 1, 1, 1.1, 1.1, 1.4])
     days = remembered(
         cells[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
     )
@@ -201,7 +201,7 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
         edit_panel(picked[0], store)
     busy = batch_busy()
     if st.button(
-        f"Delete {len(picked)} run(s)…",
+        f"Delete {len(picked)} run{'s' if len(picked) > 1 else ''}…",
         key="do_delete",
         icon=":material/delete:",
         disabled=busy is not None,
@@ -268,11 +268,13 @@ def ledger(store: RunStore, everything: RunTotals) -> None:
     every_run = RunQuery()
     tallies = tables.ledger(store.tally(every_run, "day"), store.tally(every_run, "label"))
     st.markdown(
-        f"**{everything.units} units** spent over {everything.succeeded} successful runs (documented table; demo units are the emulator's)."
+        f"**{everything.units} units** spent over {everything.succeeded} successful "
+        f"run{'' if everything.succeeded == 1 else 's'} (documented table; demo units are the "
+        "emulator's)."
     )
     by_day, by_label = st.columns(2)
-    by_day.dataframe(tallies["day"], hide_index=True, width="stretch", height=260)
-    by_label.dataframe(tallies["label"], hide_index=True, width="stretch", height=260)
+    for cell, rows in ((by_day, tallies["day"]), (by_label, tallies["label"])):
+        cell.dataframe(rows, hide_index=True, width="stretch", height=min(260, 38 + 35 * len(rows)))
     key, _ = find_key()
     if key and st.button("Read the live balance", key="do_live_balance"):
         show_balance(LIVE)
