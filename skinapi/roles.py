@@ -24,7 +24,7 @@ ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 ROLE_DUTIES: dict[Role, str] = {
     "viewer": "results, history, compare and exports",
     "operator": "results, history, compare and exports, and run analyses, batches and live "
-    "trials (spends units)",
+    "trials (spends units), label runs and delete them here",
     "admin": "everything: runs, settings, emulator faults, deletes at the API, purge, caps and "
     "the audit trail",
 }

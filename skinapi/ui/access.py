@@ -77,6 +77,12 @@ def sign_in_page() -> None:
         )
 
 
+def may(needed: Role) -> bool:
+    """Whether the signed-in person's role allows `needed`: asked before drawing an action
+    and again when it is clicked (a dialog's button outlives the check that opened it)."""
+    return allows(person().role, needed)
+
+
 def require(needed: Role) -> Person:
     """The first call of every page: stops it, saying why, unless the person's role allows
     `needed` (a page run alone, as a direct link may be, goes through the `gate` too)."""

@@ -16,7 +16,7 @@ from ..presentation import exports, report
 from ..statistics import tables
 from ..store import ORDERS, RunQuery, RunRecord, RunStore, RunTotals
 from ..store.states import STATE_LABELS
-from . import batch_job
+from . import access, batch_job
 from .audit_log import audited, record
 from .connection import LIVE, find_key, show_balance
 from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
@@ -199,6 +199,9 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
         )
     if len(picked) == 1:
         edit_panel(picked[0], store)
+    if not access.may("operator"):
+        st.caption("Labels, notes and deleting need the operator role; you may view and export.")
+        return
     busy = batch_busy()
     if st.button(
         f"Delete {len(picked)} run{'s' if len(picked) > 1 else ''}…",
@@ -220,7 +223,9 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
         with st.form("history_edit"):
             label = st.text_input("Label or tag", value=run.label)
             note = st.text_area("Note", value=run.note, height=80)
-            if st.form_submit_button("Save"):
+            if st.form_submit_button("Save", disabled=not access.may("operator")) and access.may(
+                "operator"
+            ):
                 store.update(run.id, label=label, note=note)
                 st.toast(f"Saved the label and note of run {run.id}.", icon=":material/check:")
                 st.rerun()
@@ -242,13 +247,18 @@ def delete_dialog(picked: list[RunRecord], store: RunStore) -> None:
         "Deleting locally removes the photo, masks and scores from this machine. Deleting at the API too removes the task, its input and outputs on YouCam's side."
     )
     local, remote = st.columns(2)
+    if not access.may("operator"):  # the role may have changed since the dialog opened
+        st.error("Deleting runs needs the operator role.")
+        return
     if local.button("Delete locally", key="do_delete_local", width="stretch"):
         for run in picked:
             store.delete(run.id)
         record("delete", runs=[r.id for r in picked])
         _forget_selection()
         st.rerun()
-    if remote.button("Delete locally and at the API", key="do_delete_remote", width="stretch"):
+    if not access.may("admin"):
+        remote.caption("Deleting at the API too needs the admin role.")
+    elif remote.button("Delete locally and at the API", key="do_delete_remote", width="stretch"):
         failures = delete_runs_everywhere(store, picked)
         record("delete at the API", runs=[r.id for r in picked], kept=failures)
         for failure in failures:
@@ -285,6 +295,9 @@ def privacy(everything: RunTotals, store: RunStore) -> None:
     st.caption(
         "The API key is never stored. Purging removes every run, photo and mask on this machine; it does not delete tasks at the API (use “Delete locally and at the API” for that)."
     )
+    if not access.may("admin"):
+        st.caption("Purging needs the admin role.")
+        return
     busy = batch_busy()
     if busy:
         st.caption(busy)
@@ -313,7 +326,9 @@ def purge_dialog(count: int, store: RunStore) -> None:
     runs = f"{count} run" if count == 1 else f"{count} runs"
     st.markdown(f"Delete all **{runs}** and their photos and masks from this machine?")
     confirm = st.checkbox(f"Yes, delete all {runs} and their files", key="do_confirm_purge")
-    if st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
+    if not access.may("admin"):  # the role may have changed since the dialog opened
+        st.error("Purging needs the admin role.")
+    elif st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
         store.purge()
         record("purge", runs=count)
         st.session_state.pop("runs", None)

@@ -187,3 +187,32 @@ def test_a_change_of_a_connection_setting_is_audited_by_name_never_a_typed_key(s
     changed = entries(store, "settings changed")
     assert [e.detail for e in changed] == [{"setting": "API key"}, {"setting": "Base URL"}]
     assert "sk-typed-secret" not in str(store.audit_entries(AuditQuery()))
+
+
+@pytest.mark.parametrize(
+    "role, may_delete, may_delete_at_the_api",
+    [("viewer", False, False), ("operator", True, False), ("admin", True, True)],
+)
+def test_history_offers_deleting_and_purging_only_to_the_roles_that_may(
+    role, may_delete, may_delete_at_the_api
+):
+    """A viewer sees and exports; an operator may also delete runs here; only an admin deletes
+    at the API or purges (each checked again when the dialog's button is clicked)."""
+    analyse_sample(app_test().run())  # a run in the history, by the local user
+    at = signed_in(PEOPLE[role]).run()
+    at.switch_page("pages/history.py").run()
+    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+
+    def buttons() -> set[str]:
+        return {b.key for b in at.button}
+
+    assert ("do_delete" in buttons()) is may_delete
+    assert ("do_purge" in buttons()) is may_delete_at_the_api
+    assert ("Purging needs the admin role." in texts(at)) is not may_delete_at_the_api
+    if may_delete:
+        at.button(key="do_delete").click().run()
+        assert "do_delete_local" in buttons()
+        assert ("do_delete_remote" in buttons()) is may_delete_at_the_api
+    assert len(at.dataframe[0].value) == 1  # nothing deleted by looking
