@@ -13,6 +13,7 @@ import uuid
 from ..errors import CapReached
 from .base import AuditEntry, AuditQuery, Reservation, SpendCaps, Spent
 from .guard import guarded
+from .sql_filters import POSTGRES
 from .sqlite_ledger import detail_of
 
 SPEND_LOCK = 0x534B494E5350454E  # "SKINSPEN"
@@ -40,8 +41,8 @@ class PostgresLedger:
             clauses.append("at < %s")
             params.append(query.until)
         if query.person:
-            clauses.append("strpos(lower(person), lower(%s)) > 0")
-            params.append(query.person)
+            clauses.append(POSTGRES.contains("person"))
+            params.append(POSTGRES.needle(query.person))
         if query.actions:
             clauses.append("action = ANY(%s)")
             params.append(list(query.actions))

@@ -45,14 +45,24 @@ class Dialect:
         return self.finds.format(haystack=self.folded.format(column=column))
 
 
+def _without_nul(text: str) -> str:
+    """PostgreSQL's text holds no NUL, and refuses a parameter with one: typed, it finds
+    what the rest of the text finds."""
+    return text.replace("\x00", "")
+
+
 SQLITE = Dialect(
-    "?", "instr({haystack}, ?) > 0", "fold({column})", fold, "COALESCE(label, '') COLLATE NOCASE"
+    "?",
+    "instr({haystack}, ?) > 0",
+    "fold({column})",
+    lambda text: fold(_without_nul(text)),  # typed alike, found alike in either store
+    "COALESCE(label, '') COLLATE NOCASE",
 )
 POSTGRES = Dialect(
     "%s",
     "strpos({haystack}, lower(%s)) > 0",
     "lower({column})",
-    str,
+    _without_nul,
     "lower(COALESCE(label, '')) COLLATE \"C\"",
 )
 
@@ -90,7 +100,7 @@ def where_of(query: RunQuery, dialect: Dialect = SQLITE) -> tuple[str, list]:
         params += [f",{name}," for name in names]
     if query.trial is not None:
         clauses.append(f"trial = {mark}")
-        params.append(query.trial)
+        params.append(query.trial.replace("\x00", ""))  # as no stored trial name holds one
     if query.person:
         clauses.append(dialect.contains("person"))
         params.append(dialect.needle(query.person))

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import CapReached
 from .base import AuditEntry, AuditQuery, Reservation, SpendCaps, Spent
 from .guard import guarded
+from .sql_filters import SQLITE
 from .sqlite_schema import meta_value
 
 _RESERVING = threading.Lock()
@@ -41,8 +42,8 @@ class SqliteLedger:
             clauses.append("at < ?")
             params.append(query.until)
         if query.person:
-            clauses.append("instr(lower(person), ?) > 0")
-            params.append(query.person.lower())
+            clauses.append(SQLITE.contains("person"))  # as History's filter: any case, any script
+            params.append(SQLITE.needle(query.person))
         if query.actions:
             clauses.append(f"action IN ({', '.join('?' * len(query.actions))})")
             params.extend(query.actions)

@@ -21,7 +21,7 @@ from .connection import (
     key_refusal,
     masked,
 )
-from .history import history_problem
+from .history import forget_failed_read, history_problem
 from .messages import DEMO_NOTICE
 from .runflow import resume_stored_runs
 from .state import runs
@@ -49,6 +49,7 @@ Streamlit stacks every column, and History's seven filters and its paging filled
 def start(page: str | None = None) -> None:
     """Called by app.py after st.navigation, before the page runs (`page`: its url path)."""
     _router["has_run"] = True
+    forget_failed_read()
     st.html(PAGE_STYLE)
     who = access.gate()  # before anything of the app is drawn
     audit_log.signed_in(who)

@@ -33,15 +33,23 @@ def history() -> RunStore | None:
 
 
 def history_problem() -> StoreError | None:
-    """Why the history cannot be used: it would not open, or reading it failed this session."""
+    """Why the history cannot be used: it would not open, or reading it failed in this run of
+    this session's script (the next run asks again: a lock times out, a database comes back)."""
     try:
         _store(store_path())
     except StoreError as exc:
         return exc
-    return _failures.get(store_path())
+    failed = st.session_state.get(FAILED_READ)
+    return failed[1] if failed and failed[0] == store_path() else None
 
 
-_failures: dict[str, StoreError] = {}
+FAILED_READ = "history_failed_read"
+
+
+def forget_failed_read() -> None:
+    """Each run of a session's script asks the history afresh (called as the run starts): a
+    failure is this session's and this run's only, not every session's until a restart."""
+    st.session_state.pop(FAILED_READ, None)
 
 
 Answer = TypeVar("Answer")
@@ -56,7 +64,7 @@ def ask_history(question: Callable[[RunStore], Answer]) -> Answer | None:
     try:
         return question(store)
     except StoreError as exc:
-        _failures[store_path()] = exc
+        st.session_state[FAILED_READ] = (store_path(), exc)
         return None
 
 
@@ -71,7 +79,7 @@ def start_fresh_history() -> StoreError | None:
     """Move the old history aside and start an empty one; the reason when that is not possible
     (a read-only folder)."""
     _store.clear()
-    _failures.pop(store_path(), None)
+    st.session_state.pop(FAILED_READ, None)
     try:
         SqliteRunStore.fresh(store_path()).close()
     except StoreError as exc:

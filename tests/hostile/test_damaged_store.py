@@ -89,7 +89,6 @@ def fresh_app_state(monkeypatch, tmp_path):
     quick_demo_env(monkeypatch, tmp_path / "data")  # each test points the app at its own dir
     demo_emulator.clear()
     ui_history._store.clear()
-    ui_history._failures.clear()
     emulator = demo_emulator()
     yield emulator
     emulator.stop()
@@ -132,6 +131,26 @@ def test_start_fresh_keeps_the_old_file_and_the_app_works_again(
     at.radio(key="analyse_source").set_value("sample").run()
     at.button(key="do_run").click().run()
     assert not at.exception and at.title[0].value == "Results"
+
+
+def test_a_failed_read_is_the_sessions_and_the_runs_not_every_sessions_for_good(
+    tmp_path, monkeypatch, fresh_app_state
+):
+    """The history fails to read (a column gone) and is then mended: the session that met the
+    failure reads it again on its next run, and another session was never told it is broken."""
+    data_dir = damage("missing_column", tmp_path / "data", fresh_app_state)
+    first = open_app(data_dir, monkeypatch)
+    first.switch_page("pages/history.py").run()
+    assert first.button(key="do_fresh_history")
+    with sqlite3.connect(data_dir / "runs.sqlite3") as db:
+        db.execute("ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT ''")
+    second = open_app(data_dir, monkeypatch)
+    second.switch_page("pages/history.py").run()
+    first.run()
+    for session in (second, first):
+        assert not session.exception, session.exception
+        assert "do_fresh_history" not in [b.key for b in session.button]
+        assert len(session.dataframe[0].value) == 2
 
 
 def test_a_run_whose_folder_is_gone_still_exports(tmp_path, fresh_app_state):

@@ -30,6 +30,16 @@ def test_the_audit_trail_lists_entries_newest_first_and_filters_by_person_and_ac
     assert len(store.audit_entries(AuditQuery(actions=("sign-in",)))) == 1
 
 
+def test_the_audit_trail_finds_a_person_by_any_case_of_any_script_and_a_nul_finds_them_too(store):
+    store.audit("Émilie@example.com", "export")
+    store.audit("otto@example.com", "export")
+    for typed in ("émilie", "ÉMILIE", "Émi\x00lie"):
+        assert [e.person for e in store.audit_entries(AuditQuery(person=typed))] == [
+            "Émilie@example.com"
+        ], typed
+    assert store.totals(RunQuery(person="\x00", label="\x00", trial="\x00")).runs == 0
+
+
 def test_no_statement_edits_or_removes_an_audit_entry_and_purge_keeps_them(store):
     store.audit("ana@example.com", "sign-in")
     for statement in ("DELETE FROM audit", "UPDATE audit SET person = 'someone else'"):
