@@ -174,6 +174,8 @@ def _print_cap(store, person: str, units_each: int, new: int) -> None:
     """What today's caps leave (run_batch sends no more photos than fit)."""
     from .runs import spend
 
+    for problem in spend.cap_problems():
+        _say(f"warning: {problem}")
     room = spend.allowance(store, person)
     if room is not None:
         fit = min(room.left // max(units_each, 1), new)

@@ -66,6 +66,10 @@ def analyze(args) -> int:
     if not args.skip_checks:
         data = _checked(args, data, settings.quality, store)
     say(f"{len(settings.actions)} concerns, {settings.units} units on success")
+    from .runs.spend import cap_problems
+
+    for problem in cap_problems():
+        say(f"warning: {problem}")
     with ExitStack() as stack:
         if store is not None:
             stack.callback(store.close)

@@ -26,6 +26,8 @@ def allowance() -> spend.Allowance | None:
 def left_today(units_needed: int = 0) -> spend.Allowance | None:
     """'N of M units left today' above a run button; a warning when the run would not fit.
     Nothing at all when no cap applies."""
+    for problem in spend.cap_problems():
+        st.warning(problem, icon=":material/block:")
     room = allowance()
     if room is None:
         return None
@@ -60,7 +62,8 @@ def _cap_input(column, label: str, value: int | None, key: str) -> int | None:
     number = column.number_input(
         f"Units a day, {label}",
         min_value=0,
-        value=value if value is not None else 100,
+        max_value=spend.MAX_CAP,
+        value=min(value, spend.MAX_CAP) if value is not None else 100,
         step=10,
         key=key,
         help="Used when the cap is on.",

@@ -216,3 +216,16 @@ def test_history_offers_deleting_and_purging_only_to_the_roles_that_may(
         assert "do_delete_local" in buttons()
         assert ("do_delete_remote" in buttons()) is may_delete_at_the_api
     assert len(at.dataframe[0].value) == 1  # nothing deleted by looking
+
+
+def test_a_mistyped_cap_is_said_on_analyse_and_settings_and_nothing_is_sent(monkeypatch):
+    monkeypatch.setenv("SKINSCOPE_DAILY_UNITS", "²")
+    at = app_test().run()
+    assert not at.exception, at.exception
+    assert any("SKINSCOPE_DAILY_UNITS='²'" in w.value for w in at.warning)
+    assert at.button(key="do_run").disabled or "refused" in texts(at)
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception, at.exception
+    monkeypatch.setenv("SKINSCOPE_DAILY_UNITS", "99999999999999999999")  # past a browser's int
+    at.run()
+    assert not at.exception, at.exception

@@ -123,3 +123,26 @@ def test_the_cli_batch_says_what_the_cap_leaves_and_records_the_os_user(emulator
     assert done.returncode == 2 and emulator.stats()["creates"] == 2
     store = SqliteRunStore(tmp_path / "runs.sqlite3")
     assert {r.person for r in store.list()} == {person}
+
+
+@pytest.mark.parametrize(
+    "typed, cap, problem",
+    [
+        ("", None, False),
+        ("40", 40, False),
+        ("1_000", 1000, False),
+        ("99999999999999999999", spend.MAX_CAP, False),
+        ("²", 0, True),  # a digit to str.isdigit, not to int(): it crashed the pages
+        ("-1", 0, True),
+        ("forty", 0, True),
+    ],
+)
+def test_a_cap_variable_that_is_not_a_number_of_units_stops_spending_and_says_why(
+    monkeypatch, typed, cap, problem
+):
+    """A typo in a cap must not lift it (it meant 'no cap'), nor crash a page."""
+    monkeypatch.setenv("SKINSCOPE_DAILY_UNITS", typed)
+    assert spend.configured_caps(None).per_deployment == cap
+    found = spend.cap_problems()
+    assert bool(found) is problem
+    assert not problem or "SKINSCOPE_DAILY_UNITS=" in found[0] and "counts as 0" in found[0]
