@@ -82,14 +82,15 @@ def print_progress(progress: Progress) -> None:
         say(f"{progress.phase}…" if progress.phase != "done" else "done")
 
 
-def open_history():
-    """The run store the app shows in History, or None (said on stderr) when it is unusable."""
+def open_history(without_it: str = "the analysis is not recorded"):
+    """The run store the app shows in History, or None (said on stderr, with what that means
+    for the command: `without_it`) when it is unusable."""
     from .store import open_store
 
     try:
         return open_store()
     except StoreError as exc:
-        say(f"warning: the run history cannot be used ({exc}); the analysis is not recorded")
+        say(f"warning: the run history cannot be used ({exc}); {without_it}")
         return None
 
 

@@ -53,7 +53,7 @@ def add_parsers(commands, add_task_options: Callable[..., None]) -> None:
     runs.add_argument("--label", help="runs whose label contains this text")
     runs.add_argument("--since", type=_day, help="runs from this day on (YYYY-MM-DD)")
     runs.add_argument("--backend", choices=BACKENDS)
-    runs.add_argument("--limit", type=int, default=None, help="the newest N runs only")
+    runs.add_argument("--limit", type=_how_many, default=None, help="the newest N runs only")
 
 
 def analyze(args) -> int:
@@ -218,7 +218,7 @@ def _finish(run, outcome, out: Path | None) -> int:
 
 
 def list_runs(args) -> int:
-    store = open_history()
+    store = open_history("there are no runs to list")
     if store is None:
         return 2
     from .store import RunQuery
@@ -292,6 +292,18 @@ def _print_table(rows: list[dict]) -> None:
 
 def _day(text: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
+        day = datetime.strptime(text, "%Y-%m-%d")
+        day.timestamp()  # a day a run's time can be compared with
+    except (ValueError, OverflowError, OSError):
         raise argparse.ArgumentTypeError(f"{text!r} is not a day like 2026-12-31") from None
+    return day
+
+
+def _how_many(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 1_000_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r:.30} is not a number of runs from 1 up")
+    return number

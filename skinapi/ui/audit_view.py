@@ -64,7 +64,13 @@ def detail_words(detail: dict) -> str:
 
 def rows(entries: list[AuditEntry], detail=detail_text) -> list[dict]:
     return [
-        {"time": when(e.at), "person": e.person, "action": e.action, "detail": detail(e.detail)}
+        {
+            "time": when(e.at),
+            # A name from an identity provider: no right-to-left override to pass for another's
+            "person": one_line(e.person),
+            "action": e.action,
+            "detail": detail(e.detail),
+        }
         for e in entries
     ]
 

@@ -97,12 +97,13 @@ def test_the_audit_page_is_for_admins_only():
 def test_the_audit_csv_holds_every_field_and_no_formula():
     rows = [
         AuditEntry(1_700_000_000.0, "=HYPERLINK(1)", "export", {"file": "a,b"}),
-        AuditEntry(1_699_999_000.0, "ana@example.com", "sign-in", {}),
+        AuditEntry(1_699_999_000.0, "\u202egro.elpmaxe@moc\n", "sign-in", {}),
     ]
     read = list(csv.DictReader(io.StringIO(audit_csv(rows).decode())))
     assert [r["action"] for r in read] == ["export", "sign-in"]
     assert read[0]["person"] == "'=HYPERLINK(1)" and read[0]["detail"] == '{"file": "a,b"}'
     assert read[1]["time"].startswith("2023-11-14")
+    assert read[1]["person"] == "gro.elpmaxe@moc"  # no bidi override, no line break
 
 
 def test_analyse_shows_what_is_left_and_refuses_a_run_past_the_cap_naming_it(store, quick_emulator):

@@ -396,3 +396,20 @@ def test_analyze_records_the_os_user_as_the_runs_person_and_audits_the_create(
     assert stored.person == f"local:{getpass.getuser()}"
     [created] = store.audit_entries(AuditQuery(actions=("analysis created",)))
     assert created.person == stored.person and created.detail["task_id"] == stored.task_id
+
+
+@pytest.mark.parametrize(
+    "option, why",
+    [
+        (["--since", "0001-01-01"], "not a day like"),
+        (["--since", "2026-02-30"], "not a day like"),
+        (["--limit", "99999999999999999999"], "not a number of runs from 1 up"),
+        (["--limit", "-1"], "not a number of runs from 1 up"),
+    ],
+)
+def test_runs_refuses_a_day_or_a_count_it_cannot_use_in_one_line(option, why, capsys):
+    """Argument checks, in-process (no server needed): a usage error, not a traceback."""
+    from skinapi.cli import main
+
+    assert main(["runs", "--json", *option]) == 2
+    assert why in capsys.readouterr().err
