@@ -377,19 +377,32 @@ def cohort_distribution(
     return figure
 
 
+def _interval_words(e) -> str:
+    if e.low is None:
+        return "none (one pair)"
+    return (
+        "none (every pair changed alike)" if e.low == e.high else f"{e.low:+.2f} to {e.high:+.2f}"
+    )
+
+
 def forest_plot(
     changes: list[PairedChange], *, x_title: str = "mean change (b − a)", height: int | None = None
 ) -> go.Figure:
     """One row per concern, top to bottom in the given order, labelled with its n: a point at
     the mean paired change and a bar for its 95% confidence interval, and a line at zero (no
-    change). A concern with one pair has no interval and shows as an open marker."""
+    change). A concern with one pair, or whose pairs all changed alike (no spread: an interval
+    of zero width would read as certainty), has no interval and shows as an open marker."""
     figure = go.Figure()
     labels = [f"{plain(c.label)}  (n = {c.estimate.n})" for c in changes]
-    with_ci = [i for i, c in enumerate(changes) if c.estimate.low is not None]
-    single = [i for i, c in enumerate(changes) if c.estimate.low is None]
+
+    def estimable(c: PairedChange) -> bool:
+        return c.estimate.low is not None and c.estimate.high != c.estimate.low
+
+    with_ci = [i for i, c in enumerate(changes) if estimable(c)]
+    single = [i for i, c in enumerate(changes) if not estimable(c)]
     for chosen, name, symbol in (
         (with_ci, "mean, 95% CI", "circle"),
-        (single, "one pair", "circle-open"),
+        (single, "no interval: one pair, or no spread", "circle-open"),
     ):
         if not chosen:
             continue
@@ -411,10 +424,7 @@ def forest_plot(
                     "width": 6,
                     "visible": symbol == "circle",
                 },
-                text=[
-                    "none (one pair)" if e.low is None else f"{e.low:+.2f} to {e.high:+.2f}"
-                    for e in estimates
-                ],
+                text=[_interval_words(e) for e in estimates],
                 hovertemplate="<b>%{y}</b><br>mean change %{x:+.2f}<br>95% CI %{text}"
                 "<extra></extra>",
             )

@@ -10,6 +10,7 @@ from ..concerns import (
     PRESET_LABELS,
     PRESETS,
     SD_ACTIONS,
+    UNIT_TABLE,
     AnalysisSettings,
     preset_actions,
 )
@@ -173,8 +174,12 @@ def settings_panel() -> tuple[str, AnalysisSettings | None]:
         st.warning(" ".join(exc.problems))
         return quality, None
     st.markdown(f"### {len(actions)} concerns · **{settings.units} units** per run")
+    prices = ", ".join(
+        f"{low}–{up_to}: {sd} SD / {hd} HD"
+        for low, (up_to, sd, hd) in zip((1, 5, 9, 13), UNIT_TABLE, strict=True)
+    )
     st.caption(
         "Units are what the API bills for a task, only when it succeeds; the price depends on "
-        "how many concerns a task has (documented table: 1–4, 5–8, 9–12, 13–16 concerns)."
+        f"the quality and how many concerns a task has (documented table — concerns: {prices})."
     )
     return quality, settings

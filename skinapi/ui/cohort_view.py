@@ -124,6 +124,8 @@ def _interval(estimate) -> str:
     t interval reaches past them)."""
     if estimate.low is None:
         return "— (one photo)"
+    if estimate.low == estimate.high:
+        return "— (no spread: every photo scored alike)"
     return f"{max(estimate.low, 0):.1f} – {min(estimate.high, 100):.1f}"
 
 

@@ -140,3 +140,12 @@ def test_comparing_two_batches_of_the_same_photos_shows_paired_differences(quick
     assert any("v20 − v21" in c.value for c in at.caption)
     forest = at.get("plotly_chart")[-1].proto.spec
     assert "(n = 3)" in forest  # every photo paired across the two batches
+
+
+def test_a_groups_interval_says_when_it_has_no_spread_rather_than_a_point():
+    from skinapi.statistics.stats import mean_ci
+    from skinapi.ui.cohort_view import _interval
+
+    assert _interval(mean_ci([99.0, 99.0, 99.0])) == "— (no spread: every photo scored alike)"
+    assert _interval(mean_ci([99.0])) == "— (one photo)"
+    assert _interval(mean_ci([90.0, 95.0, 100.0])).startswith("82.6 – 100.0")

@@ -13,6 +13,7 @@ from skinapi.concerns import AnalysisSettings
 from skinapi.presentation import charts
 from skinapi.results import AnalysisResult, ConcernScore
 from skinapi.statistics.cohort import (
+    PairedChange,
     changes_csv,
     cohort_scores,
     group_means,
@@ -425,8 +426,21 @@ def test_the_forest_plot_has_a_row_per_concern_with_n_and_a_zero_line():
 
     trial = visit_changes(TRIAL[:3] + TRIAL[9:11])  # P1 and P5: pores of P1 only → n = 1
     mixed = charts.forest_plot(trial.summary, x_title="change from baseline")
-    assert [t.name for t in mixed.data] == ["mean, 95% CI", "one pair"]
+    assert [t.name for t in mixed.data] == ["mean, 95% CI", "no interval: one pair, or no spread"]
     assert list(mixed.data[1].y) == ["Pores  (n = 1)"]
+
+
+def test_pairs_that_all_changed_alike_get_no_interval_not_one_of_zero_width():
+    """Three participants each 2 points better (as the demo engine's identical scores give):
+    a 95% interval of 2.00 to 2.00 would read as certainty; it is said to have no spread."""
+    alike = PairedChange("redness", "whole", mean_ci([2.0, 2.0, 2.0]), 60.0, 62.0)
+    spread = PairedChange("pore", "whole", mean_ci([1.0, 3.0, 5.0]), 60.0, 63.0)
+    figure = charts.forest_plot([alike, spread])
+    by_name = {t.name: t for t in figure.data}
+    assert list(by_name["mean, 95% CI"].y) == ["Pores  (n = 3)"]
+    no_interval = by_name["no interval: one pair, or no spread"]
+    assert list(no_interval.y) == ["Redness  (n = 3)"]
+    assert list(no_interval.text) == ["none (every pair changed alike)"]
 
 
 def test_the_strip_plot_draws_points_at_0_and_100_whole():
