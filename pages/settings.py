@@ -70,7 +70,10 @@ with demo:
     st.header("Demo emulator")
     emulator = demo_emulator()
     config = emulator.config
-    st.caption(f"Running on `{emulator.url}` (127.0.0.1 only)")
+    st.caption(
+        f"Running on `{emulator.url}` (127.0.0.1 only). Its counts start again with the app: "
+        "the History page keeps every run and its units."
+    )
     stats = st.columns(3)
     stats[0].metric("Tasks created", emulator.creates)
     stats[1].metric("API requests", emulator.api_requests())

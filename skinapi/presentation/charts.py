@@ -95,7 +95,8 @@ def radar(
         },
         showlegend=len(traces) > 1,
         legend={"orientation": "h", "y": -0.1},
-        margin={"l": 80, "r": 80, "t": 30, "b": 30},
+        # Regions' names are longer ("Between the brows") than concerns'.
+        margin={"l": 115 if by_region else 80, "r": 115 if by_region else 80, "t": 30, "b": 30},
         height=height,
         paper_bgcolor="rgba(0,0,0,0)",
         font={"size": 13},

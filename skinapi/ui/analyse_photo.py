@@ -157,7 +157,8 @@ def check_card(report: PhotoReport, data: bytes, original: bytes, quality: str) 
             )
         elif report.ok:
             st.markdown(
-                f":orange[:material/warning:] **Photo check passed with {len(problems)} warning(s)**"
+                f":orange[:material/warning:] **Photo check passed with {len(problems)} "
+                f"warning{'' if len(problems) == 1 else 's'}**"
             )
         else:
             st.markdown(":red[:material/block:] **The API would refuse this photo**")
@@ -165,11 +166,13 @@ def check_card(report: PhotoReport, data: bytes, original: bytes, quality: str) 
             st.markdown(
                 f"{SEVERITY_ICONS[check.severity]} **{check.title}** · {check.measured} — {check.message}"
             )
-        with st.expander(f"{len(passed)} checks passed"):
-            for check in passed:
-                st.markdown(
-                    f"{SEVERITY_ICONS['pass']} **{check.title}** · {check.measured} (needs {check.threshold})"
-                )
+        seen = "each check" if not problems else f"the {len(passed)} checks that passed"
+        if passed:
+            with st.expander(f"See {seen}, with what it needs"):
+                for check in passed:
+                    st.markdown(
+                        f"{SEVERITY_ICONS['pass']} **{check.title}** · {check.measured} (needs {check.threshold})"
+                    )
         for note in report.notes:
             st.caption(note)
         if report.fixes and st.button(

@@ -33,14 +33,16 @@ def ghost_controls(state: LiveState) -> None:
         reference.opacity = (
             opacity.slider(
                 "Ghost opacity",
-                0.1,
-                0.8,
-                0.35,
-                step=0.05,
+                10,
+                80,
+                35,
+                step=5,
+                format="%d%% opaque",
                 key="live_ghost_opacity",
                 disabled=not visible,
                 label_visibility="collapsed",
             )
+            / 100
             if visible
             else 0.0
         )
