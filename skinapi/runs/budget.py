@@ -169,9 +169,27 @@ class RequestBudget:
         """Requests that went out (tickets given back as sent)."""
         self.rate_limited = 0
         """429 answers received."""
+        self._recount: Callable[[], None] | None = None
+        self._recount_every = math.inf
+        self._recount_lock = threading.Lock()
+        self._shared_at = -math.inf
+
+    def recount_with(self, recount: Callable[[], None] | None, every: float) -> None:
+        """Before a ticket, a part older than `every` seconds is first counted again by
+        `recount` (which calls `share`): the thread that counts on time may be held up on a
+        busy machine, and a part kept past another batch's joining overspends the key."""
+        self._recount, self._recount_every = recount, every
+
+    def _part_is_fresh(self) -> None:
+        if self._recount is None:
+            return
+        with self._recount_lock:
+            if self._clock() - self._shared_at >= self._recount_every:
+                self._recount()
 
     def try_take(self) -> Ticket | None:
         """A ticket if every window has a token now, else None."""
+        self._part_is_fresh()
         with self._lock:
             now = self._clock()
             if now < self._paused_until:
@@ -233,7 +251,7 @@ class RequestBudget:
         requests are dealt out whole, the first ones one more (5 per second for two: 3 and 2),
         so together they never exceed it."""
         with self._lock:
-            now = self._clock()
+            now = self._shared_at = self._clock()
             for bucket in self._buckets:
                 whole, extra = divmod(bucket.window.requests, max(sharers, 1))
                 bucket.reshare(max(whole + (1 if rank < extra else 0), 1), now)

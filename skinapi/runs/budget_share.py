@@ -14,6 +14,7 @@ Per key and URL, not per IP: two machines' batches on one key share; on two keys
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -52,6 +53,7 @@ def shared_budget(store: RunStore | None, budget: RequestBudget, scope: str) -> 
                 count()
 
         sharers = count()
+        budget.recount_with(count, REFRESH_S)
         if sharers > 1:  # the others spend their whole part until their next count
             budget.hold_off(REFRESH_S + budget.limits.shortest.seconds + ARRIVAL_ALLOWANCE)
         thread = threading.Thread(target=keep_counting, name="budget-share", daemon=True)
@@ -61,6 +63,7 @@ def shared_budget(store: RunStore | None, budget: RequestBudget, scope: str) -> 
         finally:
             stop.set()
             thread.join()
+            budget.recount_with(None, math.inf)
 
 
 def _take_slot(stack: ExitStack, store: RunStore, scope: str) -> int | None:

@@ -63,3 +63,24 @@ def test_two_batches_on_one_key_share_its_rate_limit_with_no_429(
 def _mkdirs(tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
+
+
+def test_a_part_counted_too_long_ago_is_counted_again_before_the_next_request():
+    """The counting thread held up (a busy machine): the next ticket waits for a fresh count,
+    so a batch does not keep spending its whole part after another has joined."""
+    clock = ManualClock()
+    budget = RequestBudget(RateLimits.parse("4/1"), clock=clock)
+    sharers = [1]
+    counts = []
+
+    def recount() -> None:
+        counts.append(clock())
+        budget.share(0, sharers[0])
+
+    budget.recount_with(recount, 0.25)
+    assert budget.try_take() is not None and len(counts) == 1  # never counted: counted now
+    assert budget.try_take() is not None and len(counts) == 1  # fresh: not again
+    sharers[0] = 2  # another batch joined; this one's own thread has not run since
+    clock.advance(0.3)
+    assert budget.try_take() is None  # counted again first: 2 of 4, both already held
+    assert len(counts) == 2
