@@ -21,40 +21,35 @@ MAX_CAP = 2**53 - 1
 """The largest cap a browser's number field holds exactly."""
 
 
-def _number(name: str) -> int | None:
-    """The cap a variable sets; unset is no cap. A value that is not a whole number of units
-    is a cap of 0 — a typo must not lift the cap — and `cap_problems` says so."""
+def _read_cap(name: str) -> tuple[int | None, str | None]:
+    """The cap a variable sets (unset: no cap) and what is wrong with its value, if anything.
+    A value that is not a whole number of units from 0 up is a cap of 0: a typo must not lift
+    the cap."""
     value = os.environ.get(name, "").strip()
     if not value:
-        return None
+        return None, None
     try:
-        return min(max(int(value), 0), MAX_CAP)
+        number = int(value)
     except ValueError:
-        return 0
+        number = -1
+    if number < 0:
+        return 0, (
+            f"{name}={value[:40]!r} is not a whole number of units (0 or more): it counts "
+            "as 0, so nothing is sent until an admin fixes it or sets caps in Settings."
+        )
+    return min(number, MAX_CAP), None
 
 
 def cap_problems() -> list[str]:
     """Each cap variable whose value is not a whole number of units from 0 up, and why."""
-    problems = []
-    for name in CAP_VARIABLES:
-        value = os.environ.get(name, "").strip()
-        try:
-            ok = not value or int(value) >= 0
-        except ValueError:
-            ok = False
-        if not ok:
-            problems.append(
-                f"{name}={value[:40]!r} is not a whole number of units (0 or more): it counts "
-                "as 0, so nothing is sent until an admin fixes it or sets caps in Settings."
-            )
-    return problems
+    return [problem for name in CAP_VARIABLES if (problem := _read_cap(name)[1])]
 
 
 def configured_caps(store: RunStore | None) -> SpendCaps:
     """The caps an admin set in the app, else SKINSCOPE_DAILY_UNITS_PER_PERSON and
     SKINSCOPE_DAILY_UNITS (unset: no cap)."""
     kept = store.caps() if store is not None else None
-    return kept or SpendCaps(*(_number(name) for name in CAP_VARIABLES))
+    return kept or SpendCaps(*(_read_cap(name)[0] for name in CAP_VARIABLES))
 
 
 def today() -> str:

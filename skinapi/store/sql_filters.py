@@ -100,7 +100,7 @@ def where_of(query: RunQuery, dialect: Dialect = SQLITE) -> tuple[str, list]:
         params += [f",{name}," for name in names]
     if query.trial is not None:
         clauses.append(f"trial = {mark}")
-        params.append(query.trial.replace("\x00", ""))  # as no stored trial name holds one
+        params.append(_without_nul(query.trial))  # as no stored trial name holds one
     if query.person:
         clauses.append(dialect.contains("person"))
         params.append(dialect.needle(query.person))

@@ -224,12 +224,12 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
         )
         if run.error_message:
             st.caption(run.error_message)
+        may_edit = access.may("operator")
         with st.form("history_edit"):
             label = st.text_input("Label or tag", value=run.label)
             note = st.text_area("Note", value=run.note, height=80)
-            if st.form_submit_button("Save", disabled=not access.may("operator")) and access.may(
-                "operator"
-            ):
+            # Checked on the click too: a disabled button is the browser's word, not the server's
+            if st.form_submit_button("Save", disabled=not may_edit) and may_edit:
                 store.update(run.id, label=label, note=note)
                 st.toast(f"Saved the label and note of run {run.id}.", icon=":material/check:")
                 st.rerun()
