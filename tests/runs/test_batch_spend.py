@@ -112,7 +112,7 @@ def test_the_cli_batch_says_what_the_cap_leaves_and_records_the_os_user(emulator
     units = SETTINGS.units
     done = run_cli(
         "batch", folder_of(tmp_path, faces(3)), "--base-url", emulator.url,
-        "--actions", "redness,pore", "--yes", key=FAKE_KEY, data_dir=tmp_path,
+        "--actions", "redness,pore", "--yes", "--out", tmp_path, key=FAKE_KEY, data_dir=tmp_path,
         env={"SKINSCOPE_DAILY_UNITS_PER_PERSON": str(2 * units)},
     )  # fmt: skip
     person = f"local:{getpass.getuser()}"
