@@ -1,6 +1,6 @@
 """SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1).
 
-`import skinapi` loads the core only (backends, errors, concerns, results, schema, the
+The core is the package's top-level modules (backends, errors, concerns, results, schema, the
 transport and its replies, scrubbing, recording and polling, the endpoint `resources`, and the
 client: the standard library and requests). The layers above it are subpackages, each importing only
 those below: `imaging` (faces, photo checks, overlays, live guidance) → `store` (the run store
@@ -8,59 +8,54 @@ interface and its SQLite implementation, run states, leases) → `runs` (the run
 batches, the request budget) → `statistics` (tables, cohorts, confidence intervals) and
 `presentation` (charts, the HTML report, exports) → `ui` (the only Streamlit importer) and the
 CLI; `demo` (the emulator and its engine) stands beside them.
+
+The names below load on first use (PEP 562): `python -m skinapi` starts its photo check before
+requests, the store or OpenCV are imported, and a command that needs none of them never pays
+for them.
 """
 
-from .client import DEFAULT_BASE_URL, Client, Progress
-from .concerns import CONCERNS, AnalysisSettings, preset_actions, unit_cost
-from .errors import (
-    ApiStatusError,
-    AuthError,
-    CreditInsufficientError,
-    DeadlineExceeded,
-    EngineError,
-    InvalidParametersError,
-    InvalidTaskIdError,
-    NotSentError,
-    PhotoError,
-    ProtocolError,
-    RateLimitError,
-    RequestValidationError,
-    ServerError,
-    SkinApiError,
-    StoreError,
-    TaskTimeoutError,
-    TransportError,
-)
-from .results import AnalysisResult, ConcernScore, SkinTypeZone
-from .transport import RetryPolicy
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "CONCERNS",
-    "AnalysisResult",
-    "AnalysisSettings",
-    "ApiStatusError",
-    "AuthError",
-    "Client",
-    "ConcernScore",
-    "CreditInsufficientError",
-    "DeadlineExceeded",
-    "EngineError",
-    "InvalidParametersError",
-    "InvalidTaskIdError",
-    "NotSentError",
-    "PhotoError",
-    "Progress",
-    "ProtocolError",
-    "RateLimitError",
-    "RequestValidationError",
-    "RetryPolicy",
-    "ServerError",
-    "SkinApiError",
-    "SkinTypeZone",
-    "StoreError",
-    "TaskTimeoutError",
-    "TransportError",
-    "preset_actions",
-    "unit_cost",
-]
+import importlib
+
+_HOMES = {
+    ".client": ("DEFAULT_BASE_URL", "Client", "Progress"),
+    ".concerns": ("CONCERNS", "AnalysisSettings", "preset_actions", "unit_cost"),
+    ".errors": (
+        "ApiStatusError",
+        "AuthError",
+        "CreditInsufficientError",
+        "DeadlineExceeded",
+        "EngineError",
+        "InvalidParametersError",
+        "InvalidTaskIdError",
+        "NotSentError",
+        "PhotoError",
+        "ProtocolError",
+        "RateLimitError",
+        "RequestValidationError",
+        "ServerError",
+        "SkinApiError",
+        "StoreError",
+        "TaskTimeoutError",
+        "TransportError",
+    ),
+    ".results": ("AnalysisResult", "ConcernScore", "SkinTypeZone"),
+    ".transport": ("RetryPolicy",),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME_OF, key=lambda name: (not name.isupper(), name))
+
+
+def __getattr__(name: str):
+    home = _HOME_OF.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

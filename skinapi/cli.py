@@ -15,13 +15,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from . import cli_batch, cli_runs, cli_store
+from .backends import DEFAULT_BASE_URL
 from .cli_common import check_out, client_from, read_photo, say, settings_from
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
 from .cli_types import seconds as _seconds
 from .cli_types import share as _share
-from .client import DEFAULT_BASE_URL
 from .concerns import PRESETS, AnalysisSettings
 from .errors import PhotoError, RequestValidationError, SkinApiError
 

@@ -19,16 +19,19 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .backends import EMULATOR, LIVE
 from .cli_common import cli_person
 from .cli_common import say as _say
 from .cli_types import rate_limits, units
-from .client import Client
 from .concerns import AnalysisSettings
 from .errors import RequestValidationError
 from .names import one_line, write_inside
 from .runs.budget import RateLimits
+
+if TYPE_CHECKING:
+    from .client import Client
 
 SHOWN_BLOCKED = 20
 

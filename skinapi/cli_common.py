@@ -8,12 +8,16 @@ import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .client import Client, Progress
 from .concerns import AnalysisSettings, preset_actions
 from .errors import PhotoError, RequestValidationError, StoreError
 from .names import one_line, write_inside
+from .progress import Progress
 from .results import mask_file_name
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 def say(message: str) -> None:
@@ -54,6 +58,8 @@ def settings_from(args) -> AnalysisSettings:
 
 def client_from(args, stack: ExitStack, *, base_url: str | None = None) -> Client:
     """The client the options name; `base_url` (a stored run's own) wins over --base-url."""
+    from .client import Client  # requests loads once a command talks to an API
+
     if args.demo:
         from .demo import DEMO_API_KEY, Emulator
 

@@ -24,9 +24,9 @@ from .cli_common import (
     say,
     settings_from,
 )
-from .client import Progress
 from .errors import PhotoError, RequestValidationError, SkinApiError
 from .names import is_task_id, one_line
+from .progress import Progress
 
 GLOSSARY_STATES = ("unsent", "unconfirmed", "running", "success", "failed", "expired")
 """The states `runs` shows (README's glossary); the store's finer ones map onto them."""
@@ -60,19 +60,19 @@ def analyze(args) -> int:
     settings = settings_from(args)
     data = read_photo(args.image)
     check_out(args.out)
-    from .runs.lifecycle import Run, run_analysis  # the run store loads only when needed
-
-    store = None if args.no_history else open_history()
-    if not args.skip_checks:
-        data = _checked(args, data, settings.quality, store)
-    say(f"{len(settings.actions)} concerns, {settings.units} units on success")
-    from .runs.spend import cap_problems
-
-    for problem in cap_problems():
-        say(f"warning: {problem}")
     with ExitStack() as stack:
+        store = None if args.no_history else open_history()
         if store is not None:
             stack.callback(store.close)
+        if not args.skip_checks:
+            data = _checked(args, data, settings.quality, store)
+        from .runs.lifecycle import Run, run_analysis  # requests loads once the photo passed
+
+        say(f"{len(settings.actions)} concerns, {settings.units} units on success")
+        from .runs.spend import cap_problems
+
+        for problem in cap_problems():
+            say(f"warning: {problem}")
         client = client_from(args, stack)
         run = Run(
             key="cli",
@@ -106,33 +106,29 @@ def analyze(args) -> int:
 
 def _checked(args, data: bytes, quality: str, store) -> bytes:
     """The bytes to send once the photo passed its checks (or passed them before)."""
-    from .runs.lifecycle import photo_hash
+    from .runs.photo_check import checked
     from .runs.photo_verdicts import passed_before, remember_pass
+    from .store.ids import photo_hash
 
     digest = photo_hash(data)
     warnings = passed_before(store, digest, quality)
     if warnings is None:
-        from .imaging.checks import check_photo  # OpenCV loads only when a photo is checked
-        from .imaging.photo import load_photo, upload_bytes
-
-        photo = load_photo(data)
-        report = check_photo(photo, quality)
-        if not report.ok:
-            problems = " ".join(c.message for c in report.blocking)
+        verdict = checked(data, quality)
+        if verdict.blocking:
             fixes = (
                 f" Fix with: python -m skinapi check {args.image} --quality {quality} --fix OUT."
-                if report.fixes
+                if verdict.fixable
                 else ""
             )
             raise PhotoError(
-                f"The photo would be refused: {problems}{fixes}",
+                f"The photo would be refused: {' '.join(verdict.blocking)}{fixes}",
                 hint="Nothing was sent; --skip-checks sends anyway.",
             )
-        warnings = [w.message for w in report.warnings]
-        sent = upload_bytes(photo)
-        if sent is data:  # sent as it is: the same bytes need no second look
+        warnings = list(verdict.warnings)
+        if verdict.upload is None:  # sent as it is: the same bytes need no second look
             remember_pass(store, digest, quality, warnings)
-        data = sent
+        else:
+            data = verdict.upload
     for warning in warnings:
         say(f"warning: {warning}")
     return data

@@ -16,6 +16,7 @@ from dataclasses import replace
 import requests
 
 from . import errors as e
+from .backends import DEFAULT_BASE_URL
 from .concerns import AnalysisSettings
 from .polling import (
     DEFAULT_POLL_INTERVAL,
@@ -50,8 +51,6 @@ __all__ = [
     "poll_interval",
     "polls_bound",
 ]
-
-DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 
 
 class Client:

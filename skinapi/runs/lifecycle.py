@@ -37,6 +37,7 @@ from ..errors import (
 from ..names import one_line, safe_name
 from ..results import AnalysisResult
 from ..store import RunRecord, RunStore, new_run_id
+from ..store.ids import photo_hash
 from ..store.leases import run_lease
 from ..store.states import (
     IN_FLIGHT_STATES,
@@ -222,10 +223,6 @@ class Outcome:
     adopted: bool = False
     """Another window, process or replica ran the same analysis of the same photo at the same
     moment: this is its stored result, and nothing was sent here."""
-
-
-def photo_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def run_key(photo: bytes, settings: AnalysisSettings, backend: str) -> str:

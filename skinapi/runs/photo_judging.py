@@ -12,44 +12,26 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from multiprocessing import get_context
 
 from ..errors import PhotoError
 from ..names import one_line
+from .photo_check import Verdict, checked
 
 PROCESSES_FROM = 12
 """Below this many photos to check, threads: a worker process takes ~0.4 s to start."""
 AHEAD_PER_WORKER = 2
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What the checks said of one photo's bytes."""
-
-    blocking: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
-    upload: bytes | None = None
-    """The bytes to send when they differ from the file's (a photo turned by its EXIF)."""
-
-
 def judge(raw: bytes, quality: str) -> Verdict:
-    """Every pre-flight check of `raw` at `quality`, as `analyze` runs them."""
-    # OpenCV loads here, in the process that checks, not where the module is imported.
-    from ..imaging.checks import check_photo
-    from ..imaging.photo import load_photo, upload_bytes
-
+    """Every pre-flight check of `raw` at `quality`, as `analyze` runs them; a photo that cannot
+    be read is blocked with the reason."""
     try:
-        loaded = load_photo(raw)
-        report = check_photo(loaded, quality)
-        if not report.ok:
-            return Verdict(tuple(c.message for c in report.blocking))
-        data = upload_bytes(loaded)
+        return checked(raw, quality)
     except PhotoError as exc:
         return Verdict((one_line(exc, 300),))
     except Exception as exc:  # a photo no decoder expected must not end the whole batch
         return Verdict((f"cannot be checked ({type(exc).__name__})",))
-    return Verdict((), tuple(c.message for c in report.warnings), data if data is not raw else None)
 
 
 class PhotoJudge:

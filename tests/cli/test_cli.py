@@ -355,8 +355,11 @@ def test_a_photo_that_passed_its_checks_is_not_checked_again(emulator, tmp_path,
     assert store.passed_check(digest, "hd", CHECKS_VERSION) is None
     assert store.passed_check(digest, "sd", CHECKS_VERSION + "-next") is None
 
+    # The remembered verdict is the one used (a fresh check of this photo warns of nothing).
+    store.keep_passed_check(digest, "sd", CHECKS_VERSION, ["remembered from the first pass"])
     again = _analyze_reporting_opencv([str(FACE_PATH), "--actions", "redness"], emulator)
     assert again.returncode == 0 and again.stderr.endswith("opencv not loaded\n"), again.stderr
+    assert "warning: remembered from the first pass" in again.stderr
     # Other bytes are checked, and a blocked photo is never remembered.
     small = tmp_path / "small.jpg"
     small.write_bytes(jpeg(Image.open(FACE_PATH).resize((240, 320))))
