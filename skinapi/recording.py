@@ -21,14 +21,20 @@ class ExchangeRecorder:
         self._local = threading.local()
 
     @contextmanager
-    def recording(self) -> Iterator[list[dict]]:
-        trace: list[dict] = []
+    def recording(self, trace: list[dict] | None = None) -> Iterator[list[dict]]:
+        """Within the block, this thread's exchanges go into `trace` (a new one by default;
+        another thread's, to record work done on its behalf)."""
+        trace = [] if trace is None else trace
         previous = getattr(self._local, "trace", None)
         self._local.trace = trace
         try:
             yield trace
         finally:
             self._local.trace = previous
+
+    def current(self) -> list[dict] | None:
+        """This thread's trace, None when it is not recording."""
+        return getattr(self._local, "trace", None)
 
     def record(
         self,

@@ -12,8 +12,9 @@ import hashlib
 import random
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import requests
 import urllib3
@@ -23,6 +24,8 @@ from .backends import backend_of
 from .recording import ExchangeRecorder
 from .replies import MAY_BE_BILLED, Reply, Target, status_error
 from .scrubbing import KeyScrubber
+
+T = TypeVar("T")
 
 __all__ = ["MAX_ANSWER_BYTES", "Reply", "RetryPolicy", "Target", "Transport"]
 
@@ -191,6 +194,21 @@ class Transport:
             yield
         finally:
             self._local.retry_listener = previous
+
+    def on_behalf_of_this_thread(self, work: Callable[..., T]) -> Callable[..., T]:
+        """`work`, to run in another thread as if in this one: its exchanges go into this
+        thread's recording and its retries are told to this thread's listener."""
+        trace = self._recorder.current()
+        listener = getattr(self._local, "retry_listener", None)
+
+        def run(*args, **kwargs):
+            with ExitStack() as stack:
+                if trace is not None:
+                    stack.enter_context(self._recorder.recording(trace))
+                stack.enter_context(self.retries_told_to(listener))
+                return work(*args, **kwargs)
+
+        return run
 
     def _exchange(self, method, url, kwargs, max_bytes, deadline) -> Reply:
         if deadline is None:

@@ -322,3 +322,27 @@ def test_retries_are_narrated_as_progress(emulator_factory, face_bytes):
     assert notes and all(re.fullmatch(
         r"Rate limited by the API — retrying in \d+\.\d s \(attempt \d+ of 10\)", n) for n in notes
     )  # fmt: skip
+
+
+def test_a_results_files_download_together_each_kept_under_its_own_name_and_recorded(client):
+    """The masks download a few at a time on worker threads: each lands under its own concern,
+    and each download is in the caller's recording (the debug bundle), as one after another
+    were."""
+    import requests
+
+    from skinapi.results import parse_json_output
+
+    from ..helpers import FACE_PATH
+
+    with client.recording() as trace:
+        result = client.analyze(FACE_PATH.read_bytes(), SD_ALL)
+    state = client.get_task(result.task_id)
+    _, urls = parse_json_output(
+        state.results["output"], task_id=result.task_id, api_version=SD_ALL.api_version
+    )
+    assert len(urls) > 4 and len(set(map(len, result.masks.values()))) > 1
+    for key, url in urls.items():
+        kept = result.resized_image if key == "resize_image" else result.masks[key]
+        assert kept == requests.get(url, timeout=10).content, key
+    downloads = [e for e in trace if e["method"] == "GET" and "/task/" not in e["url"]]
+    assert len(downloads) == len(urls)
