@@ -172,8 +172,11 @@ class Tasks:
         download = self._api.http.on_behalf_of_this_thread(
             lambda url: self._download(url, MAX_MASK_BYTES, deadline)
         )
-        with ThreadPoolExecutor(PARALLEL_DOWNLOADS, thread_name_prefix="skinapi-download") as pool:
+        pool = ThreadPoolExecutor(PARALLEL_DOWNLOADS, thread_name_prefix="skinapi-download")
+        try:
             return list(pool.map(download, urls))
+        finally:  # a failure or a Ctrl-C does not wait for the files still queued
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _download(self, url: str, max_bytes: int, deadline: float | None) -> bytes:
         # No Authorization header: result URLs are presigned, and the key is for the API only.

@@ -146,9 +146,11 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
                 check_row(page, check).get_by_role("img", name="check_circle icon")
             ).to_be_visible()
         expect(page.get_by_text("capture armed")).to_be_visible()
-        frames = frames_checked(page)
-        # Two seconds of armed frames (the hold is one) and still no photo.
-        page.wait_for_function(FRAMES_CHECKED_AT_LEAST, arg=frames + 60, timeout=30_000)
+        frames, armed = frames_checked(page), time.monotonic()
+        # Two seconds and a dozen checked frames while armed (the hold is one second of good
+        # frames), and still no photo. Counting 60 frames took 10 s here, at ~6 checked a second.
+        page.wait_for_function(FRAMES_CHECKED_AT_LEAST, arg=frames + 12, timeout=30_000)
+        page.wait_for_timeout(max(0.0, 2.0 - (time.monotonic() - armed)) * 1000)
         expect(page.get_by_text("Change since baseline")).to_have_count(0)
         print(f"moved baseline: {check_row(page, 'Baseline match').first.inner_text()}")
         settle(page)

@@ -346,3 +346,43 @@ def test_a_results_files_download_together_each_kept_under_its_own_name_and_reco
         assert kept == requests.get(url, timeout=10).content, key
     downloads = [e for e in trace if e["method"] == "GET" and "/task/" not in e["url"]]
     assert len(downloads) == len(urls)
+
+
+def test_a_failed_download_leaves_the_results_other_files_unfetched():
+    """The first file refused (404) ends the result's downloads: the files still queued are
+    never asked for, though each of the others would take a second."""
+    from skinapi.schema import TaskState
+
+    asked = []
+
+    class Storage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            if self.path.startswith("/0."):
+                self.send_error(404)
+                return
+            time.sleep(1.0)
+            self.send_response(200)
+            self.send_header("Content-Length", "3")
+            self.end_headers()
+            self.wfile.write(b"png")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    concerns = preset_actions("all", "sd")
+    output = [
+        {"type": c, "ui_score": 50, "raw_score": 50.0, "mask_urls": [f"{base}/{n}.png"]}
+        for n, c in enumerate(concerns)
+    ]
+    state = TaskState("t" * 40, "success", 1.0, {"output": output})
+    client = Client(FAKE_KEY, base_url=base, retry=RetryPolicy(attempts=1))
+    try:
+        with pytest.raises(ApiStatusError):
+            client.tasks.fetch_result(state, SD_ALL)
+    finally:
+        server.shutdown()
+    assert "/0.png" in asked and len(asked) < len(concerns) // 2, asked
