@@ -349,11 +349,11 @@ def test_a_results_files_download_together_each_kept_under_its_own_name_and_reco
 
 
 def test_a_failed_download_leaves_the_results_other_files_unfetched():
-    """The first file refused (404) ends the result's downloads: the files still queued are
-    never asked for, though each of the others would take a second."""
+    """The first file refused (404) ends the result's downloads at once: the files still queued
+    are never asked for, and those on their way (a second each) are not waited for."""
     from skinapi.schema import TaskState
 
-    asked = []
+    asked, served = [], []
 
     class Storage(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -366,6 +366,7 @@ def test_a_failed_download_leaves_the_results_other_files_unfetched():
             self.send_header("Content-Length", "3")
             self.end_headers()
             self.wfile.write(b"png")
+            served.append(self.path)
 
         def log_message(self, *args):
             pass
@@ -383,6 +384,8 @@ def test_a_failed_download_leaves_the_results_other_files_unfetched():
     try:
         with pytest.raises(ApiStatusError):
             client.tasks.fetch_result(state, SD_ALL)
+        served_by_then = list(served)
     finally:
         server.shutdown()
     assert "/0.png" in asked and len(asked) < len(concerns) // 2, asked
+    assert served_by_then == []
