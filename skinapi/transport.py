@@ -9,9 +9,11 @@ masking the key, `scrubbing`'s; keeping a trace of the exchanges, `recording`'s.
 from __future__ import annotations
 
 import hashlib
+import queue
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,6 +27,7 @@ from .recording import ExchangeRecorder
 from .replies import MAY_BE_BILLED, Reply, Target, status_error
 from .scrubbing import KeyScrubber
 
+Item = TypeVar("Item")
 T = TypeVar("T")
 
 __all__ = ["MAX_ANSWER_BYTES", "Reply", "RetryPolicy", "Target", "Transport"]
@@ -195,20 +198,41 @@ class Transport:
         finally:
             self._local.retry_listener = previous
 
-    def on_behalf_of_this_thread(self, work: Callable[..., T]) -> Callable[..., T]:
-        """`work`, to run in another thread as if in this one: its exchanges go into this
-        thread's recording and its retries are told to this thread's listener."""
+    def in_parallel(
+        self, work: Callable[[Item], T], items: Iterable[Item], workers: int
+    ) -> list[T]:
+        """`work` over `items`, `workers` at a time, on worker threads as if on this one: their
+        exchanges go into this thread's recording, and their retries are told to this thread's
+        listener, on this thread (a listener may draw on a page). The results come in the
+        items' order; the first failure is raised, the items still queued are then dropped and
+        those under way are not waited for."""
         trace = self._recorder.current()
         listener = getattr(self._local, "retry_listener", None)
+        notes: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-        def run(*args, **kwargs):
+        def run(item: Item) -> T:
             with ExitStack() as stack:
                 if trace is not None:
                     stack.enter_context(self._recorder.recording(trace))
-                stack.enter_context(self.retries_told_to(listener))
-                return work(*args, **kwargs)
+                stack.enter_context(self.retries_told_to(notes.put if listener else None))
+                return work(item)
 
-        return run
+        def tell() -> None:
+            while not notes.empty():
+                listener(notes.get())
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="skinapi-parallel")
+        try:
+            futures = [pool.submit(run, item) for item in items]
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
+                tell()
+                for future in done:
+                    future.result()  # raises the failure
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _exchange(self, method, url, kwargs, max_bytes, deadline) -> Reply:
         if deadline is None:

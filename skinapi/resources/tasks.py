@@ -3,8 +3,6 @@ its results while their URLs are fresh."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from .. import errors as e
 from ..concerns import AnalysisSettings
 from ..names import is_task_id
@@ -166,17 +164,9 @@ class Tasks:
     def _download_all(self, urls, deadline: float | None) -> list[bytes]:
         """The masks (and the resized photo) a few at a time: one after another, an HD
         result's 20 downloads cost 20 round trips to the storage."""
-        urls = list(urls)
-        if len(urls) < 2:
-            return [self._download(url, MAX_MASK_BYTES, deadline) for url in urls]
-        download = self._api.http.on_behalf_of_this_thread(
-            lambda url: self._download(url, MAX_MASK_BYTES, deadline)
+        return self._api.http.in_parallel(
+            lambda url: self._download(url, MAX_MASK_BYTES, deadline), urls, PARALLEL_DOWNLOADS
         )
-        pool = ThreadPoolExecutor(PARALLEL_DOWNLOADS, thread_name_prefix="skinapi-download")
-        try:
-            return list(pool.map(download, urls))
-        finally:  # a failure or a Ctrl-C does not wait for the files still queued
-            pool.shutdown(wait=False, cancel_futures=True)
 
     def _download(self, url: str, max_bytes: int, deadline: float | None) -> bytes:
         # No Authorization header: result URLs are presigned, and the key is for the API only.

@@ -389,3 +389,45 @@ def test_a_failed_download_leaves_the_results_other_files_unfetched():
         server.shutdown()
     assert "/0.png" in asked and len(asked) < len(concerns) // 2, asked
     assert served_by_then == []
+
+
+def test_retries_of_parallel_downloads_are_told_on_the_callers_thread():
+    """A file that fails once (503) is fetched again; the retry is told to the caller's
+    listener on the caller's thread (a page draws it there), and the result is whole."""
+    from skinapi.schema import TaskState
+
+    failed_once = set()
+
+    class Storage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path not in failed_once:
+                failed_once.add(self.path)
+                self.send_error(503)
+                return
+            body = self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    concerns = preset_actions("all", "sd")
+    output = [
+        {"type": c, "ui_score": 50, "raw_score": 50.0, "mask_urls": [f"{base}/{c}.png"]}
+        for c in concerns
+    ]
+    state = TaskState("t" * 40, "success", 1.0, {"output": output})
+    client = Client(FAKE_KEY, base_url=base, retry=RetryPolicy(attempts=3, base_delay=0.01))
+    told = []
+    try:
+        with client.retries_told_to(lambda note: told.append(threading.current_thread())):
+            result = client.tasks.fetch_result(state, SD_ALL)
+    finally:
+        server.shutdown()
+    assert len(told) == len(concerns) and set(told) == {threading.current_thread()}
+    assert all(mask == f"/{c}.png".encode() for c, mask in zip(concerns, result.masks.values()))
