@@ -28,6 +28,7 @@ from skinapi import (
     preset_actions,
 )
 from skinapi.client import interval_seconds
+from skinapi.schema import TaskState
 
 from ..helpers import FAKE_KEY, Gate, free_port
 
@@ -259,26 +260,13 @@ def test_deadline_keeps_the_task_id_and_resume_finishes_it(emulator_factory, fac
     assert result.task_id == task_id and emulator.creates == 1
 
 
-def test_malformed_answer_is_a_protocol_error():
-    class Garbage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = b"<html>gateway</html>"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def test_malformed_answer_is_a_protocol_error(serve):
+    def garbage(handler):
+        handler.answer(200, b"<html>gateway</html>")
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Garbage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        client = Client(FAKE_KEY, base_url=f"http://127.0.0.1:{server.server_address[1]}")
-        with pytest.raises(ProtocolError):
-            client.credit_balance()
-    finally:
-        server.shutdown()
+    client = Client(FAKE_KEY, base_url=serve(garbage))
+    with pytest.raises(ProtocolError):
+        client.credit_balance()
 
 
 def test_nothing_is_sent_for_an_invalid_request(client, emulator, face_bytes):
@@ -348,64 +336,18 @@ def test_a_results_files_download_together_each_kept_under_its_own_name_and_reco
     assert len(downloads) == len(urls)
 
 
-def test_a_failed_download_leaves_the_results_other_files_unfetched():
-    """The first file refused (404) ends the result's downloads at once: the files still queued
-    are never asked for, and those on their way (a second each) are not waited for."""
-    from skinapi.schema import TaskState
+@pytest.fixture
+def serve():
+    """A loopback HTTP server whose GETs `answer(handler)` decides (`handler.answer(status,
+    body)`); its base URL is returned. Stopped when the test ends."""
+    servers = []
 
-    asked, served = [], []
-
-    class Storage(http.server.BaseHTTPRequestHandler):
+    class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            asked.append(self.path)
-            if self.path.startswith("/0."):
-                self.send_error(404)
-                return
-            time.sleep(1.0)
-            self.send_response(200)
-            self.send_header("Content-Length", "3")
-            self.end_headers()
-            self.wfile.write(b"png")
-            served.append(self.path)
+            self.server.answer(self)
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    concerns = preset_actions("all", "sd")
-    output = [
-        {"type": c, "ui_score": 50, "raw_score": 50.0, "mask_urls": [f"{base}/{n}.png"]}
-        for n, c in enumerate(concerns)
-    ]
-    state = TaskState("t" * 40, "success", 1.0, {"output": output})
-    client = Client(FAKE_KEY, base_url=base, retry=RetryPolicy(attempts=1))
-    try:
-        with pytest.raises(ApiStatusError):
-            client.tasks.fetch_result(state, SD_ALL)
-        served_by_then = list(served)
-    finally:
-        server.shutdown()
-    assert "/0.png" in asked and len(asked) < len(concerns) // 2, asked
-    assert served_by_then == []
-
-
-def test_retries_of_parallel_downloads_are_told_on_the_callers_thread():
-    """A file that fails once (503) is fetched again; the retry is told to the caller's
-    listener on the caller's thread (a page draws it there), and the result is whole."""
-    from skinapi.schema import TaskState
-
-    failed_once = set()
-
-    class Storage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path not in failed_once:
-                failed_once.add(self.path)
-                self.send_error(503)
-                return
-            body = self.path.encode()
-            self.send_response(200)
+        def answer(self, status: int, body: bytes = b"") -> None:
+            self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -413,21 +355,70 @@ def test_retries_of_parallel_downloads_are_told_on_the_callers_thread():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    concerns = preset_actions("all", "sd")
+    def start(answer) -> str:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.answer = answer
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def succeeded_with_files_at(base: str, concerns) -> TaskState:
+    """A task that succeeded with one mask per concern at `base`/<concern>.png."""
     output = [
         {"type": c, "ui_score": 50, "raw_score": 50.0, "mask_urls": [f"{base}/{c}.png"]}
         for c in concerns
     ]
-    state = TaskState("t" * 40, "success", 1.0, {"output": output})
+    return TaskState("t" * 40, "success", 1.0, {"output": output})
+
+
+def test_a_failed_download_leaves_the_results_other_files_unfetched(serve):
+    """The first file refused (404) ends the result's downloads at once: the files still queued
+    are never asked for, and those on their way (a second each) are not waited for."""
+    concerns = preset_actions("all", "sd")
+    asked, served = [], []
+
+    def storage(handler):
+        asked.append(handler.path)
+        if handler.path == f"/{concerns[0]}.png":
+            handler.answer(404)
+            return
+        time.sleep(1.0)
+        handler.answer(200, b"png")
+        served.append(handler.path)
+
+    base = serve(storage)
+    client = Client(FAKE_KEY, base_url=base, retry=RetryPolicy(attempts=1))
+    with pytest.raises(ApiStatusError):
+        client.tasks.fetch_result(succeeded_with_files_at(base, concerns), SD_ALL)
+    assert served == []
+    assert f"/{concerns[0]}.png" in asked and len(asked) < len(concerns) // 2, asked
+
+
+def test_retries_of_parallel_downloads_are_told_on_the_callers_thread(serve):
+    """A file that fails once (503) is fetched again; the retry is told to the caller's
+    listener on the caller's thread (a page draws it there), and the result is whole."""
+    concerns = preset_actions("all", "sd")
+    failed_once = set()
+
+    def storage(handler):
+        if handler.path not in failed_once:
+            failed_once.add(handler.path)
+            handler.answer(503)
+            return
+        handler.answer(200, handler.path.encode())
+
+    base = serve(storage)
     client = Client(FAKE_KEY, base_url=base, retry=RetryPolicy(attempts=3, base_delay=0.01))
     told = []
-    try:
-        with client.retries_told_to(lambda note: told.append(threading.current_thread())):
-            result = client.tasks.fetch_result(state, SD_ALL)
-    finally:
-        server.shutdown()
+    with client.retries_told_to(lambda note: told.append(threading.current_thread())):
+        result = client.tasks.fetch_result(succeeded_with_files_at(base, concerns), SD_ALL)
     assert len(told) == len(concerns) and set(told) == {threading.current_thread()}
-    assert all(mask == f"/{c}.png".encode() for c, mask in zip(concerns, result.masks.values()))
+    assert all(
+        mask == f"/{c}.png".encode()
+        for c, mask in zip(concerns, result.masks.values(), strict=True)
+    )
