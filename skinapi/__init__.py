@@ -17,9 +17,12 @@ for them.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 _HOMES = {
-    ".client": ("DEFAULT_BASE_URL", "Client", "Progress"),
+    ".backends": ("DEFAULT_BASE_URL",),
+    ".client": ("Client",),
+    ".progress": ("Progress",),
     ".concerns": ("CONCERNS", "AnalysisSettings", "preset_actions", "unit_cost"),
     ".errors": (
         "ApiStatusError",
@@ -50,12 +53,15 @@ __all__ = sorted(_HOME_OF, key=lambda name: (not name.isupper(), name))
 
 def __getattr__(name: str):
     home = _HOME_OF.get(name)
-    if home is None:
+    if home is not None:
+        value = getattr(importlib.import_module(home, __name__), name)
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")  # `skinapi.errors` and the like
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)

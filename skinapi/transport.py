@@ -13,22 +13,18 @@ import queue
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 import requests
 import urllib3
 
 from . import errors as e
 from .backends import backend_of
+from .parallel import Item, T, run_in_threads
 from .recording import ExchangeRecorder
 from .replies import MAY_BE_BILLED, Reply, Target, status_error
 from .scrubbing import KeyScrubber
-
-Item = TypeVar("Item")
-T = TypeVar("T")
 
 __all__ = ["MAX_ANSWER_BYTES", "Reply", "RetryPolicy", "Target", "Transport"]
 
@@ -56,6 +52,10 @@ class _TooBig(Exception):
     pass
 
 
+class _Abandoned(Exception):
+    pass
+
+
 class _Late(Exception):
     pass
 
@@ -76,7 +76,7 @@ class Transport:
         self.key_fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]
         """A digest of the key, never the key: names what is shared per key."""
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        self.session = session or requests.Session()
+        self.session = session or _session()
         self.retry = retry
         self.sleep = sleep
         self.clock = clock
@@ -178,6 +178,9 @@ class Transport:
             raise error
 
     def _pause(self, attempt: int, deadline: float | None, reason: str) -> None:
+        stop = getattr(self._local, "stop", None)
+        if stop is not None and stop.is_set():
+            raise _Abandoned  # in_parallel's caller has raised already: no more retries
         delay = self.retry.delay(attempt, self._rng)
         if deadline is not None:
             delay = min(delay, max(deadline - self.clock(), 0.0))
@@ -203,36 +206,29 @@ class Transport:
     ) -> list[T]:
         """`work` over `items`, `workers` at a time, on worker threads as if on this one: their
         exchanges go into this thread's recording, and their retries are told to this thread's
-        listener, on this thread (a listener may draw on a page). The results come in the
-        items' order; the first failure is raised, the items still queued are then dropped and
-        those under way are not waited for."""
+        listener on this thread (a listener may draw on a page), as they happen. Results come in
+        the items' order; a failure is raised at once, and work under way retries no more."""
+        items = list(items)
+        if len(items) < 2:
+            return [work(item) for item in items]
         trace = self._recorder.current()
         listener = getattr(self._local, "retry_listener", None)
         notes: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-        def run(item: Item) -> T:
+        @contextmanager
+        def as_this_thread(stop: threading.Event) -> Iterator[None]:
             with ExitStack() as stack:
                 if trace is not None:
                     stack.enter_context(self._recorder.recording(trace))
                 stack.enter_context(self.retries_told_to(notes.put if listener else None))
-                return work(item)
+                self._local.stop = stop
+                yield
 
         def tell() -> None:
-            while not notes.empty():
+            while listener is not None and not notes.empty():
                 listener(notes.get())
 
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="skinapi-parallel")
-        try:
-            futures = [pool.submit(run, item) for item in items]
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                tell()
-                for future in done:
-                    future.result()  # raises the failure
-            return [future.result() for future in futures]
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        return run_in_threads(work, items, workers, worker_context=as_this_thread, tell=tell)
 
     def _exchange(self, method, url, kwargs, max_bytes, deadline) -> Reply:
         if deadline is None:
@@ -323,3 +319,16 @@ def _never_connected(exc: BaseException) -> bool:
             nested = cause.args[0]
         cause = nested if isinstance(nested, BaseException) else None
     return False
+
+
+CONNECTIONS_PER_HOST = 40
+"""Kept open per host: a batch's 8 workers, each downloading 4 files at once, and its API calls
+(requests keeps 10, and warns on stderr as it drops each one over that)."""
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONNECTIONS_PER_HOST)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

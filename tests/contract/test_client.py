@@ -1,6 +1,7 @@
 """The client over real HTTP against the emulator on loopback."""
 
 import http.server
+import inspect
 import math
 import re
 import threading
@@ -30,7 +31,7 @@ from skinapi import (
 from skinapi.client import interval_seconds
 from skinapi.schema import TaskState
 
-from ..helpers import FAKE_KEY, Gate, free_port
+from ..helpers import FACE_PATH, FAKE_KEY, Gate, free_port
 
 SD_ALL = AnalysisSettings.build(preset_actions("all", "sd"))
 
@@ -320,8 +321,6 @@ def test_a_results_files_download_together_each_kept_under_its_own_name_and_reco
 
     from skinapi.results import parse_json_output
 
-    from ..helpers import FACE_PATH
-
     with client.recording() as trace:
         result = client.analyze(FACE_PATH.read_bytes(), SD_ALL)
     state = client.get_task(result.task_id)
@@ -396,6 +395,9 @@ def test_a_failed_download_leaves_the_results_other_files_unfetched(serve):
     with pytest.raises(ApiStatusError):
         client.tasks.fetch_result(succeeded_with_files_at(base, concerns), SD_ALL)
     assert served == []
+    # Those still under way never hold up the process's exit.
+    still = [t for t in threading.enumerate() if t.name == "skinapi-parallel" and t.is_alive()]
+    assert still and all(t.daemon for t in still)
     assert f"/{concerns[0]}.png" in asked and len(asked) < len(concerns) // 2, asked
 
 
@@ -422,3 +424,17 @@ def test_retries_of_parallel_downloads_are_told_on_the_callers_thread(serve):
         mask == f"/{c}.png".encode()
         for c, mask in zip(concerns, result.masks.values(), strict=True)
     )
+
+
+def test_the_connection_pool_holds_a_batchs_workers_downloading_at_once():
+    """A batch's workers share one client, each downloading its files four at a time: the
+    pool keeps that many connections per host (requests' default of 10 warned on stderr for
+    each one it dropped, and connected again)."""
+    from skinapi.resources.tasks import PARALLEL_DOWNLOADS
+    from skinapi.runs.batch import run_batch
+
+    workers = inspect.signature(run_batch).parameters["workers"].default
+    session = Client(FAKE_KEY)._http.session
+    for scheme in ("http://", "https://"):
+        pool = session.get_adapter(f"{scheme}storage.example").poolmanager
+        assert pool.connection_pool_kw["maxsize"] >= workers * PARALLEL_DOWNLOADS + workers

@@ -26,6 +26,7 @@ CORE = {
     "replies",
     "recording",
     "transport",
+    "parallel",
     "polling",
     "progress",
     "resources",
