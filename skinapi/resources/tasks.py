@@ -16,7 +16,8 @@ MAX_MASK_BYTES = 40 * 1024 * 1024
 """A 2560 px RGBA mask is at most 26 MB even stored raw."""
 MAX_ZIP_BYTES = 100 * 1024 * 1024
 PARALLEL_DOWNLOADS = 4
-"""A result's files downloaded at once (within the connection pool's 10 per host)."""
+"""A result's files downloaded at once (the transport keeps connections for a batch's
+workers doing this together: transport.CONNECTIONS_PER_HOST)."""
 DELETE_PATH = "/s2s/v2.0/task/delete"
 
 
