@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from PIL import Image
@@ -67,6 +68,26 @@ def open_live_page(playwright, url: str, clip: Path, follow_up: bool = False):
     return browser, page
 
 
+def shown_while_filming(page, target) -> None:
+    """Wait for `target` while the camera films. streamlit-webrtc stops the camera when the
+    connection reports `disconnected` or `failed`, which a starved CI machine can cause: the page
+    then says "Start the camera". A facilitator presses Start again, so this does too, once,
+    and says so in a `warning:` line of the session's output (the test warns with it)."""
+    camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+    stopped = camera.get_by_role("button", name=re.compile("^start$", re.I))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # Playwright cannot wait on a frame's locator or a page's
+        if target.first.is_visible():
+            return
+        if stopped.is_visible():
+            shown = camera.locator("body").inner_text()
+            print(f"warning: the camera stopped by itself and was started again ({shown!r})")
+            stopped.click()
+            break
+        page.wait_for_timeout(250)
+    expect(target.first).to_be_visible()
+
+
 def check_row(page, label: str):
     return page.locator("[data-testid='stMarkdownContainer']").filter(has_text=label)
 
@@ -76,7 +97,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
     page = None
     try:
         browser, page = open_live_page(playwright, url, far)
-        expect(page.get_by_text("Come closer")).to_be_visible()
+        shown_while_filming(page, page.get_by_text("Come closer"))
         size = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Face size")
         expect(size.get_by_role("img", name="cancel icon")).to_be_visible()
         resolution = page.locator("[data-testid='stMarkdownContainer']").filter(
@@ -98,11 +119,11 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         browser, page = open_live_page(playwright, url, near)
         for check in ("Face found", "Face size", "Centred", "Light", "Sharp", "Resolution"):
             row = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=check)
-            expect(row.get_by_role("img", name="check_circle icon")).to_be_visible()
+            shown_while_filming(page, row.get_by_role("img", name="check_circle icon"))
         green = time.monotonic()
         page.screenshot(path=out / "11-live-near-face-green.png", full_page=True)
         # Auto-capture: a full-resolution still is taken and analysed with no click.
-        expect(page.get_by_text("Skin age")).to_be_visible()
+        shown_while_filming(page, page.get_by_text("Skin age"))
         print(f"guidance green → result shown: {time.monotonic() - green:.1f} s")
         expect(page.get_by_text("Photo taken: the results are at the top")).to_be_visible()
         settle(page)  # the radar and masks have drawn
@@ -120,10 +141,8 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         settle(page)
         page.screenshot(path=out / "13-live-trial-summary.png")
         browser.close()
-    except Exception:
-        if page is not None:  # what the page showed when a step failed, for the log
-            page.screenshot(path=out / "live-failure.png")
-            print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
+    except Exception as error:
+        report_failure(page, out, error)
         raise
 
 
@@ -138,14 +157,14 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
     page = None
     try:
         browser, page = open_live_page(playwright, url, moved, follow_up=True)
-        expect(
-            check_row(page, "Baseline match").get_by_role("img", name="cancel icon")
-        ).to_be_visible()
+        shown_while_filming(
+            page, check_row(page, "Baseline match").get_by_role("img", name="cancel icon")
+        )
         for check in ("Face found", "Face size", "Centred", "Light", "Sharp", "Resolution"):
             expect(
                 check_row(page, check).get_by_role("img", name="check_circle icon")
             ).to_be_visible()
-        expect(page.get_by_text("capture armed")).to_be_visible()
+        shown_while_filming(page, page.get_by_text("capture armed"))
         frames, armed = frames_checked(page), time.monotonic()
         # Two seconds and a dozen checked frames while armed (the hold is one second of good
         # frames), and still no photo. Counting 60 frames took 10 s here, at ~6 checked a second.
@@ -167,7 +186,7 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
 
         started = time.monotonic()
         browser, page = open_live_page(playwright, url, same, follow_up=True)
-        expect(page.get_by_text("Change since baseline")).to_be_visible()  # auto-captured
+        shown_while_filming(page, page.get_by_text("Change since baseline"))  # auto-captured
         print(f"baseline itself → before/after shown: {time.monotonic() - started:.1f} s")
         settle(page)
         # The before/after on the first screen: both radars and both photos.
@@ -179,11 +198,25 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
         expect(radar.get_by_text("week 2", exact=False).first).to_be_visible()  # the legend
         page.screenshot(path=out / "14-live-follow-up-before-after.png")
         browser.close()
-    except Exception:
-        if page is not None:
-            page.screenshot(path=out / "live-failure.png")
-            print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
+    except Exception as error:
+        report_failure(page, out, error)
         raise
+
+
+def report_failure(page, out: Path, error: Exception) -> None:
+    """What the page and its camera showed when a step failed, and the step, printed last so
+    the test's message (the output's tail) names them."""
+    if page is not None:
+        page.screenshot(path=out / "live-failure.png")
+        print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
+        camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+        try:
+            print("camera at failure:", camera.locator("body").inner_text(timeout=5_000))
+        except Exception as unread:  # the step's own failure matters more than this one
+            print("camera at failure: unreadable,", type(unread).__name__)
+    step = traceback.extract_tb(error.__traceback__)
+    print("failed step:", " ← ".join(f"{f.name}:{f.lineno} {f.line}" for f in reversed(step)))
+    print("failure:", str(error).split("Aria snapshot")[0][:1500])
 
 
 FRAMES_CHECKED_AT_LEAST = """(least) => {
