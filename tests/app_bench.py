@@ -56,7 +56,7 @@ def bench_first(runs: int, servers: int = 3) -> None:
 
     from playwright.sync_api import expect, sync_playwright
 
-    from .helpers import CHROMIUM, face_image, jpeg, serve_app
+    from .helpers import CHROMIUM, CHROMIUM_ARGS, face_image, jpeg, serve_app
 
     folder = Path(tempfile.mkdtemp(prefix="skinscope-first-"))
     photos = []
@@ -66,7 +66,7 @@ def bench_first(runs: int, servers: int = 3) -> None:
         photos.append(path)
     firsts, laters = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for attempt in range(servers):
             data = folder / f"data-{attempt}"
             server, url = serve_app(data, folder / f"server-{attempt}.log")

@@ -32,6 +32,16 @@ APP = str(ROOT / "app.py")
 FAKE_KEY = "sk-test-not-a-real-key-1234567890"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    # Chromium 15x starts the omnibox's WebUI popups (a renderer) for every window, headless
+    # too: 0.5 CPU-s per browser context, a fifth of a page load (`python -m tests.browser_cpu`).
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
+]
+"""Chromium's switches for every browser the tests start (`chromium.launch(args=...)`)."""
 
 FAST = dict(
     processing_time=0.05,

@@ -109,12 +109,20 @@ def open_app(page, url: str) -> None:
 
 
 def go_to(page, name: str, *, when_idle: bool = True) -> None:
-    """Sidebar navigation; links are inert while the app reconnects, so wait for them."""
+    """Sidebar navigation as a person does it: where a narrow screen has folded the sidebar
+    away, open it, choose, and fold it again (it would cover the page). Links are inert while
+    the app reconnects, so wait for them."""
     if when_idle:
         wait_for_app_run(page)
     link = page.get_by_role("link", name=name, exact=True)
+    folded = page.get_by_test_id("stExpandSidebarButton").is_visible()
+    if folded:
+        page.get_by_test_id("stExpandSidebarButton").click()
     expect(link).not_to_have_attribute("disabled", "")
     link.click()
+    if folded:
+        page.get_by_test_id("stSidebarCollapseButton").click()
+        expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
     if when_idle:
         wait_for_app_run(page)
 

@@ -5,7 +5,7 @@ in that server's log fails the module at its end."""
 
 import pytest
 
-from ..helpers import CHROMIUM, serve_app, stop_app, webcam_frame, write_y4m
+from ..helpers import CHROMIUM, CHROMIUM_ARGS, serve_app, stop_app, webcam_frame, write_y4m
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -32,10 +32,7 @@ def browser(tmp_path_factory):
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
+                *CHROMIUM_ARGS,
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-video-capture={clip}",

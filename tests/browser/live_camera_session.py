@@ -19,7 +19,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.actions import choose, go_to, settle, wait_for_app_run
-from tests.helpers import CHROMIUM, moved_copy, serve_app, webcam_frame, write_y4m
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, moved_copy, serve_app, webcam_frame, write_y4m
 
 expect.set_options(timeout=90_000)
 
@@ -30,7 +30,7 @@ def open_live_page(playwright, url: str, clip: Path, follow_up: bool = False):
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            *CHROMIUM_ARGS,
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={clip}",
             "--allow-loopback-in-peer-connection",

@@ -14,7 +14,7 @@ from skinapi.presentation import exports, report
 from skinapi.results import AnalysisResult, ConcernScore, SkinTypeZone
 from skinapi.store import RunStore, SqliteRunStore
 
-from ..helpers import CHROMIUM, FACE_PATH, app_test
+from ..helpers import CHROMIUM, CHROMIUM_ARGS, FACE_PATH, app_test
 
 SCRIPT = "<script>document.title='PWNED'</script>"
 IMG = '"><img src=x onerror="document.title=\'PWNED\'">'
@@ -115,7 +115,7 @@ def test_no_script_runs_when_the_report_is_opened(hostile_store, tmp_path):
     page_file = tmp_path / "report.html"
     page_file.write_bytes(report.html_report(store, runs[0]))
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         dialogs, errors = [], []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
