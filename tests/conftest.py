@@ -16,6 +16,10 @@ _DATA_HOME = tempfile.mkdtemp(prefix="skinscope-tests-")
 atexit.register(shutil.rmtree, _DATA_HOME, ignore_errors=True)
 os.environ["XDG_DATA_HOME"] = _DATA_HOME
 os.environ["SKINSCOPE_DATA_DIR"] = os.path.join(_DATA_HOME, "skinscope")
+# The CLIs and servers the tests start keep their compiled bytecode, as any machine does after a
+# first run: this one sets PYTHONDONTWRITEBYTECODE, so each child compiled SkinScope again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ["PYTHONPYCACHEPREFIX"] = os.path.join(_DATA_HOME, "bytecode")
 
 
 @pytest.fixture
