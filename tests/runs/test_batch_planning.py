@@ -3,12 +3,14 @@ bytes that passed before are not checked again, and Ctrl-C stops the checks at o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from skinapi import AnalysisSettings
@@ -78,19 +80,40 @@ def test_ctrl_c_while_photos_are_checked_stops_the_plan_and_its_workers(tmp_path
         (folder / name).write_bytes(data)
     cli = run_cli(
         "batch", folder, "--demo", "--preset", "sd-eyes", "--out", tmp_path / "out",
-        key=None, data_dir=tmp_path / "data",
+        key=None, data_dir=tmp_path / "data", env={"PYTHONFAULTHANDLER": "1"},
         popen=dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                    start_new_session=True),
     )  # fmt: skip
     wait_until(lambda: _workers_of(cli.pid) >= 2, timeout=30, what="two checking processes")
     os.killpg(cli.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     interrupted = time.monotonic()
-    stdout, stderr = cli.communicate(timeout=30)
+    try:
+        stdout, stderr = cli.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(_stuck(cli))
     assert time.monotonic() - interrupted < 5
     assert cli.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in stderr and "checked 120 photos" not in stderr
     wait_until(lambda: not _group_alive(cli.pid), timeout=5, what="no process of the batch left")
+
+
+def _stuck(cli: subprocess.Popen) -> str:
+    """Why a batch did not stop (it hung once, in a suite run on three workers): its group's
+    processes, and every thread's stack, which faulthandler prints on SIGABRT."""
+    group = subprocess.run(
+        ["ps", "-o", "pid,ppid,stat,etime,args", "-g", str(cli.pid)], capture_output=True, text=True
+    ).stdout
+    if cli.poll() is None:
+        os.kill(cli.pid, signal.SIGABRT)
+        try:
+            cli.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):  # nothing of the group is left
+        os.killpg(cli.pid, signal.SIGKILL)
+    _, stderr = cli.communicate(timeout=10)
+    return f"the batch did not stop within 30 s of Ctrl-C; its group:\n{group}\n{stderr[-6000:]}"
 
 
 def _workers_of(pid: int) -> int:
