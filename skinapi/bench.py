@@ -218,8 +218,8 @@ def history_runs(count: int, seed: int = 1):
     from .concerns import SD_ACTIONS, AnalysisSettings
     from .demo.engine import ui_score
     from .results import AnalysisResult
-    from .runs.lifecycle import photo_hash
     from .store import RunRecord
+    from .store.ids import photo_hash
 
     rng = random.Random(seed)
     photos = [_photo((96 + 8 * i, 128)) for i in range(HISTORY_PHOTOS)]

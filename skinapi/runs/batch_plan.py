@@ -21,8 +21,8 @@ from ..concerns import AnalysisSettings
 from ..errors import PhotoError
 from ..names import one_line
 from ..store import RunStore
+from ..store.ids import photo_hash
 from .batch_input import BatchPhoto, MetaTable
-from .lifecycle import photo_hash
 from .photo_judging import PhotoJudge, Verdict
 from .photo_verdicts import passed_before, remember_pass
 

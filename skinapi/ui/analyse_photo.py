@@ -11,7 +11,7 @@ from ..concerns import MIN_SHORT_SIDE
 from ..errors import PhotoError
 from ..imaging.checks import PhotoReport
 from ..imaging.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo, sample_hd_jpeg
-from ..runs.lifecycle import photo_hash
+from ..store.ids import photo_hash
 from .media import inspect_photo, upright
 from .state import forget_photo, remember_photo, remembered
 

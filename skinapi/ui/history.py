@@ -9,8 +9,9 @@ from typing import TypeVar
 import streamlit as st
 
 from ..errors import InvalidTaskIdError, SkinApiError, StoreError
-from ..runs.lifecycle import Run, photo_hash, run_from_store
+from ..runs.lifecycle import Run, run_from_store
 from ..store import RunQuery, RunRecord, RunStore, SqliteRunStore, default_path, open_store
+from ..store.ids import photo_hash
 from .connection import client_for
 from .state import runs
 

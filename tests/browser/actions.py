@@ -32,6 +32,17 @@ CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 RUN_STARTS_WITHIN_MS = 200
 """How long a widget's change takes to reach the server and flip the app to `running`: an app
 that still looks idle this soon after a click may not have begun the run the click asked for."""
+PAGES = {
+    "Analyse": "analyse",
+    "Results": "results",
+    "Live trial": "live",
+    "History": "history",
+    "Compare": "compare",
+    "Batch": "batch",
+    "Settings": "settings",
+    "Audit": "audit",
+}
+"""Each page's title in the sidebar, and its short name in screenshots."""
 RENDERED_WITHIN_MS = 100
 """What the page takes to draw the last run's elements after the script reports idle."""
 

@@ -24,6 +24,11 @@ from tests.helpers import CHROMIUM, CHROMIUM_ARGS, moved_copy, serve_app, webcam
 expect.set_options(timeout=90_000)
 
 
+def camera_frame(page):
+    """The live camera's own frame (streamlit-webrtc's component): its video and buttons."""
+    return page.frame_locator("iframe[title*='streamlit_webrtc']").first
+
+
 def open_live_page(playwright, url: str, clip: Path, follow_up: bool = False):
     """The Live trial in a browser whose camera plays `clip`: P-001 at the baseline, or (with
     `follow_up`) P-001 chosen back at week 2 — capture off until chosen — and the camera on."""
@@ -61,7 +66,7 @@ def open_live_page(playwright, url: str, clip: Path, follow_up: bool = False):
         wait_for_app_run(page)
         page.get_by_text("Consent to photo and analysis given").click()
         wait_for_app_run(page)
-    camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+    camera = camera_frame(page)
     wait_for_app_run(page)
     camera.get_by_role("button", name=re.compile("^start$", re.I)).click()
     expect(camera.get_by_role("button", name=re.compile("^stop$", re.I))).to_be_visible()
@@ -73,7 +78,7 @@ def shown_while_filming(page, target) -> None:
     connection reports `disconnected` or `failed`, which a starved CI machine can cause: the page
     then says "Start the camera". A facilitator presses Start again, so this does too, once,
     and says so in a `warning:` line of the session's output (the test warns with it)."""
-    camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+    camera = camera_frame(page)
     stopped = camera.get_by_role("button", name=re.compile("^start$", re.I))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # Playwright cannot wait on a frame's locator or a page's
@@ -107,7 +112,7 @@ def walk_through(playwright, url: str, near: Path, far: Path, out: Path) -> None
         settle(page)
         # The video, its checks and Capture now all on a laptop's first screen.
         for name, element in (
-            ("video", page.frame_locator("iframe[title*='streamlit_webrtc']").locator("video")),
+            ("video", camera_frame(page).locator("video")),
             ("checks", resolution.first),
             ("capture", page.get_by_role("button", name="Capture now")),
         ):
@@ -175,7 +180,7 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
         settle(page)
         # With the ghost's controls, the video, the match and Capture now still fit the screen.
         for name, element in (
-            ("video", page.frame_locator("iframe[title*='streamlit_webrtc']").locator("video")),
+            ("video", camera_frame(page).locator("video")),
             ("match", check_row(page, "Baseline match").first),
             ("capture", page.get_by_role("button", name="Capture now")),
         ):
@@ -209,7 +214,7 @@ def report_failure(page, out: Path, error: Exception) -> None:
     if page is not None:
         page.screenshot(path=out / "live-failure.png")
         print("page at failure:", page.locator("[data-testid='stMain']").inner_text())
-        camera = page.frame_locator("iframe[title*='streamlit_webrtc']").first
+        camera = camera_frame(page)
         try:
             print("camera at failure:", camera.locator("body").inner_text(timeout=5_000))
         except Exception as unread:  # the step's own failure matters more than this one

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from .actions import (
+    PAGES,
     analyse_to_results,
     browser_test,
     choose_preset,
@@ -22,8 +23,6 @@ axe_playwright = pytest.importorskip(
     "axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed"
 )
 
-PAGES = ["Analyse", "Live trial", "History", "Compare", "Batch", "Settings", "Audit"]
-"""Besides Results, where the runs end."""
 BLOCKING = {"critical", "serious"}
 
 
@@ -56,7 +55,7 @@ def test_every_page_has_no_critical_or_serious_accessibility_violation(open_page
     settle(page)
     found = {"Results": violations(page)}
     expect(radar_figure(page)).to_be_visible()
-    for name in PAGES:
+    for name in (title for title in PAGES if title != "Results"):  # the runs end on Results
         go_to(page, name)
         settle(page)
         found[name] = violations(page)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from ..helpers import SHOTS, serve_app, stop_app
 from .actions import (
+    PAGES,
     analyse_to_results,
     browser_test,
     choose,
@@ -78,19 +79,6 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     phone.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
     settle(phone)
     phone.screenshot(path=SHOTS / "23-batch-cohort-390.png", full_page=True)
-
-
-PAGES = {
-    "Analyse": "analyse",
-    "Results": "results",
-    "Live trial": "live",
-    "History": "history",
-    "Compare": "compare",
-    "Batch": "batch",
-    "Settings": "settings",
-    "Audit": "audit",
-}
-"""Each page's title in the sidebar, and its screenshot's name."""
 
 
 @pytest.mark.parametrize(

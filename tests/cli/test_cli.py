@@ -343,8 +343,8 @@ def _analyze_reporting_opencv(args, emulator):
 
 def test_a_photo_that_passed_its_checks_is_not_checked_again(emulator, tmp_path, monkeypatch):
     from skinapi.imaging import CHECKS_VERSION
-    from skinapi.runs.lifecycle import photo_hash
     from skinapi.store import SqliteRunStore
+    from skinapi.store.ids import photo_hash
 
     monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
     first = _analyze_reporting_opencv([str(FACE_PATH), "--actions", "redness"], emulator)

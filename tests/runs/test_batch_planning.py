@@ -16,9 +16,9 @@ from PIL import Image
 from skinapi import AnalysisSettings
 from skinapi.imaging import CHECKS_VERSION
 from skinapi.runs.batch import collect_photos, plan_batch
-from skinapi.runs.lifecycle import photo_hash
 from skinapi.runs.photo_judging import PROCESSES_FROM
 from skinapi.store import SqliteRunStore
+from skinapi.store.ids import photo_hash
 
 from ..helpers import FACE_PATH, jpeg, run_cli, wait_until
 
