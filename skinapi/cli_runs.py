@@ -64,9 +64,11 @@ def analyze(args) -> int:
         store = None if args.no_history else open_history()
         if store is not None:
             stack.callback(store.close)
-        if not args.skip_checks:
-            data = _checked(args, data, settings.quality, store)
-        from .runs.lifecycle import Run, run_analysis  # requests loads once the photo passed
+        checking = None if args.skip_checks else _PhotoChecks(args, data, settings.quality, store)
+        from .runs.lifecycle import Run, run_analysis  # requests loads while faces are searched
+
+        if checking is not None:
+            data = checking.bytes_to_send()
 
         say(f"{len(settings.actions)} concerns, {settings.units} units on success")
         from .runs.spend import cap_problems
@@ -104,34 +106,47 @@ def analyze(args) -> int:
     return _finish(run, outcome, args.out)
 
 
-def _checked(args, data: bytes, quality: str, store) -> bytes:
-    """The bytes to send once the photo passed its checks (or passed them before)."""
-    from .runs.photo_check import checked
-    from .runs.photo_verdicts import passed_before, remember_pass
-    from .store.ids import photo_hash
+class _PhotoChecks:
+    """The photo's pre-flight for `analyze`: remembered from an earlier pass of the same bytes,
+    or checked on a thread (CheckAhead) while the caller loads what it sends with."""
 
-    digest = photo_hash(data)
-    warnings = passed_before(store, digest, quality)
-    if warnings is None:
-        verdict = checked(data, quality)
-        if verdict.blocking:
-            fixes = (
-                f" Fix with: python -m skinapi check {args.image} --quality {quality} --fix OUT."
-                if verdict.fixable
-                else ""
-            )
-            raise PhotoError(
-                f"The photo would be refused: {' '.join(verdict.blocking)}{fixes}",
-                hint="Nothing was sent; --skip-checks sends anyway.",
-            )
-        warnings = list(verdict.warnings)
-        if verdict.upload is None:  # sent as it is: the same bytes need no second look
-            remember_pass(store, digest, quality, warnings)
-        else:
-            data = verdict.upload
-    for warning in warnings:
-        say(f"warning: {warning}")
-    return data
+    def __init__(self, args, data: bytes, quality: str, store):
+        from .runs.photo_check import CheckAhead
+        from .runs.photo_verdicts import passed_before
+        from .store.ids import photo_hash
+
+        self._args, self._data, self._quality, self._store = args, data, quality, store
+        self._digest = photo_hash(data)
+        self._warnings = passed_before(store, self._digest, quality)
+        self._ahead = None if self._warnings is not None else CheckAhead(data, quality)
+
+    def bytes_to_send(self) -> bytes:
+        """The bytes to send once the photo passed its checks (or passed them before); raises
+        PhotoError, naming the fix, when the checks block it."""
+        from .runs.photo_verdicts import remember_pass
+
+        data, warnings = self._data, self._warnings
+        if self._ahead is not None:
+            verdict = self._ahead.verdict()
+            if verdict.blocking:
+                image, quality = self._args.image, self._quality
+                fixes = (
+                    f" Fix with: python -m skinapi check {image} --quality {quality} --fix OUT."
+                    if verdict.fixable
+                    else ""
+                )
+                raise PhotoError(
+                    f"The photo would be refused: {' '.join(verdict.blocking)}{fixes}",
+                    hint="Nothing was sent; --skip-checks sends anyway.",
+                )
+            warnings = list(verdict.warnings)
+            if verdict.upload is None:  # sent as it is: the same bytes need no second look
+                remember_pass(self._store, self._digest, self._quality, warnings)
+            else:
+                data = verdict.upload
+        for warning in warnings or ():
+            say(f"warning: {warning}")
+        return data
 
 
 def resume(args) -> int:

@@ -119,9 +119,21 @@ def test_skip_checks_sends_a_blocked_photo_and_the_engine_refuses_it(
 ):
     small = tmp_path / "small.jpg"
     small.write_bytes(jpeg(face_image.resize((300, 400))))
-    assert run(["analyze", str(small), "--actions", "redness"], emulator).returncode == 2
+    blocked = run(["analyze", str(small), "--actions", "redness"], emulator)
+    assert blocked.returncode == 2 and "would be refused" in blocked.stderr
+    assert "Nothing was sent" in blocked.stderr and emulator.api_requests() == 0
     done = run(["analyze", str(small), "--actions", "redness", "--skip-checks"], emulator)
     assert done.returncode == 4 and "480" in done.stderr
+
+
+def test_analyze_of_a_file_that_is_no_photo_exits_2_in_one_line_and_sends_nothing(
+    emulator, tmp_path
+):
+    fake = tmp_path / "fake.jpg"
+    fake.write_bytes(b"\xff\xd8 not a photo at all")
+    done = run(["analyze", str(fake), "--actions", "redness"], emulator)
+    assert done.returncode == 2 and done.stderr.startswith("error:")
+    assert "Traceback" not in done.stderr and emulator.api_requests() == 0
 
 
 def test_check_prints_a_report_and_fix_writes_a_passing_photo(face_image, tmp_path):
