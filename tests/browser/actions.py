@@ -182,8 +182,12 @@ def choose(page, label: str, typed: str) -> None:
     box = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("combobox")
     box.focus()
     page.keyboard.type(typed)
-    expect(page.get_by_role("option").first).to_be_visible()
+    # The list shows every option before it filters on what was typed: Enter on the unfiltered
+    # list chooses its first option instead.
+    wanted = re.compile(re.escape(typed), re.IGNORECASE)
+    expect(page.get_by_role("option").first).to_contain_text(wanted)
     box.press("Enter")
+    expect(box).to_have_value(wanted)
     wait_for_app_run(page)
 
 
