@@ -64,7 +64,9 @@ def analyze(args) -> int:
         store = None if args.no_history else open_history()
         if store is not None:
             stack.callback(store.close)
-        checking = None if args.skip_checks else _PhotoChecks(args, data, settings.quality, store)
+        checking = (
+            None if args.skip_checks else _PhotoChecks(args.image, data, settings.quality, store)
+        )
         from .runs.lifecycle import Run, run_analysis  # requests loads while faces are searched
 
         if checking is not None:
@@ -110,12 +112,12 @@ class _PhotoChecks:
     """The photo's pre-flight for `analyze`: remembered from an earlier pass of the same bytes,
     or checked on a thread (CheckAhead) while the caller loads what it sends with."""
 
-    def __init__(self, args, data: bytes, quality: str, store):
+    def __init__(self, image: Path, data: bytes, quality: str, store):
         from .runs.photo_check import CheckAhead
         from .runs.photo_verdicts import passed_before
         from .store.ids import photo_hash
 
-        self._args, self._data, self._quality, self._store = args, data, quality, store
+        self._image, self._data, self._quality, self._store = image, data, quality, store
         self._digest = photo_hash(data)
         self._warnings = passed_before(store, self._digest, quality)
         self._ahead = None if self._warnings is not None else CheckAhead(data, quality)
@@ -129,7 +131,7 @@ class _PhotoChecks:
         if self._ahead is not None:
             verdict = self._ahead.verdict()
             if verdict.blocking:
-                image, quality = self._args.image, self._quality
+                image, quality = self._image, self._quality
                 fixes = (
                     f" Fix with: python -m skinapi check {image} --quality {quality} --fix OUT."
                     if verdict.fixable
@@ -144,7 +146,7 @@ class _PhotoChecks:
                 remember_pass(self._store, self._digest, self._quality, warnings)
             else:
                 data = verdict.upload
-        for warning in warnings or ():
+        for warning in warnings:
             say(f"warning: {warning}")
         return data
 
