@@ -1,7 +1,8 @@
-"""Every page in Chromium at a laptop's and a phone's size, the Batch page's cohort and a
-trial's change from baseline, with a screenshot of each."""
+"""Every page in Chromium at a laptop's and a phone's size, audited by axe-core on the laptop's
+tour; the Batch page's cohort and a trial's change from baseline; a screenshot of each."""
 
 import re
+from dataclasses import dataclass, field
 
 import pytest
 from PIL import Image
@@ -12,6 +13,7 @@ from .actions import (
     analyse_to_results,
     browser_test,
     choose,
+    choose_preset,
     expect,
     go_to,
     open_app,
@@ -24,6 +26,9 @@ from .actions import (
 )
 
 pytestmark = browser_test("pages")
+axe_playwright = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed"
+)
 
 
 def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path):
@@ -81,37 +86,118 @@ def test_batch_page_plans_runs_and_shows_the_cohort(open_page, app_url, tmp_path
     phone.screenshot(path=SHOTS / "23-batch-cohort-390.png", full_page=True)
 
 
-@pytest.mark.parametrize(
-    "width, height",
-    # The phone's round runs beside the laptop's, with a server of its own.
-    [(1440, 900), pytest.param(390, 844, marks=pytest.mark.xdist_group("browser-pages-phone"))],
-)
-def test_every_page_fits_the_screen_without_an_exception(open_page, app_url, width, height):
-    """After a run exists, each page at a laptop's and a phone's size, reached from the sidebar
-    as a person moves (a direct link has its own test): no exception, nothing wider than the
-    screen; a screenshot of each."""
-    page = open_page(width, height)
+@dataclass
+class PageSeen:
+    """What one page showed on a tour: every figure the tests judge, taken on one visit."""
+
+    exceptions: int
+    reruns_while_idle: int
+    overflow: float
+    runs_table_top: float | None
+    violations: list[str] = field(default_factory=list)
+    radar_read_out: bool = False
+
+
+def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
+    """Each page reached from the sidebar as a person moves (a direct link has its own test),
+    after a run exists (with `audit`, two runs, so Compare has two to draw, and axe-core's
+    findings on each page); a screenshot of each."""
+    width = page.viewport_size["width"]
     open_app(page, app_url)
     pick(page, "Sample photo")
     analyse_to_results(page)
+    if audit:
+        go_to(page, "Analyse")
+        choose_preset(page, "Eyes")
+        wait_for_app_run(page)
+        expect(page.get_by_role("button", name=re.compile("^Analyse · 12 units"))).to_be_visible()
+        analyse_to_results(page)
     wait_for_app_run(page)
+    seen = {}
     for title, path in PAGES.items():
         go_to(page, title, when_idle=False)  # the last page has settled
         settle(page)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
-        assert not page.get_by_test_id("stException").count(), path
-        # Idle, a page stays idle (the camera component's first report may rerun it once).
-        assert script_runs_within(page, 1.2) <= 1, f"{path} keeps rerunning while idle"
-        overflow = page.evaluate(
-            "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
-            " return m.scrollWidth - m.clientWidth; }"
+        table = page.get_by_test_id("stDataFrame").first
+        seen[title] = PageSeen(
+            exceptions=page.get_by_test_id("stException").count(),
+            # Idle, a page stays idle (the camera component's first report may rerun it once).
+            reruns_while_idle=script_runs_within(page, 1.2),
+            overflow=page.evaluate(
+                "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+                " return m.scrollWidth - m.clientWidth; }"
+            ),
+            runs_table_top=table.bounding_box()["y"] if path == "history" else None,
+            violations=violations(page) if audit else [],
+            radar_read_out=audit and radar_figure(page).is_visible(),
         )
-        assert overflow <= 1, (path, overflow)
-        if path == "history":  # the filters leave room for the runs on the first screen
-            table = page.get_by_test_id("stDataFrame").first.bounding_box()
-            assert table["y"] < height - 80, table
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"30-{path}-{width}.png")
+    return seen
+
+
+@pytest.fixture(scope="module")
+def laptop_tour(browser, app_url) -> dict[str, PageSeen]:
+    """One laptop-sized tour for the module, judged by the fit test and the accessibility
+    audit alike: a tour costs Chromium a page load, two runs and eight pages drawn."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield tour(page, app_url, audit=True)
+    finally:
+        context.close()
+
+
+def assert_fits(seen: dict[str, PageSeen], height: int) -> None:
+    for title, facts in seen.items():
+        assert not facts.exceptions, title
+        assert facts.reruns_while_idle <= 1, f"{title} keeps rerunning while idle"
+        assert facts.overflow <= 1, (title, facts.overflow)
+        if facts.runs_table_top is not None:  # the filters leave room for the runs
+            assert facts.runs_table_top < height - 80, (title, facts.runs_table_top)
+
+
+def test_every_page_fits_a_laptop_screen_without_an_exception(laptop_tour):
+    """At 1440×900: no exception, nothing wider than the screen, idle pages stay idle."""
+    assert_fits(laptop_tour, 900)
+
+
+@pytest.mark.xdist_group("browser-pages-phone")  # beside the laptop's, with a server of its own
+def test_every_page_fits_a_phone_screen_without_an_exception(open_page, app_url):
+    """At 390×844, the sidebar folded away: the same as on a laptop."""
+    assert_fits(tour(open_page(390, 844), app_url, audit=False), 844)
+
+
+def test_every_page_has_no_critical_or_serious_accessibility_violation(laptop_tour):
+    """axe-core (WCAG 2.1 A and AA, its default rules) on every page of the laptop tour, after
+    two runs: no critical or serious violation; the radar's text alternative is read out as a
+    figure on Results and Compare."""
+    assert laptop_tour["Results"].radar_read_out
+    assert laptop_tour["Compare"].radar_read_out
+    found = {title: facts.violations for title, facts in laptop_tour.items()}
+    assert not any(found.values()), "\n".join(
+        f"{title}: {line}" for title, lines in found.items() for line in lines
+    )
+
+
+BLOCKING = {"critical", "serious"}
+
+
+def violations(page) -> list[str]:
+    """axe-core's critical and serious findings on the page as it is, one line per element."""
+    found = axe_playwright.Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {node['target']} {node['failureSummary'].splitlines()[-1]}"
+        for v in found
+        if v["impact"] in BLOCKING
+        for node in v["nodes"]
+    ]
+
+
+def radar_figure(page):
+    """A radar's text alternative: its scores in words, read out as a figure."""
+    return page.get_by_role("figure", name=re.compile("^Radar chart of ui scores")).first
 
 
 def participant_screens(page, width: int) -> None:
