@@ -91,20 +91,28 @@ def _pool(count: int, workers: int) -> Executor:
 
 @contextmanager
 def _ctrl_c_held_while_workers_start(pool: Executor) -> Iterator[None]:
-    """A worker is started inside `submit`. A Ctrl-C that reached it while its interpreter was
-    still importing would print a traceback of its own: the worker inherits a blocked SIGINT,
-    and the caller gets its pending Ctrl-C as soon as the submit returns."""
+    """A worker is started inside `submit`, and reads how to start from a pipe the caller
+    writes after starting it: a Ctrl-C raised in between left the worker an empty pipe, and it
+    printed a traceback of its own (EOFError). So inside `submit` a Ctrl-C is only noted, and
+    raised again once the submit has returned. Blocking the signal in this thread alone does not
+    do: the pool's own threads take it, and Python still runs its handler here. The worker
+    inherits this thread's blocked SIGINT until its initializer ignores it."""
     if (
         not isinstance(pool, ProcessPoolExecutor)
         or threading.current_thread() is not threading.main_thread()
     ):
         yield
         return
+    noted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.signal(signal.SIGINT, previous)
+        if noted:
+            signal.raise_signal(signal.SIGINT)
 
 
 def _leave_ctrl_c_to_the_caller() -> None:
