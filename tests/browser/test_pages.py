@@ -118,7 +118,6 @@ def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
         go_to(page, title, when_idle=False)  # the last page has settled
         settle(page)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
-        table = page.get_by_test_id("stDataFrame").first
         seen[title] = PageSeen(
             exceptions=page.get_by_test_id("stException").count(),
             # Idle, a page stays idle (the camera component's first report may rerun it once).
@@ -127,7 +126,11 @@ def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
                 "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
                 " return m.scrollWidth - m.clientWidth; }"
             ),
-            runs_table_top=table.bounding_box()["y"] if path == "history" else None,
+            runs_table_top=(
+                page.get_by_test_id("stDataFrame").first.bounding_box()["y"]
+                if path == "history"
+                else None
+            ),
             violations=violations(page) if audit else [],
             radar_read_out=audit and radar_figure(page).is_visible(),
         )
