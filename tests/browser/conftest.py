@@ -11,9 +11,15 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_data(tmp_path_factory):
+    """The data folder of the module's server: its run store, for runs a test records first."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data, tmp_path_factory):
     _, url = serve_app(
-        tmp_path_factory.mktemp("data"),
+        app_data,
         tmp_path_factory.mktemp("streamlit") / "server.log",
         SKINSCOPE_EMULATOR_PROCESSING_TIME="1.2",
         SKINSCOPE_EMULATOR_POLLING_INTERVAL="0.3",
