@@ -200,7 +200,7 @@ def record_run(store: RunStore, client: Client, photo: bytes, settings: Analysis
     run = Run(
         key="test",
         photo=photo,
-        file="photo.jpg",
+        file=labels.pop("file", "photo.jpg"),
         source=labels.pop("source", "upload"),
         settings=settings,
         backend="emulator",
@@ -208,6 +208,24 @@ def record_run(store: RunStore, client: Client, photo: bytes, settings: Analysis
     )
     run_analysis(run, client, store)
     return store.get(run.id)
+
+
+def record_sample_runs(data_dir: Path, *concerns: list[str]) -> None:
+    """The sample photo analysed once per list of `concerns` through the run lifecycle, on an
+    emulator of its own, into the SQLite run store in `data_dir` (a test server's): History and
+    Compare get runs without a browser driving the Analyse page for each."""
+    from skinapi.imaging.photo import sample_jpeg
+    from skinapi.store import SqliteRunStore
+
+    emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
+    store = SqliteRunStore(data_dir / "runs.sqlite3")
+    try:
+        for actions in concerns:
+            settings = AnalysisSettings.build(actions)
+            record_run(store, test_client(emulator), sample_jpeg(), settings, file="sample.jpg")
+    finally:
+        store.close()
+        emulator.stop()
 
 
 def write_y4m(path: Path, frame: Image.Image, frames: int = 5) -> None:

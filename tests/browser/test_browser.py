@@ -5,7 +5,7 @@ chromium`); CI installs it. Screenshots land in test-artifacts/screenshots/.
 
 import re
 
-from ..helpers import record_run, serve_app, start_emulator, stop_app, test_client
+from ..helpers import record_sample_runs, serve_app, stop_app
 from .actions import (
     analyse_to_results,
     browser_test,
@@ -109,22 +109,9 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
     assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
 
 
-def record_two_runs(data_dir) -> None:
-    """Two runs of the sample photo with different concerns, recorded in the server's run store
-    through the run lifecycle, as the Analyse page records them (the Analyse flow itself is the
-    other tests' subject)."""
-    from skinapi import AnalysisSettings
-    from skinapi.imaging.photo import sample_jpeg
-    from skinapi.store import SqliteRunStore
-
-    emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
-    store = SqliteRunStore(data_dir / "runs.sqlite3")
-    try:
-        for actions in (["wrinkle", "pore", "redness", "radiance"], ["dark_circle_v2", "eye_bag"]):
-            record_run(store, test_client(emulator), sample_jpeg(), AnalysisSettings.build(actions))
-    finally:
-        store.close()
-        emulator.stop()
+TWO_RUNS = (["wrinkle", "pore", "redness", "radiance"], ["dark_circle_v2", "eye_bag"])
+"""Two runs of the sample, recorded straight into the server's store: these tests are about
+History, and the Analyse flow is the other tests' subject."""
 
 
 def test_history_shows_the_selected_runs_large_with_one_report_for_them(
@@ -133,7 +120,7 @@ def test_history_shows_the_selected_runs_large_with_one_report_for_them(
     """Two runs selected in History: the detail pane shows both photos larger than the table's
     thumbnails with their facts, and one HTML report covers both; at a laptop's and a phone's
     size (screenshots 17-history-selection-*)."""
-    record_two_runs(app_data)
+    record_sample_runs(app_data, *TWO_RUNS)
     for width, height in ((1440, 900), (390, 844)):
         page = open_page(width, height)
         page.goto(f"{app_url}/history")
@@ -154,7 +141,7 @@ def test_history_shows_the_selected_runs_large_with_one_report_for_them(
 
 
 def test_delete_and_purge_ask_in_a_dialog_first(page, app_url, app_data):
-    record_two_runs(app_data)
+    record_sample_runs(app_data, *TWO_RUNS)
     page.goto(f"{app_url}/history")
     wait_for_app_run(page)
     caption = page.get_by_text(re.compile(r"^\d+ of \d+ runs"))

@@ -3,17 +3,19 @@ tour; the Batch page's cohort and a trial's change from baseline; a screenshot o
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from ..helpers import SHOTS, serve_app, stop_app
+from skinapi.concerns import preset_actions
+
+from ..helpers import SHOTS, record_sample_runs, serve_app, stop_app
 from .actions import (
     PAGES,
     analyse_to_results,
     browser_test,
     choose,
-    choose_preset,
     expect,
     go_to,
     open_app,
@@ -98,20 +100,17 @@ class PageSeen:
     radar_read_out: bool = False
 
 
-def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
+def tour(page, app_url: str, *, audit: Path | None = None) -> dict[str, PageSeen]:
     """Each page reached from the sidebar as a person moves (a direct link has its own test),
-    after a run exists (with `audit`, two runs, so Compare has two to draw, and axe-core's
-    findings on each page); a screenshot of each."""
+    after a run from the Analyse page exists; a screenshot of each. With `audit` (the server's
+    data folder), an earlier run of the eye concerns is recorded there first, so Compare has two
+    radars to draw, and axe-core's findings on each page are taken."""
     width = page.viewport_size["width"]
+    if audit:
+        record_sample_runs(audit, preset_actions("eyes", "sd"))
     open_app(page, app_url)
     pick(page, "Sample photo")
     analyse_to_results(page)
-    if audit:
-        go_to(page, "Analyse")
-        choose_preset(page, "Eyes")
-        wait_for_app_run(page)
-        expect(page.get_by_role("button", name=re.compile("^Analyse · 12 units"))).to_be_visible()
-        analyse_to_results(page)
     wait_for_app_run(page)
     seen = {}
     for title, path in PAGES.items():
@@ -132,7 +131,7 @@ def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
                 else None
             ),
             violations=violations(page) if audit else [],
-            radar_read_out=audit and radar_figure(page).is_visible(),
+            radar_read_out=bool(audit) and radar_figure(page).is_visible(),
         )
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"30-{path}-{width}.png")
@@ -140,14 +139,14 @@ def tour(page, app_url: str, *, audit: bool) -> dict[str, PageSeen]:
 
 
 @pytest.fixture(scope="module")
-def laptop_tour(browser, app_url) -> dict[str, PageSeen]:
+def laptop_tour(browser, app_url, app_data) -> dict[str, PageSeen]:
     """One laptop-sized tour for the module, judged by the fit test and the accessibility
-    audit alike: a tour costs Chromium a page load, two runs and eight pages drawn."""
+    audit alike: a tour costs Chromium a page load, a run and eight pages drawn."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        yield tour(page, app_url, audit=True)
+        yield tour(page, app_url, audit=app_data)
     finally:
         context.close()
 
@@ -169,7 +168,7 @@ def test_every_page_fits_a_laptop_screen_without_an_exception(laptop_tour):
 @pytest.mark.xdist_group("browser-pages-phone")  # beside the laptop's, with a server of its own
 def test_every_page_fits_a_phone_screen_without_an_exception(open_page, app_url):
     """At 390×844, the sidebar folded away: the same as on a laptop."""
-    assert_fits(tour(open_page(390, 844), app_url, audit=False), 844)
+    assert_fits(tour(open_page(390, 844), app_url), 844)
 
 
 def test_every_page_has_no_critical_or_serious_accessibility_violation(laptop_tour):
