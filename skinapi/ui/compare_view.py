@@ -58,7 +58,9 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
             rows = [{k: v for k, v in row.items() if k != "Region"} for row in rows]
         # One kind of score (the toggle's) and no Region column when every row is the whole
         # face: four runs' changes and scores then fit beside the radar at 1440 px.
-        st.dataframe(rows, hide_index=True, width="stretch", height=480)
+        # As tall as its rows up to the radar's height: a fixed height left empty rows below
+        # two runs that share a few concerns.
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(480, 38 + 35 * len(rows)))
     return use_raw
 
 

@@ -22,6 +22,14 @@ from .actions import (
 pytestmark = browser_test("runs")
 
 
+TWO_RUNS = (
+    ["wrinkle", "pore", "redness", "eye_bag", "dark_circle_v2"],
+    ["dark_circle_v2", "eye_bag"],
+)
+"""Runs of the sample recorded straight into the server's store, for tests whose subject is
+what History and Compare do with runs (the Analyse flow is the other tests')."""
+
+
 def test_camera_photo_runs_demo_analysis_and_shows_radar(page, app_url):
     open_app(page, app_url)
     shot(page, "01-analyse-empty")
@@ -73,12 +81,12 @@ def test_results_page_overlay_views(page, app_url):
     shot(page, "07-results-side-by-side")
 
 
-def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, app_url):
+def test_two_demo_runs_with_different_settings_share_one_radar_on_compare(page, app_url, app_data):
+    """A run of the first concerns (recorded in the store) and one of the eye preset from the
+    Analyse page: Compare draws both on one radar."""
+    record_sample_runs(app_data, TWO_RUNS[0])
     open_app(page, app_url)
     pick(page, "Sample photo")
-    analyse_to_results(page)
-    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
-    go_to(page, "Analyse")
     choose_preset(page, "Eyes")
     wait_for_app_run(page)
     expect(page.get_by_role("button", name=re.compile("^Analyse · 12 units"))).to_be_visible()
@@ -107,11 +115,6 @@ def test_a_direct_link_to_a_page_on_a_fresh_server_gets_the_full_app(page, tmp_p
     finally:
         tracebacks = stop_app(url)
     assert not tracebacks, "the server logged a traceback:\n" + "\n".join(tracebacks)
-
-
-TWO_RUNS = (["wrinkle", "pore", "redness", "radiance"], ["dark_circle_v2", "eye_bag"])
-"""Two runs of the sample, recorded straight into the server's store: these tests are about
-History, and the Analyse flow is the other tests' subject."""
 
 
 def test_history_shows_the_selected_runs_large_with_one_report_for_them(
