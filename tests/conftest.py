@@ -1,6 +1,7 @@
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 
 import pytest
@@ -20,6 +21,12 @@ os.environ["SKINSCOPE_DATA_DIR"] = os.path.join(_DATA_HOME, "skinscope")
 # first run: this one sets PYTHONDONTWRITEBYTECODE, so each child compiled SkinScope again.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 os.environ["PYTHONPYCACHEPREFIX"] = os.path.join(_DATA_HOME, "bytecode")
+# A suite started in the background (`cmd &` in a script) inherits SIGINT ignored, and Python
+# keeps it ignored, as it should for a background job: the Ctrl-C tests then sent a Ctrl-C that
+# nothing heard (seen in a CI run started that way). They test a terminal's Ctrl-C, so this
+# process, and through it the CLIs it starts, take SIGINT as a terminal's job does.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
