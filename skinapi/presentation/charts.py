@@ -95,8 +95,9 @@ def radar(
         },
         showlegend=len(traces) > 1,
         legend={"orientation": "h", "y": -0.1},
-        # Regions' names are longer ("Between the brows") than concerns'.
-        margin={"l": 115 if by_region else 80, "r": 115 if by_region else 80, "t": 30, "b": 30},
+        # Room for the longest label ("Between the brows" for regions, "Lower eyelids" for
+        # concerns) beside a circle as wide as its column: at 80 px, Compare cut it at 1400 px.
+        margin={"l": 115 if by_region else 95, "r": 115 if by_region else 95, "t": 30, "b": 30},
         height=height,
         paper_bgcolor="rgba(0,0,0,0)",
         font={"size": 13},
