@@ -62,7 +62,8 @@ def radar(
             go.Scatterpolar(
                 r=_closed(values),
                 theta=_closed(shown),
-                name=name + (f" ({len(by_axis)} of {len(axes)} concerns)" if partial else ""),
+                # On a line of its own: beside a run's title, the legend ran past the chart.
+                name=name + (f"<br>({len(by_axis)} of {len(axes)} concerns)" if partial else ""),
                 fill="none" if partial else "toself",
                 mode="lines+markers",
                 connectgaps=False,

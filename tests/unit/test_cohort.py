@@ -459,7 +459,7 @@ def test_a_run_missing_concerns_leaves_gaps_on_a_shared_radar():
     assert whole.fill == "toself" and list(whole.r) == [60, 60, 60, 60]
     assert list(partial.theta) == ["Redness", "Pores", "Acne", "Redness"]
     assert list(partial.r) == [45, None, 45, 45] and partial.fill == "none"
-    assert partial.name == "Run 2 (2 of 3 concerns)"
+    assert partial.name == "Run 2<br>(2 of 3 concerns)"
 
 
 def test_the_clickable_radar_puts_each_concern_on_its_spoke_with_its_key():
