@@ -219,10 +219,11 @@ def record_sample_runs(data_dir: Path, *concerns: list[str]) -> None:
 
     emulator = start_emulator(processing_time=0.05, polling_interval=0.01, rate_limit=False)
     store = SqliteRunStore(data_dir / "runs.sqlite3")
+    client, photo = test_client(emulator), sample_jpeg()
     try:
         for actions in concerns:
             settings = AnalysisSettings.build(actions)
-            record_run(store, test_client(emulator), sample_jpeg(), settings, file="sample.jpg")
+            record_run(store, client, photo, settings, file="sample.jpg")
     finally:
         store.close()
         emulator.stop()
