@@ -5,7 +5,7 @@ import streamlit as st
 from skinapi.ui import audit_view
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import history
+from skinapi.ui.run_store import run_store
 
 enter_page()
 require("admin")
@@ -15,8 +15,8 @@ st.caption(
     "Append-only, in the run store: nothing in the app edits or deletes an entry, and a purge "
     "keeps them (and adds its own)."
 )
-store = history()
+store = run_store()
 if store is None:
-    st.error("The run history cannot be opened, so neither can its audit trail (see History).")
+    st.error("The run store cannot be opened, so neither can its audit trail (see History).")
 else:
     audit_view.audit_view(store)

@@ -5,7 +5,7 @@ import streamlit as st
 from skinapi.ui import batch_view, cohort_view, connection, messages
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import history
+from skinapi.ui.run_store import run_store
 from skinapi.ui.state import remembered
 
 enter_page()
@@ -41,7 +41,7 @@ if plan is not None:
 shown = st.session_state.get("batch_name_shown") or batch
 batch_view.progress(shown)
 
-store = history()
+store = run_store()
 if store is not None:
     st.divider()
     st.header("Cohort")

@@ -7,15 +7,15 @@ from skinapi.statistics import demo_limits, tables
 from skinapi.ui import compare_view, messages
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import history, read_runs
+from skinapi.ui.run_store import read_runs, run_store
 
 enter_page()
 require("viewer")
 
 st.title("Compare runs")
-store, stored = history(), read_runs()
+store, stored = run_store(), read_runs()
 if store is None or stored is None:
-    st.error("The run history cannot be read; the History page says why and offers a way out.")
+    st.error("The run store cannot be read; the History page says why and offers a way out.")
     st.page_link("pages/history.py", label="Go to History", icon=":material/history:")
     st.stop()
 done = [r for r in stored if r.state == "success"]

@@ -6,8 +6,8 @@ from skinapi.store import RunQuery
 from skinapi.ui import history_detail, history_view
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import ask_history, history
 from skinapi.ui.history_export import export_matching
+from skinapi.ui.run_store import ask_run_store, run_store
 from skinapi.ui.runflow import resume_stored_runs
 
 enter_page()
@@ -17,9 +17,9 @@ st.title("History")
 if history_view.way_out():
     st.stop()
 
-store = history()
+store = run_store()
 resume_stored_runs()
-everything = ask_history(lambda s: s.totals(RunQuery()))
+everything = ask_run_store(lambda s: s.totals(RunQuery()))
 if everything is None:  # reading failed just now: say why, offer the way out
     history_view.way_out()
     st.stop()
@@ -32,8 +32,8 @@ if not everything.runs:
     st.stop()
 
 query = history_view.filters(everything)
-matching = ask_history(lambda s: s.totals(query).runs) or 0
-page = ask_history(lambda s: s.query(history_view.page_of(query, matching)))
+matching = ask_run_store(lambda s: s.totals(query).runs) or 0
+page = ask_run_store(lambda s: s.query(history_view.page_of(query, matching)))
 if page is None:
     history_view.way_out()
     st.stop()

@@ -43,7 +43,7 @@ if current is not None:
     # The participant's result goes first, large, where they look; the camera stays below.
     with participant_view:
         if current.not_saved:
-            st.warning(f"Not saved in the history: {current.not_saved}", icon=":material/save:")
+            st.warning(f"Not saved in the run store: {current.not_saved}", icon=":material/save:")
         if current.state == "success":
             participant_result(current)
         elif current.error:

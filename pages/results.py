@@ -5,7 +5,7 @@ import streamlit as st
 from skinapi.ui import mask_view, results_view
 from skinapi.ui.access import require
 from skinapi.ui.frame import enter_page
-from skinapi.ui.history import latest_result
+from skinapi.ui.run_store import latest_result
 from skinapi.ui.state import current_run
 
 enter_page()
@@ -36,7 +36,7 @@ if run.result.missing:
     )
 if run.not_saved:
     st.warning(
-        f"Not saved in the history: {run.not_saved} The result is here for this session only: "
+        f"Not saved in the run store: {run.not_saved} The result is here for this session only: "
         "download it below (JSON, CSV, masks).",
         icon=":material/save:",
     )

@@ -1,13 +1,14 @@
 """SkinScope's client for Perfect Corp's YouCam AI Skin Analysis API (V2.1).
 
-The core is the package's top-level modules (backends, errors, concerns, results, schema, the
-transport and its replies, scrubbing, recording and polling, the endpoint `resources`, and the
-client: the standard library and requests). The layers above it are subpackages, each importing only
-those below: `imaging` (faces, photo checks, overlays, live guidance) → `store` (the run store
-interface and its SQLite implementation, run states, leases) → `runs` (the run lifecycle,
-batches, the request budget) → `statistics` (tables, cohorts, confidence intervals) and
-`presentation` (charts, the HTML report, exports) → `ui` (the only Streamlit importer) and the
-CLI; `demo` (the emulator and its engine) stands beside them.
+The core is the package's top-level modules (backends, errors, names, concerns, roles, results,
+schema, the transport and its replies, scrubbing, recording, polling and progress, `parallel`,
+the endpoint `resources`, and the client: the standard library and requests). The layers above
+it are subpackages, each importing only those below: `imaging` (faces, photo checks, overlays,
+live guidance) → `store` (the run store interface with its SQLite and PostgreSQL
+implementations, local and S3 files, run states, leases) → `runs` (the run lifecycle, batches,
+the request budget, spend caps) → `statistics` (tables, cohorts, confidence intervals) and
+`presentation` (charts, the HTML report, the participant PDF, exports) → `ui` (the only
+Streamlit importer) and the CLI; `demo` (the emulator and its engine) stands beside them.
 
 The names below load on first use (PEP 562): `python -m skinapi` starts its photo check before
 requests, the store or OpenCV are imported, and a command that needs none of them never pays

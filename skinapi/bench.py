@@ -94,9 +94,16 @@ def bench_cli(runs: int) -> None:
         photo = Path(folder) / "face.jpg"
         photo.write_bytes(_photo())
         command = [
-            sys.executable, "-m", "skinapi", "analyze", str(photo), "--preset", "sd-all",
-            "--base-url", emulator.url,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "skinapi",
+            "analyze",
+            str(photo),
+            "--preset",
+            "sd-all",
+            "--base-url",
+            emulator.url,
+        ]
 
         cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cached["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "bytecode")
@@ -233,15 +240,26 @@ def history_runs(count: int, seed: int = 1):
         result = None
         if state == "success":
             concerns = [
-                {"type": a, "region": None, "raw_score": (raw := rng.uniform(20, 95)),
-                 "ui_score": ui_score(raw), "mask": None}
+                {
+                    "type": a,
+                    "region": None,
+                    "raw_score": (raw := rng.uniform(20, 95)),
+                    "ui_score": ui_score(raw),
+                    "mask": None,
+                }
                 for a in actions
-            ]  # fmt: skip
+            ]
             result = AnalysisResult.from_dict(
-                {"task_id": f"task_{index}", "api_version": "v2.1", "format": "json",
-                 "overall": round(rng.uniform(40, 95), 1), "skin_age": rng.randrange(18, 70),
-                 "concerns": concerns, "skin_types": []}
-            )  # fmt: skip
+                {
+                    "task_id": f"task_{index}",
+                    "api_version": "v2.1",
+                    "format": "json",
+                    "overall": round(rng.uniform(40, 95), 1),
+                    "skin_age": rng.randrange(18, 70),
+                    "concerns": concerns,
+                    "skin_types": [],
+                }
+            )
         record = RunRecord(
             settings=settings,
             backend="live" if rng.random() < 0.2 else "emulator",
@@ -295,8 +313,11 @@ def bench_history(stored: int, database_url: str | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YOUCAM_")}
         child = subprocess.run(
             [sys.executable, "-m", "skinapi.ui.history_bench", folder, str(app), "exports"],
-            capture_output=True, text=True, env=env, cwd=app.parent,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=app.parent,
+        )
         if child.returncode:
             print(f"bench history: the measuring process failed:\n{child.stderr[-3000:]}")
             return

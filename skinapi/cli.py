@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--out", type=Path, help="folder to save the masks in")
     analyze.add_argument(
-        "--no-history", action="store_true", help="do not record the run in the run history"
+        "--no-history", action="store_true", help="do not record the run in the run store"
     )
 
     cli_batch.add_parser(commands, _add_task_options)
@@ -57,7 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="pre-flight a photo; print the report as JSON")
     check.add_argument("image", type=Path)
-    check.add_argument("--quality", "--mode", dest="quality", choices=("sd", "hd"), default="sd")
+    check.add_argument("--quality", choices=("sd", "hd"), default="sd")
+    # The old name, still read, no longer offered: the glossary's word is quality.
+    check.add_argument(
+        "--mode",
+        dest="quality",
+        choices=("sd", "hd"),
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     check.add_argument("--fix", type=Path, metavar="OUT", help="write the fixed photo here")
 
     emulator = commands.add_parser("emulator", help="run the YouCam-compatible emulator")
@@ -114,7 +122,7 @@ def _add_task_options(
     group.add_argument("--actions", help="comma-separated concerns, e.g. redness,hd_pore")
     group.add_argument(
         "--preset",
-        help="MODE-PRESET, e.g. sd-all or hd-eyes (presets: " + ", ".join(PRESETS) + ")",
+        help="QUALITY-PRESET, e.g. sd-all or hd-eyes (presets: " + ", ".join(PRESETS) + ")",
     )
     parser.add_argument("--format", choices=("json", "zip"), default="json")
     parser.add_argument("--api-version", choices=("v2.1", "v2.0"), default="v2.1")
@@ -163,7 +171,8 @@ def _check(args) -> int:
     except PhotoError as exc:
         print(
             json.dumps(
-                {"mode": args.quality, "ok": False, "readable": False, "error": str(exc)}, indent=2
+                {"quality": args.quality, "ok": False, "readable": False, "error": str(exc)},
+                indent=2,
             )
         )
         return 2

@@ -41,7 +41,7 @@ def settings_from(args) -> AnalysisSettings:
         quality, _, preset = args.preset.partition("-")
         if quality not in ("sd", "hd") or not preset:
             raise RequestValidationError(
-                [f"--preset takes MODE-PRESET such as sd-all, not {args.preset!r}."]
+                [f"--preset takes QUALITY-PRESET such as sd-all, not {args.preset!r}."]
             )
         actions = preset_actions(preset, quality)  # type: ignore[arg-type]
     else:
@@ -96,7 +96,7 @@ def open_history(without_it: str = "the analysis is not recorded"):
     try:
         return open_store()
     except StoreError as exc:
-        say(f"warning: the run history cannot be used ({exc}); {without_it}")
+        say(f"warning: the run store cannot be used ({exc}); {without_it}")
         return None
 
 

@@ -41,7 +41,7 @@ _GLOSSARY_STATE = {
 def add_parsers(commands, add_task_options: Callable[..., None]) -> None:
     resume = commands.add_parser(
         "resume",
-        help="carry on with a task created earlier (the history knows its settings and URL)",
+        help="carry on with a task created earlier (the run store knows its settings and URL)",
     )
     resume.add_argument("task_id")
     add_task_options(resume, required=False, base_url_default=None)
@@ -166,7 +166,7 @@ def resume(args) -> int:
         if not (args.actions or args.preset):
             raise RequestValidationError(
                 [
-                    f"Task {args.task_id} is not in the run history: name its concerns with "
+                    f"Task {args.task_id} is not in the run store: name its concerns with "
                     "--actions or --preset."
                 ]
             )
@@ -218,7 +218,7 @@ def resume(args) -> int:
 
 def _finish(run, outcome, out: Path | None) -> int:
     if run.not_saved:
-        say(f"warning: not recorded in the run history ({run.not_saved})")
+        say(f"warning: not recorded in the run store ({run.not_saved})")
     if outcome is not None and outcome.exception is not None:
         exc = outcome.exception
         if run.task_id and not exc.task_id:

@@ -1,4 +1,4 @@
-"""The CLI's `store` commands: `store copy` moves this machine's history (SKINSCOPE_DATA_DIR's
+"""The CLI's `store` commands: `store copy` moves this machine's run store (SKINSCOPE_DATA_DIR's
 SQLite file and its files) into a team's shared store, idempotently, and prints what it did
 with checksums of both sides."""
 
@@ -11,10 +11,10 @@ from .errors import RequestValidationError
 
 
 def add_parser(commands) -> None:
-    store = commands.add_parser("store", help="move a history into the shared store")
+    store = commands.add_parser("store", help="move this machine's run store into the shared one")
     actions = store.add_subparsers(dest="store_command", required=True)
     copy = actions.add_parser(
-        "copy", help="copy this machine's history into PostgreSQL (and its files into S3)"
+        "copy", help="copy this machine's run store into PostgreSQL (and its files into S3)"
     )
     copy.add_argument("--to", required=True, help="postgresql://user:password@host:port/db")
     copy.add_argument("--files", help="s3://bucket/prefix (default: the files stay where they are)")

@@ -303,7 +303,7 @@ class AnalysisSettings:
         return body
 
     def to_dict(self) -> dict:
-        """A plain dict for history, exports and the CLI; `from_dict` reads it back."""
+        """A plain dict for the run store, exports and the CLI; `from_dict` reads it back."""
         return {
             "actions": list(self.actions),
             "format": self.format,

@@ -186,7 +186,7 @@ class ProtocolError(SkinApiError):
 
 
 class StoreError(SkinApiError):
-    """The run history cannot be used; the message says how to get out."""
+    """The run store cannot be used; the message says how to get out."""
 
     exit_code = 2
 

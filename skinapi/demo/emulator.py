@@ -252,5 +252,6 @@ class _QuietServer(ThreadingHTTPServer):
         kind = sys.exc_info()[0]
         if kind is not None and issubclass(kind, (ConnectionError, TimeoutError)):
             return
-        print(f"emulator: a request failed ({kind.__name__ if kind else 'unknown'})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"emulator: a request failed ({kind.__name__ if kind else 'unknown'})", file=sys.stderr
+        )

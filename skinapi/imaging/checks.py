@@ -70,7 +70,7 @@ class PhotoReport:
 
     def to_dict(self) -> dict:
         return {
-            "mode": self.quality,
+            "quality": self.quality,
             "ok": self.ok,
             "checks": [c.__dict__ for c in self.checks],
             "fixes": self.fixes,

@@ -1,6 +1,7 @@
-"""A run's lifecycle: the one place that says which state a run moves to, and the one recorder
-that writes it. A page, the live trial, `analyze`, `resume` and a batch all drive their runs
-through it; nothing else writes a run's state.
+"""A run's lifecycle: its states, the moves between them, and the one recorder that writes
+them. A page, the live trial, `analyze` and `resume` drive a run through `run_analysis`; a
+batch's scheduler (runs/batch.py) moves many runs at once with the same fates (runs/fates.py),
+the same polling rule and this Recorder. Nothing else writes a run's state.
 
     pending ──▶ sending ──▶ running ──▶ success
        │           │           ├──▶ error      (the API refused the task, the engine failed it)
@@ -209,6 +210,13 @@ class Run(RunRecord):
     def in_flight(self) -> bool:
         return self.state in IN_FLIGHT_STATES
 
+    def wait_again(self) -> None:
+        """A stalled run (our deadline passed while its task still ran) is followed again by its
+        task_id: back to running, for the next `run_analysis` to poll."""
+        if self.state != "stalled" or not self.task_id:
+            raise ValueError(f"only a stalled run with a task_id waits again, not {self.state}")
+        self.state = "running"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -238,14 +246,14 @@ def run_analysis(
     on_progress: Callable[[Progress], None] | None = None,
     timeout: float = DEFAULT_WAIT_TIMEOUT,
 ) -> Outcome:
-    """Run `run`, or resume it when it has a task_id; record it in `store` (None: history is
-    unusable, so nothing is recorded). `run` is updated in place as it goes — the create's fate
-    and the task_id the moment they are known — and the outcome is returned. While another
-    window, process or batch holds the run's lease nothing is sent or polled, and the outcome
-    is ``running`` and `elsewhere`. A new run waits while another analyses the same photo with
-    the same settings on the same backend, then adopts its result (`adopted`: nothing sent; see
-    same_photo). A store that fails never costs the result: it stays in the run, with the
-    reason in `run.not_saved`."""
+    """Run `run`, or resume it when it has a task_id; record it in `store` (None: the run
+    store is unusable, so nothing is recorded). `run` is updated in place as it goes — the
+    create's fate and the task_id the moment they are known — and the outcome is returned.
+    While another window, process or batch holds the run's lease nothing is sent or polled, and
+    the outcome is ``running`` and `elsewhere`. A new run waits while another analyses the same
+    photo with the same settings on the same backend, then adopts its result (`adopted`:
+    nothing sent; see same_photo). A store that fails never costs the result: it stays in the
+    run, with the reason in `run.not_saved`."""
     resuming = run.task_id is not None
     run.base_url = run.base_url or client.base_url
     recorder = Recorder(store)

@@ -1,5 +1,6 @@
-"""The store: where runs are kept (`RunStore` and its SQLite implementation), their states and
-leases. Uses the core only; the run lifecycle (`skinapi.runs`) sits above it."""
+"""The run store: where runs are kept (the `RunStore` interface, with SQLite by default and
+PostgreSQL for a team), the files of each run (a local folder, or S3), their states and leases.
+Uses the core only; the run lifecycle (`skinapi.runs`) sits above it."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ DATABASE_URL = "SKINSCOPE_DATABASE_URL"
 
 def open_store(path: Path | str | None = None) -> RunStore:
     """The run store the configuration names: the team's PostgreSQL when SKINSCOPE_DATABASE_URL
-    is set, else SKINSCOPE_DATA_DIR's SQLite history (`path`'s, when given)."""
+    is set, else SKINSCOPE_DATA_DIR's SQLite run store (`path`'s, when given)."""
     url = os.environ.get(DATABASE_URL, "").strip()
     if not url:
         return SqliteRunStore(path, _run_files(path))

@@ -30,10 +30,14 @@ class CopyReport:
 
     def to_dict(self) -> dict:
         return {
-            "runs": self.runs, "copied": self.copied, "already_there": self.already,
-            "files_copied": self.files, "source_checksum": self.source_checksum,
-            "target_checksum": self.target_checksum, "checksums_match": self.matches,
-        }  # fmt: skip
+            "runs": self.runs,
+            "copied": self.copied,
+            "already_there": self.already,
+            "files_copied": self.files,
+            "source_checksum": self.source_checksum,
+            "target_checksum": self.target_checksum,
+            "checksums_match": self.matches,
+        }
 
 
 def copy_history(source: RunStore, target: RunStore, *, same_files: bool = False) -> CopyReport:

@@ -24,13 +24,13 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
 
 
-FRESH_HINT = "Start a fresh history on the History page (the old file is kept beside it)."
+FRESH_HINT = "Start a fresh run store on the History page (the old file is kept beside it)."
 
 
 def checked_run_id(run_id: str) -> str:
     if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
         raise StoreError(
-            f"The run history holds a run id SkinScope never writes ({run_id!r:.40})",
+            f"The run store holds a run id SkinScope never writes ({run_id!r:.40})",
             hint=FRESH_HINT,
         )
     return run_id

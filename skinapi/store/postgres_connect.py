@@ -15,7 +15,7 @@ CONNECT_TIMEOUT_S = 5
 POOL_SIZE = int(os.environ.get("SKINSCOPE_DATABASE_POOL_SIZE", "8"))
 UNREACHABLE_HINT = (
     "Check that the database server is up and SKINSCOPE_DATABASE_URL names it "
-    "(postgresql://user:password@host:port/database); unset it to use this machine's history."
+    "(postgresql://user:password@host:port/database); unset it to use this machine's run store."
 )
 
 

@@ -42,7 +42,7 @@ class PostgresReading(SqlStore):
 
     @guarded
     def get(self, run_id: str) -> RunRecord | None:
-        return self._one("id = %s", (run_id,), f"Run {run_id} in the history")
+        return self._one("id = %s", (run_id,), f"Run {run_id} in the run store")
 
     @guarded
     def list(self, *, limit: int | None = None) -> list[RunRecord]:

@@ -155,7 +155,7 @@ class SqlStore:
                 break
             if run_id or attempt == 2:
                 raise StoreError(
-                    f"Run id {chosen} is taken already in the history",
+                    f"Run id {chosen} is taken already in the run store",
                     hint="Run it again: a new run gets a new id.",
                 )
             chosen = new_run_id()
@@ -183,7 +183,7 @@ class SqlStore:
         )
         if not changed:  # deleted or purged meanwhile: its task and result must not go unseen
             raise StoreError(
-                f"Run {run_id} is no longer in the history (deleted or purged while it ran)",
+                f"Run {run_id} is no longer in the run store (deleted or purged while it ran)",
                 hint="Its task id is in the debug log and the summary; look it up there.",
             )
 

@@ -50,7 +50,7 @@ class SqliteRunStore(SqliteReading, SqliteLedger):
             ) from None
         if self.path.exists() and not self.path.is_file():
             raise StoreError(
-                f"The run history {self.path} is not a file",
+                f"The run store {self.path} is not a file",
                 hint="Move it aside, or point SKINSCOPE_DATA_DIR at another folder.",
             )
         self._open()
@@ -62,7 +62,7 @@ class SqliteRunStore(SqliteReading, SqliteLedger):
             queries.prepare(self._db)
         except sqlite3.Error as exc:
             raise StoreError(
-                f"The run history at {self.path} cannot be read ({exc})", hint=FRESH_HINT
+                f"The run store at {self.path} cannot be read ({exc})", hint=FRESH_HINT
             ) from None
 
     def _meta(self, key: str) -> str | None:
@@ -70,7 +70,7 @@ class SqliteRunStore(SqliteReading, SqliteLedger):
 
     @classmethod
     def fresh(cls, path: Path | str | None = None) -> SqliteRunStore:
-        """Move an unusable history aside (kept as ``*.broken-<time>``) and start anew."""
+        """Move an unusable run store aside (kept as ``*.broken-<time>``) and start anew."""
         return cls(_moved_aside(Path(path) if path else default_path()))
 
     @guarded
@@ -155,7 +155,7 @@ def _moved_aside(path: Path) -> Path:
             Path(str(path) + suffix).unlink(missing_ok=True)
     except OSError as exc:
         raise StoreError(
-            f"Cannot start a fresh history: {path.parent} does not let SkinScope move the "
+            f"Cannot start a fresh run store: {path.parent} does not let SkinScope move the "
             f"old file aside ({exc.strerror or exc})",
             hint="Point SKINSCOPE_DATA_DIR at a folder you can write, then reload.",
         ) from None
@@ -163,26 +163,26 @@ def _moved_aside(path: Path) -> Path:
 
 
 def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
-    """Create a new history, upgrade an older one, refuse what is not one."""
+    """Create a new run store, upgrade an older one, refuse what is not one."""
     db.execute("PRAGMA journal_mode=WAL")
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not tables:
         schema.create(db, SCHEMA_VERSION)
     elif "meta" not in tables:
         raise StoreError(
-            f"{path} is not a SkinScope run history",
-            hint="Move it aside, or start a fresh history.",
+            f"{path} is not a SkinScope run store",
+            hint="Move it aside, or start a fresh run store.",
         )
     stored_version = schema.meta_value(db, "schema_version") or "0"
     if not stored_version.isdigit():
         raise StoreError(
-            f"The run history at {path} has no readable schema version ({stored_version[:20]!r})",
+            f"The run store at {path} has no readable schema version ({stored_version[:20]!r})",
             hint=FRESH_HINT,
         )
     version = schema.upgrade(db, int(stored_version))
     if version != SCHEMA_VERSION:
         raise StoreError(
-            f"The run history at {path} has schema version {version}; this SkinScope reads "
+            f"The run store at {path} has schema version {version}; this SkinScope reads "
             f"version {SCHEMA_VERSION}",
             hint=FRESH_HINT,
         )

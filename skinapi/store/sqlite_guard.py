@@ -11,12 +11,12 @@ from .ids import FRESH_HINT
 
 
 def problem(path: Path, exc: Exception) -> StoreError | None:
-    """A damaged or unwritable history never takes the app down."""
+    """A damaged or unwritable run store never takes the app down."""
     if isinstance(exc, sqlite3.Error):
-        return StoreError(f"The run history at {path} cannot be used ({exc})", hint=FRESH_HINT)
+        return StoreError(f"The run store at {path} cannot be used ({exc})", hint=FRESH_HINT)
     if isinstance(exc, OSError):
         return StoreError(
-            f"The run history's files under {path.parent} cannot be written or read "
+            f"The run store's files under {path.parent} cannot be written or read "
             f"({exc.strerror or exc})",
             hint="Free disk space, or point SKINSCOPE_DATA_DIR at a folder you can write.",
         )

@@ -32,7 +32,7 @@ class SqliteReading(SqlStore):
 
     @guarded
     def get(self, run_id: str) -> RunRecord | None:
-        return one(self._db, "id = ?", (run_id,), f"Run {run_id} in the history")
+        return one(self._db, "id = ?", (run_id,), f"Run {run_id} in the run store")
 
     @guarded
     def list(self, *, limit: int | None = None) -> list[RunRecord]:

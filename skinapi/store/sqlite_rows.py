@@ -45,8 +45,16 @@ COLUMNS = (
 SELECTED = ", ".join(COLUMNS)
 JSON_COLUMNS = ("result", "debug", "settings", "meta", "conditions")
 _TEXT_COLUMNS = (
-    "label", "note", "trial", "participant", "batch", "file", "visit", "base_url", "person",
-)  # fmt: skip
+    "label",
+    "note",
+    "trial",
+    "participant",
+    "batch",
+    "file",
+    "visit",
+    "base_url",
+    "person",
+)
 WRITTEN = (*COLUMNS, "quality", "overall", "file_bytes")
 """What a whole record writes: its columns, and those kept for History's filters and size."""
 INSERT = f"INSERT INTO runs ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})"
@@ -109,19 +117,37 @@ def row_of(run: RunRecord, run_id: str, file_bytes: int) -> tuple:
     """A whole record as the values of `INSERT`."""
     result = run.result.to_dict() | {"mask_files": run.mask_files} if run.result else None
     values = {
-        "id": run_id, "created": run.created, "backend": run.backend,
-        "api_version": run.api_version, "settings": json.dumps(run.settings.to_dict()),
-        "actions": ",".join(run.actions), "source": run.source, "photo_hash": run.photo_hash,
-        "task_id": run.task_id, "state": run.state,
-        "result": json.dumps(result) if result else None, "duration": run.duration,
-        "units": run.units, "error_code": run.error_code, "error_message": run.error_message,
-        "label": run.label, "note": run.note, "trial": run.trial,
-        "participant": run.participant, "debug": json.dumps(run.debug), "batch": run.batch,
-        "file": run.file, "meta": json.dumps(run.meta), "visit": run.visit,
-        "base_url": run.base_url, "conditions": json.dumps(run.conditions),
-        "quality": run.quality, "overall": run.overall, "file_bytes": file_bytes,
+        "id": run_id,
+        "created": run.created,
+        "backend": run.backend,
+        "api_version": run.api_version,
+        "settings": json.dumps(run.settings.to_dict()),
+        "actions": ",".join(run.actions),
+        "source": run.source,
+        "photo_hash": run.photo_hash,
+        "task_id": run.task_id,
+        "state": run.state,
+        "result": json.dumps(result) if result else None,
+        "duration": run.duration,
+        "units": run.units,
+        "error_code": run.error_code,
+        "error_message": run.error_message,
+        "label": run.label,
+        "note": run.note,
+        "trial": run.trial,
+        "participant": run.participant,
+        "debug": json.dumps(run.debug),
+        "batch": run.batch,
+        "file": run.file,
+        "meta": json.dumps(run.meta),
+        "visit": run.visit,
+        "base_url": run.base_url,
+        "conditions": json.dumps(run.conditions),
+        "quality": run.quality,
+        "overall": run.overall,
+        "file_bytes": file_bytes,
         "person": run.person,
-    }  # fmt: skip
+    }
     return tuple(values[name] for name in WRITTEN)
 
 

@@ -41,7 +41,7 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS runs_overall ON runs (overall, created)",
     "CREATE INDEX IF NOT EXISTS runs_file_bytes ON runs (file_bytes)",
 )
-"""History's filters and orders, and the history's size (a sum over a small index)."""
+"""History's filters and orders, and the run store's size (a sum over a small index)."""
 
 AUDIT = """CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, person TEXT NOT NULL,
@@ -129,7 +129,7 @@ UPGRADES: dict[int, tuple] = {
     6: ("ALTER TABLE runs ADD COLUMN conditions TEXT DEFAULT '{}'",),
     7: ("ALTER TABLE runs ADD COLUMN person TEXT DEFAULT ''", *TEAM),
 }
-"""The statements that take a history from each version to the next."""
+"""The statements that take a run store from each version to the next."""
 
 
 def create(db: sqlite3.Connection, version: int) -> None:

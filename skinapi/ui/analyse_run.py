@@ -12,8 +12,8 @@ from ..runs.lifecycle import Run, run_key
 from . import access, spend_view
 from .analyse_photo import ChosenPhoto
 from .connection import LIVE, Connection, key_refusal
-from .history import adopt_stored_result
 from .messages import show_error
+from .run_store import adopt_stored_result
 from .runflow import execute
 from .state import remembered, runs
 
@@ -77,7 +77,7 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
     if run and run.state in ("error", "stalled", "expired") and run.error:
         show_error(run.error)
         if run.state == "stalled" and st.button("Resume waiting for this task", key="do_resume"):
-            run.state = "running"
+            run.wait_again()
             st.rerun()
     if run and run.state == "unsent" and run.error:
         show_error(run.error)  # refused by a spend cap: nothing was sent

@@ -14,7 +14,7 @@ import streamlit as st
 from ..errors import StoreError
 from ..store import AUDIT_ACTIONS
 from . import identity
-from .history import history
+from .run_store import run_store
 
 Data = TypeVar("Data")
 
@@ -23,7 +23,7 @@ def record(action: str, *, person: str | None = None, **detail) -> bool:
     """One entry in the run store's trail; False (and a toast) when it cannot be written."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"not an audit action: {action!r}")
-    store = history()
+    store = run_store()
     if store is None:
         return False
     try:
@@ -38,7 +38,7 @@ def audited(action: str, data: Data | Callable[[], Data], **detail) -> Callable[
     """A download's data (or the callable that makes it), made when it is clicked — Streamlit
     runs it outside the script, so the person and the store are taken now — and audited as it
     is handed over."""
-    person, store = identity.person().name, history()
+    person, store = identity.person().name, run_store()
 
     def made() -> Data:
         data_now = data() if callable(data) else data

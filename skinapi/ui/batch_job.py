@@ -28,7 +28,7 @@ class BatchJob:
     progress: BatchProgress | None = None
     summary: BatchSummary | None = None
     error: str | None = None
-    """Why the batch ended early, in one line; the runs it created are in the history."""
+    """Why the batch ended early, in one line; the runs it created are in the run store."""
     thread: threading.Thread | None = None
     sendable: int = 0
 

@@ -22,8 +22,8 @@ from ..runs.batch import (
 from ..runs.batch_plan import BatchPlan
 from . import access, batch_job, spend_view
 from .connection import Connection, key_refusal
-from .history import history
 from .messages import show_error
+from .run_store import run_store
 from .state import remembered
 
 IMAGE_TYPES = ["jpg", "jpeg", "png"]
@@ -116,7 +116,7 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
             on_checked=lambda done, total: bar.progress(
                 done / max(total, 1), text=f"Checking the photos… {done} of {total}"
             ),
-            store=history(),
+            store=run_store(),
         )
         bar.empty()
     except BatchInputError as exc:
@@ -161,7 +161,7 @@ def show_plan(plan: BatchPlan, limits_note: str) -> None:
 def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
     """Start (or resume) the batch; one batch at a time shares the key's rate limit."""
     running = batch_job.running_job()
-    store = history()
+    store = run_store()
     if running is not None:
         st.info(f"Batch **{markdown_text(running.batch)}** is running.", icon=":material/pending:")
         return
@@ -170,7 +170,7 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
         return
     if store is None:
         st.error(
-            "The run history cannot be used (see History): a batch must be recorded "
+            "The run store cannot be used (see History): a batch must be recorded "
             "before its tasks are created, so it cannot start."
         )
         return
@@ -262,8 +262,8 @@ def finished(job: batch_job.BatchJob) -> None:
     s = job.summary
     if job.error:
         st.error(
-            f"{markdown_text(job.error, 400)} Runs already created are in the history; run the batch again to "
-            "resume it (nothing that succeeded is sent again).",
+            f"{markdown_text(job.error, 400)} Runs already created are in History; run the "
+            "batch again to resume it (nothing that succeeded is sent again).",
             icon=":material/error:",
         )
     if s is None:

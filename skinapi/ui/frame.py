@@ -21,8 +21,8 @@ from .connection import (
     key_refusal,
     masked,
 )
-from .history import forget_failed_read, history_problem
 from .messages import DEMO_NOTICE
+from .run_store import forget_failed_read, run_store_problem
 from .runflow import resume_stored_runs
 from .state import runs
 
@@ -149,8 +149,8 @@ def sidebar() -> None:
             st.warning(
                 "No API key yet. Add one on the Settings page, in secrets.toml or as YOUCAM_API_KEY."
             )
-        if history_problem():
-            st.warning("The run history cannot be opened; see the History page.")
+        if run_store_problem():
+            st.warning("The run store cannot be opened; see the History page.")
         running = [r for r in runs().values() if r.in_flight]
         if running:
             st.info(f"A task is in flight: `{running[0].task_id or 'starting'}`.")

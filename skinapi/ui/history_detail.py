@@ -14,7 +14,7 @@ from ..names import markdown_text
 from ..statistics.tables import BACKEND_LABELS
 from ..store import RunRecord, RunStore
 from ..store.states import STATE_LABELS
-from .history import history
+from .run_store import run_store
 
 SHOWN = 4
 """Runs the pane shows at most (Compare takes up to four); the rest are in the table."""
@@ -53,7 +53,7 @@ def _photo(run: RunRecord, store: RunStore, width: int) -> None:
 def _preview(run_id: str, width: int) -> bytes | None:
     """A run's photo at `width`, made once: a run's photo never changes, and an HD original
     decoded on every rerun (typing a filter with a run selected) cost History its speed."""
-    store = history()
+    store = run_store()
     if store is None:
         return None
     try:

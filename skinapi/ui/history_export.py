@@ -13,7 +13,7 @@ from ..presentation.exports import query_name
 from ..presentation.exports_selection import KINDS, write_selection
 from ..store import RunQuery, RunStore
 from .audit_log import audited, record
-from .history import store_path
+from .run_store import store_path
 
 DOWNLOAD_LIMIT = 50_000_000
 """Bytes of an export offered as a download; a larger one is read from its folder."""

@@ -1,4 +1,4 @@
-"""The History page's parts: the way out of a broken history, filters, the run table, what
+"""The History page's parts: the way out of a broken run store, filters, the run table, what
 can be done with a selection (open, compare, export, label, delete), the units ledger, purge."""
 
 from __future__ import annotations
@@ -20,30 +20,35 @@ from ..store.states import STATE_LABELS
 from . import access, batch_job
 from .audit_log import audited, record
 from .connection import LIVE, find_key, show_balance
-from .history import delete_runs_everywhere, history_problem, open_in_results, start_fresh_history
-from .history import store_path as history_path
 from .messages import show_error
+from .run_store import (
+    delete_runs_everywhere,
+    open_in_results,
+    run_store_problem,
+    start_fresh_run_store,
+)
+from .run_store import store_path as run_store_path
 from .state import remembered
 
 
 def way_out() -> bool:
-    """When the history cannot be used: why, and a fresh start; True if it was shown."""
-    problem = history_problem()
+    """When the run store cannot be used: why, and a fresh start; True if it was shown."""
+    problem = run_store_problem()
     if not problem:
         return False
     show_error(problem.as_dict())
-    st.caption(f"History file: `{history_path()}`")
+    st.caption(f"Run store file: `{run_store_path()}`")
     if failure := st.session_state.pop("history_fresh_failed", None):
         st.error(failure, icon=":material/folder_off:")
     if os.environ.get(DATABASE_URL):  # a team's database is its admins' to mend, not ours
         st.caption("The next run of this page asks the shared store again.")
         return True
     if st.button(
-        "Start a fresh history (the old file is kept beside it)",
+        "Start a fresh run store (the old file is kept beside it)",
         key="do_fresh_history",
         type="primary",
     ):
-        if failed := start_fresh_history():
+        if failed := start_fresh_run_store():
             st.session_state["history_fresh_failed"] = str(failed)
         st.rerun()
     return True
@@ -54,7 +59,7 @@ def unreadable_note(store: RunStore) -> None:
         st.warning(
             f"{len(store.unreadable)} stored run(s) are damaged and left out: "
             + ", ".join(store.unreadable[:5])
-            + ". The others are shown; export what you need, or start a fresh history.",
+            + ". The others are shown; export what you need, or start a fresh run store.",
             icon=":material/report:",
         )
 

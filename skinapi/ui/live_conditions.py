@@ -11,7 +11,7 @@ import streamlit as st
 from ..names import one_line
 from ..statistics.conditions import SKIN_CHOICES, part_of_day
 from ..store import RunQuery
-from .history import read_runs
+from .run_store import read_runs
 
 SIMPLE_CAMERA = "browser camera (simple camera)"
 """What the simple camera is recorded as: Streamlit's camera input does not name its device."""

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ..imaging.live import LiveState
 from ..imaging.pose import MATCH_THRESHOLD, BaselineReference
-from .history import ask_history
+from .run_store import ask_run_store
 
 
 def ghost_controls(state: LiveState) -> None:
@@ -54,6 +54,6 @@ def _reference(run_id: str) -> BaselineReference | None:
     """The baseline's reference, made once per session and run (its opacity is the session's)."""
     made = st.session_state.setdefault("live_references", {})
     if run_id not in made:
-        photo = ask_history(lambda store: store.photo(run_id))
+        photo = ask_run_store(lambda store: store.photo(run_id))
         made[run_id] = BaselineReference.from_photo(photo) if photo else None
     return made[run_id]

@@ -12,7 +12,7 @@ import streamlit as st
 from ..names import markdown_text, one_line
 from ..statistics.participant import BASELINE, returning
 from ..store import RunQuery, RunRecord
-from .history import ask_history, read_runs
+from .run_store import ask_run_store, read_runs
 
 NEW_AT_FOLLOW_UP = ""
 """The follow-up picker's choice of a new participant (no participant's ID is empty)."""
@@ -61,7 +61,7 @@ def _returning_field(trial: str, visit: str, current: RunRecord | None) -> str:
     stored = read_runs(RunQuery(trial=trial, states=("success",)))
     if stored is None:
         st.caption(
-            "The history cannot be read, so returning participants cannot be listed: "
+            "The run store cannot be read, so returning participants cannot be listed: "
             "type the participant's ID."
         )
         return _new_participant_id_field(warn=False)
@@ -98,7 +98,7 @@ def _returning_field(trial: str, visit: str, current: RunRecord | None) -> str:
 
 def _recognised_by(run: RunRecord) -> None:
     """The chosen participant's baseline photo and date, to check it is them."""
-    thumbnail = (ask_history(lambda store: store.thumbnails([run.id])) or {}).get(run.id)
+    thumbnail = (ask_run_store(lambda store: store.thumbnails([run.id])) or {}).get(run.id)
     photo, words = st.columns([1, 3], vertical_alignment="center")
     if thumbnail:
         photo.image(thumbnail, width=72)

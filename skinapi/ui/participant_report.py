@@ -8,16 +8,16 @@ from ..names import safe_name
 from ..presentation.participant_pdf import participant_report
 from ..store import RunRecord
 from . import audit_log
-from .history import ask_history
+from .run_store import ask_run_store
 
 
 def report_button(visits: list[RunRecord], key: str) -> None:
     who = visits[-1].participant
 
     def made() -> bytes:
-        report = ask_history(lambda store: participant_report(store, visits))
+        report = ask_run_store(lambda store: participant_report(store, visits))
         if report is None:
-            raise RuntimeError("The history cannot be read: the report has no photos to show.")
+            raise RuntimeError("The run store cannot be read: the report has no photos to show.")
         return report
 
     st.download_button(

@@ -15,9 +15,9 @@ from ..presentation import charts, exports
 from ..statistics import conditions, participant
 from ..statistics.tables import concern_key, headline_of
 from ..store import RunQuery, RunRecord
-from .history import ask_history, read_runs
 from .live_view import kiosk_view
 from .participant_report import report_button
+from .run_store import ask_run_store, read_runs
 
 DIRECTION_COLOURS = {"better": "green", "worse": "red", "about the same": "gray"}
 
@@ -112,7 +112,7 @@ def _photos(before: RunRecord, after: RunRecord, key: str) -> None:
         if image:
             column.image(image, caption=_when(run), width="stretch")
         else:
-            column.caption(f"{markdown_text(_when(run))}: the photo is not in the history.")
+            column.caption(f"{markdown_text(_when(run))}: the photo is not in the run store.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -127,7 +127,7 @@ def _photo(run_id: str, mask_key: str | None) -> bytes | None:
             return painted
         return store.photo(run_id)
 
-    return ask_history(read)
+    return ask_run_store(read)
 
 
 def _change_table(changes: list[participant.ConcernChange]) -> None:

@@ -11,7 +11,7 @@ from ..errors import StoreError
 from ..runs.lifecycle import Run, mark_interrupted, run_analysis, run_from_store
 from ..store.leases import batch_busy, run_busy
 from .connection import client_for
-from .history import history
+from .run_store import run_store
 from .state import runs
 
 PHASE_LABELS = {
@@ -56,7 +56,7 @@ def execute(run: Run, client: Client, step: str = "") -> None:
                 )
             status.update(label=titled(PHASE_LABELS[p.phase]))
 
-        outcome = run_analysis(run, client, history(), on_progress=on_progress)
+        outcome = run_analysis(run, client, run_store(), on_progress=on_progress)
         if outcome.elsewhere:  # leased: another window, the CLI or a batch has it
             what = f"Task `{run.task_id}`" if run.task_id else "This photo, with these settings,"
             line.markdown(
@@ -82,7 +82,7 @@ def finish_interrupted(client: Client | None) -> Run | None:
             execute(run, client)
             finished = run if run.state == "success" else finished
     for lost in [r for r in runs().values() if r.state in ("pending", "sending")]:
-        mark_interrupted(history(), lost)
+        mark_interrupted(run_store(), lost)
     return finished
 
 
@@ -90,7 +90,7 @@ def resume_stored_runs() -> None:
     """Runs left pending, running or stalled by an earlier session (or a crash) are polled again
     by task_id — once per session, so a failing resume cannot loop — unless someone still works
     on them (a second tab, the CLI, a batch: see store/leases)."""
-    store = history()
+    store = run_store()
     if store is None:
         return
     try:

@@ -10,15 +10,15 @@ from ..errors import StoreError
 from ..runs import spend
 from ..store import SpendCaps
 from . import access, audit_log
-from .history import history
+from .run_store import run_store
 
 RAISE_HINT = "An admin can raise it in Settings → Spend caps."
 
 
 def allowance() -> spend.Allowance | None:
-    """What the signed-in person may still spend today; None: no cap (or no history)."""
+    """What the signed-in person may still spend today; None: no cap (or no run store)."""
     try:
-        return spend.allowance(history(), access.person().name)
+        return spend.allowance(run_store(), access.person().name)
     except StoreError:
         return None
 
@@ -74,9 +74,9 @@ def _cap_input(column, label: str, value: int | None, key: str) -> int | None:
 def caps_editor() -> None:
     """Settings → Spend caps: the caps in force, and a form that stores new ones (audited)."""
     st.header("Spend caps")
-    store = history()
+    store = run_store()
     if store is None:
-        st.warning("The run history cannot be opened, so caps cannot be stored (see History).")
+        st.warning("The run store cannot be opened, so caps cannot be stored (see History).")
         return
     try:
         stored = store.caps()

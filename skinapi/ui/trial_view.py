@@ -12,8 +12,8 @@ from ..presentation import charts
 from ..statistics import cohort, participant, tables
 from ..store import RunQuery
 from . import audit_log
-from .history import read_runs
 from .participant_view import before_after
+from .run_store import read_runs
 from .state import remembered
 
 BASELINE = "baseline"

@@ -361,7 +361,7 @@ def test_results_after_a_failed_run_shows_the_latest_result(quick_emulator):
 def test_trial_visits_show_each_participants_change_from_baseline():
     """Two participants at baseline, one back at week 4 with a darker photo: the summary shows
     that participant's change per concern (after − before, as stored) and names the other as
-    missing a follow-up; the visit is in the history."""
+    missing a follow-up; the visit is in the run store."""
     from PIL import ImageEnhance
 
     at = app()

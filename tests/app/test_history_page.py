@@ -36,7 +36,7 @@ def shown_ids(at) -> list[str]:
 
 
 def test_history_shows_one_page_with_its_thumbnails_only_and_pages_through(history):
-    from skinapi.ui.history import _store, store_path
+    from skinapi.ui.run_store import _store, store_path
 
     at = app_test().run()
     at.switch_page("pages/history.py").run()

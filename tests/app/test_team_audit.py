@@ -199,7 +199,7 @@ def test_history_offers_deleting_and_purging_only_to_the_roles_that_may(
 ):
     """A viewer sees and exports; an operator may also delete runs here; only an admin deletes
     at the API or purges (each checked again when the dialog's button is clicked)."""
-    analyse_sample(app_test().run())  # a run in the history, by the local user
+    analyse_sample(app_test().run())  # a run in the run store, by the local user
     at = signed_in(PEOPLE[role]).run()
     at.switch_page("pages/history.py").run()
     at.session_state["history_table"] = {"selection": {"rows": [0], "columns": []}}

@@ -17,7 +17,7 @@ from skinapi import AnalysisSettings, Client
 from skinapi.demo import DEMO_API_KEY
 from skinapi.runs.lifecycle import Run, run_analysis
 from skinapi.store import RunStore, SqliteRunStore
-from skinapi.ui import history as ui_history
+from skinapi.ui import run_store as ui_run_store
 from skinapi.ui.connection import demo_emulator
 
 from ..helpers import FACE_PATH, app_test, quick_demo_env, record_run
@@ -88,12 +88,12 @@ PARTIAL = ["invalid_json_row", "missing_run_folder"]
 def fresh_app_state(monkeypatch, tmp_path):
     quick_demo_env(monkeypatch, tmp_path / "data")  # each test points the app at its own dir
     demo_emulator.clear()
-    ui_history._store.clear()
+    ui_run_store._store.clear()
     emulator = demo_emulator()
     yield emulator
     emulator.stop()
     demo_emulator.clear()
-    ui_history._store.clear()
+    ui_run_store._store.clear()
 
 
 def open_app(data_dir: Path, monkeypatch) -> AppTest:
@@ -219,7 +219,7 @@ def test_start_fresh_on_a_read_only_folder_says_so(tmp_path, monkeypatch, fresh_
         at.switch_page("pages/history.py").run()
         at.button(key="do_fresh_history").click().run()
         assert not at.exception
-        assert any("Cannot start a fresh history" in e.value for e in at.error)
+        assert any("Cannot start a fresh run store" in e.value for e in at.error)
         for page in PAGES:
             at.switch_page(f"pages/{page}.py").run()
             assert not at.exception, page

@@ -524,7 +524,7 @@ def test_a_run_deleted_while_its_batch_runs_is_reported_not_silently_lost(emulat
     run_id = store.begin(photo=b"x", settings=SETTINGS, backend="emulator", source="batch",
                          photo_hash="h", batch="d")  # fmt: skip
     store.delete(run_id)
-    with pytest.raises(StoreError, match="no longer in the history"):
+    with pytest.raises(StoreError, match="no longer in the run store"):
         store.update(run_id, task_id="task_1")
 
 

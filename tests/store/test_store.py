@@ -227,7 +227,7 @@ def test_a_corrupt_file_gives_a_clear_error_and_a_way_out(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError) as caught:
         SqliteRunStore(path)
-    assert "cannot be read" in str(caught.value) and "fresh history" in str(caught.value)
+    assert "cannot be read" in str(caught.value) and "fresh run store" in str(caught.value)
     fresh = SqliteRunStore.fresh(path)
     assert fresh.list() == [] and list(tmp_path.glob("runs.sqlite3.broken-*"))
 

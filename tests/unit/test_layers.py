@@ -47,10 +47,12 @@ MAY_IMPORT = {
     "statistics": {"core", "store"},
     "presentation": {"core", "imaging", "store", "runs", "statistics"},
     "demo": {"core", "imaging"},
-    "ui": BELOW_UI | {"demo"},
+    "ui": BELOW_UI | {"demo"},  # through its one door only (DEMO_DOORS)
     "top": BELOW_UI | {"demo"},  # cli, bench and __main__ may use each other
     "package": {"core"},  # skinapi/__init__.py: the public API is the core
 }
+DEMO_DOORS = {"skinapi.ui.connection"}
+"""The one ui module that starts the demo server; the rest of the ui never knows it exists."""
 # Third-party packages a layer may import; the standard library is always allowed.
 THIRD_PARTY = {
     "core": {"requests", "urllib3"},
@@ -127,6 +129,8 @@ def upward_edges(graph: dict[str, set[str]]) -> list[str]:
             destination = layer_of(target)
             if destination != source and destination not in MAY_IMPORT[source]:
                 problems.append(f"{module} ({source}) imports {target} ({destination})")
+            elif source == "ui" and destination == "demo" and module not in DEMO_DOORS:
+                problems.append(f"{module} imports {target}: only {sorted(DEMO_DOORS)} may")
     return problems
 
 
@@ -186,10 +190,13 @@ MAX_FMT_SKIPS = 10
 """Each on a table aligned on purpose; code is never squeezed onto long lines to look short."""
 
 
+PRODUCT = [*sorted(PACKAGE.rglob("*.py")), ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+
+
 def test_no_class_is_over_250_lines():
     long = {
         f"{module_name(p)}.{node.name}": node.end_lineno - node.lineno + 1
-        for p in PACKAGE.rglob("*.py")
+        for p in PRODUCT
         for node in ast.walk(ast.parse(p.read_text()))
         if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES
     }
@@ -199,9 +206,9 @@ def test_no_class_is_over_250_lines():
 def test_formatting_is_switched_off_only_for_a_few_aligned_tables():
     skips = [
         f"{p.relative_to(ROOT)}:{number}"
-        for p in [*PACKAGE.rglob("*.py"), ROOT / "app.py", *(ROOT / "pages").glob("*.py")]
+        for p in PRODUCT
         for number, line in enumerate(p.read_text().splitlines(), 1)
-        if line.rstrip().endswith("# fmt: skip")
+        if re.search(r"#\s*fmt:\s*(skip|off)", line)
     ]
     assert len(skips) <= MAX_FMT_SKIPS, skips
 
@@ -225,6 +232,10 @@ def test_the_checker_sees_an_upward_edge_and_a_cycle():
     assert upward_edges(graph) == [
         "skinapi.imaging.overlay (imaging) imports skinapi.store.sqlite (store)"
     ]
+    graph["skinapi.ui.results_view"] = graph["skinapi.ui.results_view"] | {"skinapi.demo.engine"}
+    assert upward_edges(graph)[1:] == [
+        "skinapi.ui.results_view imports skinapi.demo.engine: only ['skinapi.ui.connection'] may"
+    ]
     graph["skinapi.errors"] = {"skinapi.client"}
     found = cycles(graph)
     assert found and all(c[0] == c[-1] for c in found)
@@ -233,7 +244,7 @@ def test_the_checker_sees_an_upward_edge_and_a_cycle():
 
 def test_the_product_never_imports_or_runs_the_tests():
     """Benchmarks that need the test tools live with the tests (`python -m tests.app_bench`)."""
-    for path in sorted(PACKAGE.rglob("*.py")):
+    for path in PRODUCT:
         imported = {name for name in imports_of(path) if name.split(".")[0] == "tests"}
         assert not imported, f"{module_name(path)} imports {sorted(imported)}"
         for node in ast.walk(ast.parse(path.read_text())):

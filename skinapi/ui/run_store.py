@@ -1,5 +1,5 @@
 """The run store as the dashboard uses it: opened once per process, or the reason it cannot be,
-the way out of a broken history, and deleting runs here and at the API."""
+the way out of a broken run store, and deleting runs here and at the API."""
 
 from __future__ import annotations
 
@@ -25,16 +25,16 @@ def store_path() -> str:
     return str(default_path())
 
 
-def history() -> RunStore | None:
-    """The run store, or None (with the reason in `history_problem`) when it is unusable."""
+def run_store() -> RunStore | None:
+    """The run store, or None (with the reason in `run_store_problem`) when it is unusable."""
     try:
         return _store(store_path())
     except StoreError:
         return None
 
 
-def history_problem() -> StoreError | None:
-    """Why the history cannot be used: it would not open, or reading it failed in this run of
+def run_store_problem() -> StoreError | None:
+    """Why the run store cannot be used: it would not open, or reading it failed in this run of
     this session's script (the next run asks again: a lock times out, a database comes back)."""
     try:
         _store(store_path())
@@ -48,7 +48,7 @@ FAILED_READ = "history_failed_read"
 
 
 def forget_failed_read() -> None:
-    """Each run of a session's script asks the history afresh (called as the run starts): a
+    """Each run of a session's script asks the run store afresh (called as the run starts): a
     failure is this session's and this run's only, not every session's until a restart."""
     st.session_state.pop(FAILED_READ, None)
 
@@ -56,10 +56,10 @@ def forget_failed_read() -> None:
 Answer = TypeVar("Answer")
 
 
-def ask_history(question: Callable[[RunStore], Answer]) -> Answer | None:
-    """The run store's answer to `question`; None (and `history_problem` says why) when the
-    history cannot be read."""
-    store = history()
+def ask_run_store(question: Callable[[RunStore], Answer]) -> Answer | None:
+    """The run store's answer to `question`; None (and `run_store_problem` says why) when the
+    run store cannot be read."""
+    store = run_store()
     if store is None:
         return None
     try:
@@ -71,13 +71,13 @@ def ask_history(question: Callable[[RunStore], Answer]) -> Answer | None:
 
 def read_runs(query: RunQuery | None = None) -> list[RunRecord] | None:
     """The stored runs `query` matches (every readable run by default), newest first; None
-    when the history cannot be read."""
-    page = ask_history(lambda store: store.query(query or RunQuery()))
+    when the run store cannot be read."""
+    page = ask_run_store(lambda store: store.query(query or RunQuery()))
     return None if page is None else page.runs
 
 
-def start_fresh_history() -> StoreError | None:
-    """Move the old history aside and start an empty one; the reason when that is not possible
+def start_fresh_run_store() -> StoreError | None:
+    """Move the old run store aside and start an empty one; the reason when that is not possible
     (a read-only folder)."""
     _store.clear()
     st.session_state.pop(FAILED_READ, None)
@@ -89,7 +89,7 @@ def start_fresh_history() -> StoreError | None:
 
 
 def open_in_results(stored: RunRecord) -> None:
-    store = history()
+    store = run_store()
     if store is None:
         return
     run = run_from_store(store, stored)
@@ -100,8 +100,8 @@ def open_in_results(stored: RunRecord) -> None:
 
 def adopt_stored_result(key: str, photo: bytes, settings, backend: str) -> Run | None:
     """The stored result of this photo and settings, taken into the session under `key`, when
-    the history holds one (another tab, or before a restart); None otherwise."""
-    store = history()
+    the run store holds one (another tab, or before a restart); None otherwise."""
+    store = run_store()
     if store is None:
         return None
     try:
@@ -124,7 +124,7 @@ def latest_result() -> Run | None:
     if done:
         return max(done, key=lambda r: r.created)
     newest = read_runs(RunQuery(states=("success",), limit=1)) or []
-    store = history()
+    store = run_store()
     for stored in newest:
         run = run_from_store(store, stored) if store else None
         if run is not None and run.result is not None:
