@@ -77,11 +77,12 @@ def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
     st.markdown("**Means with 95% confidence intervals**")
     if note := small_groups_note(means, by):
         st.warning(note, icon=":material/warning:")
+    group = by if by not in (None, "Concern", "n", "Mean", "95% CI") else f"{by} (meta)"
     st.dataframe(
         [
             {
                 "Concern": cohort.concern_label(m.concern, m.region),
-                **({f"Group ({by})": m.group} if by else {}),
+                **({group: m.group} if by else {}),
                 "n": m.estimate.n,
                 "Mean": round(m.estimate.mean, 1),
                 "95% CI": _interval(m.estimate),
@@ -91,6 +92,14 @@ def cohort_view(store: RunStore, batch: str, stored: list[RunRecord]) -> None:
         hide_index=True,
         width="stretch",
         height=280,
+        column_config={
+            "95% CI": st.column_config.TextColumn(
+                "95% CI",
+                width="medium",
+                help="Cut at the scale's ends (1–100). '— (one photo)': one photo gives no "
+                "interval; '— (all alike)': every photo scored the same, so there is no spread.",
+            )
+        },
     )
     found = cohort.outliers(rows, score=score)
     outlier_gallery(store, runs, found)
@@ -125,7 +134,7 @@ def _interval(estimate) -> str:
     if estimate.low is None:
         return "— (one photo)"
     if estimate.low == estimate.high:
-        return "— (no spread: every photo scored alike)"
+        return "— (all alike)"
     return f"{max(estimate.low, 0):.1f} – {min(estimate.high, 100):.1f}"
 
 

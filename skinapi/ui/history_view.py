@@ -253,12 +253,19 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
 def delete_dialog(picked: list[RunRecord], store: RunStore) -> None:
     st.markdown(f"Delete **{len(picked)} run{'' if len(picked) == 1 else 's'}**?")
     st.caption(
-        "Deleting locally removes the photo, masks and scores from this machine. Deleting at the API too removes the task, its input and outputs on YouCam's side."
+        "Deleting locally removes the photo, masks and scores from this machine. Deleting at "
+        "the API too removes the task, its input and outputs on YouCam's side."
     )
-    local, remote = st.columns(2)
+    st.warning(
+        "This cannot be undone: export what you want to keep first (Export JSON or ZIP bundle).",
+        icon=":material/warning:",
+    )
     if not access.may("operator"):  # the role may have changed since the dialog opened
         st.error("Deleting runs needs the operator role.")
         return
+    cancel, local, remote = st.columns([1, 1, 1.6])
+    if cancel.button("Cancel", key="do_delete_cancel", width="stretch"):
+        st.rerun()
     if local.button("Delete locally", key="do_delete_local", width="stretch"):
         for run in picked:
             store.delete(run.id)

@@ -320,6 +320,7 @@ def test_deleting_and_purging_ask_first_in_a_dialog():
     at.button(key="do_delete").click().run()
     assert not at.exception
     assert at.button(key="do_delete_local") and at.button(key="do_delete_remote")
+    assert at.button(key="do_delete_cancel")
     assert len(at.dataframe[0].value) == 1
     at.button(key="do_purge").click().run()
     assert not at.exception and at.button(key="do_purge_confirmed").disabled

@@ -70,7 +70,7 @@ def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     small = " ".join(w.value for w in at.warning)
     assert "Too few photos for a trustworthy interval: dark (n = 2), light (n = 2)." in small
     means = at.dataframe[-1].value
-    radiance = means[(means["Concern"] == "Radiance") & (means["Group (group)"] == "dark")].iloc[0]
+    radiance = means[(means["Concern"] == "Radiance") & (means["group"] == "dark")].iloc[0]
     dark = [r.result.score("radiance", None).ui_score for r in stored if r.meta["group"] == "dark"]
     assert radiance["n"] == 2 and radiance["Mean"] == round(sum(dark) / 2, 1)
 
@@ -148,6 +148,6 @@ def test_a_groups_interval_says_when_it_has_no_spread_rather_than_a_point():
     from skinapi.statistics.stats import mean_ci
     from skinapi.ui.cohort_view import _interval
 
-    assert _interval(mean_ci([99.0, 99.0, 99.0])) == "— (no spread: every photo scored alike)"
+    assert _interval(mean_ci([99.0, 99.0, 99.0])) == "— (all alike)"
     assert _interval(mean_ci([99.0])) == "— (one photo)"
     assert _interval(mean_ci([90.0, 95.0, 100.0])).startswith("82.6 – 100.0")

@@ -158,7 +158,12 @@ def test_delete_and_purge_ask_in_a_dialog_first(page, app_url, app_data):
     delete.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("button", name="Delete locally", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(re.compile("^This cannot be undone"))).to_be_visible()
     shot(page, "15-history-delete-dialog")
+    dialog.get_by_role("button", name="Cancel", exact=True).click()  # closes, deletes nothing
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text(f"{before} of {before} runs")).to_be_visible()
+    delete.click()
     dialog.get_by_role("button", name="Delete locally", exact=True).click()
     expect(page.get_by_text(f"{before - 1} of {before - 1} runs")).to_be_visible()
     expect(page.get_by_text("1 selected")).to_have_count(0)  # no other run inherits the row
