@@ -12,7 +12,7 @@ ENGINE_HINTS: dict[str, str] = {
     "error_exceed_max_image_size": "The photo is too large: keep the long side at 4096 px or "
     "less (downscale to 2560 px to save upload time).",
     "exceed_max_filesize": "The file is 10 MB or more: re-encode it as JPEG.",
-    "error_src_face_too_small": "The face must fill at least 60 % of the photo's width. "
+    "error_src_face_too_small": "The face must fill at least 60% of the photo's width. "
     "Move closer or crop to the face.",
     "error_src_face_out_of_bound": "Part of the face is outside the photo. Centre the face "
     "with some margin around it.",

@@ -254,7 +254,7 @@ def _face_checks(photo: Photo, m: FaceMeasures, quality: str) -> list[Check]:
             "Face in frame",
             "pass" if inside_ok else "block",
             f"{outside:.0%} of the head outside",
-            "≤ 10 %",
+            "≤ 10%",
             "The whole face is in the photo."
             if inside_ok
             else "Part of the face is cut off; centre the face with some margin around it.",
@@ -270,10 +270,10 @@ def _face_checks(photo: Photo, m: FaceMeasures, quality: str) -> list[Check]:
             "Face size",
             "pass" if ratio_ok else "block",
             f"{ratio:.0%} of the width",
-            "≥ 60 %",
+            "≥ 60%",
             "The face fills enough of the frame."
             if ratio_ok
-            else f"The face fills only {ratio:.0%} of the width; the API needs 60 %. "
+            else f"The face fills only {ratio:.0%} of the width; the API needs 60%. "
             "Move closer or use auto-crop.",
             None if ratio_ok else "crop",
             None if ratio_ok else "error_src_face_too_small",

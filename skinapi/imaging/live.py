@@ -99,12 +99,12 @@ def assess_frame(
         light = measures.brightness or 0.0
         sharp = measures.sharpness or 0.0
         checks += [
-            FrameCheck("size", "Face size", ratio >= MIN_FACE_RATIO, f"{ratio:.0%} (≥ 60 %)"),
+            FrameCheck("size", "Face size", ratio >= MIN_FACE_RATIO, f"{ratio:.0%} (≥ 60%)"),
             FrameCheck(
                 "centred",
                 "Centred",
                 off_x <= 0.1 and off_y <= 0.15,
-                f"{max(off_x, off_y):.0%} off centre (≤ 10 %)",
+                f"{max(off_x, off_y):.0%} off centre (≤ 10%)",
             ),
             FrameCheck(
                 "light",

@@ -49,12 +49,16 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 else None,
                 "File": run.file,
                 "When": datetime.fromtimestamp(run.created),
+                # What a person scans for first, before a laptop's table runs out of width.
+                "State": STATE_LABELS.get(run.state, run.state),
+                # None, not "": one column of one type (a mixed one failed Arrow on every render).
+                "Overall": None if run.overall is None else round(run.overall),
                 "Backend": BACKEND_LABELS.get(run.backend, run.backend),
                 "Quality": run.quality.upper(),
-                "Version": run.api_version,
-                "Format": run.settings.format,
                 "Concerns": len(run.actions),
                 "Label": run.label,
+                "Version": run.api_version,
+                "Format": run.settings.format,
                 "Participant": run.participant,
                 "Visit": run.visit,
                 "Person": run.person,
@@ -62,9 +66,6 @@ def table_rows(runs: list[RunRecord], thumbnails: dict[str, bytes | None]) -> li
                 "Conditions": conditions.summary(run.conditions),
                 "Source": run.source,
                 "Note": run.note,
-                "State": STATE_LABELS.get(run.state, run.state),
-                # None, not "": one column of one type (a mixed one failed Arrow on every render).
-                "Overall": None if run.overall is None else round(run.overall),
                 "Units": run.units,
                 "Task": run.task_id or "",
                 "Run": run.id,

@@ -30,7 +30,7 @@ def conditions_panel(trial: str) -> dict[str, str]:
     room = st.text_input(
         "Room and light",
         key="live_room",
-        placeholder="e.g. Room 2, ring light at 50 %",
+        placeholder="e.g. Room 2, ring light at 50%",
         help="Remembered for this trial; kept with each photo.",
     )
     room = one_line(room, 80)

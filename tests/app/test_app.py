@@ -144,7 +144,7 @@ def test_engine_error_is_shown_with_its_hint_and_request_id(quick_emulator):
     at = analyse_sample(app())
     assert not at.exception
     message = at.error[0].value
-    assert "60 %" in message and "could not analyse this photo" in message
+    assert "60%" in message and "could not analyse this photo" in message
     assert "/s2s/" not in message  # the plain headline carries no HTTP path
     details = " ".join(m.value for e in at.expander for m in e.markdown)
     assert "request id" in details and "error_src_face_too_small" in details

@@ -136,7 +136,7 @@ def test_small_face_blocks_and_auto_crop_makes_a_photo_that_passes(face_image):
     report = check_photo(photo, "sd")
     face_width = next(c for c in report.checks if c.id == "face_width")
     assert face_width.severity == "block" and face_width.fix == "crop"
-    assert "60 %" in face_width.message
+    assert "60%" in face_width.message
     fixed = apply_fixes(photo, report.fixes, "sd")
     after = check_photo(fixed, "sd")
     assert after.ok and not [c for c in after.warnings if c.id in ("face_width", "orientation")]
