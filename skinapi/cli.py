@@ -165,6 +165,10 @@ def _check(args) -> int:
     from .imaging.checks import check_photo
     from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
 
+    if args.fix and _same_file(args.fix, args.image):
+        raise RequestValidationError(
+            [f"--fix {args.fix} is the photo itself: give another path, e.g. fixed.jpg."]
+        )
     data = read_photo(args.image)
     try:
         photo = load_photo(data)
@@ -197,6 +201,14 @@ def _check(args) -> int:
         }
     print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0 if report.ok or (args.fix and output["fixed"]["ok"]) else 2
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether writing `one` would overwrite `other` (the same file by another name too)."""
+    try:
+        return one.resolve() == other.resolve() or one.samefile(other)
+    except OSError:  # `one` does not exist yet: it is not the photo
+        return False
 
 
 def _emulator(args) -> int:

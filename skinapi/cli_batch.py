@@ -89,7 +89,12 @@ def run(
     if not plan.sendable:
         empty = BatchSummary(label, plan.photos, plan.blocked, plan.skipped, 0, [], 0, 0, 0, 0, 0.0)
         print(json.dumps(empty.to_dict(), indent=2))
-        raise RequestValidationError([f"No photo of {args.input} can be sent: see 'blocked'."])
+        why = (
+            "see 'blocked' above for each photo's reason"
+            if plan.blocked
+            else "it holds no JPG or PNG photo (hidden files and folders are not read)"
+        )
+        raise RequestValidationError([f"No photo of {args.input} can be sent: {why}."])
     url = None if args.demo else args.base_url  # the embedded emulator's port is new each time
     standing = standing_of(plan, store, batch=label, backend=backend, base_url=url or "")
     _print_plan(args, plan, standing, label)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .concerns import AnalysisSettings, preset_actions
 from .errors import PhotoError, RequestValidationError, StoreError
+from .local_files import read_capped
 from .names import one_line, write_inside
 from .progress import Progress
 from .results import mask_file_name
@@ -37,7 +38,7 @@ def cli_person() -> str:
 
 
 def settings_from(args) -> AnalysisSettings:
-    if args.preset:
+    if args.preset is not None:
         quality, _, preset = args.preset.partition("-")
         if quality not in ("sd", "hd") or not preset:
             raise RequestValidationError(
@@ -100,13 +101,18 @@ def open_history(without_it: str = "the analysis is not recorded"):
         return None
 
 
+MAX_PHOTO_READ = 64 * 1024 * 1024
+"""Far more than any photo (the API takes under 10 MB): past it a file is not read on."""
+
+
 def read_photo(path: Path) -> bytes:
     try:
-        if path.stat().st_size > 64 * 1024 * 1024:
-            raise PhotoError(f"Cannot read {path}: it is over 64 MB, far more than a photo")
-        return path.read_bytes()
+        data = read_capped(path, MAX_PHOTO_READ)
     except OSError as exc:
         raise PhotoError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_PHOTO_READ:
+        raise PhotoError(f"Cannot read {path}: it is over 64 MB, far more than a photo")
+    return data
 
 
 def check_out(out: Path | None) -> None:

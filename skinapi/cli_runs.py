@@ -24,7 +24,12 @@ from .cli_common import (
     say,
     settings_from,
 )
-from .errors import PhotoError, RequestValidationError, SkinApiError
+from .errors import (
+    InvalidTaskIdError,
+    PhotoError,
+    RequestValidationError,
+    SkinApiError,
+)
 from .names import is_task_id, one_line
 from .progress import Progress
 
@@ -216,6 +221,11 @@ def resume(args) -> int:
     return _finish(run, outcome, args.out)
 
 
+_TASK_GONE = (InvalidTaskIdError,)
+"""The API no longer knows the task: polling it again answers the same. (A TaskTimeout may
+pass: the API's own words are "Task execution timed out" on a poll, so it stays resumable.)"""
+
+
 def _finish(run, outcome, out: Path | None) -> int:
     if run.not_saved:
         say(f"warning: not recorded in the run store ({run.not_saved})")
@@ -223,7 +233,7 @@ def _finish(run, outcome, out: Path | None) -> int:
         exc = outcome.exception
         if run.task_id and not exc.task_id:
             exc.task_id = run.task_id
-        if run.task_id and exc.exit_code == 5:
+        if run.task_id and exc.exit_code == 5 and not isinstance(exc, _TASK_GONE):
             exc.hint = f"{exc.hint} Resume with: python -m skinapi resume {run.task_id}".strip()
         raise exc
     emit(run.result, out)
@@ -275,6 +285,11 @@ def list_runs(args) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         _print_table(rows)
+    if query.limit is None and (left_out := store.totals(query).runs - len(rows)) > 0:
+        say(
+            f"warning: {left_out} stored run(s) matching are damaged and left out; "
+            "History lists their ids, and exports keep what can be read"
+        )
     return 0
 
 

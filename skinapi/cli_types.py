@@ -17,15 +17,27 @@ def _number(text: str, kind: type, what: str, fits, needs: str):
     return value
 
 
+A_DAY = 86_400.0
+"""The longest wait a command takes: a task_id is valid for a day, and a longer wait would only
+overflow the clocks it is added to."""
+
+
 def seconds(text: str) -> float:
-    """A positive, finite number of seconds."""
+    """A positive number of seconds, at most a day."""
     return _number(
-        text, float, "a number of seconds", lambda v: v > 0, "give a positive number of seconds"
+        text,
+        float,
+        "a number of seconds",
+        lambda v: 0 < v <= A_DAY,
+        f"give a positive number of seconds, at most {A_DAY:.0f} (a day)",
     )
 
 
 def non_negative(text: str) -> float:
-    return _number(text, float, "a number", lambda v: v >= 0, "give a number of 0 or more")
+    """Seconds of 0 or more, at most a day (the emulator's delays)."""
+    return _number(
+        text, float, "a number", lambda v: 0 <= v <= A_DAY, f"give 0 to {A_DAY:.0f} seconds"
+    )
 
 
 def share(text: str) -> float:

@@ -4,7 +4,9 @@ error tree, with the key masked out of everything the error carries."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,7 +72,7 @@ def status_error(
         code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
         code = scrub(code) if code else None
     else:
-        message = reply.text or f"HTTP {status}"
+        message = _plain_text(reply) or f"HTTP {status}"
         message_text = ""
     # The key is masked before anything is cut, so no part of it survives a truncation.
     message = scrub(f"{what}: {scrub(message)[:300]}")
@@ -89,6 +91,19 @@ def status_error(
             hint = "The storage refused the upload; upload the photo again."
         return e.ApiStatusError(message, status=status, request_id=request_id, hint=hint)
     return _status_class(status, code)(message, **kwargs)
+
+
+def _plain_text(reply: Reply) -> str:
+    """A non-JSON error body as one line: a proxy's or web server's HTML page is reduced to its
+    title (or its text), not quoted as markup."""
+    text = reply.text
+    if "html" not in reply.content_type.lower() and not text.lstrip()[:15].lower().startswith(
+        ("<!doctype html", "<html")
+    ):
+        return " ".join(text.split())
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    words = html.unescape(re.sub(r"<[^>]*>", " ", title.group(1) if title else text))
+    return f"HTTP {reply.status}, an HTML page, not the API's JSON: {' '.join(words.split())}"
 
 
 def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:

@@ -21,7 +21,6 @@ import io
 import os
 import posixpath
 import re
-import stat
 import threading
 import zipfile
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from ..concerns import MAX_FILE_BYTES
 from ..errors import PhotoError, SkinApiError
+from ..local_files import not_a_file, read_capped
 from ..names import one_line
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -130,7 +130,7 @@ def _from_folder(folder: Path) -> list[BatchPhoto]:
                 except OSError as exc:
                     size, problem = 0, f"cannot be read ({exc.strerror or exc})"
                 else:
-                    size, problem = status.st_size, _not_a_file(status.st_mode)
+                    size, problem = status.st_size, _unread_entry(status.st_mode)
                 photo = _photo(relative, size, lambda p=path: _read_file(p), problem=problem)
             if photo is not None:
                 photos.append(photo)
@@ -138,25 +138,15 @@ def _from_folder(folder: Path) -> list[BatchPhoto]:
     return _marked_duplicates(photos)
 
 
-def _not_a_file(mode: int) -> str | None:
+def _unread_entry(mode: int) -> str | None:
     """Why a folder entry is not read: a FIFO named *.jpg would wait for a writer for ever."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        kind = "a named pipe"
-    else:
-        kind = "a socket" if stat.S_ISSOCK(mode) else "a device"
-    return f"{kind}, not a file: not read"
+    problem = not_a_file(mode)
+    return f"{problem}: not read" if problem else None
 
 
 def _read_file(path: Path) -> bytes:
-    try:
-        # Never blocks on a FIFO put in the file's place after the folder was listed.
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            if problem := _not_a_file(os.fstat(handle.fileno()).st_mode):
-                raise PhotoError(f"Cannot read {path.name}: {problem}")
-            data = handle.read(MAX_FILE_BYTES + 1)
+    try:  # a FIFO or a link put in the file's place after the folder was listed is not read
+        data = read_capped(path, MAX_FILE_BYTES, follow_symlinks=False)
     except OSError as exc:
         raise PhotoError(f"Cannot read {path.name}: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
@@ -260,8 +250,7 @@ def read_meta(source: Path | str | bytes) -> MetaTable:
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_META_BYTES + 1)
+            data = read_capped(path, MAX_META_BYTES)
         except OSError as exc:
             raise BatchInputError(
                 f"Cannot read the meta CSV {path}: {exc.strerror or exc}"

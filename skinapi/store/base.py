@@ -8,6 +8,7 @@ nothing above the store layer knows which one it talks to.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -404,3 +405,10 @@ class RunStore(Protocol):
     def size_on_disk(self) -> int:
         """Bytes the history takes: kept as runs are written and deleted, never measured by
         walking every run's files."""
+
+
+def schema_version_of(value: object) -> int | None:
+    """The schema version a store's meta table holds, or None when it is not a plain number of
+    at most six ASCII digits (``str.isdigit`` also takes digits like '²' that int() refuses)."""
+    text = str(value) if value is not None else ""
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None

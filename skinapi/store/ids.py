@@ -24,7 +24,10 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:16]
 
 
-FRESH_HINT = "Start a fresh run store on the History page (the old file is kept beside it)."
+FRESH_HINT = (
+    "Start a fresh run store on the History page (it keeps the old file beside it), or move "
+    "runs.sqlite3 out of the data folder yourself."
+)
 
 
 def checked_run_id(run_id: str) -> str:

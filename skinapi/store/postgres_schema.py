@@ -15,6 +15,7 @@ an entry in `UPGRADES` and one more `VERSION`.
 from __future__ import annotations
 
 from ..errors import StoreError
+from .base import schema_version_of
 
 VERSION = 2
 """What `CREATE` makes; `UPGRADES` takes an older store to it."""
@@ -107,4 +108,4 @@ def bring_to_current_version(connection, address) -> None:
 
 def _version(connection) -> int:
     row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else 0
+    return (schema_version_of(row[0]) if row else None) or 0

@@ -6,6 +6,7 @@ and an interrupted run can be resumed after a restart. The API key is never stor
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from pathlib import Path
 from ..errors import StoreError
 from . import sqlite_query as queries
 from . import sqlite_schema as schema
-from .base import RunRecord, default_path
+from .base import RunRecord, default_path, schema_version_of
 from .files import LocalFiles, RunFiles, result_bytes, result_file_names
 from .guard import guarded
 from .ids import FRESH_HINT, new_run_id
@@ -61,6 +62,12 @@ class SqliteRunStore(SqliteReading, SqliteLedger):
             _bring_to_current_version(self._db, self.path)
             queries.prepare(self._db)
         except sqlite3.Error as exc:
+            if not os.access(self.path.parent, os.W_OK):  # a sound file in a read-only folder
+                raise StoreError(
+                    f"The run store's folder {self.path.parent} cannot be written: SQLite "
+                    f"keeps its journal beside the file ({exc})",
+                    hint="Make the folder writable, or point SKINSCOPE_DATA_DIR at one that is.",
+                ) from None
             raise StoreError(
                 f"The run store at {self.path} cannot be read ({exc})", hint=FRESH_HINT
             ) from None
@@ -174,12 +181,18 @@ def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
             hint="Move it aside, or start a fresh run store.",
         )
     stored_version = schema.meta_value(db, "schema_version") or "0"
-    if not stored_version.isdigit():
+    if (number := schema_version_of(stored_version)) is None:
         raise StoreError(
             f"The run store at {path} has no readable schema version ({stored_version[:20]!r})",
             hint=FRESH_HINT,
         )
-    version = schema.upgrade(db, int(stored_version))
+    version = schema.upgrade(db, number)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The run store at {path} has schema version {version}, from a newer SkinScope; "
+            f"this one reads version {SCHEMA_VERSION}",
+            hint="Run the newer SkinScope that wrote it, or point SKINSCOPE_DATA_DIR elsewhere.",
+        )
     if version != SCHEMA_VERSION:
         raise StoreError(
             f"The run store at {path} has schema version {version}; this SkinScope reads "

@@ -110,7 +110,21 @@ def stored(row) -> RunRecord:
     values["meta"] = _text_dict(values["meta"])
     values["conditions"] = _text_dict(values["conditions"])
     values["units"] = values["units"] or 0
+    values["created"] = _moment(values["created"])
     return RunRecord(**values)
+
+
+LAST_MOMENT = 253_402_300_799.0
+"""31 Dec 9999, 23:59:59 UTC: the last second a date can show."""
+
+
+def _moment(value) -> float:
+    """A row's creation time as seconds since the epoch; a value no date can show (damage, or
+    a hand edit) makes the row unreadable rather than every list of runs fail."""
+    moment = float(value)
+    if not 0 <= moment <= LAST_MOMENT:
+        raise ValueError(f"created {value!r:.30} is not a moment a date can show")
+    return moment
 
 
 def row_of(run: RunRecord, run_id: str, file_bytes: int) -> tuple:

@@ -23,6 +23,7 @@ import json
 import sqlite3
 
 from ..concerns import quality_of
+from .base import schema_version_of
 
 CHECKED_PHOTOS = """CREATE TABLE IF NOT EXISTS checked_photos (
     photo_hash TEXT NOT NULL, quality TEXT NOT NULL, checks_version TEXT NOT NULL,
@@ -163,7 +164,7 @@ def meta_value(db: sqlite3.Connection, key: str) -> str | None:
 
 def _version(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else 0
+    return (schema_version_of(row[0]) if row else None) or 0
 
 
 class _writing:

@@ -19,6 +19,7 @@ CORE = {
     "backends",
     "errors",
     "names",
+    "local_files",
     "concerns",
     "schema",
     "results",
