@@ -83,10 +83,11 @@ def radar(
         )
     figure.update_layout(
         polar={
-            # The tick labels sit between the first two axes, clear of their labels.
+            # The tick labels sit between the first two axes, clear of their labels; none at
+            # the rim, where a healthy score's point covered "100" (the rim is 100: captions).
             "radialaxis": {
                 "range": [0, 100],
-                "tickvals": [25, 50, 75, 100],
+                "tickvals": [25, 50, 75],
                 "angle": 90 - 180 / max(len(axes), 1),
                 "tickangle": 0,
                 "tickfont": {"size": 12, "color": "#4a4560"},
