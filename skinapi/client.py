@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import requests
 
@@ -53,6 +54,32 @@ __all__ = [
 ]
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why requests cannot go to `url` (None when they can): the API is reached over http(s)
+    at a host, and a URL that does not parse would fail only after a run was recorded."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) address such as https://yce-api-01.makeupar.com"
+    if any(c.isspace() for c in url) or not url.isprintable():
+        return "has spaces or control characters in it"
+    return None
+
+
+def api_key_problem(api_key: str | None) -> str | None:
+    """Why a key cannot be sent (None when it can): blank, or with characters that an HTTP
+    header cannot carry (a non-ASCII letter, a newline or a zero-width space pasted with it)."""
+    key = (api_key or "").strip()
+    if not key:
+        return "is blank"
+    if not key.isascii() or not key.isprintable():
+        return "has characters an HTTP header cannot carry: paste it again, whole"
+    return None
+
+
 class Client:
     def __init__(
         self,
@@ -70,10 +97,10 @@ class Client:
     ):
         if not api_key or not api_key.strip():
             raise e.AuthError("No API key given", hint="Set YOUCAM_API_KEY or pass the key.")
-        if not api_key.strip().isascii() or not api_key.strip().isprintable():
-            raise e.RequestValidationError(
-                ["The API key has characters an HTTP header cannot carry: paste it again, whole."]
-            )
+        if problem := api_key_problem(api_key):
+            raise e.RequestValidationError([f"The API key {problem}."])
+        if problem := base_url_problem(base_url):
+            raise e.RequestValidationError([f"The base URL {base_url!r:.200} {problem}."])
         self._http = Transport(
             api_key.strip(),
             timeout=timeout,
@@ -95,6 +122,8 @@ class Client:
 
     @base_url.setter
     def base_url(self, value: str) -> None:
+        if problem := base_url_problem(value):
+            raise e.RequestValidationError([f"The base URL {value!r:.200} {problem}."])
         self._api.base_url = value
 
     @property

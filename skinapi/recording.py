@@ -50,11 +50,15 @@ class ExchangeRecorder:
         if trace is None:
             return
         scrub, scrub_json = self._scrubber.scrub, self._scrubber.scrub_json
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            where = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        except ValueError:  # recording a failure must not raise one of its own
+            where = "(a URL that does not parse)"
         entry: dict = {
             "at": time.time(),
             "method": method,
-            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+            "url": where,
             "elapsed": round(self._clock() - started, 4),
         }
         if "json" in kwargs and kwargs["json"] is not None:

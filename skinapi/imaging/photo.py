@@ -160,10 +160,12 @@ def _sniff_unsupported(data: bytes) -> str | None:
 
 
 def _exif_orientation(image: Image.Image) -> int:
+    """The orientation tag, 1 to 8; any other value (damage) counts as upright, as viewers do."""
     try:
-        return int(image.getexif().get(0x0112, 1) or 1)
+        value = int(image.getexif().get(0x0112, 1) or 1)
     except Exception:
         return 1
+    return value if 1 <= value <= 8 else 1
 
 
 def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
@@ -269,17 +271,35 @@ def _downscale(image: Image.Image, long_side: int) -> Image.Image:
 
 
 def preview_jpeg(data: bytes, width: int) -> bytes | None:
-    """A stored photo as a JPEG at most `width` px wide (upright, RGB), for showing it larger
-    than a thumbnail without sending an HD original; None when it cannot be decoded."""
+    """A photo as a JPEG at most `width` px wide (upright, RGB), for showing it without sending
+    the browser an HD original, a 16-bit PNG it cannot show or pixels past the decode cap;
+    None when it cannot be decoded (as `load_photo` decodes it)."""
     try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    except Exception:  # a photo the API refused is still a run: it has no preview
+        image = load_photo(data).image
+    except PhotoError:  # a photo the API refused is still a run: it has no preview
         return None
     if image.width > width:
-        image = image.resize((width, round(image.height * width / image.width)), Image.BILINEAR)
+        height = max(1, round(image.height * width / image.width))
+        image = image.resize((width, height), Image.BILINEAR)
+    image = _within_aspect(image, PREVIEW_MAX_ASPECT)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+PREVIEW_MAX_ASPECT = 20
+"""A preview is never thinner than 1:20: a strip of pixels is shown on a margin, as a line a
+page can scale (scaled as it is, its height rounded to 0 px)."""
+
+
+def _within_aspect(image: Image.Image, most: int) -> Image.Image:
+    width, height = image.size
+    canvas = (max(width, -(-height // most)), max(height, -(-width // most)))
+    if canvas == (width, height):
+        return image
+    framed = Image.new("RGB", canvas, (236, 236, 236))
+    framed.paste(image, ((canvas[0] - width) // 2, (canvas[1] - height) // 2))
+    return framed
 
 
 def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:

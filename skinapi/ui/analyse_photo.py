@@ -12,7 +12,7 @@ from ..errors import PhotoError
 from ..imaging.checks import PhotoReport
 from ..imaging.photo import FIX_LABELS, SAMPLE_PHOTO, apply_fixes, load_photo, sample_hd_jpeg
 from ..store.ids import photo_hash
-from .media import inspect_photo, upright
+from .media import inspect_photo, photo_preview, upright
 from .state import forget_photo, remember_photo, remembered
 
 SEVERITY_ICONS = {
@@ -68,9 +68,11 @@ def photo_panel(quality: str) -> ChosenPhoto:
     width, height = report.size
     if fixed:
         before, after = st.columns(2)
-        before.image(original, caption="Before", width="stretch", alt="The photo before fixes")
+        before.image(
+            photo_preview(original), caption="Before", width="stretch", alt="The photo before fixes"
+        )
         after.image(
-            data,
+            photo_preview(data),
             caption=f"After fixes · {width}×{height} px",
             width="stretch",
             alt=f"The photo after fixes, {width}×{height} px",
@@ -82,7 +84,7 @@ def photo_panel(quality: str) -> ChosenPhoto:
         st.caption(f"Camera photo · {width}×{height} px")
     else:
         st.image(
-            data,
+            photo_preview(data),
             caption=f"{name} · {width}×{height} px",
             width=360,
             alt=f"The photo to analyse: {name}, {width}×{height} px",
@@ -135,7 +137,12 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
             key="photo_upload",
             max_upload_size=MAX_PHOTO_UPLOAD_MB,
         )
-        if upload:
+        if upload and not upload.size:
+            st.error(
+                f"{upload.name} is empty (0 bytes): choose the photo again, or another one.",
+                icon=":material/broken_image:",
+            )
+        elif upload:
             data, name = upload.getvalue(), upload.name
     data, name, kept_photo = remember_photo(source, data, name)
     if kept_photo:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from ..backends import EMULATOR
-from ..client import DEFAULT_BASE_URL, Client
+from ..client import DEFAULT_BASE_URL, Client, api_key_problem, base_url_problem
 from ..demo import DEMO_API_KEY, Emulator, EmulatorConfig
 from ..errors import SkinApiError
 from ..names import one_line
@@ -97,11 +97,17 @@ def allowed_base_urls() -> set[str]:
 
 
 def key_refusal() -> str | None:
-    """Why the server's key is not sent to the base URL typed in this session, if it is not:
-    a visitor who types their own host must not receive the team's key. A key typed in the
-    same session goes wherever its typist says."""
+    """Why no live key is sent, if none is: the key found cannot be sent at all, or the
+    server's key would go to a base URL typed in this session — a visitor who types their own
+    host must not receive the team's key. A key typed in the same session goes wherever its
+    typist says."""
+    key, source = find_key()
+    if key is not None and (problem := api_key_problem(key)):
+        return f"The API key ({source}) {problem}. Live runs wait until it is fixed."
+    if problem := base_url_problem(base_url()):
+        return f"The base URL {_as_code(base_url())} {problem}. Live runs wait until it is fixed."
     typed_url = kept("settings_base_url")
-    if not typed_url or kept("settings_api_key") or not find_key()[0]:
+    if not typed_url or kept("settings_api_key") or not key:
         return None
     if _same_url(typed_url) in allowed_base_urls():
         return None

@@ -12,7 +12,7 @@ from PIL import Image
 from ..errors import PhotoError
 from ..imaging import overlay
 from ..imaging.checks import PhotoReport, check_photo
-from ..imaging.photo import load_photo, upload_bytes
+from ..imaging.photo import load_photo, preview_jpeg, upload_bytes
 from ..runs.lifecycle import Run
 
 DISPLAY_SIDE = 1600
@@ -26,6 +26,18 @@ def inspect_photo(data: bytes, quality: str) -> tuple[PhotoReport | None, str | 
         return check_photo(load_photo(data), quality), None
     except PhotoError as exc:
         return None, str(exc)
+
+
+PREVIEW_WIDTH = 720
+"""Pixels across a chosen photo's preview: sharp at the page's 360 px on a 2× screen."""
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def photo_preview(data: bytes, width: int = PREVIEW_WIDTH) -> bytes | None:
+    """What the page shows of a chosen photo: decoded as the checks decode it (within the pixel
+    cap, any mode made RGB), never the upload itself, which the browser may not show (16-bit,
+    TIFF) or Streamlit cannot scale (a strip of pixels)."""
+    return preview_jpeg(data, width)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -267,3 +267,13 @@ def test_a_preview_is_a_jpeg_no_wider_than_asked_upright_and_none_for_no_photo()
     small = jpeg(Image.new("RGB", (200, 300)))
     assert Image.open(io.BytesIO(preview_jpeg(small, 360))).size == (200, 300)  # never enlarged
     assert preview_jpeg(b"not a photo", 360) is None
+
+
+def test_an_orientation_tag_out_of_range_counts_as_upright_and_is_sent_as_it_is(face_image):
+    exif = Image.Exif()
+    exif[0x0112] = 99
+    out = io.BytesIO()
+    face_image.save(out, "JPEG", exif=exif.tobytes())
+    photo = load_photo(out.getvalue())
+    assert photo.exif_orientation == 1 and not photo.notes
+    assert upload_bytes(photo) is photo.data
