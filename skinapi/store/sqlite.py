@@ -169,9 +169,28 @@ def _moved_aside(path: Path) -> Path:
     return path
 
 
+WAL_DEADLINE_S = 5.0
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Write-ahead logging, which the file keeps once set. Setting it needs the file to itself,
+    and SQLite answers a second process setting it at the same moment (two commands opening a
+    new data folder) with an immediate "locked", not its busy wait: so it is tried again."""
+    deadline = time.monotonic() + WAL_DEADLINE_S
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _bring_to_current_version(db: sqlite3.Connection, path: Path) -> None:
     """Create a new run store, upgrade an older one, refuse what is not one."""
-    db.execute("PRAGMA journal_mode=WAL")
+    _use_wal(db)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not tables:
         schema.create(db, SCHEMA_VERSION)

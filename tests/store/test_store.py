@@ -567,3 +567,22 @@ def test_the_history_table_has_one_type_per_column(tmp_path):
     rows = tables.table_rows(store.list(), {})
     pyarrow.Table.from_pylist(rows)  # raised ArrowTypeError before
     assert sorted(r["Overall"] for r in rows if r["Overall"] is not None) == [72]
+
+
+def test_a_new_run_store_opened_by_four_at_once_opens_for_all(tmp_path):
+    """Two commands starting on a new data folder: SQLite answered the second one's switch to
+    write-ahead logging with an immediate "database is locked" (1 in 7 tries before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for trial in range(25):
+        path = tmp_path / str(trial) / "runs.sqlite3"
+        path.parent.mkdir()
+        start = threading.Barrier(4)
+
+        def open_it(path=path, start=start) -> None:
+            start.wait()
+            SqliteRunStore(path).close()
+
+        with ThreadPoolExecutor(4) as pool:
+            for opened in [pool.submit(open_it) for _ in range(4)]:
+                opened.result()  # raises the StoreError if one failed
