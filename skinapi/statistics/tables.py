@@ -106,7 +106,7 @@ def deltas(runs: list[RunRecord], kinds: tuple[str, ...] = ("raw", "ui")) -> lis
                 row[f"Run {index} ui"] = s.ui_score if s else None
             if "raw" in kinds:
                 row[f"Run {index} raw"] = round(s.raw_score, 1) if s else None
-        row["_largest"] = max(changes, default=0.0)
+        row["_largest"] = max(changes, default=-1.0)  # a concern only one run has: last
         rows.append(row)
     rows.sort(key=lambda r: r["_largest"], reverse=True)
     for row in rows:

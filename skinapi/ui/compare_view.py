@@ -60,7 +60,20 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
         # face: four runs' changes and scores then fit beside the radar at 1440 px.
         # As tall as its rows up to the radar's height: a fixed height left empty rows below
         # two runs that share a few concerns.
-        st.dataframe(rows, hide_index=True, width="stretch", height=min(480, 38 + 35 * len(rows)))
+        # Right-aligned throughout: a column with a blank is text (see `blanks`), which
+        # Streamlit aligns left, beside numbers aligned right in the next column.
+        numbers = {
+            name: st.column_config.Column(alignment="right")
+            for name in (rows[0] if rows else {})
+            if name not in ("Concern", "Region")
+        }
+        st.dataframe(
+            rows,
+            hide_index=True,
+            width="stretch",
+            height=min(480, 38 + 35 * len(rows)),
+            column_config=numbers,
+        )
     return use_raw
 
 

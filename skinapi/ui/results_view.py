@@ -73,9 +73,13 @@ def headline(run: Run) -> None:
         )
         st.metric("Skin type", skin_type.get("whole", "—"), help=zones or None, width="content")
     duration = f" · {run.duration:.1f} s" if run.duration else ""
+    actions = run.settings.actions
+    # Skin type is a concern the radar cannot draw: a label, not a score.
+    labelled = sum(a.endswith("skin_type") for a in actions)
+    scored = f" ({len(actions) - labelled} scored, skin type as a label)" if labelled else ""
     st.caption(
-        f"{run.settings.quality.upper()} · {result.api_version} · {len(run.settings.actions)} "
-        f"concerns{duration} · cost {run.units} units (charged only when a task succeeds)"
+        f"{run.settings.quality.upper()} · {result.api_version} · {len(actions)} concerns"
+        f"{scored}{duration} · cost {run.units} units (charged only when a task succeeds)"
     )
 
 
