@@ -96,14 +96,14 @@ def deltas(runs: list[RunRecord], kinds: tuple[str, ...] = ("raw", "ui")) -> lis
             if "raw" in kinds:
                 row[f"Δ raw {index}−1"] = round(s.raw_score - first.raw_score, 1) if both else None
             if "ui" in kinds:
-                row[f"Δ ui {index}−1"] = s.ui_score - first.ui_score if both else None
+                row[f"Δ score {index}−1"] = s.ui_score - first.ui_score if both else None
             if both:  # ordered by the change the table shows first
                 shown = "raw" if "raw" in kinds else "ui"
                 changes.append(abs(getattr(s, f"{shown}_score") - getattr(first, f"{shown}_score")))
         for index, scores in enumerate(per_run, start=1):
             s = scores.get(key)
             if "ui" in kinds:
-                row[f"Run {index} ui"] = s.ui_score if s else None
+                row[f"Run {index} score"] = s.ui_score if s else None
             if "raw" in kinds:
                 row[f"Run {index} raw"] = round(s.raw_score, 1) if s else None
         row["_largest"] = max(changes, default=-1.0)  # a concern only one run has: last

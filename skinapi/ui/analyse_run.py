@@ -42,9 +42,10 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
         run = runs()[key]
         found.add(key)
     if run and run.state == "success":
-        where = " (found in History)" if key in found else ""
+        where = " — found in History" if key in found else ""
         st.success(
-            f"This photo was already analysed with these settings{where} (task `{run.task_id}`). Showing it costs nothing."
+            f"This photo was already analysed with these settings{where}: task "
+            f"`…{(run.task_id or '')[-10:]}`. Showing it costs nothing."
         )
         view, again = st.columns([1, 1])
         if view.button("View results", type="primary", key="do_view", width="stretch"):

@@ -162,7 +162,7 @@ def test_compare_three_runs_and_every_export_holds_the_stored_numbers(store, cli
     table = tables.deltas(runs)
     assert {row["Concern"] for row in table} >= {"Redness", "Pores", "Dark circles"}
     redness = next(row for row in table if row["Concern"] == "Redness")
-    assert redness["Run 1 ui"] == redness["Run 3 ui"] and redness["Run 2 ui"] is None
+    assert redness["Run 1 score"] == redness["Run 3 score"] and redness["Run 2 score"] is None
     assert tables.mixing_warnings(runs) == []
 
     rows = list(csv.DictReader(io.StringIO(exports.runs_csv(runs).decode())))
@@ -337,10 +337,10 @@ def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client
         recorded_run(store, client, face_bytes, AnalysisSettings.build(["redness"])),
     ]
     rows = tables.deltas(runs)
-    assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ ui 2−1"]
+    assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ score 2−1"]
     shown = tables.blanks(rows)
     pores = next(r for r in shown if r["Concern"] == "Pores")
-    assert pores["Δ raw 2−1"] == "" and pores["Run 2 ui"] == "" and pores["Run 1 ui"] != ""
+    assert pores["Δ raw 2−1"] == "" and pores["Run 2 score"] == "" and pores["Run 1 score"] != ""
     for column in shown[0]:  # one type per column, or Arrow cannot convert it
         assert len({type(row[column]) for row in shown}) == 1, column
 

@@ -18,7 +18,7 @@ def test_the_changes_come_largest_first_by_the_kind_of_score_shown():
     after = run_of(("pore", 58.0, 61), ("redness", 51.0, 66))
     by_ui = tables.deltas([before, after], ("ui",))
     assert [row["Concern"] for row in by_ui] == ["Redness", "Pores"]
-    assert [row["Δ ui 2−1"] for row in by_ui] == [6, 1]
+    assert [row["Δ score 2−1"] for row in by_ui] == [6, 1]
     by_raw = tables.deltas([before, after], ("raw",))
     assert [row["Concern"] for row in by_raw] == ["Pores", "Redness"]
 
@@ -28,4 +28,4 @@ def test_a_concern_only_one_run_has_comes_after_every_change_even_none():
     after = run_of(("acne", 70.0, 80), ("redness", 50.0, 60))
     rows = tables.deltas([before, after], ("ui",))
     assert [row["Concern"] for row in rows] == ["Redness", "Acne"]
-    assert [row["Δ ui 2−1"] for row in rows] == [0, None]
+    assert [row["Δ score 2−1"] for row in rows] == [0, None]
