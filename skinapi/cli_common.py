@@ -89,7 +89,7 @@ def print_progress(progress: Progress) -> None:
         say(f"{progress.phase}…" if progress.phase != "done" else "done")
 
 
-def open_history(without_it: str = "the analysis is not recorded"):
+def open_run_store(without_it: str = "the analysis is not recorded"):
     """The run store the app shows in History, or None (said on stderr, with what that means
     for the command: `without_it`) when it is unusable."""
     from .store import open_store

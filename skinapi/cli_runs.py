@@ -18,7 +18,7 @@ from .cli_common import (
     cli_person,
     client_from,
     emit,
-    open_history,
+    open_run_store,
     print_progress,
     read_photo,
     say,
@@ -66,7 +66,7 @@ def analyze(args) -> int:
     data = read_photo(args.image)
     check_out(args.out)
     with ExitStack() as stack:
-        store = None if args.no_history else open_history()
+        store = None if args.no_history else open_run_store()
         if store is not None:
             stack.callback(store.close)
         checking = (
@@ -165,7 +165,7 @@ def resume(args) -> int:
     check_out(args.out)
     from .runs.lifecycle import Run, run_analysis, run_from_store
 
-    store = open_history()
+    store = open_run_store()
     stored = store.by_task(args.task_id) if store is not None else None
     if stored is None:
         if not (args.actions or args.preset):
@@ -241,7 +241,7 @@ def _finish(run, outcome, out: Path | None) -> int:
 
 
 def list_runs(args) -> int:
-    store = open_history("there are no runs to list")
+    store = open_run_store("there are no runs to list")
     if store is None:
         return 2
     from .store import RunQuery
@@ -285,11 +285,11 @@ def list_runs(args) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         _print_table(rows)
-    if query.limit is None and (left_out := store.totals(query).runs - len(rows)) > 0:
-        say(
-            f"warning: {left_out} stored run(s) matching are damaged and left out; "
-            "History lists their ids, and exports keep what can be read"
+    if left_out := store.unreadable:
+        named = ", ".join(left_out[:5]) + (
+            f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
         )
+        say(f"warning: {len(left_out)} stored run(s) matching are damaged and left out: {named}")
     return 0
 
 

@@ -22,7 +22,7 @@ def add_parser(commands) -> None:
 
 def store_command(args) -> int:
     from .store import SqliteRunStore, default_path
-    from .store.copying import copy_history
+    from .store.copying import copy_run_store
     from .store.files_s3 import S3Files
     from .store.postgres import PostgresRunStore
 
@@ -34,7 +34,7 @@ def store_command(args) -> int:
     files = S3Files(args.files) if args.files else source.run_files
     target = PostgresRunStore(args.to, files)
     try:
-        report = copy_history(source, target, same_files=not args.files)
+        report = copy_run_store(source, target, same_files=not args.files)
     finally:
         target.close()
         source.close()

@@ -99,6 +99,7 @@ class Client:
             raise e.AuthError("No API key given", hint="Set YOUCAM_API_KEY or pass the key.")
         if problem := api_key_problem(api_key):
             raise e.RequestValidationError([f"The API key {problem}."])
+        base_url = base_url.strip()  # as the key is: a pasted URL often ends in a newline
         if problem := base_url_problem(base_url):
             raise e.RequestValidationError([f"The base URL {base_url!r:.200} {problem}."])
         self._http = Transport(
@@ -122,6 +123,7 @@ class Client:
 
     @base_url.setter
     def base_url(self, value: str) -> None:
+        value = value.strip()
         if problem := base_url_problem(value):
             raise e.RequestValidationError([f"The base URL {value!r:.200} {problem}."])
         self._api.base_url = value

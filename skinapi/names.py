@@ -44,6 +44,12 @@ def is_task_id(value: object) -> bool:
     return isinstance(value, str) and bool(_TASK_ID.match(value)) and ".." not in value
 
 
+def task_end(task_id: str | None) -> str:
+    """A task as a page names it beside other words: its last ten characters (the whole id is
+    in History's table and every export)."""
+    return f"…{(task_id or '')[-10:]}"
+
+
 def one_line(text: str, limit: int = 400) -> str:
     """Text for a terminal: control characters and escape sequences out, one line, bounded."""
     flat = _CONTROL.sub(" ", str(text))

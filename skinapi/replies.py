@@ -13,6 +13,7 @@ from typing import Literal
 import requests
 
 from . import errors as e
+from .names import one_line
 from .scrubbing import KeyScrubber
 
 Target = Literal["api", "upload", "download"]
@@ -100,10 +101,10 @@ def _plain_text(reply: Reply) -> str:
     if "html" not in reply.content_type.lower() and not text.lstrip()[:15].lower().startswith(
         ("<!doctype html", "<html")
     ):
-        return " ".join(text.split())
+        return one_line(text, 300)
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
     words = html.unescape(re.sub(r"<[^>]*>", " ", title.group(1) if title else text))
-    return f"HTTP {reply.status}, an HTML page, not the API's JSON: {' '.join(words.split())}"
+    return f"HTTP {reply.status}, an HTML page, not the API's JSON: {one_line(words, 200)}"
 
 
 def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:

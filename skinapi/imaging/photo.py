@@ -271,16 +271,14 @@ def _downscale(image: Image.Image, long_side: int) -> Image.Image:
 
 
 def preview_jpeg(data: bytes, width: int) -> bytes | None:
-    """A photo as a JPEG at most `width` px wide (upright, RGB), for showing it without sending
-    the browser an HD original, a 16-bit PNG it cannot show or pixels past the decode cap;
-    None when it cannot be decoded (as `load_photo` decodes it)."""
+    """A photo as a JPEG within `width` × 2·`width` px (upright, RGB), for showing it without
+    sending the browser an HD original, a 16-bit PNG it cannot show or pixels past the decode
+    cap; None when it cannot be decoded (as `load_photo` decodes it)."""
     try:
         image = load_photo(data).image
     except PhotoError:  # a photo the API refused is still a run: it has no preview
         return None
-    if image.width > width:
-        height = max(1, round(image.height * width / image.width))
-        image = image.resize((width, height), Image.BILINEAR)
+    image.thumbnail((width, 2 * width), Image.BILINEAR)  # a tall photo is capped too
     image = _within_aspect(image, PREVIEW_MAX_ASPECT)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)

@@ -318,7 +318,8 @@ class RunStore(Protocol):
 
     def iterate(self, query: RunQuery) -> Iterator[RunRecord]:
         """Every readable run `query` matches (its offset and limit aside), in its order, read
-        a page at a time: an export of any size in constant memory."""
+        a page at a time: an export of any size in constant memory. The ids of damaged rows
+        passed over are in `unreadable` as it goes."""
 
     def totals(self, query: RunQuery) -> RunTotals:
         """Counts, units and the span of time over every run `query` matches."""

@@ -40,7 +40,7 @@ class CopyReport:
         }
 
 
-def copy_history(source: RunStore, target: RunStore, *, same_files: bool = False) -> CopyReport:
+def copy_run_store(source: RunStore, target: RunStore, *, same_files: bool = False) -> CopyReport:
     """Every run of `source` into `target`; `same_files` when both keep their files in one
     place (only the rows move)."""
     report = CopyReport()

@@ -35,7 +35,7 @@ def page(db, query: RunQuery) -> RunPage:
     return RunPage(runs, int(total), unreadable)
 
 
-def iterate(pool, query: RunQuery) -> Iterator[RunRecord]:
+def iterate(pool, query: RunQuery, unreadable: list[str]) -> Iterator[RunRecord]:
     """One statement through a server-side cursor: the database sorts once and hands the rows
     over `ITERATION_PAGE` at a time."""
     statement, params = _ordered(query)
@@ -43,7 +43,9 @@ def iterate(pool, query: RunQuery) -> Iterator[RunRecord]:
         found.itersize = ITERATION_PAGE
         found.execute(statement, params)
         while batch := found.fetchmany(ITERATION_PAGE):
-            yield from rows.decoded(batch)[0]
+            readable, damaged = rows.decoded(batch)
+            unreadable.extend(damaged)
+            yield from readable
 
 
 def totals(db, query: RunQuery) -> RunTotals:

@@ -52,8 +52,8 @@ class PostgresReading(SqlStore):
         with self._pool.connection() as db:
             return question(db, *args)
 
-    def _iterated(self, query: RunQuery) -> Iterator[RunRecord]:
-        return queries.iterate(self._pool, query)
+    def _iterated(self, query: RunQuery, unreadable: list[str]) -> Iterator[RunRecord]:
+        return queries.iterate(self._pool, query, unreadable)
 
     @guarded
     def keep_passed_check(

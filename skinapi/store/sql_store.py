@@ -53,7 +53,7 @@ class SqlStore:
         """`question(connection, *args)`, one of this store's query module's functions."""
         raise NotImplementedError
 
-    def _iterated(self, query: RunQuery) -> Iterator[RunRecord]:
+    def _iterated(self, query: RunQuery, unreadable: list[str]) -> Iterator[RunRecord]:
         raise NotImplementedError
 
     # -- reading what a query asks for (see `RunQuery`) ----------------------------------------
@@ -65,8 +65,9 @@ class SqlStore:
         return page
 
     def iterate(self, query: RunQuery) -> Iterator[RunRecord]:
+        self.unreadable = []
         try:
-            yield from self._iterated(query)
+            yield from self._iterated(query, self.unreadable)
         except StoreError:
             raise
         except Exception as exc:

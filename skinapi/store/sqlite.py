@@ -62,7 +62,8 @@ class SqliteRunStore(SqliteReading, SqliteLedger):
             _bring_to_current_version(self._db, self.path)
             queries.prepare(self._db)
         except sqlite3.Error as exc:
-            if not os.access(self.path.parent, os.W_OK):  # a sound file in a read-only folder
+            cannot_open = any(w in str(exc) for w in ("unable to open", "readonly"))
+            if cannot_open and not os.access(self.path.parent, os.W_OK):  # a read-only folder
                 raise StoreError(
                     f"The run store's folder {self.path.parent} cannot be written: SQLite "
                     f"keeps its journal beside the file ({exc})",

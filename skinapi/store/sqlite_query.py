@@ -31,7 +31,7 @@ def page(db: sqlite3.Connection, query: RunQuery) -> RunPage:
     return RunPage(runs, int(total), unreadable)
 
 
-def iterate(db: sqlite3.Connection, query: RunQuery) -> Iterator[RunRecord]:
+def iterate(db: sqlite3.Connection, query: RunQuery, unreadable: list[str]) -> Iterator[RunRecord]:
     """One statement read `ITERATION_PAGE` rows at a time: the database sorts once (spilling to
     its temporary files, not to our memory). Keyset pages re-sorted or re-scanned the history
     for every page: an export of 100,000 runs was quadratic (266 s for a CSV)."""
@@ -42,7 +42,9 @@ def iterate(db: sqlite3.Connection, query: RunQuery) -> Iterator[RunRecord]:
     )
     try:
         while batch := found.fetchmany(ITERATION_PAGE):
-            yield from rows.decoded(batch)[0]
+            readable, damaged = rows.decoded(batch)
+            unreadable.extend(damaged)
+            yield from readable
     finally:
         found.close()
 

@@ -47,8 +47,8 @@ class SqliteReading(SqlStore):
     def _ask(self, question, *args):
         return question(self._db, *args)
 
-    def _iterated(self, query: RunQuery) -> Iterator[RunRecord]:
-        return queries.iterate(self._db, query)
+    def _iterated(self, query: RunQuery, unreadable: list[str]) -> Iterator[RunRecord]:
+        return queries.iterate(self._db, query, unreadable)
 
     @guarded
     def keep_passed_check(

@@ -114,8 +114,9 @@ def stored(row) -> RunRecord:
     return RunRecord(**values)
 
 
-LAST_MOMENT = 253_402_300_799.0
-"""31 Dec 9999, 23:59:59 UTC: the last second a date can show."""
+LAST_MOMENT = 253_402_128_000.0
+"""30 Dec 9999, 00:00 UTC: a date still shows it in every time zone (local time, east of UTC,
+is already 9999's last day)."""
 
 
 def _moment(value) -> float:

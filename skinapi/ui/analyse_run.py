@@ -8,6 +8,7 @@ import time
 import streamlit as st
 
 from ..concerns import AnalysisSettings
+from ..names import task_end
 from ..runs.lifecycle import Run, run_key
 from . import access, spend_view
 from .analyse_photo import ChosenPhoto
@@ -45,7 +46,7 @@ def run_panel(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Conne
         where = " — found in History" if key in found else ""
         st.success(
             f"This photo was already analysed with these settings{where}: task "
-            f"`…{(run.task_id or '')[-10:]}`. Showing it costs nothing."
+            f"`{task_end(run.task_id)}`. Showing it costs nothing."
         )
         view, again = st.columns([1, 1])
         if view.button("View results", type="primary", key="do_view", width="stretch"):

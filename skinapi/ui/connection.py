@@ -74,7 +74,7 @@ def configured_base_url() -> str:
 
 
 def base_url() -> str:
-    return kept("settings_base_url") or configured_base_url()
+    return (kept("settings_base_url") or configured_base_url()).strip()
 
 
 def _same_url(url: str) -> str:

@@ -66,7 +66,9 @@ def unreadable_note(store: RunStore) -> None:
 
 def filters(everything: RunTotals) -> RunQuery:
     """What the user filters by, as the query the store answers (no page yet)."""
-    first_day = datetime.fromtimestamp(everything.first or time.time()).date()
+    now = time.time()
+    # The oldest run's time comes from every row, a damaged one too: within 1970 and now.
+    first_day = datetime.fromtimestamp(min(max(everything.first or now, 0), now)).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
     cells = st.container(key="history_filters").columns([2.4, 1, 1, 1, 1, 1.1, 1.1, 1.4])
     days = remembered(
@@ -260,12 +262,12 @@ def delete_dialog(picked: list[RunRecord], store: RunStore) -> None:
         "This cannot be undone: export what you want to keep first (Export JSON or ZIP bundle).",
         icon=":material/warning:",
     )
-    if not access.may("operator"):  # the role may have changed since the dialog opened
-        st.error("Deleting runs needs the operator role.")
-        return
     cancel, local, remote = st.columns([1, 1, 1.6])
     if cancel.button("Cancel", key="do_delete_cancel", width="stretch"):
         st.rerun()
+    if not access.may("operator"):  # the role may have changed since the dialog opened
+        st.error("Deleting runs needs the operator role.")
+        return
     if local.button("Delete locally", key="do_delete_local", width="stretch"):
         for run in picked:
             store.delete(run.id)

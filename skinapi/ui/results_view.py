@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..backends import EMULATOR
 from ..concerns import CONCERNS, label, region_label
-from ..names import markdown_text
+from ..names import markdown_text, task_end
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
 from . import audit_log
@@ -25,7 +25,7 @@ def run_header(run: Run) -> None:
     parts += [when, SOURCES.get(run.source, run.source)]
     if run.participant:
         parts.append(f"participant {markdown_text(run.participant)}")
-    parts.append(f"task `…{(run.task_id or '')[-10:]}`")
+    parts.append(f"task `{task_end(run.task_id)}`")
     if run.backend == EMULATOR:
         parts.append(":material/science: demo engine scores, not YouCam's AI")
     st.caption(" · ".join(parts))
@@ -75,7 +75,7 @@ def headline(run: Run) -> None:
     duration = f" · {run.duration:.1f} s" if run.duration else ""
     actions = run.settings.actions
     # Skin type is a concern the radar cannot draw: a label, not a score.
-    labelled = sum(a.endswith("skin_type") for a in actions)
+    labelled = sum(CONCERNS[a].is_skin_type for a in actions)
     scored = f" ({len(actions) - labelled} scored, skin type as a label)" if labelled else ""
     st.caption(
         f"{run.settings.quality.upper()} · {result.api_version} · {len(actions)} concerns"

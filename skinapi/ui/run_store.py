@@ -44,7 +44,7 @@ def run_store_problem() -> StoreError | None:
     return failed[1] if failed and failed[0] == store_path() else None
 
 
-FAILED_READ = "history_failed_read"
+FAILED_READ = "run_store_failed_read"
 
 
 def forget_failed_read() -> None:

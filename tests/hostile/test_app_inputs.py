@@ -70,3 +70,28 @@ def test_a_key_or_base_url_that_cannot_be_sent_is_said_on_every_live_page(field,
         assert not at.exception, page
     at.button(key="do_test_connection").click().run()
     assert not at.exception and any(says in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("created", [-1e15, 1e20])
+def test_history_opens_with_a_run_whose_date_no_calendar_shows(created, quick_emulator):
+    """The others are listed, the damaged one left out; the date filter starts at a day that
+    exists (the oldest run's time, -1e15, raised 'year is out of range')."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    from skinapi.bench import history_runs
+    from skinapi.store import SqliteRunStore
+
+    path = Path(os.environ["SKINSCOPE_DATA_DIR"]) / "runs.sqlite3"
+    store = SqliteRunStore(path)
+    store.add_runs(history_runs(3))
+    damaged = store.list()[0].id
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE runs SET created = ? WHERE id = ?", (created, damaged))
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    assert not at.exception, at.exception
+    shown = list(at.dataframe[0].value["Run"])
+    assert len(shown) == 2 and damaged not in shown

@@ -120,7 +120,7 @@ def test_a_run_whose_date_cannot_be_shown_is_left_out_and_counted(created, data_
     code = main(["runs", "--json"])
     out, err = capsys.readouterr()
     assert code == 0 and len(out.splitlines()) == 1 and damaged not in out
-    assert "1 stored run(s) matching are damaged and left out" in err
+    assert f"1 stored run(s) matching are damaged and left out: {damaged}" in err
 
 
 def test_a_task_the_api_no_longer_knows_is_not_offered_for_resume(data_dir, capsys):
