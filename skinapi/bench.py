@@ -120,7 +120,7 @@ def bench_cli(runs: int) -> None:
         timed(shared)
         again = [timed(shared) for _ in range(runs)]
     print(
-        f"cli  analyze SD all concerns, checks and history on, T={CLI_TASK_SECONDS:g}s "
+        f"cli  analyze SD all concerns, checks and the run store on, T={CLI_TASK_SECONDS:g}s "
         f"I={CLI_INTERVAL:g}s, runs={runs}, bytecode cached; interpreter start {python:.3f} s"
     )
     for name, samples in (("a new photo", new), ("the same photo again", again)):
