@@ -203,7 +203,7 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
 FIX_ORDER = ("rotate", "crop", "downscale", "reencode")
 FIX_LABELS = {
     "rotate": "Rotate upright (apply the EXIF rotation)",
-    "crop": "Crop to the face (60–80 % of the width, portrait)",
+    "crop": "Crop to the face (60–80% of the width, portrait)",
     "downscale": "Downscale to 2560 px on the long side",
     "reencode": "Re-encode as JPEG",
 }

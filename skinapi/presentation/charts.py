@@ -134,8 +134,9 @@ def clickable_radar(
 ) -> go.Figure:
     """The result's radar drawn on cartesian axes, so that a click on a concern's point is a
     selection Streamlit reports (it reports none from a polar chart). Looks like `radar`: rings
-    at 25–100, a spoke per concern clockwise from the top, the outer edge healthier. Each
-    point's customdata holds its score key; `focus` (a score key) is drawn larger."""
+    at 25–100 (labelled to 75: the rim is 100), a spoke per concern clockwise from the top,
+    the outer edge healthier. Each point's customdata holds its score key; `focus` (a score
+    key) is drawn larger."""
     scores = result.headline_scores()
     count = max(len(scores), 1)
     angles = [math.pi / 2 - 2 * math.pi * i / count for i in range(count)]
@@ -213,7 +214,7 @@ def clickable_radar(
             else ("bottom" if math.sin(angle) > 0 else "top"),
         )
     between = math.pi / 2 - math.pi / count  # the ticks sit between the first two spokes
-    for level in (25, 50, 75, 100):
+    for level in (25, 50, 75):  # none at the rim, where a healthy score's point covered it
         figure.add_annotation(
             x=level / 100 * math.cos(between),
             y=level / 100 * math.sin(between),
