@@ -478,3 +478,14 @@ def test_the_clickable_radar_puts_each_concern_on_its_spoke_with_its_key():
     labels = {a.text for a in figure.layout.annotations}
     assert {"Redness", "Pores", "Acne", "Wrinkles", "25", "75"} <= labels
     assert "100" not in labels  # the rim is 100; a label there sat under healthy points
+
+
+def test_every_chart_writes_its_text_dark_enough_to_read():
+    """Streamlit's theme greys axis labels to #808495, 3.7:1 on white; ours are 9:1."""
+    scores = [ConcernScore(t, None, 50.0, 60, None) for t in ("redness", "pore", "acne")]
+    radar = charts.radar([("a", scores)])
+    assert radar.layout.polar.angularaxis.tickfont.color == charts.TEXT_COLOUR
+    assert "xaxis" not in radar.to_plotly_json()["layout"]  # no empty cartesian axes beside it
+    lines = charts.visit_lines({"Redness": [("baseline", 60), ("week 2", 70)]})
+    assert lines.layout.xaxis.tickfont.color == lines.layout.yaxis.title.font.color
+    assert lines.layout.yaxis.tickfont.color == charts.TEXT_COLOUR
