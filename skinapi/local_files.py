@@ -26,7 +26,8 @@ def read_capped(path: Path, limit: int, *, follow_symlinks: bool = True) -> byte
     """At most `limit` + 1 bytes of the regular file at `path` (one more than the cap, so the
     caller can tell a file over it and say so). Anything else raises OSError whose `strerror`
     says what it is."""
-    flags = os.O_RDONLY | os.O_NONBLOCK  # opening a FIFO would wait for a writer for ever
+    # Opening a FIFO would wait for a writer for ever. (Windows has neither flag nor FIFOs.)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(path, flags)
