@@ -16,7 +16,7 @@ st.title("Batch")
 if conn.mode == connection.DEMO:
     messages.demo_notice()
 st.caption(
-    "A folder or ZIP of photos, each checked first; every task recorded before it is created, "
+    "A folder or ZIP of photos, each checked first; every task is recorded before it is created, "
     "so a stopped batch resumes without paying twice. Requests stay within the API's limits "
     "(5 per second, 250 per 5 minutes)."
 )

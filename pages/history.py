@@ -39,7 +39,7 @@ if page is None:
     st.stop()
 history_view.unreadable_note(store)
 st.caption(
-    f"{page.total:,} of {everything.runs:,} runs · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.where}`"
+    f"{page.total:,} of {everything.runs:,} run{'' if everything.runs == 1 else 's'} · {store.size_on_disk() / 1e6:.1f} MB on disk at `{store.where}`"
 )
 picked = history_view.run_table(page.runs, store)
 if picked:

@@ -115,12 +115,12 @@ def deltas(runs: list[RunRecord], kinds: tuple[str, ...] = ("raw", "ui")) -> lis
 
 
 def blanks(rows: list[dict]) -> list[dict]:
-    """Rows for people: a value that does not exist is an empty cell, not the word None. A
-    column with a blank becomes text throughout: numbers and "" in one column failed Arrow's
+    """Rows for people: a value that does not exist is "—" (not analysed), not None. A
+    column with a blank becomes text throughout: numbers and text in one column failed Arrow's
     conversion (a traceback in the log on every render of SD beside HD)."""
     gappy = {k for row in rows for k, v in row.items() if v is None}
     return [
-        {k: ("" if v is None else f"{v:g}" if k in gappy else v) for k, v in row.items()}
+        {k: ("—" if v is None else f"{v:g}" if k in gappy else v) for k, v in row.items()}
         for row in rows
     ]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit
 import streamlit as st
 
+from ..names import task_end
 from . import access, audit_log
 from .connection import (
     BACKEND_LABELS,
@@ -153,7 +154,8 @@ def sidebar() -> None:
             st.warning("The run store cannot be opened; see the History page.")
         running = [r for r in runs().values() if r.in_flight]
         if running:
-            st.info(f"A task is in flight: `{running[0].task_id or 'starting'}`.")
+            task = task_end(running[0].task_id) if running[0].task_id else "starting"
+            st.info(f"A task is in flight: `{task}`.")
             st.page_link(
                 "pages/analyse.py", label="Follow it on Analyse", icon=":material/hourglass_top:"
             )

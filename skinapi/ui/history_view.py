@@ -343,10 +343,18 @@ def batch_busy() -> str | None:
 def purge_dialog(count: int, store: RunStore) -> None:
     runs = f"{count} run" if count == 1 else f"{count} runs"
     st.markdown(f"Delete all **{runs}** and their photos and masks from this machine?")
+    st.warning(
+        "This cannot be undone, and it does not delete tasks at the API.", icon=":material/warning:"
+    )
     confirm = st.checkbox(f"Yes, delete all {runs} and their files", key="do_confirm_purge")
+    cancel, purge = st.columns(2)
+    if cancel.button("Cancel", key="do_purge_cancel", width="stretch"):
+        st.rerun()
     if not access.may("admin"):  # the role may have changed since the dialog opened
         st.error("Purging needs the admin role.")
-    elif st.button("Purge", key="do_purge_confirmed", type="primary", disabled=not confirm):
+    elif purge.button(
+        "Purge", key="do_purge_confirmed", type="primary", disabled=not confirm, width="stretch"
+    ):
         store.purge()
         record("purge", runs=count)
         st.session_state.pop("runs", None)

@@ -147,7 +147,9 @@ def legend(keys: list[str], colours: dict[str, str], titles: dict[str, str]) -> 
     chips = "".join(
         f'<span style="display:inline-block;margin:2px 10px 2px 0">'
         f'<span style="display:inline-block;width:12px;height:12px;border-radius:3px;'
-        f'background:{html.escape(colours[k])};vertical-align:middle;margin-right:5px"></span>'
+        f"background:{html.escape(colours[k])};vertical-align:middle;margin-right:5px;"
+        # An outline, so that a pale mask colour (oiliness' yellow, 1.06:1 on white) shows.
+        f'box-shadow:inset 0 0 0 1px rgba(49,51,63,0.55)"></span>'
         f"{html.escape(titles.get(k, k))}</span>"
         for k in keys
     )

@@ -72,7 +72,8 @@ def headline(run: Run) -> None:
             width="content",
         )
         st.metric("Skin type", skin_type.get("whole", "—"), help=zones or None, width="content")
-    duration = f" · {run.duration:.1f} s" if run.duration else ""
+    # A run picked up by task_id has no duration of its own to show (it read 0.0 s).
+    duration = f" · {run.duration:.1f} s" if run.duration and run.duration >= 0.05 else ""
     actions = run.settings.actions
     # Skin type is a concern the radar cannot draw: a label, not a score.
     labelled = sum(CONCERNS[a].is_skin_type for a in actions)

@@ -324,6 +324,7 @@ def test_deleting_and_purging_ask_first_in_a_dialog():
     assert len(at.dataframe[0].value) == 1
     at.button(key="do_purge").click().run()
     assert not at.exception and at.button(key="do_purge_confirmed").disabled
+    assert at.button(key="do_purge_cancel")
     assert len(at.dataframe[0].value) == 1
 
 

@@ -340,7 +340,7 @@ def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client
     assert list(rows[0])[:4] == ["Concern", "Region", "Δ raw 2−1", "Δ score 2−1"]
     shown = tables.blanks(rows)
     pores = next(r for r in shown if r["Concern"] == "Pores")
-    assert pores["Δ raw 2−1"] == "" and pores["Run 2 score"] == "" and pores["Run 1 score"] != ""
+    assert pores["Δ raw 2−1"] == "—" and pores["Run 2 score"] == "—" and pores["Run 1 score"] != "—"
     for column in shown[0]:  # one type per column, or Arrow cannot convert it
         assert len({type(row[column]) for row in shown}) == 1, column
 
