@@ -8,7 +8,7 @@ import math
 
 import plotly.graph_objects as go
 
-from ..concerns import label, region_label
+from ..concerns import CONCERNS, family, label, region_label
 from ..names import one_line
 from ..results import AnalysisResult, ConcernScore
 from ..statistics.cohort import PairedChange, ScoreRow, score_of
@@ -20,6 +20,8 @@ SCORE_AXIS = {"range": [-4, 104], "tickvals": [0, 25, 50, 75, 100]}
 """Scores run 0–100; the margin keeps markers at 0 and 100 whole instead of cut in half."""
 
 
+CONCERN_ORDER = {family(name): rank for rank, name in reversed(list(enumerate(CONCERNS)))}
+"""Each concern family's place in the API's list (its first action's), the order radars go in."""
 TEXT_COLOUR = "#4a4560"
 """Every chart's text: 9:1 on white. Streamlit's theme greys axis labels to #808495, 3.7:1,
 under the 4.5:1 WCAG AA asks of text this small (measured on the cohort's screenshot)."""
@@ -57,11 +59,15 @@ def radar(
 ) -> go.Figure:
     """One trace per (name, scores); axes are the union of concerns in the order first seen."""
     axes: list[str] = []
+    rank: dict[str, int] = {}
     for _, scores in traces:
         for s in scores:
             axis = region_label(s.region) if by_region else label(s.type)
             if axis not in axes:
                 axes.append(axis)
+                rank[axis] = CONCERN_ORDER.get(family(s.type), len(CONCERN_ORDER))
+    if not by_region:  # the API's order, as Results shows a full run, whichever run is first
+        axes.sort(key=rank.__getitem__)
     figure = go.Figure()
     for index, (raw_name, scores) in enumerate(traces):
         name = plain(raw_name)

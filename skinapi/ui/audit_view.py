@@ -59,7 +59,14 @@ def detail_text(detail: dict) -> str:
 
 def detail_words(detail: dict) -> str:
     """For the table: `task_id: … · units: 22`, which a person reads across."""
-    return " · ".join(f"{key}: {one_line(str(value))}" for key, value in sorted(detail.items()))
+    return " · ".join(f"{key}: {_words(value)}" for key, value in sorted(detail.items()))
+
+
+def _words(value) -> str:
+    """A detail's value as people read it: a list as its items, not Python's brackets."""
+    if isinstance(value, (list, tuple)):
+        return one_line(", ".join(map(str, value)))
+    return one_line(str(value))
 
 
 def rows(entries: list[AuditEntry], detail=detail_text) -> list[dict]:

@@ -70,7 +70,7 @@ def filters(everything: RunTotals) -> RunQuery:
     # The oldest run's time comes from every row, a damaged one too: within 1970 and now.
     first_day = datetime.fromtimestamp(min(max(everything.first or now, 0), now)).date()
     # Keyed so that a phone shows them two to a row (frame.PAGE_STYLE), not seven screens tall.
-    cells = st.container(key="history_filters").columns([2.4, 1, 1, 1, 1, 1.1, 1.1, 1.4])
+    cells = st.container(key="history_filters").columns([2.7, 1, 1, 1, 1, 1.1, 1.1, 1.4])
     days = remembered(
         cells[0].date_input, "Dates", value=(first_day, date.today()), key="history_dates"
     )

@@ -457,8 +457,8 @@ def test_a_run_missing_concerns_leaves_gaps_on_a_shared_radar():
     figure = charts.radar([("Run 1", full), ("Run 2", part)])
     whole, partial = figure.data
     assert whole.fill == "toself" and list(whole.r) == [60, 60, 60, 60]
-    assert list(partial.theta) == ["Redness", "Pores", "Acne", "Redness"]
-    assert list(partial.r) == [45, None, 45, 45] and partial.fill == "none"
+    assert list(partial.theta) == ["Pores", "Acne", "Redness", "Pores"]  # the API's order
+    assert list(partial.r) == [None, 45, 45, None] and partial.fill == "none"
     assert partial.name == "Run 2<br>(2 of 3 concerns)"
 
 
@@ -489,3 +489,12 @@ def test_every_chart_writes_its_text_dark_enough_to_read():
     lines = charts.visit_lines({"Redness": [("baseline", 60), ("week 2", 70)]})
     assert lines.layout.xaxis.tickfont.color == lines.layout.yaxis.title.font.color
     assert lines.layout.yaxis.tickfont.color == charts.TEXT_COLOUR
+
+
+def test_a_radar_goes_round_in_results_order_whichever_run_comes_first():
+    """Compare began at the first run's first concern (Eye bags); Results, for a full run, at
+    Wrinkles: the API's order."""
+    eyes = [ConcernScore(t, None, 50.0, 60, None) for t in ("eye_bag", "dark_circle_v2")]
+    whole = [ConcernScore(t, None, 50.0, 70, None) for t in ("eye_bag", "wrinkle", "hd_pore")]
+    figure = charts.radar([("eyes", eyes), ("whole", whole)])
+    assert list(figure.data[1].theta)[:4] == ["Wrinkles", "Pores", "Eye bags", "Dark circles"]
