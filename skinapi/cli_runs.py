@@ -221,11 +221,6 @@ def resume(args) -> int:
     return _finish(run, outcome, args.out)
 
 
-_TASK_GONE = (InvalidTaskIdError,)
-"""The API no longer knows the task: polling it again answers the same. (A TaskTimeout may
-pass: the API's own words are "Task execution timed out" on a poll, so it stays resumable.)"""
-
-
 def _finish(run, outcome, out: Path | None) -> int:
     if run.not_saved:
         say(f"warning: not recorded in the run store ({run.not_saved})")
@@ -233,7 +228,9 @@ def _finish(run, outcome, out: Path | None) -> int:
         exc = outcome.exception
         if run.task_id and not exc.task_id:
             exc.task_id = run.task_id
-        if run.task_id and exc.exit_code == 5 and not isinstance(exc, _TASK_GONE):
+        # A task the API no longer knows answers the same to a resume. (A TaskTimeout may
+        # pass: the API's words are "Task execution timed out" on a poll; it stays resumable.)
+        if run.task_id and exc.exit_code == 5 and not isinstance(exc, InvalidTaskIdError):
             exc.hint = f"{exc.hint} Resume with: python -m skinapi resume {run.task_id}".strip()
         raise exc
     emit(run.result, out)

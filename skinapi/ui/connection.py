@@ -104,8 +104,8 @@ def key_refusal() -> str | None:
     key, source = find_key()
     if key is not None and (problem := api_key_problem(key)):
         return f"The API key ({source}) {problem}. Live runs wait until it is fixed."
-    if problem := base_url_problem(base_url()):
-        return f"The base URL {_as_code(base_url())} {problem}. Live runs wait until it is fixed."
+    if problem := base_url_problem(url := base_url()):
+        return f"The base URL {_as_code(url)} {problem}. Live runs wait until it is fixed."
     typed_url = kept("settings_base_url")
     if not typed_url or kept("settings_api_key") or not key:
         return None
