@@ -102,9 +102,23 @@ def _plain_text(reply: Reply) -> str:
         ("<!doctype html", "<html")
     ):
         return one_line(text, 300)
-    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-    words = html.unescape(re.sub(r"<[^>]*>", " ", title.group(1) if title else text))
+    page = text[:HTML_READ]
+    words = html.unescape(re.sub(r"<[^>]*(>|$)", " ", _title(page) or page))
     return f"HTTP {reply.status}, an HTML page, not the API's JSON: {one_line(words, 200)}"
+
+
+HTML_READ = 65_536
+"""Of an HTML error page, only its start is read for words: a title sits near the top."""
+
+
+def _title(page: str) -> str | None:
+    """The page's <title> text, found by plain searches: a lazy regular expression over a
+    hostile page of unclosed <title> tags took quadratic time."""
+    lower = page.lower()
+    start = lower.find("<title")
+    opened = lower.find(">", start) if start >= 0 else -1
+    end = lower.find("</title>", opened) if opened >= 0 else -1
+    return page[opened + 1 : end] if end >= 0 else None
 
 
 def _status_class(status: int, code: str | None) -> type[e.ApiStatusError]:

@@ -145,3 +145,11 @@ def test_an_html_error_page_is_reduced_to_its_title():
     error = status_error(reply, "GET /s2s/v1.0/client/credit", "api", KeyScrubber("sk-test-1"))
     assert "an HTML page, not the API's JSON: 431 - Request Header Fields Too Large" in str(error)
     assert "<" not in str(error)
+
+
+def test_an_html_page_of_unclosed_titles_is_read_in_one_pass():
+    """A lazy regular expression over 8 MB of '<title>' took quadratic time (minutes)."""
+    page = b"<!DOCTYPE html><html>" + b"<title>" * 1_000_000
+    reply = Reply(502, CaseInsensitiveDict({"Content-Type": "text/html"}), page)
+    error = status_error(reply, "GET /s2s/v1.0/client/credit", "api", KeyScrubber("sk-test-1"))
+    assert "an HTML page, not the API's JSON" in str(error) and "<" not in str(error)
