@@ -5,7 +5,8 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 from skinapi import AnalysisSettings
-from skinapi.imaging.live import HOLD_SECONDS, LiveState, assess_frame
+from skinapi.imaging.live import HOLD_SECONDS, LiveState, assess_frame, draw_guidance
+from skinapi.imaging.overlay import contrast_ratio
 from skinapi.statistics import tables
 from skinapi.store import SqliteRunStore
 
@@ -55,6 +56,29 @@ def test_resolution_is_judged_on_the_photo_camera_not_the_scaled_down_video():
     assert not assess_frame(small_video).ready
     assert assess_frame(small_video, photo_size=(1280, 720)).ready
     assert not assess_frame(small_video, photo_size=(640, 360)).ready
+
+
+def test_the_check_badges_drawn_on_the_video_are_legible():
+    """Each badge's fill against its text, read off the drawn frame (axe cannot see text inside
+    a video): WCAG's 4.5:1 for text, for passed and failed checks alike."""
+    far = np.asarray(webcam_frame(0.5))
+    guidance = assess_frame(far)
+    assert {c.ok for c in guidance.checks} == {True, False}
+    drawn = draw_guidance(far, guidance).astype(int)
+    painted = [y for y in range(drawn.shape[0] // 2) if (drawn[y, 9] != far[y, 9]).any()]
+    badges: list[list[int]] = []
+    for y in painted:
+        if badges and y == badges[-1][-1] + 1:
+            badges[-1].append(y)
+        else:
+            badges.append([y])
+    assert len(badges) == len(guidance.checks)
+    for rows in badges:
+        fill = drawn[rows[1], 9]
+        pixels = drawn[rows[0] : rows[-1] + 1, 9:200].reshape(-1, 3)
+        text = pixels[np.abs(pixels - fill).sum(axis=1).argmax()]
+        as_hex = ["#{:02x}{:02x}{:02x}".format(*colour) for colour in (fill, text)]
+        assert contrast_ratio(*as_hex) >= 4.5, as_hex
 
 
 def hold(state: LiveState, frame, start: float, seconds: float, step: float = 0.1) -> float:
