@@ -8,12 +8,12 @@ import math
 
 import plotly.graph_objects as go
 
-from ..concerns import CONCERNS, family, label, region_label
+from ..concerns import BRAND_COLOUR, CONCERNS, family, label, region_label
 from ..names import one_line
 from ..results import AnalysisResult, ConcernScore
 from ..statistics.cohort import PairedChange, ScoreRow, score_of
 
-TRACE_COLOURS = ("#6C4CF1", "#F15B4C", "#1FA37A", "#F1A21F")
+TRACE_COLOURS = (BRAND_COLOUR, "#F15B4C", "#1FA37A", "#F1A21F")
 GROUP_COLOURS = (*TRACE_COLOURS, "#2B8CBE", "#8E44AD", "#7F8C8D", "#D35400")
 """One per group of a split distribution; the first four are the radar's."""
 SCORE_AXIS = {"range": [-4, 104], "tickvals": [0, 25, 50, 75, 100]}
@@ -199,7 +199,7 @@ def clickable_radar(
             fill="toself",
             hoverinfo="skip",
             line={"color": colour, "width": 2},
-            fillcolor="rgba(108,76,241,0.35)",
+            fillcolor=_rgba(colour, 0.35),
             showlegend=False,
         )
     )

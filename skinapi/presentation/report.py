@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterable, Iterator
 
 from ..backends import EMULATOR
-from ..concerns import colour_hex, label, region_label
+from ..concerns import BRAND_COLOUR, colour_hex, label, region_label
 from ..errors import StoreError
 from ..imaging import overlay
 from ..store import RunRecord, RunStore
@@ -39,7 +39,8 @@ def radar_svg(scores: list[tuple[str, float]], size: int = 420) -> str:
         f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, (_, v) in enumerate(scores))
     )
     parts.append(
-        f'<polygon points="{shape}" fill="#6C4CF1" fill-opacity="0.35" stroke="#6C4CF1" stroke-width="2"/>'
+        f'<polygon points="{shape}" fill="{BRAND_COLOUR}" fill-opacity="0.35" '
+        f'stroke="{BRAND_COLOUR}" stroke-width="2"/>'
     )
     for i, (name, value) in enumerate(scores):
         x, y = point(i, 118)
@@ -58,7 +59,7 @@ table{border-collapse:collapse} td,th{padding:4px 10px;border-bottom:1px solid #
 .note{background:#f4f2fb;padding:8px 12px;border-radius:6px;white-space:pre-wrap}
 .masks{display:flex;gap:1em;flex-wrap:wrap} .masks figure{margin:0;width:160px}
 .masks img{width:160px} .chip{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
-section{border-top:2px solid #6C4CF1;margin-top:2em}</style>"""
+section{border-top:2px solid BRAND;margin-top:2em}</style>""".replace("BRAND", BRAND_COLOUR)
 DEMO = "<p class=demo>Demo mode: scores from SkinScope's demo engine, not from YouCam's AI.</p>"
 
 

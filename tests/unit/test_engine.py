@@ -11,7 +11,7 @@ from skinapi.demo import engine
 from skinapi.imaging.checks import check_photo
 from skinapi.imaging.photo import load_photo
 
-from ..helpers import jpeg
+from ..helpers import ROOT, jpeg
 
 
 def scores(image, actions=SD_ACTIONS, args=None):
@@ -175,6 +175,22 @@ def test_every_mask_chip_is_labelled_in_a_text_colour_of_at_least_4_5_to_1():
     for action in [*SD_ACTIONS, *HD_ACTIONS]:
         background = default_colour(action)
         assert contrast_ratio(text_colour_on(background), background) >= 4.5, action
+
+
+def test_the_theme_colour_reads_as_text_on_a_selected_chip_on_white_and_under_white():
+    """Streamlit draws a selected chip's label in the theme's primary colour on that colour at
+    a fifth over white (measured: #E2DBFC under #6C4CF1, which read 4.0:1), links and
+    outlines in it on white, and a primary button's white label on it."""
+    import tomllib
+
+    from skinapi.concerns import BRAND_COLOUR
+    from skinapi.imaging.overlay import contrast_ratio, hex_to_rgb
+
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert theme["primaryColor"].lower() == BRAND_COLOUR.lower()
+    chip = "#" + "".join(f"{round(0.2 * c + 0.8 * 255):02x}" for c in hex_to_rgb(BRAND_COLOUR))
+    for background in (chip, "#ffffff", theme["secondaryBackgroundColor"]):
+        assert contrast_ratio(BRAND_COLOUR, background) >= 4.5, background
 
 
 def test_pores_are_not_drawn_along_the_smile_folds(face_image):
