@@ -103,9 +103,19 @@ def key_refusal() -> str | None:
     typist says."""
     key, source = find_key()
     if key is not None and (problem := api_key_problem(key)):
-        return f"The API key ({source}) {problem}. Live runs wait until it is fixed."
+        fix = (
+            "it is typed again on Settings"
+            if source == "typed in"
+            else f"the deployment's key ({source}) is corrected, or you type your own on Settings"
+        )
+        return f"The API key ({source}) {problem}. Live runs wait until {fix}."
     if problem := base_url_problem(url := base_url()):
-        return f"The base URL {_as_code(url)} {problem}. Live runs wait until it is fixed."
+        fix = (
+            "it is corrected on Settings"
+            if kept("settings_base_url")
+            else "the deployment's YOUCAM_BASE_URL (secrets.toml or the environment) is corrected"
+        )
+        return f"The base URL {_as_code(url)} {problem}. Live runs wait until {fix}."
     typed_url = kept("settings_base_url")
     if not typed_url or kept("settings_api_key") or not key:
         return None

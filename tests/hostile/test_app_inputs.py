@@ -64,12 +64,33 @@ def test_a_key_or_base_url_that_cannot_be_sent_is_said_on_every_live_page(field,
     at.session_state["connection_backend"] = "live"
     at.run()
     assert not at.exception and any(says in w.value for w in at.sidebar.warning)
+    assert any("on Settings" in w.value for w in at.sidebar.warning)
     # The Live trial's camera component does not run under AppTest; its page shares the frame.
     for page in ("pages/analyse.py", "pages/batch.py", "pages/settings.py"):
         at.switch_page(page).run()
         assert not at.exception, page
     at.button(key="do_test_connection").click().run()
     assert not at.exception and any(says in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(
+    "variable, value, fix",
+    [
+        ("YOUCAM_API_KEY", "sk-\u200b0123456789", "the deployment's key (environment)"),
+        ("YOUCAM_BASE_URL", "https//yce-api-01.makeupar.com", "YOUCAM_BASE_URL"),
+    ],
+)
+def test_a_deployments_key_or_url_that_cannot_be_sent_says_where_to_fix_it(
+    variable, value, fix, monkeypatch
+):
+    monkeypatch.setenv("YOUCAM_API_KEY", "sk-a-good-key-0123456789")
+    monkeypatch.setenv(variable, value)
+    at = app_test()
+    at.session_state["connection_backend"] = "live"
+    at.run()
+    said = " ".join(w.value for w in at.sidebar.warning)
+    assert not at.exception and fix in said and "is corrected" in said, said
+    assert value not in said or variable == "YOUCAM_BASE_URL"  # a key is never shown
 
 
 @pytest.mark.parametrize("created", [-1e15, 1e20])
