@@ -2,12 +2,14 @@
 
 Everything that becomes part of a path goes through `safe_name`, and files are only written
 with `write_inside`, which checks the resolved path; text for a terminal goes through
-`one_line`, text for a spreadsheet through `csv_cell`, and a user's text inside the dashboard's
-Markdown through `markdown_text`."""
+`one_line`, text for a spreadsheet through `csv_cell`, a user's text inside the dashboard's
+Markdown through `markdown_text`, and a moment shown to a person through `shown_day` or
+`shown_moment` (one way of writing dates: "7 Dec 2026, 14:05")."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 MAX_NAME = 120
@@ -70,3 +72,21 @@ def markdown_text(text: object, limit: int = 200) -> str:
     shown in Markdown as typed: one line, bounded, every Markdown character escaped, so that
     `**x**`, a link or a heading stays text."""
     return _MARKDOWN.sub(r"\\\1", one_line(str(text), limit))
+
+
+def shown_day(moment: float) -> str:
+    """A stored time as people read a day, "7 Dec 2026"; a time no calendar shows (a damaged
+    row) is said to be unknown rather than raising."""
+    try:
+        day = datetime.fromtimestamp(moment)
+    except (OverflowError, OSError, ValueError):
+        return "an unknown date"
+    return f"{day.day} {day:%b %Y}"
+
+
+def shown_moment(moment: float, seconds: bool = False) -> str:
+    """`shown_day` with the local time: "7 Dec 2026, 14:05" (or 14:05:09)."""
+    day = shown_day(moment)
+    if day == "an unknown date":
+        return day
+    return f"{day}, {datetime.fromtimestamp(moment):%H:%M:%S}"[: None if seconds else -3]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import datetime
 
 from fpdf import FPDF
 
 from ..backends import EMULATOR
 from ..concerns import family_label
 from ..errors import StoreError
+from ..names import shown_day
 from ..statistics import conditions, participant
 from ..statistics.tables import concern_key, headline_of
 from ..store import RunRecord, RunStore
@@ -30,7 +30,7 @@ def _text(value: object) -> str:
 
 
 def _when(run: RunRecord) -> str:
-    return f"{run.visit} ({datetime.fromtimestamp(run.created):%d %b %Y})"
+    return f"{run.visit} ({shown_day(run.created)})"
 
 
 def participant_report(store: RunStore, visits: list[RunRecord]) -> bytes:

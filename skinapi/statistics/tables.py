@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..backends import EMULATOR, LIVE
 from ..concerns import family, family_label, label, region_label
+from ..names import shown_moment
 from ..results import ConcernScore
 from ..store import RunRecord, Tally
 from ..store.states import STATE_LABELS
@@ -27,7 +28,7 @@ def headline_of(run: RunRecord) -> list[ConcernScore]:
 def run_title(run: RunRecord) -> str:
     """What tells runs apart first (label, photo, settings), then when: a phone cuts the end
     off."""
-    when = datetime.fromtimestamp(run.created).strftime("%d %b %H:%M:%S")
+    when = shown_moment(run.created, seconds=True)
     tag = f"{run.label} · " if run.label else ""
     photo = f"{run.file.rsplit('/', 1)[-1]} · " if run.file else ""
     score = f" · overall {run.overall:.0f}" if run.overall is not None else ""

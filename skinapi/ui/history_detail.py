@@ -4,13 +4,11 @@ who ran it, state, overall)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
 from ..errors import StoreError
 from ..imaging.photo import preview_jpeg
-from ..names import markdown_text
+from ..names import markdown_text, shown_moment
 from ..statistics.tables import BACKEND_LABELS
 from ..store import RunRecord, RunStore
 from ..store.states import STATE_LABELS
@@ -64,7 +62,7 @@ def _preview(run_id: str, width: int) -> bytes | None:
 
 def facts(run: RunRecord) -> str:
     """The run's key facts as markdown lines; what a user typed is shown as typed."""
-    when = datetime.fromtimestamp(run.created).strftime("%d %b %Y, %H:%M")
+    when = shown_moment(run.created)
     overall = "—" if run.overall is None else f"{run.overall:.0f}"
     who = " · ".join(
         markdown_text(part)

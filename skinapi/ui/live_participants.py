@@ -5,11 +5,10 @@ stranger, which would break the participant's pair of visits."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import streamlit as st
 
-from ..names import markdown_text, one_line
+from ..names import markdown_text, one_line, shown_day, shown_moment
 from ..statistics.participant import BASELINE, returning
 from ..store import RunQuery, RunRecord
 from .run_store import ask_run_store, read_runs
@@ -75,7 +74,7 @@ def _returning_field(trial: str, visit: str, current: RunRecord | None) -> str:
         if participant == NEW_AT_FOLLOW_UP:
             return "New participant at this follow-up (no baseline)"
         run = due[participant]
-        return f"{participant} · {run.visit} {datetime.fromtimestamp(run.created):%d %b %Y}"
+        return f"{participant} · {run.visit} {shown_day(run.created)}"
 
     chosen = st.selectbox(
         f"Returning participant ({len(due)} due at {markdown_text(visit)})",
@@ -104,7 +103,7 @@ def _recognised_by(run: RunRecord) -> None:
         photo.image(thumbnail, width=72)
     words.caption(
         f"{markdown_text(run.participant)}'s {markdown_text(run.visit or 'first')} photo, "
-        f"{datetime.fromtimestamp(run.created):%d %b %Y %H:%M}"
+        f"{shown_moment(run.created)}"
     )
 
 

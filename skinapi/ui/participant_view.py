@@ -5,12 +5,10 @@ once there are more than two visits."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
 from ..concerns import family_label
-from ..names import markdown_text
+from ..names import markdown_text, shown_day
 from ..presentation import charts, exports
 from ..statistics import conditions, participant
 from ..statistics.tables import concern_key, headline_of
@@ -39,7 +37,7 @@ def participant_visits(trial: str, who: str) -> list[RunRecord]:
 
 
 def _when(run: RunRecord) -> str:
-    return f"{run.visit} · {datetime.fromtimestamp(run.created):%d %b %Y}"
+    return f"{run.visit} · {shown_day(run.created)}"
 
 
 def before_after(visits: list[RunRecord], key: str) -> None:
@@ -89,7 +87,7 @@ def _metric(cell, name: str, before: float | None, after: float | None, colour: 
     cell.metric(
         name,
         f"{after:.0f}",
-        f"{change:+d} since baseline" if change else "same as baseline",
+        f"{change:+d} from baseline" if change else "same as baseline",
         delta_color=colour if change else "off",
         delta_arrow="auto" if change else "off",
     )
@@ -131,7 +129,7 @@ def _photo(run_id: str, mask_key: str | None) -> bytes | None:
 
 
 def _change_table(changes: list[participant.ConcernChange]) -> None:
-    st.markdown("**Change since baseline** (ui score; higher is healthier skin)")
+    st.markdown("**Change from baseline by concern** (ui score; higher is healthier skin)")
     if not changes:
         st.caption("The two visits share no concern.")
         return

@@ -3,13 +3,11 @@ weakest first, regional radars, the score table and the downloads (the masks: ma
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
 from ..backends import EMULATOR
 from ..concerns import CONCERNS, label, region_label
-from ..names import markdown_text, task_end
+from ..names import markdown_text, shown_moment, task_end
 from ..presentation import charts, exports
 from ..runs.lifecycle import Run
 from . import audit_log
@@ -20,7 +18,7 @@ from .state import remembered
 
 def run_header(run: Run) -> None:
     """Which run this is: label, date, source, participant, task, and whose scores they are."""
-    when = datetime.fromtimestamp(run.created).strftime("%d %b %Y, %H:%M")
+    when = shown_moment(run.created)
     parts = [f"**{markdown_text(run.label)}**"] if run.label else []
     parts += [when, SOURCES.get(run.source, run.source)]
     if run.participant:

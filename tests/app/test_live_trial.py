@@ -74,7 +74,7 @@ def test_a_follow_up_capture_shows_the_participants_before_and_after(quick_emula
     radar = at.get("plotly_chart")[0].proto.spec
     assert radar.count('"type":"scatterpolar"') == 2 and "baseline" in radar and "week 2" in radar
     words = " ".join(m.value for m in at.markdown)
-    assert "Change since baseline" in words and ":red[worse]" in words  # a darker photo
+    assert "Change from baseline by concern" in words and ":red[worse]" in words  # a darker photo
     assert any("Taken under other conditions: room and light" in w.value for w in at.warning)
     assert at.selectbox(key=next(k for k in keys(at) if k.endswith("_mask")))
     stored = SqliteRunStore(default_path()).query(RunQuery(trial="Serum")).runs

@@ -175,7 +175,7 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
         # frames), and still no photo. Counting 60 frames took 10 s here, at ~6 checked a second.
         page.wait_for_function(FRAMES_CHECKED_AT_LEAST, arg=frames + 12, timeout=30_000)
         page.wait_for_timeout(max(0.0, 2.0 - (time.monotonic() - armed)) * 1000)
-        expect(page.get_by_text("Change since baseline")).to_have_count(0)
+        expect(page.get_by_text("Change from baseline by concern")).to_have_count(0)
         print(f"moved baseline: {check_row(page, 'Baseline match').first.inner_text()}")
         settle(page)
         # With the ghost's controls, the video, the match and Capture now still fit the screen.
@@ -191,7 +191,9 @@ def follow_up(playwright, url: str, work: Path, out: Path) -> None:
 
         started = time.monotonic()
         browser, page = open_live_page(playwright, url, same, follow_up=True)
-        shown_while_filming(page, page.get_by_text("Change since baseline"))  # auto-captured
+        shown_while_filming(
+            page, page.get_by_text("Change from baseline by concern")
+        )  # auto-captured
         print(f"baseline itself → before/after shown: {time.monotonic() - started:.1f} s")
         settle(page)
         # The before/after on the first screen: both radars and both photos.

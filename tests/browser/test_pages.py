@@ -205,9 +205,9 @@ def radar_figure(page):
 def participant_screens(page, width: int) -> None:
     """A participant's before/after opened from the summary, and P-3 offered at week 4."""
     choose(page, "A participant's before/after", "P-1")
-    expect(page.get_by_text("Change since baseline")).to_be_visible()
+    expect(page.get_by_text("Change from baseline by concern")).to_be_visible()
     expect(page.get_by_text("Taken under other conditions: room and light")).to_be_visible()
-    page.get_by_text("Change since baseline").scroll_into_view_if_needed()
+    page.get_by_text("Change from baseline by concern").scroll_into_view_if_needed()
     settle(page)
     page.screenshot(path=SHOTS / f"25-trial-participant-before-after-{width}.png")
     choose(page, "Visit", "week 4")

@@ -36,3 +36,16 @@ def test_one_line_strips_the_bidirectional_controls_that_reverse_a_name():
     tricky = "photo\u202egpj.exe\u202c \u2066x\u2069\u200f"
     assert one_line(tricky) == "photo gpj.exe x"
     assert "\u202e" not in markdown_text(tricky)
+
+
+def test_a_moment_is_written_one_way_and_a_damaged_one_does_not_raise():
+    from datetime import datetime
+
+    from skinapi.names import shown_day, shown_moment
+
+    moment = datetime(2026, 12, 7, 14, 5, 9).timestamp()
+    assert shown_day(moment) == "7 Dec 2026"
+    assert shown_moment(moment) == "7 Dec 2026, 14:05"
+    assert shown_moment(moment, seconds=True) == "7 Dec 2026, 14:05:09"
+    for damaged in (1e20, -1e15, float("nan")):
+        assert shown_moment(damaged) == shown_day(damaged) == "an unknown date"
