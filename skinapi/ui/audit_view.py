@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import streamlit as st
 
 from ..errors import StoreError
-from ..names import csv_cell, one_line
+from ..names import csv_cell, one_line, shown_moment
 from ..store import AUDIT_ACTIONS, AuditEntry, AuditQuery, RunStore
 from .audit_log import audited
 from .state import remembered
@@ -58,21 +58,28 @@ def detail_text(detail: dict) -> str:
 
 
 def detail_words(detail: dict) -> str:
-    """For the table: `task_id: … · units: 22`, which a person reads across."""
-    return " · ".join(f"{key}: {_words(value)}" for key, value in sorted(detail.items()))
+    """For the table: `task id: … · units: 22`, which a person reads across."""
+    return " · ".join(
+        f"{one_line(key).replace('_', ' ')}: {_words(value)}"
+        for key, value in sorted(detail.items())
+    )
 
 
 def _words(value) -> str:
-    """A detail's value as people read it: a list as its items, not Python's brackets."""
+    """A detail's value as people read it: a list as its items, not Python's brackets, and
+    nothing (a cap that is off, a field never set) as "none", not Python's None."""
+    if value is None:
+        return "none"
     if isinstance(value, (list, tuple)):
-        return one_line(", ".join(map(str, value)))
+        return one_line(", ".join("none" if v is None else str(v) for v in value))
     return one_line(str(value))
 
 
-def rows(entries: list[AuditEntry], detail=detail_text) -> list[dict]:
+def rows(entries: list[AuditEntry], detail=detail_text, time=when) -> list[dict]:
+    """The entries as table rows; the CSV keeps year-first times, which sort as text."""
     return [
         {
-            "time": when(e.at),
+            "time": time(e.at),
             # A name from an identity provider: no right-to-left override to pass for another's
             "person": one_line(e.person),
             "action": e.action,
@@ -114,7 +121,7 @@ def audit_view(store: RunStore) -> None:
         st.info("No audit entries match these filters.", icon=":material/manage_search:")
         return
     st.dataframe(
-        rows(entries, detail_words),
+        rows(entries, detail_words, lambda at: shown_moment(at, seconds=True)),
         hide_index=True,
         width="stretch",
         key="audit_table",

@@ -66,13 +66,15 @@ def _cap_input(column, label: str, value: int | None, key: str) -> int | None:
         value=min(value, spend.MAX_CAP) if value is not None else 100,
         step=10,
         key=key,
-        help="Used when the cap is on.",
+        disabled=not capped,
+        help="Turn the cap on to set it." if not capped else None,
     )
     return int(number) if capped else None
 
 
 def caps_editor() -> None:
-    """Settings → Spend caps: the caps in force, and a form that stores new ones (audited)."""
+    """Settings → Spend caps: the caps in force, and controls that store new ones (audited).
+    Not a form: a cap's number is greyed out while its switch is off, which needs a rerun."""
     st.header("Spend caps")
     store = run_store()
     if store is None:
@@ -84,16 +86,19 @@ def caps_editor() -> None:
         st.warning(f"The caps cannot be read: {exc}")
         return
     current = spend.configured_caps(store)
-    in_force = st.empty()  # said above the form, once a save has been taken into account
-    with st.form("settings_caps"):
+    in_force = st.empty()  # said above the controls, once a save has been taken into account
+    with st.container(border=True):
         person, deployment = st.columns(2)
         per_person = _cap_input(person, "per person", current.per_person, "caps_per_person")
         per_deployment = _cap_input(
             deployment, "the whole deployment", current.per_deployment, "caps_per_deployment"
         )
-        save = st.form_submit_button("Save the caps")
-    if save and _save(store, current, SpendCaps(per_person, per_deployment)):
-        stored, current = SpendCaps(per_person, per_deployment), spend.configured_caps(store)
+        save = st.button("Save the caps", key="caps_save")
+    wanted = SpendCaps(per_person, per_deployment)
+    if save and wanted == current and stored is not None:
+        st.info("These are the caps in force already; nothing was changed.")
+    elif save and _save(store, current, wanted):
+        stored, current = wanted, spend.configured_caps(store)
         st.success("Saved. Every run from now on is checked against these caps.")
     source = "set here" if stored is not None else "from the environment (the default)"
     in_force.caption(

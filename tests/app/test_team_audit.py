@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
 from skinapi.store import AuditEntry, AuditQuery, SpendCaps, SqliteRunStore, default_path
-from skinapi.ui import batch_job
+from skinapi.ui import audit_view, batch_job
 from skinapi.ui.audit_view import audit_csv
 
 from ..helpers import app_test, wait_until
@@ -132,7 +133,7 @@ def test_an_admin_sets_the_caps_in_settings_and_the_change_is_audited(store, mon
     at = app_test().run()
     at.switch_page("pages/settings.py").run()
     assert "500 units for the whole deployment" in texts(at) and "from the environment" in texts(at)
-    at.toggle(key="caps_per_person_on").set_value(True)
+    at.toggle(key="caps_per_person_on").set_value(True).run()
     at.number_input(key="caps_per_person").set_value(40)
     at.toggle(key="caps_per_deployment_on").set_value(False)
     next(b for b in at.button if b.label == "Save the caps").click().run()
@@ -142,6 +143,21 @@ def test_an_admin_sets_the_caps_in_settings_and_the_change_is_audited(store, mon
     [changed] = entries(store, "caps changed")
     assert changed.person == "local user"
     assert changed.detail["per_person"] == 40 and changed.detail["before_per_deployment"] == 500
+
+
+def test_a_cap_that_is_off_cannot_be_typed_into_and_saving_no_change_records_none(store):
+    store.set_caps(SpendCaps(per_person=30))
+    at = app_test().run()
+    at.switch_page("pages/settings.py").run()
+    assert not at.number_input(key="caps_per_person").disabled
+    assert at.number_input(key="caps_per_deployment").disabled
+    at.toggle(key="caps_per_deployment_on").set_value(True).run()
+    assert not at.number_input(key="caps_per_deployment").disabled
+    at.toggle(key="caps_per_deployment_on").set_value(False).run()
+    at.button(key="caps_save").click().run()
+    assert not at.exception, at.exception
+    assert any("nothing was changed" in i.value for i in at.info)
+    assert entries(store, "caps changed") == []
 
 
 def test_a_batch_says_how_many_photos_fit_the_cap_and_sends_no_more(store, quick_emulator):
@@ -230,3 +246,10 @@ def test_a_mistyped_cap_is_said_on_analyse_and_settings_and_nothing_is_sent(monk
     monkeypatch.setenv("SKINSCOPE_DAILY_UNITS", "99999999999999999999")  # past a browser's int
     at.run()
     assert not at.exception, at.exception
+
+
+def test_an_entrys_detail_reads_as_words_in_the_table_and_as_json_in_the_csv():
+    detail = {"per_person": None, "actions": ["wrinkle", "pore"], "task_id": "t-1\x1b[31m"}
+    words = audit_view.detail_words(detail)
+    assert words == "actions: wrinkle, pore · per person: none · task id: t-1"
+    assert json.loads(audit_view.detail_text(detail)) == detail
