@@ -82,7 +82,7 @@ class ApiRoutes:
             return error(413, "PayloadTooLarge", "file_size is larger than an upload may be")
         if content_type not in UPLOAD_CONTENT_TYPES:
             return error(400, "InvalidParameters", f"Unsupported content_type {content_type:.40}")
-        upload = self._table.reserve(content_type, file_size)
+        upload = self._table.reserve(content_type, file_size, key)
         reserved = {
             "content_type": content_type,
             "file_name": entry["file_name"],
@@ -125,7 +125,6 @@ class ApiRoutes:
                     "error_message": "Skin analysis failed on this image",
                 }
             )
-        self._table.charge(task)
         return ok({"task_status": "success", "results": self._results(task)})
 
     def _results(self, task: Task) -> dict | str:

@@ -18,7 +18,9 @@ type, credit, key); extra fields ignored; the documented photo rules and engine 
 `src_file_url` fetched (http/https); balance at top-level `results`; delete answers
 {"status": 200}; `polling_interval` only when `send_polling_interval` is set (no vendor example
 carries it); numeric x-request-id from the API, none from the file host; 5/s and 250/300 s rate
-limits on requests the API serves. With `any_key` it takes any non-empty key, units per key.
+limits, per key and per IP address, on requests the API serves; units spent when a task
+succeeds, polled or not. With `any_key` it takes any non-empty key not in angle brackets, units
+and uploads per key.
 
 What it simplifies (the README's "How faithful is demo mode" lists it too): heuristic scores and
 masks; skin-type zone masks in JSON only; JSON mask names from the ZIP list; a never-uploaded
@@ -153,7 +155,19 @@ class Emulator:
 
     # -- request handling (called from handler threads) ------------------------------------
 
-    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
+    def refusal_before_body(self, method: str, path: str, headers):
+        """The 401 an API request without a valid key gets before its body is read (a body
+        of megabytes is no one's to send unauthenticated); None to read on."""
+        if not path.startswith("/s2s/"):
+            return None
+        refusal = self._authenticate(headers)[1]
+        if refusal is not None:
+            self.request_log.append((method, path))
+        return refusal
+
+    def handle(
+        self, method: str, path: str, headers, body: bytes, client: str = "127.0.0.1"
+    ) -> tuple[int, dict, bytes]:
         config = self.config
         self.request_log.append((method, path))
         if config.latency:
@@ -175,7 +189,7 @@ class Emulator:
         if api_route is None:
             return error(404, "NotFound", f"No route {method} {route}")
         # Only requests the API serves count against the limits.
-        if not self._limiter.admit(key) or (
+        if not self._limiter.admit(f"key {key}", f"address {client}") or (
             config.fault_429_rate and self._rng.random() < config.fault_429_rate
         ):
             with self._lock:
@@ -183,7 +197,7 @@ class Emulator:
             return json_answer(429, TOO_MANY_REQUESTS)
         try:
             payload = json.loads(body) if body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested a million deep
             return error(400, "BadRequest", "Request body is not valid JSON")
         try:
             return api_route(payload, key)
@@ -208,18 +222,20 @@ class Emulator:
         if not value.startswith("Bearer "):
             return None, error(401, "InvalidApiKey", "Missing 'Bearer ' authorization")
         key = value[len("Bearer ") :].strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if not key or len(key) > MAX_KEY_LENGTH or key.startswith("<"):
             return None, error(401, "InvalidApiKey", "Invalid API key")
-        if self.config.any_key:
+        if self.config.any_key or key in self.config.api_keys:
             return key, None
-        if key.startswith("<") or key not in self.config.api_keys:
-            return None, error(401, "InvalidApiKey", "Invalid API key")
-        return key, None
+        return None, error(401, "InvalidApiKey", "Invalid API key")
 
 
 class RateLimiter:
-    """The documented limits per key: `rate_per_second` a second and `rate_per_window` per
-    `rate_window` seconds, counted over a sliding window."""
+    """The documented limits, per key and per IP address: `rate_per_second` a second and
+    `rate_per_window` per `rate_window` seconds, counted over a sliding window. At most
+    MAX_TRACKED keys and addresses are remembered; beyond them, the idle are forgotten, and
+    while none is idle a newcomer is refused (with `any_key`, every key is a newcomer)."""
+
+    MAX_TRACKED = 4096
 
     def __init__(self, clock: Callable[[], float], config: Callable[[], EmulatorConfig]):
         self._clock = clock
@@ -227,26 +243,66 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[str, deque[float]] = {}
 
-    def admit(self, key: str) -> bool:
-        """Whether a request with `key` may be served now; an admitted one counts."""
+    def admit(self, *callers: str) -> bool:
+        """Whether a request from all of `callers` (its key, its address) may be served now;
+        an admitted one counts against each."""
         config = self._config()
         if not config.rate_limit:
             return True
         now = self._clock()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] < now - config.rate_window:
-                hits.popleft()
-            last_second = sum(1 for t in hits if t > now - 1.0)
-            if last_second >= config.rate_per_second or len(hits) >= config.rate_per_window:
-                return False
-            hits.append(now)
+            windows = [self._window(caller, now, config) for caller in callers]
+            for hits in windows:
+                last_second = sum(1 for t in hits if t > now - 1.0)
+                if last_second >= config.rate_per_second or len(hits) >= config.rate_per_window:
+                    return False
+            newcomers = sum(caller not in self._hits for caller in callers)
+            if newcomers and len(self._hits) + newcomers > self.MAX_TRACKED:
+                self._forget_idle(now, config)
+                if len(self._hits) + newcomers > self.MAX_TRACKED:
+                    return False
+            for caller, hits in zip(callers, windows, strict=True):
+                hits.append(now)
+                self._hits[caller] = hits
         return True
+
+    def _window(self, caller: str, now: float, config: EmulatorConfig) -> deque[float]:
+        hits = self._hits.get(caller, deque())
+        while hits and hits[0] < now - config.rate_window:
+            hits.popleft()
+        return hits
+
+    def _forget_idle(self, now: float, config: EmulatorConfig) -> None:
+        for caller in [c for c, hits in self._hits.items() if not self._window(c, now, config)]:
+            del self._hits[caller]
 
 
 class _QuietServer(ThreadingHTTPServer):
     """A client that resets or drops its connection is normal on the open internet, not a
-    traceback on the app's terminal."""
+    traceback on the app's terminal. At most MAX_CONNECTIONS are served at once (a thread
+    each): one more is closed at once, so clients that stall cannot pile up threads."""
+
+    MAX_CONNECTIONS = 256
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request, client_address) -> None:
         kind = sys.exc_info()[0]

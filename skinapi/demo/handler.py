@@ -13,6 +13,8 @@ from .answers import json_answer as _json
 SOCKET_TIMEOUT = 30.0
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """Larger uploads get 413; from 10 MB to this the engine answers exceed_max_filesize."""
+MAX_API_BODY_BYTES = 1024 * 1024
+"""The API's own requests are small JSON; photos go to the file host's upload URL."""
 
 
 def handler_for(emulator):
@@ -22,14 +24,18 @@ def handler_for(emulator):
         timeout = SOCKET_TIMEOUT  # a client that stalls mid-request frees its thread
 
         def _serve(self):
-            refused = self._refused()
-            if refused:
+            refused = self._refused() or emulator.refusal_before_body(
+                self.command, self.path, self.headers
+            )
+            if refused:  # the body stays unread, so the connection cannot carry another request
                 self.close_connection = True
                 self._answer(*refused)
                 return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, headers, payload = emulator.handle(self.command, self.path, self.headers, body)
+            status, headers, payload = emulator.handle(
+                self.command, self.path, self.headers, body, client=self.client_address[0]
+            )
             fault = emulator.fault_after(self.path)
             if fault == "drop":
                 self.close_connection = True
@@ -53,9 +59,10 @@ def handler_for(emulator):
                 # Its body is not read: left in the stream, it would be parsed as a request.
                 return _json(411, {"status": 411, "error": "Length Required"})
             declared = self.headers.get("Content-Length") or "0"
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):  # "²" is a digit to isdigit()
                 return _json(400, {"status": 400, "error": "Content-Length is not a length"})
-            if int(declared) > MAX_UPLOAD_BYTES:
+            most = MAX_API_BODY_BYTES if self.path.startswith("/s2s/") else MAX_UPLOAD_BYTES
+            if int(declared) > most:
                 return _json(413, {"status": 413, "error": "Payload Too Large"})
             return None
 
@@ -70,9 +77,12 @@ def handler_for(emulator):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+        # Every method gets the API's JSON answer (a 404 where no route takes it), not the
+        # standard library's HTML 501 without the API's headers.
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _serve
 
         def log_message(self, format, *args):  # the key could appear in nothing logged here
             pass

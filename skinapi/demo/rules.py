@@ -198,6 +198,13 @@ def judge_photo(data: bytes, quality: str) -> PhotoVerdict:
         return PhotoVerdict("exceed_max_filesize")
     if not data.startswith(FILE_SIGNATURES):
         return PhotoVerdict("error_decode_image")
+    declared = declared_size(data)
+    if declared and min(declared) < MIN_SHORT_SIDE[quality]:
+        return PhotoVerdict("error_below_min_image_size")
+    if declared and max(declared) > MAX_LONG_SIDE:
+        # Judged from the header: a 20000 px photo is too large, not undecodable, though it is
+        # too large to decode safely here.
+        return PhotoVerdict("error_exceed_max_image_size")
     try:
         photo = load_photo(data)
     except PhotoError:
@@ -220,6 +227,31 @@ def judge_photo(data: bytes, quality: str) -> PhotoVerdict:
     if _face_luma(photo, face) < DARK_FACE_LUMA:
         return PhotoVerdict("error_lighting_dark")
     return PhotoVerdict(None, photo, face)
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) as a PNG's IHDR or a JPEG's start-of-frame states them, read without
+    decoding; None when the header does not say."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length follows
+            at += 2
+            continue
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
 
 
 def _share_outside(box: FaceBox, width: int, height: int) -> float:

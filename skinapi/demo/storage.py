@@ -91,7 +91,7 @@ class Storage:
             return json_answer(403, {"error": "SignatureDoesNotMatch: Content-Type differs"})
         if len(body) != upload.file_size:
             return json_answer(400, {"error": "Content-Length differs from the declared file_size"})
-        upload.data = body
+        self._table.fill(upload, body)
         return 200, {}, b""
 
     def get(self, method: str, route: str, query: str):

@@ -14,6 +14,10 @@ from .config import EmulatorConfig
 from .rules import Refusal, TaskRequest, invalid, unit_cost
 
 MAX_KEPT_UPLOADS = 64
+"""Reservations kept per key: a key's oldest go first, so one key cannot push out another's."""
+MAX_KEPT_UPLOADS_IN_ALL = 1024
+MAX_KEPT_UPLOAD_BYTES = 512 * 1024 * 1024
+"""Beyond these (many keys, with --any-key), the oldest reservations of any key go first."""
 MAX_KEPT_TASKS = 64
 """Tasks whose files are kept; the oldest finished ones are dropped beyond it."""
 
@@ -23,6 +27,8 @@ class Upload:
     file_id: str
     content_type: str
     file_size: int
+    key: str
+    """The key that reserved it: a file is another key's to use only by its URL."""
     data: bytes | None = None
 
 
@@ -71,16 +77,34 @@ class TaskTable:
         return len(self._tasks)
 
     def balance(self, key: str) -> float:
+        config = self._config()
         with self._lock:
-            return self._balance.get(key, self._config().starting_units)
+            self._charge_successes(self._clock(), config)
+            return self._balance.get(key, config.starting_units)
 
-    def reserve(self, content_type: str, file_size: int) -> Upload:
-        upload = Upload("file_" + uuid.uuid4().hex, content_type, file_size)
+    def reserve(self, content_type: str, file_size: int, key: str) -> Upload:
+        upload = Upload("file_" + uuid.uuid4().hex, content_type, file_size, key)
         with self._lock:
             self._uploads[upload.file_id] = upload
-            while len(self._uploads) > MAX_KEPT_UPLOADS:  # the oldest reservations go first
+            own = [u.file_id for u in self._uploads.values() if u.key == key]
+            for file_id in own[: max(len(own) - MAX_KEPT_UPLOADS, 0)]:
+                del self._uploads[file_id]
+            while len(self._uploads) > MAX_KEPT_UPLOADS_IN_ALL or (
+                self._uploaded_bytes() > MAX_KEPT_UPLOAD_BYTES
+            ):
                 self._uploads.pop(next(iter(self._uploads)))
         return upload
+
+    def fill(self, upload: Upload, data: bytes) -> None:
+        """An upload's bytes, as its PUT brought them; the oldest of any key's go when the
+        uploads held in all pass MAX_KEPT_UPLOAD_BYTES."""
+        with self._lock:
+            upload.data = data
+            while self._uploaded_bytes() > MAX_KEPT_UPLOAD_BYTES:
+                self._uploads.pop(next(iter(self._uploads)))
+
+    def _uploaded_bytes(self) -> int:
+        return sum(len(u.data) for u in self._uploads.values() if u.data is not None)
 
     def upload(self, file_id: str) -> Upload | None:
         with self._lock:
@@ -93,14 +117,15 @@ class TaskTable:
         pay for it or its file was never reserved."""
         config = self._config()
         with self._lock:
+            now = self._clock()
+            self._charge_successes(now, config)
             if self._balance.get(key, config.starting_units) < unit_cost(request.actions):
                 raise Refusal("CreditInsufficiency", "Not enough units for this task")
             upload = None
             if request.src_file_id is not None:
                 upload = self._uploads.get(request.src_file_id)
-                if upload is None:
+                if upload is None or upload.key != key:
                     raise invalid("src_file_id not found")
-            now = self._clock()
             task = Task(
                 task_id=new_task_id(),
                 api_version=api_version,
@@ -122,6 +147,7 @@ class TaskTable:
         now = self._clock()
         config = self._config()
         with self._lock:
+            self._charge_successes(now, config)  # before an expired success is dropped
             task = self._tasks.get(task_id)
             expired = task is not None and (
                 now - task.finished_at > config.result_retention
@@ -133,36 +159,42 @@ class TaskTable:
             if task is None or task.key != key or expired:
                 return None
             task.last_poll = now
-        if task.finished_at is None and (
-            task.future.done() and now - task.created >= config.processing_time
-        ):
+        if task.finished_at is None and _done(task, now, config):
             task.finished_at = now
             if task.future.exception():
                 task.error = task.error or "error_inference"
         return task
 
-    def charge(self, task: Task) -> None:
-        """Take a successful task's units, once however often it is polled."""
-        with self._lock:
-            if not task.charged:
-                balance = self._balance.get(task.key, self._config().starting_units)
+    def _charge_successes(self, now: float, config: EmulatorConfig) -> None:
+        """Take the units of every task that has succeeded, once, whether or not a poll has
+        seen it: the API spends them on success, and a task that expires unpolled was paid
+        for. Called with the lock held, before anything that reads or drops a task."""
+        for task in self._tasks.values():
+            if not task.charged and _succeeded(task, now, config):
+                balance = self._balance.get(task.key, config.starting_units)
                 self._balance[task.key] = balance - unit_cost(task.actions)
                 task.charged = True
 
     def delete(self, task_id: str, key: str) -> None:
+        config = self._config()
         with self._lock:
+            now = self._clock()
+            self._charge_successes(now, config)
             task = self._tasks.get(task_id)
             if task is None or task.key != key:
                 raise Refusal("InvalidTaskId", "Invalid task id")
-            if not task.future.done():
+            if not _done(task, now, config):  # as a poll would say: still running
                 raise Refusal("OperationInvalid", "The task has not finished yet")
             del self._tasks[task_id]
 
     def evict(self) -> None:
         """Keep the files of at most MAX_KEPT_TASKS tasks: the oldest finished go first, as if
         they had expired, so a long demo session does not grow without end."""
+        config = self._config()
         with self._lock:
-            finished = [t for t in self._tasks.values() if t.future and t.future.done()]
+            now = self._clock()
+            self._charge_successes(now, config)
+            finished = [t for t in self._tasks.values() if _done(t, now, config)]
             for task in finished[: max(len(self._tasks) - MAX_KEPT_TASKS, 0)]:
                 self._tasks.pop(task.task_id, None)
 
@@ -170,3 +202,23 @@ class TaskTable:
         with self._lock:
             task = self._tasks.get(task_id)
         return task.files.get(name) if task else None
+
+
+def _done(task: Task, now: float, config: EmulatorConfig) -> bool:
+    """Finished as a poll would report it: the work is done and `processing_time` has passed."""
+    return (
+        task.future is not None
+        and task.future.done()
+        and now - task.created >= config.processing_time
+    )
+
+
+def _succeeded(task: Task, now: float, config: EmulatorConfig) -> bool:
+    """Done without an engine error, and not answered as a TaskTimeout (the API's polls then
+    say the task timed out: it did not succeed)."""
+    return (
+        _done(task, now, config)
+        and task.error is None
+        and task.future.exception() is None
+        and not config.fault_task_timeout
+    )

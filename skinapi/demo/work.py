@@ -3,6 +3,7 @@ photo rules, run the demo engine and keep the answer's files and output on the t
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -12,6 +13,9 @@ from .rules import QUALITY_OF_ACTION, judge_photo
 from .tasks import Task
 
 MAX_SOURCE_BYTES = 25 * 1024 * 1024
+SOURCE_DEADLINE_S = 20.0
+"""A whole download's time: a host that trickles a byte at a time would otherwise hold one of
+the engine's two workers, and every task queued behind it, for as long as it liked."""
 
 
 def run_task(
@@ -43,13 +47,20 @@ def run_task(
 
 
 def fetch_source(url: str) -> bytes | None:
-    """The photo a task names with `src_file_url`: http(s) only, capped, within 10 s; None when
-    it cannot be fetched (the task then fails with error_download_image, as the API's does)."""
+    """The photo a task names with `src_file_url`: http(s) only, capped, each read within 10 s
+    and the whole within SOURCE_DEADLINE_S; None when it cannot be fetched (the task then fails
+    with error_download_image, as the API's does)."""
     if urlsplit(url).scheme not in ("http", "https"):
         return None
+    deadline = time.monotonic() + SOURCE_DEADLINE_S
+    chunks, size = [], 0
     try:
         with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - scheme checked
-            data = answer.read(MAX_SOURCE_BYTES + 1)
+            while chunk := answer.read1(64 * 1024):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_SOURCE_BYTES or time.monotonic() > deadline:
+                    return None
     except (OSError, ValueError):
         return None
-    return data if len(data) <= MAX_SOURCE_BYTES else None
+    return b"".join(chunks)

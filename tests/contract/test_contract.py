@@ -208,12 +208,12 @@ def test_a_server_with_only_the_feature_upload_path_is_found_and_remembered(emul
 
     real, tried = emulator.handle, []
 
-    def only_the_feature_path(method, path, headers, body):
+    def only_the_feature_path(method, path, headers, body, **caller):
         if "/file" in path and path.startswith("/s2s/"):
             tried.append(path)
         if path in ("/s2s/v2.0/file", "/s2s/v2.0/file/skin-analysis"):
             return 404, {"Content-Type": "application/json"}, b'{"status": 404}'
-        return real(method, path, headers, body)
+        return real(method, path, headers, body, **caller)
 
     emulator.handle = only_the_feature_path
     ours = test_client(emulator)
