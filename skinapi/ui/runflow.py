@@ -4,6 +4,8 @@ the next script run resumes it instead of creating another task."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from ..client import Client, Progress
@@ -72,6 +74,12 @@ def execute(run: Run, client: Client, step: str = "") -> None:
         status.update(label=titled(PHASE_LABELS["done"]), state="complete", expanded=False)
 
 
+LET_GO_TIMEOUT_S = 40.0
+"""How long a rerun waits for the script run it interrupted to let go of a run: that one
+stops at its next Streamlit call, after at most a polling interval's sleep or one request
+(30 s at most)."""
+
+
 def finish_interrupted(client: Client | None) -> Run | None:
     """Runs a rerun or a page switch interrupted carry on from their stored task_id; a run
     stopped before its create went out cost nothing, one stopped while it was out may have
@@ -79,11 +87,25 @@ def finish_interrupted(client: Client | None) -> Run | None:
     finished = None
     for run in [r for r in runs().values() if r.state == "running" and r.task_id]:
         if client is not None:
+            _wait_for_the_interrupted_script(run)
             execute(run, client)
             finished = run if run.state == "success" else finished
     for lost in [r for r in runs().values() if r.state in ("pending", "sending")]:
         mark_interrupted(run_store(), lost)
     return finished
+
+
+def _wait_for_the_interrupted_script(run: Run) -> None:
+    """A rerun starts at once (Streamlit's fast reruns) while the script run it interrupted may
+    still hold this session's run, asleep between two polls: the run is this session's, so wait
+    for that one to let go rather than call it followed elsewhere (a double click did)."""
+    store = run_store()
+    if store is None or run.id is None or not run_busy(store, run.id):
+        return
+    deadline = time.monotonic() + LET_GO_TIMEOUT_S
+    with st.spinner(f"Taking over task `{run.task_id}` from the interrupted script run…"):
+        while run_busy(store, run.id) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def resume_stored_runs() -> None:

@@ -221,6 +221,53 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     assert at.session_state["runs"][key].result.task_id == task_id
 
 
+def test_a_rerun_waits_for_the_interrupted_script_run_to_let_go_of_its_task(quick_emulator):
+    """Streamlit starts a rerun at once (fast reruns) while the script run it interrupted still
+    holds the run's lease, asleep between two polls; here a thread holds it for a second. The
+    rerun called the run 'followed elsewhere' and stranded the page (a double click on Analyse)."""
+    import threading
+
+    from skinapi.store import open_store
+    from skinapi.store.ids import new_run_id
+    from skinapi.store.leases import run_lease
+
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    settings = AnalysisSettings.build(["redness"])
+    photo = SAMPLE.read_bytes()
+    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
+    task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
+    key, run_id = run_key(photo, settings, "emulator"), new_run_id()
+    at.session_state["runs"] = {
+        key: Run(
+            key=key,
+            photo=photo,
+            file="sample.jpg",
+            source="sample",
+            settings=settings,
+            backend="emulator",
+            state="running",
+            task_id=task_id,
+            id=run_id,
+        )
+    }
+    store, held, release = open_store(), threading.Event(), threading.Event()
+
+    def interrupted_script_run():
+        with run_lease(store, run_id):
+            held.set()
+            release.wait(10)
+
+    threading.Thread(target=interrupted_script_run, daemon=True).start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    at.run(timeout=30)
+    store.close()
+    assert not [m for m in at.markdown if "followed in another window" in m.value]
+    assert not at.exception and at.title[0].value == "Results"
+    assert at.session_state["runs"][key].result.task_id == task_id
+
+
 def test_history_lists_runs_and_compare_overlays_them(tmp_path):
     at = analyse_sample(app())
     at.switch_page("pages/analyse.py").run()
