@@ -142,7 +142,10 @@ def _pick(source: str, quality: str) -> tuple[bytes | None, str, bool]:
                 f"{upload.name} is empty (0 bytes): choose the photo again, or another one.",
                 icon=":material/broken_image:",
             )
-        elif upload:
+            # The uploader shows this file: an earlier photo must not stand in for it unseen.
+            forget_photo(source)
+            return None, upload.name, False
+        if upload:
             data, name = upload.getvalue(), upload.name
     data, name, kept_photo = remember_photo(source, data, name)
     if kept_photo:

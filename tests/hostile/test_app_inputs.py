@@ -47,6 +47,20 @@ def test_an_empty_file_is_named_as_empty():
     assert "empty.jpg is empty (0 bytes)" in at.error[0].value
 
 
+def test_an_empty_file_after_a_good_photo_does_not_send_the_good_one():
+    """The uploader showed empty.jpg while the page kept the earlier photo, checked and ready
+    to bill, under 'Your last photo, kept while you visited other pages'."""
+    at = upload(png(face_image()), "good.png")
+    assert not at.button(key="do_run").disabled
+    at.file_uploader(key="photo_upload").set_value(("empty.jpg", b"", "image/jpeg")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "empty.jpg is empty (0 bytes): choose the photo again, or another one."
+    ]
+    assert not [c for c in at.caption if "Your last photo" in c.value]
+    assert not [b for b in at.button if b.key == "do_run" and not b.disabled]
+
+
 @pytest.mark.parametrize(
     "field, value, says",
     [
