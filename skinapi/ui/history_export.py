@@ -20,6 +20,8 @@ DOWNLOAD_LIMIT = 50_000_000
 
 
 def export_matching(store: RunStore, query: RunQuery, matching: int) -> None:
+    if not matching:
+        return
     what = "the 1 matching run" if matching == 1 else f"all {matching:,} matching runs"
     with st.expander(f"Export {what}", icon=":material/download:"):
         st.caption(

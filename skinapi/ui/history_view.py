@@ -150,11 +150,18 @@ def page_of(query: RunQuery, matching: int) -> RunQuery:
 def run_table(shown: list[RunRecord], store: RunStore) -> list[RunRecord]:
     """The page's runs, each with its thumbnail (only this page's are read); the ones the user
     selected."""
+    if not shown:
+        st.info(
+            "No stored run matches these filters. Widen the dates, or clear the label, person "
+            "and other filters above.",
+            icon=":material/filter_alt_off:",
+        )
+        return []
     selection = st.dataframe(
         tables.table_rows(shown, store.thumbnails([r.id for r in shown])),
         hide_index=True,
         width="stretch",
-        height=min(600, 38 + 35 * len(shown)) if shown else 80,
+        height=min(600, 38 + 35 * len(shown)),
         on_select="rerun",
         selection_mode="multi-row",
         key="history_table",
@@ -224,6 +231,10 @@ def selection_actions(picked: list[RunRecord], store: RunStore) -> None:
         delete_dialog(picked, store)
 
 
+MAX_LABEL_CHARS = 80
+MAX_NOTE_CHARS = 2000
+
+
 def edit_panel(run: RunRecord, store: RunStore) -> None:
     with st.container(border=True):
         st.markdown(
@@ -233,10 +244,12 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
             st.caption(run.error_message)
         may_edit = access.may("operator")
         with st.form("history_edit"):
-            label = st.text_input("Label or tag", value=run.label)
-            note = st.text_area("Note", value=run.note, height=80)
+            label = st.text_input("Label or tag", value=run.label, max_chars=MAX_LABEL_CHARS)
+            note = st.text_area("Note", value=run.note, height=80, max_chars=MAX_NOTE_CHARS)
             # Checked on the click too: a disabled button is the browser's word, not the server's
             if st.form_submit_button("Save", disabled=not may_edit) and may_edit:
+                # Spaces alone are no label: they made a nameless group in the units ledger.
+                label, note = label.strip()[:MAX_LABEL_CHARS], note.strip()[:MAX_NOTE_CHARS]
                 store.update(run.id, label=label, note=note)
                 st.toast(f"Saved the label and note of run {run.id}.", icon=":material/check:")
                 st.rerun()

@@ -156,3 +156,27 @@ def test_the_log_catcher_sees_an_arrow_conversion():
     with streamlit_log() as lines:
         at.run()
     assert any("Arrow" in line for line in lines) and any("Traceback" in line for line in lines)
+
+
+def test_filters_that_match_nothing_say_so_and_offer_no_empty_export(history):
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    at.text_input(key="history_label").set_value("no label is this").run()
+    assert not at.exception
+    assert any("No stored run matches these filters" in i.value for i in at.info)
+    assert all("Run" not in table.value.columns for table in at.dataframe)  # the ledger's stay
+    assert not [e for e in at.expander if "Export" in e.label]
+
+
+def test_a_label_of_spaces_is_no_label_and_a_note_is_trimmed(history):
+    run = history.query(RunQuery(limit=1)).runs[0]
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    next(t for t in at.text_input if t.label == "Label or tag").set_value("   ")
+    next(t for t in at.text_area if t.label == "Note").set_value("  seen twice  ")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    saved = history.get(run.id)
+    assert saved.label == "" and saved.note == "seen twice"
