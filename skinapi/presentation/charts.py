@@ -46,6 +46,21 @@ def plain(text: object, limit: int = 120) -> str:
     return html.escape(one_line(str(text), limit)).replace("%", "&#37;")
 
 
+LEGEND_LINE = 44
+"""Characters on a legend line: a run's title in one line ran off a phone's screen."""
+
+
+def _legend_lines(title: str) -> str:
+    """`plain(title)` broken at its " · " into lines of about LEGEND_LINE characters."""
+    lines: list[str] = []
+    for part in one_line(title, 120).split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= LEGEND_LINE:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "<br>".join(plain(line) for line in lines)
+
+
 def _closed(values: list) -> list:
     return values + values[:1] if values else values
 
@@ -70,7 +85,7 @@ def radar(
         axes.sort(key=rank.__getitem__)
     figure = go.Figure()
     for index, (raw_name, scores) in enumerate(traces):
-        name = plain(raw_name)
+        name = _legend_lines(raw_name)
         by_axis = {(region_label(s.region) if by_region else label(s.type)): s for s in scores}
         colour = TRACE_COLOURS[index % len(TRACE_COLOURS)]
         # A run without some concerns is drawn over every axis with gaps where it has no

@@ -121,9 +121,14 @@ def blanks(rows: list[dict]) -> list[dict]:
     conversion (a traceback in the log on every render of SD beside HD)."""
     gappy = {k for row in rows for k, v in row.items() if v is None}
     return [
-        {k: ("—" if v is None else f"{v:g}" if k in gappy else v) for k, v in row.items()}
+        {k: "—" if v is None else _said(k, v) if k in gappy else v for k, v in row.items()}
         for row in rows
     ]
+
+
+def _said(column: str, value: float) -> str:
+    """A number as text; a change (a Δ column) with its sign, as the number columns show it."""
+    return f"{value:+g}" if column.startswith("Δ") else f"{value:g}"
 
 
 def mixing_warnings(runs: list[RunRecord]) -> list[str]:

@@ -58,12 +58,12 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
             rows = [{k: v for k, v in row.items() if k != "Region"} for row in rows]
         # One kind of score (the toggle's) and no Region column when every row is the whole
         # face: four runs' changes and scores then fit beside the radar at 1440 px.
-        # As tall as its rows up to the radar's height: a fixed height left empty rows below
-        # two runs that share a few concerns.
+        # As tall as its rows: a fixed height left empty rows below two runs that share a
+        # few concerns, and the radar's height cut the 16th row in half behind a scroll bar.
         # Right-aligned throughout: a column with a blank is text (see `blanks`), which
         # Streamlit aligns left, beside numbers aligned right in the next column.
         numbers = {
-            name: st.column_config.Column(alignment="right")
+            name: _number_column(name, rows[0][name])
             for name in (rows[0] if rows else {})
             if name not in ("Concern", "Region")
         }
@@ -71,10 +71,20 @@ def radar_and_deltas(chosen: list[RunRecord]) -> bool:
             rows,
             hide_index=True,
             width="stretch",
-            height=min(480, 38 + 35 * len(rows)),
+            height=38 + 35 * len(rows),
             column_config=numbers,
         )
     return use_raw
+
+
+def _number_column(name: str, value):
+    """Right-aligned; a change is signed (+3, not 3) with the decimals of its kind."""
+    if isinstance(value, str):  # a column with a blank is text, signed by `tables.blanks`
+        return st.column_config.Column(alignment="right")
+    change = "%+.1f" if "raw" in name else "%+d"
+    return st.column_config.NumberColumn(
+        alignment="right", format=change if name.startswith("Δ") else None
+    )
 
 
 def masks_side_by_side(store: RunStore, chosen: list[RunRecord]) -> None:

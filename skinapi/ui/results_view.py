@@ -165,7 +165,9 @@ def score_table(run: Run) -> None:
         column_config={
             "Score": st.column_config.ProgressColumn(
                 "Score", min_value=0, max_value=100, format="%d"
-            )
+            ),
+            # One decimal on every row: 89 beside 68.3 made a ragged column.
+            "Raw score": st.column_config.NumberColumn("Raw score", format="%.1f"),
         },
     )
 

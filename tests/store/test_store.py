@@ -341,6 +341,9 @@ def test_compare_puts_the_changes_first_and_blanks_what_is_missing(store, client
     shown = tables.blanks(rows)
     pores = next(r for r in shown if r["Concern"] == "Pores")
     assert pores["Δ raw 2−1"] == "—" and pores["Run 2 score"] == "—" and pores["Run 1 score"] != "—"
+    redness = next(r for r in shown if r["Concern"] == "Redness")
+    assert redness["Δ score 2−1"][0] in "+-" and redness["Δ raw 2−1"][0] in "+-"  # 0 is +0
+    assert redness["Run 2 score"][0] not in "+-"  # a score is not a change
     for column in shown[0]:  # one type per column, or Arrow cannot convert it
         assert len({type(row[column]) for row in shown}) == 1, column
 

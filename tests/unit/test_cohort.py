@@ -462,6 +462,19 @@ def test_a_run_missing_concerns_leaves_gaps_on_a_shared_radar():
     assert partial.name == "Run 2<br>(2 of 3 concerns)"
 
 
+def test_a_long_run_title_is_a_legend_of_short_lines_with_its_markup_escaped():
+    """Compare's run titles in one line ran off a phone's screen."""
+    scores = [ConcernScore("redness", None, 50.0, 60, None)]
+    title = (
+        "Run 1: <b>study</b> · sample_face.jpg · SD × 16 · v2.1 · overall 79 · 7 Dec 2026, 05:05:11"
+    )
+    [trace] = charts.radar([(title, scores)]).data
+    lines = trace.name.split("<br>")
+    assert len(lines) == 3 and all(len(line) <= charts.LEGEND_LINE + 8 for line in lines)
+    assert lines[0].startswith("Run 1: &lt;b&gt;study&lt;/b&gt;") and "<b>" not in trace.name
+    assert " · ".join(lines).replace("&lt;", "<").replace("&gt;", ">") == title
+
+
 def test_the_clickable_radar_puts_each_concern_on_its_spoke_with_its_key():
     """Results' radar on cartesian axes (a click on a point is a selection Streamlit reports):
     concern i of n sits at angle 90° − 360°·i/n, at its score's share of the radius."""
