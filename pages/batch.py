@@ -30,7 +30,7 @@ meta_file = st.file_uploader(
 settings = batch_view.choose_settings()
 plan = batch_view.plan(files, meta_file, settings) if files is not None else None
 if plan is not None:
-    batch_view.show_plan(plan, "5 per second, 250 per 5 minutes")
+    batch_view.show_plan(plan)
 # The name beside its button: a name another batch holds is refused right here, not a plan
 # away from where it was typed.
 batch = remembered(st.text_input, "Batch name", value=batch_view.default_name(), key="batch_name")

@@ -12,7 +12,7 @@ from ..names import task_end
 from ..runs.lifecycle import Run, run_key
 from . import access, spend_view
 from .analyse_photo import ChosenPhoto
-from .connection import LIVE, Connection, key_refusal
+from .connection import LIVE, Connection
 from .messages import show_error
 from .run_store import adopt_stored_result
 from .runflow import execute
@@ -21,8 +21,8 @@ from .state import remembered, runs
 
 def blocked_because(photo: ChosenPhoto, settings: AnalysisSettings | None, conn: Connection):
     """Why nothing can be sent yet, in words; None when a run can start."""
-    if conn.mode == LIVE and conn.client is None:
-        return key_refusal() or "Add an API key on the Settings page to run live."
+    if conn.mode == LIVE and conn.client is None:  # the page's banner says why, and what to do
+        return "Live runs cannot be sent yet: see the message at the top of the page."
     if photo.data is None:
         return "Take, upload or pick a photo."
     if photo.report is None:

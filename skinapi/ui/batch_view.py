@@ -126,14 +126,14 @@ def plan(files: list, meta_file, settings: AnalysisSettings) -> BatchPlan | None
     return result
 
 
-def show_plan(plan: BatchPlan, limits_note: str) -> None:
+def show_plan(plan: BatchPlan) -> None:
     sendable, blocked = len(plan.sendable), len(plan.blocked)
     # What the photos are, not what this batch will send: a batch that already holds some
     # results sends only the rest, which its button says.
     st.markdown(
         f"**{sendable} {'photos pass' if sendable != 1 else 'photo passes'} the photo check** · {blocked} "
         f"blocked by it (never sent) · up to {plan.units} units for all of them "
-        f"({plan.settings.units} a photo, billed only when it succeeds) · {limits_note}"
+        f"({plan.settings.units} a photo, billed only when it succeeds)"
     )
     if plan.meta_columns:
         st.caption(
@@ -152,9 +152,10 @@ def show_plan(plan: BatchPlan, limits_note: str) -> None:
             f"{blocked} blocked: never sent", icon=":material/block:", expanded=blocked <= 5
         ):
             st.dataframe(
-                [{"Photo": b.file, "Why": "; ".join(b.reasons)} for b in plan.blocked],
+                [{"Photo": b.file, "Why": " ".join(b.reasons)} for b in plan.blocked],
                 hide_index=True,
                 width="stretch",
+                column_config={"Why": st.column_config.TextColumn("Why", width="large")},
             )
 
 
@@ -174,8 +175,11 @@ def run_controls(plan: BatchPlan, batch: str, conn: Connection) -> None:
             "before its tasks are created, so it cannot start."
         )
         return
-    if not plan.sendable or not batch:
-        st.caption("Name the batch and add photos that pass the check to start.")
+    if not batch:
+        st.caption("Name the batch to start it.")
+        return
+    if not plan.sendable:
+        st.caption("No photo passes the check, so there is nothing to send: see why above.")
         return
     try:
         # A name another batch took with other settings is refused here, under the name,

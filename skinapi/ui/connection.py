@@ -56,15 +56,19 @@ def _secret(name: str) -> str | None:
     return str(value) if value else None
 
 
+TYPED = "the Settings page"
+
+
 def find_key() -> tuple[str | None, str | None]:
-    """The live API key and where it came from; the key itself is never displayed."""
+    """The live API key and where it came from, in words that follow "from" ("Key from the
+    environment"); the key itself is never displayed."""
     typed = kept("settings_api_key")
     if typed:
-        return typed, "typed in"
+        return typed, TYPED
     if key := _secret("YOUCAM_API_KEY"):
         return key, "secrets.toml"
     if key := os.environ.get("YOUCAM_API_KEY"):
-        return key, "environment"
+        return key, "the environment"
     return None, None
 
 
@@ -105,10 +109,10 @@ def key_refusal() -> str | None:
     if key is not None and (problem := api_key_problem(key)):
         fix = (
             "it is typed again on Settings"
-            if source == "typed in"
-            else f"the deployment's key ({source}) is corrected, or you type your own on Settings"
+            if source == TYPED
+            else f"the key in {source} is corrected, or you type your own on Settings"
         )
-        return f"The API key ({source}) {problem}. Live runs wait until {fix}."
+        return f"The API key from {source} {problem}. Live runs wait until {fix}."
     if problem := base_url_problem(url := base_url()):
         fix = (
             "it is corrected on Settings"
@@ -191,8 +195,10 @@ def show_balance(backend: str | None = None) -> None:
     url = demo_emulator().url if backend in (DEMO, EMULATOR) else base_url()
     if client is None:
         refusal = key_refusal() if backend not in (DEMO, EMULATOR) else None
-        st.warning(
-            refusal or "No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY."
+        st.warning(  # the refusal itself is said above, beside what it is about
+            "Not tested: correct the problem above first."
+            if refusal
+            else "No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY."
         )
         return
     try:

@@ -149,7 +149,7 @@ def test_a_run_records_who_ran_it_and_history_finds_them_by_part_of_their_name()
     at.text_input(key="history_person").set_value("OTTO@").run()
     assert len(at.dataframe[0].value) == 1
     at.text_input(key="history_person").set_value("ana").run()
-    assert len(at.dataframe[0].value) == 0
+    assert any("No stored run matches these filters" in i.value for i in at.info)
 
 
 def test_without_auth_a_run_is_the_local_users():

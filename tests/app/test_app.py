@@ -345,7 +345,10 @@ def test_live_mode_with_a_refused_key_shows_why_and_never_the_key(quick_emulator
     at.session_state["settings_base_url"] = quick_emulator.url  # a YouCam-compatible server
     at.run()
     assert at.radio(key="sidebar_connection").value == "live"  # a key was found
-    assert any("typed in" in c.value and secret not in c.value for c in at.sidebar.caption)
+    assert any(
+        "Key from the Settings page" in c.value and secret not in c.value
+        for c in at.sidebar.caption
+    )
     at.radio(key="analyse_source").set_value("sample").run()
     at.button(key="do_run").click().run()
     assert not at.exception

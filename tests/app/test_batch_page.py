@@ -46,6 +46,15 @@ def run_batch_page(at: AppTest, files, name: str) -> AppTest:
     return at.run()
 
 
+def test_a_batch_says_what_is_missing_before_it_can_start(quick_emulator):
+    at = page()
+    at.file_uploader(key="batch_files").set_value(photo_set()[-1:]).run()  # no face in it
+    assert any("No photo passes the check" in c.value for c in at.caption)
+    at.text_input(key="batch_name").set_value("  ").run()
+    assert any(c.value == "Name the batch to start it." for c in at.caption)
+    assert not at.exception and quick_emulator.creates == 0
+
+
 def test_a_small_batch_plans_runs_and_opens_its_cohort(quick_emulator):
     at = page()
     files = photo_set()

@@ -85,12 +85,14 @@ def test_a_key_or_base_url_that_cannot_be_sent_is_said_on_every_live_page(field,
         assert not at.exception, page
     at.button(key="do_test_connection").click().run()
     assert not at.exception and any(says in w.value for w in at.warning)
+    assert sum(says in w.value for w in at.main.warning) == 1  # not again after the test
+    assert any("Not tested" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize(
     "variable, value, fix",
     [
-        ("YOUCAM_API_KEY", "sk-\u200b0123456789", "the deployment's key (environment)"),
+        ("YOUCAM_API_KEY", "sk-\u200b0123456789", "the key in the environment is corrected"),
         ("YOUCAM_BASE_URL", "https//yce-api-01.makeupar.com", "YOUCAM_BASE_URL"),
     ],
 )
