@@ -157,7 +157,13 @@ class Emulator:
 
     def refusal_before_body(self, method: str, path: str, headers):
         """The 401 an API request without a valid key gets before its body is read (a body
-        of megabytes is no one's to send unauthenticated); None to read on."""
+        of megabytes is no one's to send unauthenticated), or the refusal of an upload to a
+        file never reserved; None to read on."""
+        if path.startswith("/upload/"):
+            refusal = self._storage.refusal_before_body(method, urlparse(path).path, headers)
+            if refusal is not None:
+                self.request_log.append((method, path))
+            return refusal
         if not path.startswith("/s2s/"):
             return None
         refusal = self._authenticate(headers)[1]

@@ -78,6 +78,15 @@ class Storage:
         """A download URL for `path`, good for the configured `url_lifetime` from now."""
         return self._base_url() + self._signer.sign(path, self._url_lifetime())
 
+    def refusal_before_body(self, method: str, route: str, headers):
+        """What a PUT that cannot be taken gets before its body is read: up to 25 MB is
+        nobody's to send to a file that was never reserved, or of another size."""
+        declared = headers.get("Content-Length") or "0"
+        upload = self._table.upload(route.rsplit("/", 1)[-1])
+        if method == "PUT" and upload is not None and declared == str(upload.file_size):
+            return None
+        return self.put(method, route, headers, b"")
+
     def put(self, method: str, route: str, headers, body: bytes):
         if method != "PUT":
             return json_answer(405, {"error": "MethodNotAllowed"})

@@ -169,6 +169,16 @@ def test_an_unauthenticated_body_is_refused_before_it_is_read(emulator):
     assert time.monotonic() - started < 5
 
 
+def test_an_upload_to_a_file_never_reserved_is_refused_before_its_body_is_read(emulator):
+    request = (
+        f"PUT /upload/file_0000?X-Signature=x HTTP/1.1\r\nHost: 127.0.0.1:{emulator.port}\r\n"
+        "Content-Type: image/jpeg\r\nContent-Length: 20000000\r\n\r\n"  # and none of it sent
+    ).encode()
+    started = time.monotonic()
+    assert raw(emulator, request).startswith(b"HTTP/1.1 403")
+    assert time.monotonic() - started < 5
+
+
 def test_connections_past_the_cap_are_closed_at_once_and_the_rest_served(
     emulator_factory, monkeypatch
 ):
