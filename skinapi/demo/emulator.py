@@ -262,10 +262,13 @@ class RateLimiter:
                 last_second = sum(1 for t in hits if t > now - 1.0)
                 if last_second >= config.rate_per_second or len(hits) >= config.rate_per_window:
                     return False
-            newcomers = sum(caller not in self._hits for caller in callers)
-            if newcomers and len(self._hits) + newcomers > self.MAX_TRACKED:
-                self._forget_idle(now, config)
-                if len(self._hits) + newcomers > self.MAX_TRACKED:
+
+            def newcomers() -> int:
+                return sum(caller not in self._hits for caller in callers)
+
+            if newcomers() and len(self._hits) + newcomers() > self.MAX_TRACKED:
+                self._forget_idle(now, config)  # which may forget a caller of this request
+                if len(self._hits) + newcomers() > self.MAX_TRACKED:
                     return False
             for caller, hits in zip(callers, windows, strict=True):
                 hits.append(now)

@@ -17,6 +17,13 @@ MAX_API_BODY_BYTES = 1024 * 1024
 """The API's own requests are small JSON; photos go to the file host's upload URL."""
 
 
+def _most_body_bytes(path: str) -> int:
+    """A photo's upload, the API's small JSON, and no body anywhere else."""
+    if path.startswith("/upload/"):
+        return MAX_UPLOAD_BYTES
+    return MAX_API_BODY_BYTES if path.startswith("/s2s/") else 0
+
+
 def handler_for(emulator):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -49,8 +56,11 @@ def handler_for(emulator):
             self._answer(status, headers, payload)
 
         def _refused(self):
-            """A request refused before its body is read: a foreign Host (DNS rebinding), or a
-            body that is not a length or is too long."""
+            """A request refused before its body is read: a foreign Host (DNS rebinding), a
+            target that is not a path (every check below reads the path), or a body that is not
+            a length or is too long for where it goes."""
+            if not self.path.startswith("/"):
+                return _json(400, {"status": 400, "error": "The request target must be a path"})
             host = (self.headers.get("Host") or "").lower()
             port = emulator.port
             if host not in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}:
@@ -61,8 +71,7 @@ def handler_for(emulator):
             declared = self.headers.get("Content-Length") or "0"
             if not (declared.isascii() and declared.isdigit()):  # "²" is a digit to isdigit()
                 return _json(400, {"status": 400, "error": "Content-Length is not a length"})
-            most = MAX_API_BODY_BYTES if self.path.startswith("/s2s/") else MAX_UPLOAD_BYTES
-            if int(declared) > most:
+            if int(declared) > _most_body_bytes(self.path):
                 return _json(413, {"status": 413, "error": "Payload Too Large"})
             return None
 

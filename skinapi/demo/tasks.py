@@ -214,11 +214,7 @@ def _done(task: Task, now: float, config: EmulatorConfig) -> bool:
 
 
 def _succeeded(task: Task, now: float, config: EmulatorConfig) -> bool:
-    """Done without an engine error, and not answered as a TaskTimeout (the API's polls then
-    say the task timed out: it did not succeed)."""
-    return (
-        _done(task, now, config)
-        and task.error is None
-        and task.future.exception() is None
-        and not config.fault_task_timeout
-    )
+    """Done without an engine error. The TaskTimeout fault is a poll's answer, not the task's
+    fate: a later poll can still fetch the result (`resume`), so the task was paid for once it
+    succeeded, whatever the polls said meanwhile."""
+    return _done(task, now, config) and task.error is None and task.future.exception() is None

@@ -95,7 +95,8 @@ def test_a_task_a_poll_calls_running_cannot_be_deleted(emulator_factory, face_by
     clock = ManualClock()
     emulator = emulator_factory(clock=clock, processing_time=5)
     task_id = create(emulator, src_file_id=upload(emulator, face_bytes)).json()["data"]["task_id"]
-    time.sleep(0.5)  # the engine's work is done well before the task's processing time
+    task = emulator._tasks._tasks[task_id]  # what no answer shows: the engine's work is done
+    wait_until(lambda: task.future.done(), timeout=20, what="the engine's work")
     assert call(emulator, "GET", f"{CREATE}/{task_id}").json()["data"]["task_status"] == "running"
     refused = call(emulator, "POST", "/s2s/v2.0/task/delete", json={"task_id": task_id})
     assert refused.status_code == 400 and refused.json()["error_code"] == "OperationInvalid"
@@ -120,8 +121,8 @@ def test_one_keys_upload_is_not_another_keys_to_analyse_or_to_push_out(emulator_
 def test_rate_limits_count_per_address_too_and_remember_a_bounded_number(
     emulator_factory, monkeypatch
 ):
-    emulator = emulator_factory(any_key=True, rate_limit=True)
-    statuses = [
+    emulator = emulator_factory(any_key=True, rate_limit=True, clock=ManualClock())
+    statuses = [  # all in the same second of the emulator's clock
         call(emulator, "GET", "/s2s/v1.0/client/credit", f"key-{n}").status_code for n in range(7)
     ]
     assert statuses[:5] == [200] * 5 and 429 in statuses[5:]  # 5 a second from one address
@@ -136,6 +137,53 @@ def test_rate_limits_count_per_address_too_and_remember_a_bounded_number(
     assert admitted == 10 and len(limiter._hits) == 10  # the window (300 s) is still open
     clock.advance(301)
     assert limiter.admit("key late") and len(limiter._hits) == 1  # the idle were forgotten
+
+
+def test_a_timeout_answered_to_polls_does_not_charge_a_success_twice(emulator_factory, face_bytes):
+    """TaskTimeout is a poll's answer: the task succeeded and `resume` fetches it later, so its
+    units are spent once, at success, whatever the polls said."""
+    clock = ManualClock()
+    emulator = emulator_factory(clock=clock, fault_task_timeout=True)
+    start = emulator.balance(FAKE_KEY)
+    task_id = create(emulator, src_file_id=upload(emulator, face_bytes)).json()["data"]["task_id"]
+    clock.advance(1)
+    wait_until(lambda: emulator.balance(FAKE_KEY) < start, timeout=20, what="the charge")
+    assert call(emulator, "GET", f"{CREATE}/{task_id}").status_code == 500
+    emulator.configure(fault_task_timeout=False)
+    assert call(emulator, "GET", f"{CREATE}/{task_id}").json()["data"]["task_status"] == "success"
+    assert emulator.balance(FAKE_KEY) == start - 9
+
+
+def test_a_request_line_with_an_absolute_url_is_refused_not_routed_past_the_checks(emulator):
+    request = (
+        f"POST http://127.0.0.1:{emulator.port}{CREATE} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{emulator.port}\r\nContent-Length: 900000\r\n\r\n"
+    ).encode()
+    assert raw(emulator, request).startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.parametrize("path", ["/anything", "/_emulator/stats", "/files/x/y"])
+def test_a_body_where_no_body_goes_is_refused_before_it_is_read(emulator, path):
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{emulator.port}\r\n"
+        "Content-Length: 20000000\r\n\r\n"
+    ).encode()
+    assert raw(emulator, request).startswith(b"HTTP/1.1 413")
+
+
+def test_the_size_a_jpeg_header_states_is_read_without_decoding():
+    import io
+
+    from PIL import Image
+
+    from skinapi.demo.rules import declared_size
+
+    for options in ({}, {"progressive": True}, {"exif": Image.Exif()}):
+        out = io.BytesIO()
+        Image.new("RGB", (1234, 567)).save(out, "JPEG", **options)
+        assert declared_size(out.getvalue()) == (1234, 567)
+        assert declared_size(out.getvalue()[:20]) is None  # cut before the frame header
+    assert declared_size(b"\xff\xd8" + b"\xff" * 10_000) is None  # fill bytes only
 
 
 def test_a_photo_too_large_to_decode_is_too_large_not_undecodable():
@@ -202,15 +250,24 @@ def test_connections_past_the_cap_are_closed_at_once_and_the_rest_served(
     wait_until(served, timeout=10, what="a place for a new connection")
 
 
-def test_a_source_url_that_trickles_ends_the_task_at_the_deadline(emulator_factory, monkeypatch):
+@pytest.mark.parametrize("slow", ["headers", "body"])
+def test_a_source_url_that_trickles_ends_the_task_at_the_deadline(
+    emulator_factory, monkeypatch, slow
+):
     """Two such tasks held both engine workers, and every task behind them, for as long as the
-    host kept sending a byte at a time."""
+    host kept sending a byte at a time: of its body, or (each read within its timeout) of its
+    headers."""
 
     class Trickle(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "1000000")
-            self.end_headers()
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n")
+            for _ in range(100):
+                self.wfile.write(b"X-Slow: 1\r\n" if slow == "headers" else b"")
+                self.wfile.flush()
+                time.sleep(0.1)
+                if slow == "body":
+                    break
+            self.wfile.write(b"\r\n")
             for _ in range(100):
                 self.wfile.write(b"x")
                 self.wfile.flush()
