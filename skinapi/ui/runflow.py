@@ -4,7 +4,7 @@ the next script run resumes it instead of creating another task."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 import streamlit as st
 
@@ -14,7 +14,7 @@ from ..runs.lifecycle import Run, mark_interrupted, run_analysis, run_from_store
 from ..store.leases import batch_busy, run_busy
 from .connection import client_for
 from .run_store import run_store
-from .state import runs
+from .state import kept, runs
 
 PHASE_LABELS = {
     "checking": "Checking the photo…",
@@ -58,7 +58,14 @@ def execute(run: Run, client: Client, step: str = "") -> None:
                 )
             status.update(label=titled(PHASE_LABELS[p.phase]))
 
-        outcome = run_analysis(run, client, run_store(), on_progress=on_progress)
+        # Set when this script run lets go of the run, however it ends (a rerun stops it with
+        # an exception at its next Streamlit call): the rerun waits for exactly this.
+        following = st.session_state.setdefault("runs_following", {})
+        let_go = following[run.key] = threading.Event()
+        try:
+            outcome = run_analysis(run, client, run_store(), on_progress=on_progress)
+        finally:
+            let_go.set()
         if outcome.elsewhere:  # leased: another window, the CLI or a batch has it
             what = f"Task `{run.task_id}`" if run.task_id else "This photo, with these settings,"
             line.markdown(
@@ -74,10 +81,10 @@ def execute(run: Run, client: Client, step: str = "") -> None:
         status.update(label=titled(PHASE_LABELS["done"]), state="complete", expanded=False)
 
 
-LET_GO_TIMEOUT_S = 40.0
-"""How long a rerun waits for the script run it interrupted to let go of a run: that one
-stops at its next Streamlit call, after at most a polling interval's sleep or one request
-(30 s at most)."""
+LET_GO_MARGIN_S = 15.0
+"""Beyond the request timeout, how long a rerun waits for the script run it interrupted to let
+go of a run: that one stops at its next Streamlit call, after a polling interval's sleep or
+one request."""
 
 
 def finish_interrupted(client: Client | None) -> Run | None:
@@ -97,15 +104,14 @@ def finish_interrupted(client: Client | None) -> Run | None:
 
 def _wait_for_the_interrupted_script(run: Run) -> None:
     """A rerun starts at once (Streamlit's fast reruns) while the script run it interrupted may
-    still hold this session's run, asleep between two polls: the run is this session's, so wait
-    for that one to let go rather than call it followed elsewhere (a double click did)."""
-    store = run_store()
-    if store is None or run.id is None or not run_busy(store, run.id):
+    still follow this session's run, asleep between two polls: wait for that one to let go
+    rather than call the run followed elsewhere (a double click did). Only this session's own
+    script run is waited for; another window's lease is said at once."""
+    let_go = st.session_state.get("runs_following", {}).get(run.key)
+    if let_go is None or let_go.is_set():
         return
-    deadline = time.monotonic() + LET_GO_TIMEOUT_S
     with st.spinner(f"Taking over task `{run.task_id}` from the interrupted script run…"):
-        while run_busy(store, run.id) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        let_go.wait(float(kept("settings_timeout", 30.0)) + LET_GO_MARGIN_S)
 
 
 def resume_stored_runs() -> None:

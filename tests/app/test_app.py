@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -221,21 +222,13 @@ def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
     assert at.session_state["runs"][key].result.task_id == task_id
 
 
-def test_a_rerun_waits_for_the_interrupted_script_run_to_let_go_of_its_task(quick_emulator):
-    """Streamlit starts a rerun at once (fast reruns) while the script run it interrupted still
-    holds the run's lease, asleep between two polls; here a thread holds it for a second. The
-    rerun called the run 'followed elsewhere' and stranded the page (a double click on Analyse)."""
-    import threading
-
-    from skinapi.store import open_store
+def _running_run(emulator, at) -> tuple[str, str, str]:
+    """A run of this session stopped mid-wait: (its key, its id, its task_id)."""
     from skinapi.store.ids import new_run_id
-    from skinapi.store.leases import run_lease
 
-    at = app()
-    at.radio(key="analyse_source").set_value("sample").run()
     settings = AnalysisSettings.build(["redness"])
     photo = SAMPLE.read_bytes()
-    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
+    client = Client(DEMO_API_KEY, base_url=emulator.url)
     task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
     key, run_id = run_key(photo, settings, "emulator"), new_run_id()
     at.session_state["runs"] = {
@@ -251,21 +244,60 @@ def test_a_rerun_waits_for_the_interrupted_script_run_to_let_go_of_its_task(quic
             id=run_id,
         )
     }
-    store, held, release = open_store(), threading.Event(), threading.Event()
+    return key, run_id, task_id
 
-    def interrupted_script_run():
+
+def _hold_lease(run_id: str, for_seconds: float, let_go=None) -> None:
+    """Another thread holds the run's lease (as a script run following it does) for a while,
+    then sets `let_go`, as `runflow.execute` does when its run_analysis returns or is stopped."""
+    import threading
+
+    from skinapi.store import open_store
+    from skinapi.store.leases import run_lease
+
+    held = threading.Event()
+
+    def follow():
+        store = open_store()
         with run_lease(store, run_id):
             held.set()
-            release.wait(10)
+            time.sleep(for_seconds)
+        store.close()
+        if let_go is not None:
+            let_go.set()
 
-    threading.Thread(target=interrupted_script_run, daemon=True).start()
+    threading.Thread(target=follow, daemon=True).start()
     held.wait(10)
-    threading.Timer(1.0, release.set).start()
+
+
+def test_a_rerun_waits_for_the_interrupted_script_run_to_let_go_of_its_task(quick_emulator):
+    """Streamlit starts a rerun at once (fast reruns) while the script run it interrupted still
+    follows the run, asleep between two polls. The rerun called the run 'followed elsewhere'
+    and stranded the page (a double click on Analyse); it now waits for that script run."""
+    import threading
+
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    key, run_id, task_id = _running_run(quick_emulator, at)
+    let_go = threading.Event()
+    at.session_state["runs_following"] = {key: let_go}
+    _hold_lease(run_id, 1.0, let_go)
     at.run(timeout=30)
-    store.close()
     assert not [m for m in at.markdown if "followed in another window" in m.value]
     assert not at.exception and at.title[0].value == "Results"
     assert at.session_state["runs"][key].result.task_id == task_id
+
+
+def test_a_run_another_window_follows_is_said_at_once_not_waited_for(quick_emulator):
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    key, run_id, _ = _running_run(quick_emulator, at)
+    _hold_lease(run_id, 8.0)  # another window: no script run of this session lets go
+    started = time.monotonic()
+    at.run(timeout=30)
+    assert time.monotonic() - started < 5
+    assert [m for m in at.markdown if "followed in another window" in m.value]
+    assert at.session_state["runs"][key].state == "running"
 
 
 def test_history_lists_runs_and_compare_overlays_them(tmp_path):
