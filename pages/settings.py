@@ -64,7 +64,7 @@ with live:
         **audit_log.on_change("Request timeout"),
     )
     if st.button("Test connection", key="do_test_connection", type="primary"):
-        show_balance(LIVE)  # this column's connection, whatever the sidebar says
+        show_balance(LIVE, on_settings=True)  # this column's, whatever the sidebar says
 
 with demo:
     st.header("Demo emulator")

@@ -188,18 +188,21 @@ def masked(key: str | None) -> str:
     return "not set" if not key else f"•••• {key[-4:]}" if len(key) > 12 else "••••"
 
 
-def show_balance(backend: str | None = None) -> None:
-    """Test a connection by reading its unit balance: `backend`'s, else the sidebar's."""
+def show_balance(backend: str | None = None, *, on_settings: bool = False) -> None:
+    """Test a connection by reading its unit balance: `backend`'s, else the sidebar's. Why a
+    key cannot be sent is said here, except on Settings, which says it just above."""
     backend = backend or chosen_mode()
     client = client_for(backend)
     url = demo_emulator().url if backend in (DEMO, EMULATOR) else base_url()
     if client is None:
         refusal = key_refusal() if backend not in (DEMO, EMULATOR) else None
-        st.warning(  # the refusal itself is said above, beside what it is about
-            "Not tested: correct the problem above first."
-            if refusal
-            else "No API key: type one above, put it in secrets.toml or YOUCAM_API_KEY."
-        )
+        where = "above" if on_settings else "on Settings"
+        if refusal and on_settings:
+            st.warning("Not tested: correct the problem above first.")
+        else:
+            st.warning(
+                refusal or f"No API key: type one {where}, in secrets.toml or YOUCAM_API_KEY."
+            )
         return
     try:
         balance = client.credit_balance()

@@ -235,6 +235,11 @@ MAX_LABEL_CHARS = 80
 MAX_NOTE_CHARS = 2000
 
 
+def _edited(typed: str, stored: str, most: int) -> str:
+    """What to store of a field: unchanged as it was, else trimmed and capped."""
+    return stored if typed == stored else typed.strip()[:most]
+
+
 def edit_panel(run: RunRecord, store: RunStore) -> None:
     with st.container(border=True):
         st.markdown(
@@ -244,12 +249,19 @@ def edit_panel(run: RunRecord, store: RunStore) -> None:
             st.caption(run.error_message)
         may_edit = access.may("operator")
         with st.form("history_edit"):
-            label = st.text_input("Label or tag", value=run.label, max_chars=MAX_LABEL_CHARS)
-            note = st.text_area("Note", value=run.note, height=80, max_chars=MAX_NOTE_CHARS)
+            # The caps never cut what is stored already: a batch's name can be longer, and
+            # Streamlit cuts a longer value silently, which renamed the run on any save.
+            label = st.text_input(
+                "Label or tag", value=run.label, max_chars=max(MAX_LABEL_CHARS, len(run.label))
+            )
+            note = st.text_area(
+                "Note", value=run.note, height=80, max_chars=max(MAX_NOTE_CHARS, len(run.note))
+            )
             # Checked on the click too: a disabled button is the browser's word, not the server's
             if st.form_submit_button("Save", disabled=not may_edit) and may_edit:
                 # Spaces alone are no label: they made a nameless group in the units ledger.
-                label, note = label.strip()[:MAX_LABEL_CHARS], note.strip()[:MAX_NOTE_CHARS]
+                label = _edited(label, run.label, MAX_LABEL_CHARS)
+                note = _edited(note, run.note, MAX_NOTE_CHARS)
                 store.update(run.id, label=label, note=note)
                 st.toast(f"Saved the label and note of run {run.id}.", icon=":material/check:")
                 st.rerun()

@@ -180,3 +180,17 @@ def test_a_label_of_spaces_is_no_label_and_a_note_is_trimmed(history):
     assert not at.exception
     saved = history.get(run.id)
     assert saved.label == "" and saved.note == "seen twice"
+
+
+def test_saving_a_note_keeps_a_label_longer_than_a_typed_one_may_be(history):
+    run = history.query(RunQuery(limit=1)).runs[0]
+    long_label = "batch " + "x" * 120  # a batch's name, or the CLI's --label, has no cap
+    history.update(run.id, label=long_label)
+    at = app_test().run()
+    at.switch_page("pages/history.py").run()
+    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    next(t for t in at.text_area if t.label == "Note").set_value("checked")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    assert history.get(run.id).label == long_label and history.get(run.id).note == "checked"
