@@ -94,6 +94,8 @@ def setup_panel() -> Setup:
         icon=":material/person_add:",
         width="stretch",
         on_click=next_participant,
+        help="A new ID, consent unticked and the screen cleared for the next person, whether "
+        "or not this one was photographed.",
     )
     return Setup(trial, visit, participant, consent, settings, conditions)
 
