@@ -35,7 +35,8 @@ def mask_column(run: Run, focus: str | None = None) -> None:
     ]
     if focus not in maskable:
         focus = None
-    pick, options = st.columns([2.4, 1], vertical_alignment="bottom")
+    with st.container(key="results_mask_controls"):  # one under the other on a phone
+        pick, options = st.columns([2.4, 1], vertical_alignment="bottom")
     masks_key = f"results_masks_{run.key}"
     with pick:
         picked = remembered(

@@ -41,11 +41,17 @@ FIRST_SCREEN_ON_A_PHONE = """<style>
     flex: 1 1 50% !important; min-width: 0 !important; width: 50% !important;
   }
   .st-key-results_first_screen g.annotation { display: none; }
+  .st-key-results_mask_controls [data-testid='stHorizontalBlock'] { flex-wrap: wrap; }
+  .st-key-results_mask_controls [data-testid='stColumn'] {
+    flex: 1 1 100% !important; width: 100% !important;
+  }
 }
 </style>"""
 """On a phone the radar and the masked photo stay side by side, so both are on the first
 screen (stacked, the photo began at ~1,180 px); the radar's labels, cut at half a phone's
-width, give way to its points, whose names and scores are listed weakest first below it."""
+width, give way to its points, whose names and scores are listed weakest first below it. In
+the photo's half, the mask picker and Display go one under the other (side by side, the picker
+showed a sliver of one chip and Display read "D…")."""
 
 
 def headline(run: Run) -> None:
