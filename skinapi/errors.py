@@ -216,3 +216,20 @@ class CapReached(SkinApiError):
             "_PER_PERSON / SKINSCOPE_DAILY_UNITS); caps start afresh at midnight.",
         )
         self.cap, self.limit, self.left, self.units = cap, limit, left, units
+
+
+class CapUncounted(CapReached):
+    """A daily cap is set but the run store, where the day's units are counted, is not in use
+    (`--no-history`, or a store that cannot be opened): the create is refused, as a cap that
+    cannot be counted cannot be kept."""
+
+    def __init__(self, caps: str, units: int):
+        SkinApiError.__init__(
+            self,
+            f"A daily spend cap is set ({caps}), and the units spent today are counted in the "
+            "run store, which this run does not use. Nothing was sent.",
+            hint="Run it with the run store (without --no-history; `python -m skinapi runs` "
+            "says what is wrong with a store that cannot be opened), or have an admin unset "
+            "the cap.",
+        )
+        self.cap, self.limit, self.left, self.units = "uncounted", 0, 0, units

@@ -9,6 +9,7 @@ import os
 import time
 from typing import NamedTuple
 
+from ..errors import CapUncounted
 from ..store import Reservation, RunStore, SpendCaps
 
 RETURNED = ("unsent", "error")
@@ -57,10 +58,18 @@ def today() -> str:
 
 
 def reserve(store: RunStore | None, person: str, units: int) -> Reservation | None:
-    """Units set aside before a create; raises CapReached. None without a store or caps."""
+    """Units set aside before a create; raises CapReached. None without caps; without a store
+    a cap cannot be counted, so CapUncounted is raised rather than the cap ignored."""
     caps = configured_caps(store)
-    if store is None or (caps.per_person is None and caps.per_deployment is None):
+    if caps.per_person is None and caps.per_deployment is None:
         return None
+    if store is None:
+        said = (
+            f"{cap} units a day {who}"
+            for cap, who in ((caps.per_person, "per person"), (caps.per_deployment, "in all"))
+            if cap is not None
+        )
+        raise CapUncounted(" and ".join(said), units)
     return store.reserve_units(person, units, caps, day=today())
 
 

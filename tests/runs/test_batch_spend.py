@@ -146,3 +146,19 @@ def test_a_cap_variable_that_is_not_a_number_of_units_stops_spending_and_says_wh
     found = spend.cap_problems()
     assert bool(found) is problem
     assert not problem or "SKINSCOPE_DAILY_UNITS=" in found[0] and "counts as 0" in found[0]
+
+
+def test_a_cap_is_kept_without_the_run_store_by_refusing_not_by_being_ignored(emulator, tmp_path):
+    """`analyze --no-history` sent and spent past a cap: the day's units are counted in the
+    run store, so without it a capped run is refused, and one without caps goes."""
+    from ..helpers import FACE_PATH, run_cli
+
+    args = ("analyze", FACE_PATH, "--preset", "sd-all", "--no-history")
+    capped = run_cli(
+        *args, base_url=emulator.url, data_dir=tmp_path, env={"SKINSCOPE_DAILY_UNITS": "100"}
+    )
+    assert capped.returncode == 2 and "counted in the run store" in capped.stderr
+    assert emulator.creates == 0
+    free = run_cli(*args, base_url=emulator.url, data_dir=tmp_path)
+    assert free.returncode == 0, free.stderr
+    assert emulator.creates == 1
