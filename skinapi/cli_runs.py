@@ -295,24 +295,26 @@ _TABLE = (
     ("state", 11),
     ("backend", 8),
     ("quality", 7),
-    ("api_version", 7),
+    ("api_version", 11),
     ("units", 5),
     ("label", 20),
     ("photo", 20),
-    ("task_id", 24),
+    ("task_id", None),
 )
+"""Columns and their widths; the task id last and whole, as `resume` needs it (cut to 24
+characters, it was copied into `resume` and named a task the run store did not know)."""
 
 
 def _print_table(rows: list[dict]) -> None:
-    def cell(value, width: int) -> str:
-        text = one_line("" if value is None else str(value), width)
-        return text.ljust(width)
+    def cell(value, width: int | None) -> str:
+        text = "" if value is None else str(value)
+        return one_line(text) if width is None else one_line(text, width).ljust(width)
 
-    print("  ".join(cell(name, width) for name, width in _TABLE))
+    print("  ".join(cell(name, width) for name, width in _TABLE).rstrip())
     for row in rows:
         values = dict(row, created_at=row["created_at"][:19].replace("T", " "))
-        print("  ".join(cell(values[name], width) for name, width in _TABLE))
-    print(f"{len(rows)} runs", file=sys.stderr)
+        print("  ".join(cell(values[name], width) for name, width in _TABLE).rstrip())
+    print(f"{len(rows)} run{'' if len(rows) == 1 else 's'}", file=sys.stderr)
 
 
 def _day(text: str) -> datetime:

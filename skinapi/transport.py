@@ -103,7 +103,6 @@ class Transport:
             idempotent=idempotent,
             deadline=deadline,
         )
-        self.answered_by = backend_of(reply.headers)
         request_id = self.scrub(reply.request_id) if reply.request_id else None
         try:
             payload = reply.json()
@@ -158,6 +157,8 @@ class Transport:
                     what, f"{kind}: {type(exc).__name__}", idempotent
                 ) from None
             self._recorder.record(method, url, kwargs, started, reply=reply)
+            if target == "api":  # an error is an answer too: a 401 says who answered
+                self.answered_by = backend_of(reply.headers)
             if reply.status < 400:
                 return reply
             error = status_error(reply, what, target, self.scrubber)

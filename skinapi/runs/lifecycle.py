@@ -404,6 +404,9 @@ def _drive(run: Run, client: Client, recorder: Recorder, resuming: bool, on_prog
                 run.id, state="error", error_code="NotSaved", error_message=str(exc)[:300]
             )
     else:
+        if client.answered_by and client.answered_by != run.backend:  # whoever refused it
+            run.backend = client.answered_by
+            recorder.note(run.id, backend=run.backend)
         recorder.failed(run.id, outcome.state, outcome.exception)
     return outcome
 

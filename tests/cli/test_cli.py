@@ -335,6 +335,10 @@ def test_runs_lists_the_stored_runs_as_json_and_filters_them(emulator, tmp_path,
     assert run(["runs", "--json", "--since", "2999-01-01"]).stdout == ""
     table = run(["runs"])
     assert table.returncode == 0 and "emulator" in table.stdout and "running" in table.stdout
+    header, *lines = table.stdout.splitlines()
+    assert header.split()[4] == "api_version" and table.stderr.strip() == "2 runs"
+    for row in rows:  # whole, as `resume` takes it
+        assert any(line.endswith(row["task_id"]) for line in lines), row["task_id"]
     assert run(["runs", "--since", "yesterday"]).returncode == 2
 
 
@@ -428,3 +432,15 @@ def test_runs_refuses_a_day_or_a_count_it_cannot_use_in_one_line(option, why, ca
 
     assert main(["runs", "--json", *option]) == 2
     assert why in capsys.readouterr().err
+
+
+def test_a_run_the_emulator_refused_is_stored_as_the_emulators(emulator, tmp_path, monkeypatch):
+    """A 401 carries the emulator's header too: the run was stored as `live`, so
+    `runs --backend live` listed demo answers."""
+    monkeypatch.setenv("SKINSCOPE_DATA_DIR", str(tmp_path / "data"))
+    refused = run(
+        ["analyze", str(FACE_PATH), "--actions", "redness"], emulator, key="sk-wrong-0000000"
+    )
+    assert refused.returncode == 3, refused.stderr
+    [row] = [json.loads(line) for line in run(["runs", "--json"]).stdout.splitlines()]
+    assert row["state"] == "failed" and row["backend"] == "emulator"
