@@ -23,7 +23,7 @@ from .cli_types import port as _port
 from .cli_types import seconds as _seconds
 from .cli_types import share as _share
 from .concerns import PRESETS, AnalysisSettings
-from .errors import PhotoError, RequestValidationError, SkinApiError
+from .errors import InputError, PhotoError, RequestValidationError, SkinApiError
 
 
 class _UsageError(Exception):
@@ -31,15 +31,24 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # No abbreviations: `--pre` for --preset would break when an option --pre… is added.
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
     def error(self, message):  # exit 2 with one line, like every other input error
-        raise _UsageError(message)
+        raise _UsageError(f"{message} (`{self.prog} --help` lists what it takes)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m skinapi", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    summary, exits = (" ".join(part.split()) for part in __doc__.split("\n\n")[:2])
+    parser = _Parser(
+        prog="python -m skinapi", description=summary.split(": ", 1)[1].capitalize(), epilog=exits
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
-    analyze = commands.add_parser("analyze", help="analyse a photo end to end")
+    analyze = commands.add_parser("analyze", aliases=["analyse"], help="analyse a photo end to end")
     analyze.add_argument("image", type=Path)
     _add_task_options(analyze)
     analyze.add_argument(
@@ -145,7 +154,11 @@ def _add_connection_options(parser: argparse.ArgumentParser, base_url: str | Non
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else argv
+        if unknown := _unknown_option(parser, argv):
+            raise _UsageError(unknown)
+        args = parser.parse_args(argv)
         return _COMMANDS[args.command](args)
     except _UsageError as exc:
         say(f"error: {exc}")
@@ -161,13 +174,39 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """An option the command does not take, named (with the nearest it does take) before
+    anything else: argparse first said "one of --actions --preset is required" for --presets."""
+    import difflib
+
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command = next((a for a in argv if not a.startswith("-")), None)
+    chosen = commands.choices.get(command) if command else None
+    while chosen is not None:  # `store copy`: the innermost command's options
+        inner = [a for a in chosen._actions if isinstance(a, argparse._SubParsersAction)]
+        after = argv[argv.index(command) + 1 :] if command in argv else []
+        command = next((a for a in after if not a.startswith("-")), None)
+        if not inner or command not in inner[0].choices:
+            break
+        chosen = inner[0].choices[command]
+    known = set((chosen or parser)._option_string_actions)
+    for token in argv:
+        if token == "--":
+            break
+        name = token.split("=", 1)[0]
+        if name.startswith("--") and name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            return f"unknown option {name}" + (f" (did you mean {near[0]}?)" if near else "")
+    return None
+
+
 def _check(args) -> int:
     from .imaging.checks import check_photo
     from .imaging.photo import FIX_LABELS, apply_fixes, load_photo
 
     if args.fix and _same_file(args.fix, args.image):
-        raise RequestValidationError(
-            [f"--fix {args.fix} is the photo itself: give another path, e.g. fixed.jpg."]
+        raise InputError(
+            f"--fix {args.fix} is the photo itself: give another path, e.g. fixed.jpg."
         )
     data = read_photo(args.image)
     try:
@@ -182,7 +221,10 @@ def _check(args) -> int:
         return 2
     report = check_photo(photo, args.quality)
     output = report.to_dict() | {"readable": True, "size": list(photo.size)}
-    if args.fix:
+    if args.fix and not report.fixes:  # a copy of a photo that still fails is no fix
+        say(f"no fix applies to this photo: {args.fix} was not written")
+        output["fixed"] = {"path": None, "applied": [], "ok": report.ok}
+    elif args.fix:
         fixed = apply_fixes(photo, report.fixes, args.quality)
         try:
             args.fix.write_bytes(fixed.data)
@@ -232,12 +274,12 @@ def _emulator(args) -> int:
     try:
         config = EmulatorConfig.from_env(**overrides)
     except ValueError as exc:
-        raise RequestValidationError([f"{exc}."]) from None
+        raise InputError(f"{exc}.") from None
     try:
         emulator = Emulator(config, port=args.port).start()
     except OSError as exc:
-        raise RequestValidationError(
-            [f"The emulator cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})."]
+        raise InputError(
+            f"The emulator cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})."
         ) from None
     keys = f"any non-empty key, or {DEMO_API_KEY}" if config.any_key else DEMO_API_KEY
     print(f"YouCam emulator on {emulator.url} — key: {keys}", flush=True)
@@ -310,6 +352,7 @@ def _bench(args) -> int:
 _COMMANDS = {
     "store": cli_store.store_command,
     "analyze": cli_runs.analyze,
+    "analyse": cli_runs.analyze,
     "batch": _batch,
     "resume": cli_runs.resume,
     "runs": cli_runs.list_runs,

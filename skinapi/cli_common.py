@@ -10,8 +10,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .backends import DEFAULT_BASE_URL
 from .concerns import AnalysisSettings, preset_actions
-from .errors import PhotoError, RequestValidationError, StoreError
+from .errors import InputError, PhotoError, RequestValidationError, StoreError
 from .local_files import read_capped
 from .names import one_line, write_inside
 from .progress import Progress
@@ -57,12 +58,30 @@ def settings_from(args) -> AnalysisSettings:
     )
 
 
+def _default_base_url() -> str:
+    return os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL)
+
+
 def client_from(args, stack: ExitStack, *, base_url: str | None = None) -> Client:
     """The client the options name; `base_url` (a stored run's own) wins over --base-url."""
     from .client import Client  # requests loads once a command talks to an API
 
     if args.demo:
         from .demo import DEMO_API_KEY, Emulator
+
+        given = [
+            option
+            for option, value, default in (
+                ("--api-key", args.api_key, None),
+                ("--base-url", args.base_url, _default_base_url()),
+            )
+            if value not in (None, default)
+        ]
+        if given:  # a run the user meant for one place must not quietly go to another
+            raise InputError(
+                f"--demo runs on SkinScope's own emulator, so {' and '.join(given)} "
+                "would not be used: give one or the other."
+            )
 
         emulator = stack.enter_context(Emulator())
         say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")

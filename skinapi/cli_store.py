@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 from .cli_common import say
-from .errors import RequestValidationError
+from .errors import InputError
 
 
 def add_parser(commands) -> None:
     store = commands.add_parser("store", help="move this machine's run store into the shared one")
-    actions = store.add_subparsers(dest="store_command", required=True)
+    actions = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     copy = actions.add_parser(
         "copy", help="copy this machine's run store into PostgreSQL (and its files into S3)"
     )
@@ -27,9 +27,9 @@ def store_command(args) -> int:
     from .store.postgres import PostgresRunStore
 
     if not args.to.startswith(("postgresql://", "postgres://")):
-        raise RequestValidationError(["--to takes a postgresql://user:password@host/db address."])
+        raise InputError("--to takes a postgresql://user:password@host/db address.")
     if args.files and not args.files.startswith("s3://"):
-        raise RequestValidationError(["--files takes an s3://bucket/prefix address."])
+        raise InputError("--files takes an s3://bucket/prefix address.")
     source = SqliteRunStore(default_path())
     files = S3Files(args.files) if args.files else source.run_files
     target = PostgresRunStore(args.to, files)

@@ -108,6 +108,13 @@ class RequestValidationError(SkinApiError):
         return self.message + " Nothing was sent."
 
 
+class InputError(SkinApiError):
+    """A command's own input refused where no request was ever in question (an output path,
+    the emulator's port or settings, a store address): said without "Nothing was sent."."""
+
+    exit_code = 2
+
+
 class PhotoError(SkinApiError):
     """The photo cannot be read or is refused by the pre-flight checks."""
 

@@ -153,3 +153,47 @@ def test_an_html_page_of_unclosed_titles_is_read_in_one_pass():
     reply = Reply(502, CaseInsensitiveDict({"Content-Type": "text/html"}), page)
     error = status_error(reply, "GET /s2s/v1.0/client/credit", "api", KeyScrubber("sk-test-1"))
     assert "an HTML page, not the API's JSON" in str(error) and "<" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (
+            ["analyze", FACE_PATH, "--presets", "sd-all"],
+            "unknown option --presets (did you mean --preset?)",
+        ),
+        (
+            ["analyze", FACE_PATH, "--pre", "sd-all"],
+            "unknown option --pre (did you mean --preset?)",
+        ),
+        (["runs", "--jsn"], "unknown option --jsn (did you mean --json?)"),
+        (["store", "copy", "--too", "x"], "unknown option --too (did you mean --to?)"),
+        ([], "`python -m skinapi --help` lists what it takes"),
+        (["store"], "ACTION (`python -m skinapi store --help`"),
+    ],
+)
+def test_a_mistyped_option_or_a_missing_command_is_named_with_the_way_to_the_help(
+    capsys, argv, says, data_dir
+):
+    """A misspelt --presets was hidden behind "one of --actions --preset is required", and an
+    abbreviation such as --pre was taken silently."""
+    code, err = run(capsys, *argv)
+    assert code == 2 and says in err, err
+
+
+def test_analyse_spelt_as_the_prose_spells_it_runs_the_same_command(capsys, data_dir):
+    code, err = run(capsys, "analyse", FACE_PATH, "--preset", "sd-eyes", "--demo", "--no-history")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("option", [["--base-url", "http://127.0.0.1:9"], ["--api-key", "k"]])
+def test_demo_with_a_url_or_key_of_its_own_is_refused_not_ignored(capsys, option, data_dir):
+    code, err = run(capsys, "analyze", FACE_PATH, "--preset", "sd-eyes", "--demo", *option)
+    assert code == 2 and f"{option[0]} would not be used" in err
+    assert "Nothing was sent" not in err  # nothing of a request here to say it of
+
+
+def test_check_fix_writes_nothing_when_no_fix_applies(capsys, tmp_path, data_dir):
+    out = tmp_path / "fixed.jpg"
+    code, err = run(capsys, "check", FACE_PATH, "--quality", "hd", "--fix", out)
+    assert code == 2 and "was not written" in err and not out.exists()
