@@ -22,6 +22,7 @@ from .imaging.photo import sample_jpeg as _photo
 
 APP_BENCHMARKS = ("results", "first")
 """Run from a checkout with `python -m tests.app_bench`, not from here."""
+BENCHMARKS = tuple("client cli engine check overlay live history batch plan batch-split".split())
 
 
 def _median(samples: list[float]) -> float:
@@ -386,6 +387,10 @@ def run(
 
             bench_batch.bench_batch_split(runs, database_url)
         else:
-            print(f"unknown benchmark {name!r}")
+            print(
+                f"error: unknown benchmark {name!r:.40}; the benchmarks are "
+                f"{', '.join(BENCHMARKS)}",
+                file=sys.stderr,
+            )
             return 2
     return 0

@@ -89,8 +89,9 @@ def run(
     if not plan.sendable:
         empty = BatchSummary(label, plan.photos, plan.blocked, plan.skipped, 0, [], 0, 0, 0, 0, 0.0)
         print(json.dumps(empty.to_dict(), indent=2))
+        _print_blocked(plan)
         why = (
-            "see 'blocked' above for each photo's reason"
+            "each photo's reason is above"
             if plan.blocked
             else "it holds no JPG or PNG photo (hidden files and folders are not read)"
         )
@@ -155,10 +156,7 @@ def _print_plan(args, plan, standing, label: str) -> None:
         f"plan: {_count(plan.photos, 'photo')} in {args.input}: {len(plan.sendable)} to send, "
         f"{len(plan.blocked)} blocked{skipped}"
     )
-    for blocked in plan.blocked[:SHOWN_BLOCKED]:
-        _say(f"blocked: {blocked.file}: {' '.join(blocked.reasons)}")
-    if len(plan.blocked) > SHOWN_BLOCKED:
-        _say(f"blocked: … and {len(plan.blocked) - SHOWN_BLOCKED} more (listed in the summary)")
+    _print_blocked(plan)
     if plan.unmatched_meta:
         shown = ", ".join(plan.unmatched_meta[:3])
         more = "…" if len(plan.unmatched_meta) > 3 else ""
@@ -173,9 +171,17 @@ def _print_plan(args, plan, standing, label: str) -> None:
         _say(f"batch {label!r} has run before: {said}")
     new = len(standing.to_create)
     _say(
-        f"cost: {new} new tasks + {len(standing.in_flight)} in flight × {plan.settings.units} "
+        f"cost: {_count(new, 'new task')} + {len(standing.in_flight)} in flight × "
+        f"{plan.settings.units} "
         f"units = up to {standing.units} units (spent on success only); rate {args.rate}"
     )
+
+
+def _print_blocked(plan) -> None:
+    for blocked in plan.blocked[:SHOWN_BLOCKED]:
+        _say(f"blocked: {blocked.file}: {' '.join(blocked.reasons)}")
+    if len(plan.blocked) > SHOWN_BLOCKED:
+        _say(f"blocked: … and {len(plan.blocked) - SHOWN_BLOCKED} more (listed in the summary)")
 
 
 def _print_cap(store, person: str, units_each: int, new: int) -> None:
@@ -231,7 +237,7 @@ class _Checking:
             if done == total:
                 print(file=sys.stderr)
         elif done == total:
-            _say(f"checked {total} photos")
+            _say(f"checked {_count(total, 'photo')}")
 
 
 class _Bar:

@@ -98,6 +98,10 @@ def collect_photos(source: Source) -> list[BatchPhoto]:
         path = Path(source)
         if path.is_dir():
             return _from_folder(path)
+        if not path.exists():
+            raise BatchInputError(
+                f"{path} does not exist", hint="Give a folder or a ZIP of photos."
+            )
         if not path.is_file():
             raise BatchInputError(f"{path} is neither a folder nor a file")
         if not zipfile.is_zipfile(path):

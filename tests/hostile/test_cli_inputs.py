@@ -197,3 +197,24 @@ def test_check_fix_writes_nothing_when_no_fix_applies(capsys, tmp_path, data_dir
     out = tmp_path / "fixed.jpg"
     code, err = run(capsys, "check", FACE_PATH, "--quality", "hd", "--fix", out)
     assert code == 2 and "was not written" in err and not out.exists()
+
+
+def test_a_batch_with_every_photo_blocked_says_each_ones_reason(capsys, tmp_path, data_dir):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(FACE_PATH.read_bytes())  # 720 px: under HD's 1080
+    code, err = run(capsys, "batch", folder, "--preset", "hd-all", "--demo", "--yes")
+    assert code == 2 and "blocked: a.jpg: The short side is 720 px" in err
+    assert "checked 1 photo\n" in err
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["batch", "/no/such/folder", "--preset", "sd-all", "--demo"], "does not exist"),
+        (["bench", "bogus"], "the benchmarks are client, cli"),
+    ],
+)
+def test_a_name_that_names_nothing_says_so(capsys, argv, says, data_dir):
+    code, err = run(capsys, *argv)
+    assert code == 2 and says in err, err

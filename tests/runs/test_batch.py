@@ -467,7 +467,7 @@ def test_cli_hostile_inputs_end_in_one_line_with_exit_2(emulator, tmp_path):
     folder = folder_of(tmp_path, faces(1))
     for args, words in [
         ([not_zip, "--yes"], "neither a folder nor a ZIP"),
-        ([tmp_path / "missing", "--yes"], "neither a folder nor a file"),
+        ([tmp_path / "missing", "--yes"], "missing does not exist"),
         ([folder, "--meta", bad_meta, "--yes"], "no 'file' column"),
         ([folder, "--rate", "5/0", "--yes"], "REQUESTS/SECONDS"),
         ([folder, "--meta", tmp_path / "nope.csv", "--yes"], "Cannot read the meta CSV"),
