@@ -98,7 +98,11 @@ def analyze(args) -> int:
                 say(f"task {p.task_id} created")
             print_progress(p)
 
-        outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
+        try:
+            outcome = run_analysis(run, client, store, on_progress=progress, timeout=args.timeout)
+        except KeyboardInterrupt:
+            _say_where_it_stopped(run)
+            raise
     if outcome.elsewhere:
         raise SkinApiError(
             "This photo is being analysed with the same settings by another window or process "
@@ -111,6 +115,22 @@ def analyze(args) -> int:
             f"{run.task_id}): its stored result follows; nothing was sent or billed here"
         )
     return _finish(run, outcome, args.out)
+
+
+def _say_where_it_stopped(run) -> None:
+    """Ctrl-C: what was spent, if anything, and how to carry on."""
+    if run.task_id:
+        say(
+            f"stopped: task {run.task_id} was created and runs on; "
+            f"`python -m skinapi resume {run.task_id}` fetches its result"
+        )
+    elif run.state == "sending":
+        say(
+            "stopped while the create was out: it may have been created and billed; "
+            "`python -m skinapi runs --state unconfirmed` lists it"
+        )
+    else:
+        say("stopped before anything was sent")
 
 
 class _PhotoChecks:

@@ -444,3 +444,24 @@ def test_a_run_the_emulator_refused_is_stored_as_the_emulators(emulator, tmp_pat
     assert refused.returncode == 3, refused.stderr
     [row] = [json.loads(line) for line in run(["runs", "--json"]).stdout.splitlines()]
     assert row["state"] == "failed" and row["backend"] == "emulator"
+
+
+def test_ctrl_c_after_the_create_names_the_task_to_resume(emulator_factory, tmp_path):
+    import signal
+
+    emulator = emulator_factory(processing_time=60)
+    cli = run_cli(
+        "analyze", FACE_PATH, "--actions", "redness", base_url=emulator.url,
+        data_dir=tmp_path / "data",
+        popen=dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    )  # fmt: skip
+    said = []
+    for line in cli.stderr:
+        said.append(line)
+        if " created" in line:
+            break
+    cli.send_signal(signal.SIGINT)
+    _, rest = cli.communicate(timeout=30)
+    task_id = said[-1].split()[1]
+    assert cli.returncode == 130
+    assert f"stopped: task {task_id} was created" in rest and f"resume {task_id}" in rest
