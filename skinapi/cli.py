@@ -49,12 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     analyze = commands.add_parser("analyze", aliases=["analyse"], help="analyse a photo end to end")
-    analyze.add_argument("image", type=Path)
+    analyze.add_argument("image", type=Path, help="the photo: JPG or PNG under 10 MB")
     _add_task_options(analyze)
     analyze.add_argument(
         "--skip-checks", action="store_true", help="send even if pre-flight blocks"
     )
-    analyze.add_argument("--out", type=Path, help="folder to save the masks in")
+    analyze.add_argument(
+        "--out", type=Path, help="folder to save the masks in (under OUT/TASK_ID/)"
+    )
     analyze.add_argument(
         "--no-history", action="store_true", help="do not record the run in the run store"
     )
@@ -131,10 +133,16 @@ def _add_task_options(
     group.add_argument("--actions", help="comma-separated concerns, e.g. redness,hd_pore")
     group.add_argument(
         "--preset",
-        help="QUALITY-PRESET, e.g. sd-all or hd-eyes (presets: " + ", ".join(PRESETS) + ")",
+        help="sd- or hd- then a preset: "
+        + ", ".join(f"sd-{name}" for name in PRESETS)
+        + " (hd- alike)",
     )
-    parser.add_argument("--format", choices=("json", "zip"), default="json")
-    parser.add_argument("--api-version", choices=("v2.1", "v2.0"), default="v2.1")
+    parser.add_argument(
+        "--format", choices=("json", "zip"), default="json", help="how the API returns the result"
+    )
+    parser.add_argument(
+        "--api-version", choices=("v2.1", "v2.0"), default="v2.1", help="the API's task version"
+    )
     parser.add_argument("--overlay", action="store_true", help="masks blended onto the photo")
     parser.add_argument("--camera-kit", action="store_true", help="pf_camera_kit=true (v2.1)")
     _add_connection_options(parser, base_url_default)
@@ -145,7 +153,13 @@ def _add_task_options(
 
 def _add_connection_options(parser: argparse.ArgumentParser, base_url: str | None = "") -> None:
     default = os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL) if base_url == "" else base_url
-    parser.add_argument("--base-url", default=default)
+    parser.add_argument(
+        "--base-url",
+        default=default,
+        help="the API's address (default: $YOUCAM_BASE_URL, else " + DEFAULT_BASE_URL + ")"
+        if base_url == ""
+        else "another address than the run's own (refused for a run the store knows)",
+    )
     parser.add_argument("--api-key", help="defaults to $YOUCAM_API_KEY")
     parser.add_argument("--demo", action="store_true", help="use the embedded emulator, no key")
     if not parser.get_default("api_version"):

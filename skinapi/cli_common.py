@@ -40,7 +40,7 @@ def cli_person() -> str:
 
 def settings_from(args) -> AnalysisSettings:
     if args.preset is not None:
-        quality, _, preset = args.preset.partition("-")
+        quality, _, preset = args.preset.lower().partition("-")
         if quality not in ("sd", "hd") or not preset:
             raise RequestValidationError(
                 [f"--preset takes QUALITY-PRESET such as sd-all, not {args.preset!r}."]

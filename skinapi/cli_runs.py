@@ -48,7 +48,7 @@ def add_parsers(commands, add_task_options: Callable[..., None]) -> None:
         "resume",
         help="carry on with a task created earlier (the run store knows its settings and URL)",
     )
-    resume.add_argument("task_id")
+    resume.add_argument("task_id", help="the whole task id, as `runs` prints it")
     add_task_options(resume, required=False, base_url_default=None)
     resume.add_argument("--out", type=Path)
 
