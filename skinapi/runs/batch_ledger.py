@@ -295,8 +295,29 @@ def refuse_other_settings(
         None,
     )
     if other is not None:
-        ran = f"{other.settings.quality.upper()}, {other.settings.api_version}, {other.backend}"
         raise BatchInputError(
-            f"Batch {batch!r} already holds runs made with other settings ({ran})",
-            hint="Give this batch another name; Batch → Paired comparison compares the two.",
+            f"Batch {batch!r} already holds runs made with other settings: "
+            + "; ".join(_differences(other, settings, backend)),
+            hint="Give this batch another name; the dashboard's Batch page (Paired "
+            "comparison) compares two batches of the same photos.",
         )
+
+
+def _differences(run: RunRecord, settings: AnalysisSettings, backend: str) -> list[str]:
+    """What differs between a stored run of a batch and the settings asked for now, named."""
+    before, now = run.settings, settings
+    said = []
+    if before.actions != now.actions:
+        gone, added = set(before.actions) - set(now.actions), set(now.actions) - set(before.actions)
+        parts = [
+            f"without {', '.join(sorted(gone))}" if gone else "",
+            f"with {', '.join(sorted(added))}" if added else "",
+        ]
+        which = ", ".join(p for p in parts if p) or "the same, in another order"
+        said.append(f"its {len(before.actions)} concerns, not these {len(now.actions)} ({which})")
+    for name in ("format", "api_version", "miniserver_args", "pf_camera_kit"):
+        if getattr(before, name) != getattr(now, name):
+            said.append(f"{name} {getattr(before, name)!r}, not {getattr(now, name)!r}")
+    if run.backend != backend:
+        said.append(f"the {run.backend} backend at {run.base_url}, not {backend}")
+    return said or [f"another address, {run.base_url}"]

@@ -506,8 +506,12 @@ def test_a_batch_name_holds_one_set_of_settings(emulator, store):
     run_batch(plan, client, store, batch="v21", rate=QUICK)
     other = plan_batch(collect_photos(faces(2)), AnalysisSettings.build(["redness", "pore"],
                                                                          api_version="v2.0"))  # fmt: skip
-    with pytest.raises(BatchInputError, match="other settings"):
+    with pytest.raises(BatchInputError, match="other settings") as refused:
         run_batch(other, client, store, batch="v21", rate=QUICK)
+    assert "api_version 'v2.1', not 'v2.0'" in str(refused.value)  # what differs, named
+    fewer = plan_batch(collect_photos(faces(2)), AnalysisSettings.build(["redness"]))
+    with pytest.raises(BatchInputError, match=r"its 2 concerns, not these 1 \(without pore\)"):
+        run_batch(fewer, client, store, batch="v21", rate=QUICK)
     assert creates(emulator) == 2
     assert run_batch(other, client, store, batch="v20", rate=QUICK).succeeded == 2
 
