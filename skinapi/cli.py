@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -167,6 +168,10 @@ def _add_connection_options(parser: argparse.ArgumentParser, base_url: str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before any thread starts: the photo check's `catch_warnings` on its thread swaps the
+    # process's filters while requests loads on this one, and the filter requests sets for
+    # this notice (we never use SOCKS) was lost, printing it on stderr (seen once in CI).
+    warnings.filterwarnings("ignore", message="SOCKS support in urllib3")
     try:
         parser = build_parser()
         argv = sys.argv[1:] if argv is None else argv

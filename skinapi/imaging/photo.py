@@ -69,6 +69,9 @@ class Photo:
 # -- loading ---------------------------------------------------------------------------------
 
 
+_PILLOW = Path(Image.__file__).parent
+
+
 def load_photo(data: bytes) -> Photo:
     """Decode any photo, or raise PhotoError saying why it cannot be read."""
     if not data:
@@ -116,6 +119,9 @@ def load_photo(data: bytes) -> Photo:
             f"Cannot read this photo: the file is not an image or is {what}",
             hint="Send a complete JPG or PNG file.",
         ) from exc
+    # The process's warnings, not this thread's, are what `catch_warnings` records: another
+    # thread's (requests' SOCKS notice while the CLI loads it beside the check) is no note here.
+    decoder_warnings = [w for w in decoder_warnings if _PILLOW in Path(w.filename).parents]
     if decoder_warnings:
         first = one_line(str(decoder_warnings[0].message), 120)
         more = f" and {len(decoder_warnings) - 1} more" if len(decoder_warnings) > 1 else ""

@@ -288,3 +288,22 @@ def test_a_preview_fits_its_width_and_twice_that_height_and_is_never_thinner_tha
     out = io.BytesIO()
     Image.new("RGB", size, (200, 180, 170)).save(out, "PNG")
     assert Image.open(io.BytesIO(preview_jpeg(out.getvalue(), 360))).size == shown
+
+
+def test_only_pillows_own_warnings_make_the_damaged_metadata_note(monkeypatch, face_bytes):
+    """`catch_warnings` records the whole process's warnings: another thread's (requests' SOCKS
+    notice, as the CLI loads it beside the check) became 'the file's metadata is damaged'."""
+    import warnings
+
+    from PIL import Image
+
+    from skinapi.imaging import photo as photo_module
+
+    real_open = Image.open
+
+    def open_while_another_thread_warns(*args, **kwargs):
+        warnings.warn("SOCKS support in urllib3 requires PySocks", UserWarning, stacklevel=1)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(photo_module.Image, "open", open_while_another_thread_warns)
+    assert not [n for n in photo_module.load_photo(face_bytes).notes if "metadata" in n]
