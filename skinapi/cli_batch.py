@@ -251,7 +251,7 @@ class _Bar:
         self.ended = False
 
     def __call__(self, p) -> None:
-        finished = p.done + p.failed
+        finished = p.done + p.failed + p.not_sent
         if self.ended:
             return
         self.ended = finished == p.total and not p.running
@@ -259,7 +259,9 @@ class _Bar:
         eta = f"{int(p.eta) // 60}:{int(p.eta) % 60:02d}"
         line = (
             f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {p.done}/{p.total} done · "
-            f"{p.running} running · {p.failed} failed · {p.queued} queued · "
+            f"{p.running} running · {p.failed} failed · "
+            + (f"{p.not_sent} not sent · " if p.not_sent else "")
+            + f"{p.queued} queued · "
             f"{p.requests_left_in_window} requests left in the window · ETA {eta}"
         )
         if self.tty:

@@ -56,6 +56,7 @@ from .batch_board import BatchBoard, BatchProgress
 from .batch_calls import BatchCalls, BatchRun
 from .batch_input import BatchInputError, BatchPhoto, MetaTable, collect_photos, read_meta
 from .batch_ledger import (
+    NOT_SENT,
     BatchRecorder,
     BatchSummary,
     Failure,
@@ -392,11 +393,11 @@ class _Scheduler:
     def _let_go_of_unsent(self) -> None:
         """Once stopped or refused: photos not created yet are not sent; their records say
         nothing was billed."""
-        why = "not sent: the batch was stopped; run it again to carry on"
+        why = f"{NOT_SENT}the batch was stopped; run it again to carry on"
         if isinstance(self.refusal, (e.CapReached, e.StoreError)):
-            why = f"not sent: {one_line(self.refusal, 200)} {self.refusal.hint or ''}".strip()
+            why = f"{NOT_SENT}{one_line(self.refusal, 200)} {self.refusal.hint or ''}".strip()
         elif self.refusal:
-            why = f"not sent: the API refused the batch ({one_line(self.refusal, 200)})"
+            why = f"{NOT_SENT}the API refused the batch ({one_line(self.refusal, 200)})"
         code = self.refusal.exit_code if self.refusal else 5
         while self.board.uploaded:
             job = self.board.uploaded.popleft()

@@ -24,6 +24,7 @@ class BatchProgress:
     done: int
     running: int
     failed: int
+    """Sent and failed."""
     queued: int
     requests: int
     rate_limited: int
@@ -32,6 +33,8 @@ class BatchProgress:
     elapsed: float
     eta: float
     """Seconds still needed at the rate limit, as far as it can be told."""
+    not_sent: int = 0
+    """Left unsent by a stop or a refusal (counted apart: they neither failed nor cost)."""
 
 
 class BatchBoard:
@@ -84,7 +87,8 @@ class BatchBoard:
         return 1  # downloading: a poll for fresh URLs if a download fails
 
     def progress(self, started: float) -> BatchProgress:
-        failed = len(self.failures)
+        not_sent = sum(not f.sent for f in self.failures)
+        failed = len(self.failures) - not_sent
         queued = len(self.queued)
         running = len(self.active)
         expected = max(self.polls_needed, default=FIRST_POLLS_GUESS) + 1
@@ -94,6 +98,7 @@ class BatchBoard:
             done=self.done,
             running=running,
             failed=failed,
+            not_sent=not_sent,
             queued=queued,
             requests=self.budget.requests,
             rate_limited=self.budget.rate_limited,

@@ -26,6 +26,10 @@ from .lifecycle import Recorder
 NOT_AGAIN = " It is not created again: delete its run in History to analyse the photo anew."
 
 
+NOT_SENT = "not sent: "
+"""How a Failure's error starts for a photo the batch never sent."""
+
+
 @dataclass(frozen=True)
 class Failure:
     file: str
@@ -33,6 +37,11 @@ class Failure:
     task_id: str | None
     exit_code: int
     """What it means for the CLI: 3 refused, 4 the engine failed it, 5 transient, 2 input."""
+
+    @property
+    def sent(self) -> bool:
+        """False for a photo a stop or a refusal left unsent: nothing of it failed, or cost."""
+        return not self.error.startswith(NOT_SENT)
 
     def to_dict(self) -> dict:
         return {"file": self.file, "error": self.error, "task_id": self.task_id}

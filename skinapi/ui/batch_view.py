@@ -239,7 +239,7 @@ def _live_progress(batch: str) -> None:
         st.rerun(scope="app")  # the result and the cohort below read the finished batch
     p = job.progress
     total = p.total if p else job.sendable
-    done = (p.done + p.failed) if p else 0
+    done = (p.done + p.failed + p.not_sent) if p else 0
     eta = f" · about {p.eta:.0f} s left" if p and p.eta is not None else ""
     st.progress(done / max(total, 1), text=f"{done} of {total} finished{eta}")
     if p:
@@ -249,7 +249,9 @@ def _live_progress(batch: str) -> None:
             (
                 ("Done", p.done),
                 ("Running", p.running),
-                ("Failed", p.failed),
+                ("Failed", p.failed)
+                if not p.not_sent
+                else ("Failed · not sent", f"{p.failed} · {p.not_sent}"),
                 ("Queued", p.queued),
                 ("Requests left in the window", p.requests_left_in_window),
             ),

@@ -186,8 +186,10 @@ def test_a_stopped_batch_resumes_and_every_photo_ends_with_exactly_one_task(
     emulator = emulator_factory(processing_time=0.4, polling_interval=0.2)
     plan = plan_batch(collect_photos(faces(8)), SETTINGS)
     stop = threading.Event()
+    seen = []
 
     def stop_after_the_first(progress):
+        seen.append(progress)
         if progress.done >= 1:
             stop.set()
 
@@ -195,6 +197,8 @@ def test_a_stopped_batch_resumes_and_every_photo_ends_with_exactly_one_task(
     first = run_batch(plan, client, store, batch="s", rate=RateLimits.parse("4/1"),
                       on_progress=stop_after_the_first, stop=stop)  # fmt: skip
     assert first.exit_code == 5 and 1 <= first.succeeded < 8
+    last = seen[-1]  # what the progress bar ends on: the unsent are not counted as failed
+    assert last.failed == 0 and last.done + last.not_sent == 8 and last.not_sent >= 1
     assert all(f["task_id"] is None for f in first.to_dict()["failed"])  # nothing half-made
     assert {r.state for r in store.batch_runs("s")} <= {"success", "unsent"}
     second = run_batch(plan, client, store, batch="s", rate=QUICK)
