@@ -135,9 +135,12 @@ def run(
     print(json.dumps(summary.to_dict(), indent=2))
     sendable = len(plan.sendable)
     if summary.exit_code:
+        unsent = sum(not f.sent for f in summary.failed)
+        said = f" ({unsent} not sent)" if unsent else ""
+        again = " Run the same command again to carry on." if summary.exit_code == 5 else ""
         _say(
-            f"error: {len(summary.failed)} of {sendable} photos did not succeed (see 'failed'); "
-            + ("run the same command again to carry on." if summary.exit_code == 5 else "")
+            f"error: {len(summary.failed)} of {_count(sendable, 'photo')} did not succeed{said}: "
+            f"see 'failed'.{again}"
         )
     else:
         _say(f"done: {summary.succeeded} of {sendable} photos succeeded")

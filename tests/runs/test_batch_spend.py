@@ -121,6 +121,8 @@ def test_the_cli_batch_says_what_the_cap_leaves_and_records_the_os_user(emulator
     )
     assert "2 of 3 new photos fit; the rest are not sent" in done.stderr
     assert done.returncode == 2 and emulator.stats()["creates"] == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "error: 1 of 3 photos did not succeed (1 not sent): see 'failed'.", last
     store = SqliteRunStore(tmp_path / "runs.sqlite3")
     assert {r.person for r in store.list()} == {person}
 
