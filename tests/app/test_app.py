@@ -194,39 +194,12 @@ def test_reruns_after_a_result_make_no_api_calls(quick_emulator):
     assert len(quick_emulator.request_log) == before
 
 
-def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
-    at = app()
-    at.radio(key="analyse_source").set_value("sample").run()
-    # Simulate a script run that was stopped mid-wait: a run with a task_id but no result.
-    settings = AnalysisSettings.build(preset_actions("all", "sd"))
-    photo = SAMPLE.read_bytes()
-    client = Client(DEMO_API_KEY, base_url=quick_emulator.url)
-    task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
-    key = run_key(photo, settings, "emulator")
-    at.session_state["runs"] = {
-        key: Run(
-            key=key,
-            photo=photo,
-            file="sample.jpg",
-            source="sample",
-            settings=settings,
-            backend="emulator",
-            state="running",
-            task_id=task_id,
-        )
-    }
-    creates = quick_emulator.creates
-    at.run()
-    assert not at.exception and at.title[0].value == "Results"
-    assert quick_emulator.creates == creates
-    assert at.session_state["runs"][key].result.task_id == task_id
-
-
-def _running_run(emulator, at) -> tuple[str, str, str]:
-    """A run of this session stopped mid-wait: (its key, its id, its task_id)."""
+def _running_run(emulator, at, settings=None) -> tuple[str, str, str]:
+    """A run of this session stopped mid-wait, as a rerun leaves it: a task_id and no result
+    (its key, its id, its task_id)."""
     from skinapi.store.ids import new_run_id
 
-    settings = AnalysisSettings.build(["redness"])
+    settings = settings or AnalysisSettings.build(["redness"])
     photo = SAMPLE.read_bytes()
     client = Client(DEMO_API_KEY, base_url=emulator.url)
     task_id = client.create_task(settings, src_file_id=client.upload_photo(photo)).task_id
@@ -245,6 +218,18 @@ def _running_run(emulator, at) -> tuple[str, str, str]:
         )
     }
     return key, run_id, task_id
+
+
+def test_an_interrupted_wait_resumes_the_same_task(quick_emulator):
+    at = app()
+    at.radio(key="analyse_source").set_value("sample").run()
+    settings = AnalysisSettings.build(preset_actions("all", "sd"))
+    key, _, task_id = _running_run(quick_emulator, at, settings)
+    creates = quick_emulator.creates
+    at.run()
+    assert not at.exception and at.title[0].value == "Results"
+    assert quick_emulator.creates == creates
+    assert at.session_state["runs"][key].result.task_id == task_id
 
 
 def _hold_lease(run_id: str, for_seconds: float, let_go=None) -> None:
