@@ -97,7 +97,9 @@ with demo:
         engine_error = st.selectbox(
             "Every task fails with engine error",
             codes,
-            index=codes.index(config.fault_engine_error or ""),
+            index=codes.index(config.fault_engine_error)
+            if config.fault_engine_error in codes
+            else 0,
             format_func=lambda c: c or "— none —",
         )
         if st.form_submit_button("Apply to the emulator"):

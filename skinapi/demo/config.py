@@ -10,6 +10,19 @@ from dataclasses import dataclass, fields
 DEMO_API_KEY = "skinscope-demo-key"
 
 
+ENGINE_ERROR_CODES = tuple(
+    """
+    error_below_min_image_size error_exceed_max_image_size exceed_max_filesize
+    error_src_face_too_small error_src_face_out_of_bound error_lighting_dark
+    error_no_face error_multiple_people error_large_face_angle error_pose
+    error_face_parsing error_decode_image error_download_image invalid_parameter
+    error_nsfw_content_detected error_inference error_upload unknown_internal_error
+    """.split()
+)
+"""The engine errors the contract documents (`../shared/youcam-skin-api.md`), in its order: the
+only codes `fault_engine_error` may inject."""
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     processing_time: float = 1.5
@@ -54,6 +67,13 @@ class EmulatorConfig:
     fault_502_rate: float = 0.0
     """Share of API requests answered 502 Bad Gateway after the work is done."""
     seed: int = 0
+
+    def __post_init__(self):
+        if self.fault_engine_error and self.fault_engine_error not in ENGINE_ERROR_CODES:
+            raise ValueError(
+                f"fault_engine_error {self.fault_engine_error[:40]!r} is not an engine error the "
+                f"API documents ({', '.join(ENGINE_ERROR_CODES[:3])}, …)"
+            )
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> EmulatorConfig:

@@ -268,3 +268,23 @@ def test_the_demo_package_uses_neither_the_clients_validation_nor_its_photo_chec
 )
 def test_the_source_check_sees_each_way_of_using_the_client(source):
     assert client_checks_used(source)
+
+
+def test_only_an_engine_error_the_contract_documents_can_be_injected(monkeypatch):
+    """`--fault-engine-error bogus` was taken, every task then failed with a code no client
+    knows, and the Settings page's picker raised on it."""
+    from skinapi.demo import EmulatorConfig
+    from skinapi.demo.config import ENGINE_ERROR_CODES
+
+    from ..helpers import app_test
+
+    assert len(ENGINE_ERROR_CODES) == 18 and "error_src_face_too_small" in ENGINE_ERROR_CODES
+    with pytest.raises(ValueError, match="not an engine error the API documents"):
+        EmulatorConfig(fault_engine_error="bogus")
+    monkeypatch.setenv("SKINSCOPE_EMULATOR_FAULT_ENGINE_ERROR", "bogus")
+    with pytest.raises(ValueError):
+        EmulatorConfig.from_env()
+    at = app_test().run()
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception
+    assert any("default settings" in w.value for w in at.sidebar.warning)
