@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import cli_batch, cli_runs, cli_store
 from .backends import DEFAULT_BASE_URL
-from .cli_common import check_out, client_from, read_photo, say, settings_from
+from .cli_common import api_key_of, check_out, client_from, read_photo, say, settings_from
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
@@ -330,6 +330,8 @@ def _probe(args) -> int:
 
     check_out(args.out)
     spend = args.spend_units
+    if spend and not args.demo:
+        api_key_of(args)  # no key is said before asking to spend, not after
     if spend:
         settings = AnalysisSettings.build(CHEAPEST)
         say(f"one SD task with {len(CHEAPEST)} concern costs {settings.units} units on success")

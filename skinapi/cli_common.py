@@ -86,12 +86,19 @@ def client_from(args, stack: ExitStack, *, base_url: str | None = None) -> Clien
         emulator = stack.enter_context(Emulator())
         say(f"demo mode: emulator at {emulator.url} (scores from the demo engine, not YouCam)")
         return Client(DEMO_API_KEY, base_url=emulator.url, api_version=args.api_version)
+    return Client(
+        api_key_of(args), base_url=base_url or args.base_url, api_version=args.api_version
+    )
+
+
+def api_key_of(args) -> str:
+    """The live key the options or the environment give; raises when there is none."""
     key = args.api_key or os.environ.get("YOUCAM_API_KEY")
     if not key:
         raise RequestValidationError(
             ["No API key: set YOUCAM_API_KEY, pass --api-key, or use --demo."]
         )
-    return Client(key, base_url=base_url or args.base_url, api_version=args.api_version)
+    return key
 
 
 def print_progress(progress: Progress) -> None:

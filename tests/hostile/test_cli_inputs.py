@@ -218,3 +218,8 @@ def test_a_batch_with_every_photo_blocked_says_each_ones_reason(capsys, tmp_path
 def test_a_name_that_names_nothing_says_so(capsys, argv, says, data_dir):
     code, err = run(capsys, *argv)
     assert code == 2 and says in err, err
+
+
+def test_probe_says_a_key_is_missing_before_asking_to_spend(capsys, tmp_path, data_dir):
+    code, err = run(capsys, "probe", "--spend-units", "--out", tmp_path)
+    assert code == 2 and "No API key" in err and "--yes" not in err
