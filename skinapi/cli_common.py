@@ -145,6 +145,8 @@ def check_out(out: Path | None) -> None:
     """--out must be a folder we can write, checked before anything is sent or billed."""
     if out is None:
         return
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder: give a folder for the masks.")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".skinscope-write-test"

@@ -63,15 +63,14 @@ class RateLimits:
                 window = RateWindow(int(count), float(seconds))
             except ValueError:
                 window = None
-            if (
-                not slash
-                or window is None
-                or window.requests < 1
-                or not math.isfinite(window.seconds)
-                or window.seconds <= 0
-            ):
+            if not slash or window is None:
                 raise ValueError(
                     f"{part.strip()[:40]!r} is not REQUESTS/SECONDS, e.g. 5/1 or 250/300"
+                )
+            if window.requests < 1 or not math.isfinite(window.seconds) or window.seconds <= 0:
+                raise ValueError(
+                    f"{part.strip()[:40]!r} allows no request: give at least 1 request in a "
+                    "positive number of seconds, e.g. 5/1"
                 )
             windows.append(window)
         return cls(tuple(sorted(windows, key=lambda w: w.seconds)))

@@ -473,7 +473,10 @@ def test_cli_hostile_inputs_end_in_one_line_with_exit_2(emulator, tmp_path):
         ([not_zip, "--yes"], "neither a folder nor a ZIP"),
         ([tmp_path / "missing", "--yes"], "missing does not exist"),
         ([folder, "--meta", bad_meta, "--yes"], "no 'file' column"),
-        ([folder, "--rate", "5/0", "--yes"], "REQUESTS/SECONDS"),
+        ([folder, "--rate", "5/0", "--yes"], "'5/0' allows no request"),
+        ([folder, "--rate", "0/1", "--yes"], "'0/1' allows no request"),
+        ([folder, "--rate", "five", "--yes"], "is not REQUESTS/SECONDS"),
+        ([folder, "--out", not_zip, "--yes"], "is a file, not a folder"),
         ([folder, "--meta", tmp_path / "nope.csv", "--yes"], "Cannot read the meta CSV"),
     ]:
         done = batch_cli(args, emulator=emulator, data_dir=tmp_path / "d")
