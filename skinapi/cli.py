@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from contextlib import ExitStack
@@ -17,7 +16,15 @@ from pathlib import Path
 
 from . import cli_batch, cli_runs, cli_store
 from .backends import DEFAULT_BASE_URL
-from .cli_common import api_key_of, check_out, client_from, read_photo, say, settings_from
+from .cli_common import (
+    api_key_of,
+    check_out,
+    client_from,
+    default_base_url,
+    read_photo,
+    say,
+    settings_from,
+)
 from .cli_types import count as _count
 from .cli_types import non_negative as _non_negative
 from .cli_types import port as _port
@@ -153,7 +160,7 @@ def _add_task_options(
 
 
 def _add_connection_options(parser: argparse.ArgumentParser, base_url: str | None = "") -> None:
-    default = os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL) if base_url == "" else base_url
+    default = default_base_url() if base_url == "" else base_url
     parser.add_argument(
         "--base-url",
         default=default,
@@ -196,8 +203,6 @@ def main(argv: list[str] | None = None) -> int:
 def _unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
     """An option the command does not take, named (with the nearest it does take) before
     anything else: argparse first said "one of --actions --preset is required" for --presets."""
-    import difflib
-
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     command = next((a for a in argv if not a.startswith("-")), None)
     chosen = commands.choices.get(command) if command else None
@@ -214,6 +219,8 @@ def _unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | N
             break
         name = token.split("=", 1)[0]
         if name.startswith("--") and name not in known:
+            import difflib  # only for a mistake: every command runs this check
+
             near = difflib.get_close_matches(name, sorted(known), n=1)
             return f"unknown option {name}" + (f" (did you mean {near[0]}?)" if near else "")
     return None

@@ -58,7 +58,8 @@ def settings_from(args) -> AnalysisSettings:
     )
 
 
-def _default_base_url() -> str:
+def default_base_url() -> str:
+    """Where a command sends without --base-url: $YOUCAM_BASE_URL, else YouCam's."""
     return os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL)
 
 
@@ -73,7 +74,7 @@ def client_from(args, stack: ExitStack, *, base_url: str | None = None) -> Clien
             option
             for option, value, default in (
                 ("--api-key", args.api_key, None),
-                ("--base-url", args.base_url, _default_base_url()),
+                ("--base-url", args.base_url, default_base_url()),
             )
             if value not in (None, default)
         ]

@@ -74,19 +74,26 @@ def markdown_text(text: object, limit: int = 200) -> str:
     return _MARKDOWN.sub(r"\\\1", one_line(str(text), limit))
 
 
+UNKNOWN_DATE = "an unknown date"
+"""What a time no calendar shows (a damaged row) is said to be, rather than raising."""
+
+
 def shown_day(moment: float) -> str:
-    """A stored time as people read a day, "7 Dec 2026"; a time no calendar shows (a damaged
-    row) is said to be unknown rather than raising."""
-    try:
-        day = datetime.fromtimestamp(moment)
-    except (OverflowError, OSError, ValueError):
-        return "an unknown date"
-    return f"{day.day} {day:%b %Y}"
+    """A stored time as people read a day, "7 Dec 2026"."""
+    local = _local(moment)
+    return UNKNOWN_DATE if local is None else f"{local.day} {local:%b %Y}"
 
 
 def shown_moment(moment: float, seconds: bool = False) -> str:
     """`shown_day` with the local time: "7 Dec 2026, 14:05" (or 14:05:09)."""
-    day = shown_day(moment)
-    if day == "an unknown date":
-        return day
-    return f"{day}, {datetime.fromtimestamp(moment):%H:%M:%S}"[: None if seconds else -3]
+    local = _local(moment)
+    if local is None:
+        return UNKNOWN_DATE
+    return f"{local.day} {local:%b %Y}, {local:%H:%M:%S}"[: None if seconds else -3]
+
+
+def _local(moment: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(moment)
+    except (OverflowError, OSError, ValueError):
+        return None

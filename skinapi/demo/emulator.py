@@ -159,14 +159,13 @@ class Emulator:
         """The 401 an API request without a valid key gets before its body is read (a body
         of megabytes is no one's to send unauthenticated), or the refusal of an upload to a
         file never reserved; None to read on."""
-        if path.startswith("/upload/"):
-            refusal = self._storage.refusal_before_body(method, urlparse(path).path, headers)
-            if refusal is not None:
-                self.request_log.append((method, path))
-            return refusal
-        if not path.startswith("/s2s/"):
+        route = urlparse(path).path
+        if route.startswith("/upload/"):
+            refusal = self._storage.refusal_before_body(method, route, headers)
+        elif route.startswith("/s2s/"):
+            refusal = self._authenticate(headers)[1]
+        else:
             return None
-        refusal = self._authenticate(headers)[1]
         if refusal is not None:
             self.request_log.append((method, path))
         return refusal
